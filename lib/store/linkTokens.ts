@@ -1,0 +1,96 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signed per-recipient link tokens for unsubscribe, confirm, preference, open and click links.
+ *
+ * Format: `<base64url(payload JSON)>.<base64url(HMAC-SHA256(secret, purpose + "." + payload))>`.
+ * The payload carries ids only (no e-mail address or name), the purpose the token may be used
+ * for, an optional expiry and, for click links, the one URL it may redirect to.
+ */
+export type LinkPurpose = 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences';
+
+export const LINK_PURPOSES: readonly LinkPurpose[] = [
+	'unsubscribe',
+	'open',
+	'click',
+	'confirm',
+	'preferences',
+];
+
+export interface LinkTokenClaims {
+	/** Subscriber id (a row of one list). */
+	subscriberId: string;
+	/** Campaign id, when the link was sent in a campaign. */
+	campaignId?: string;
+	/** The target URL of a click-tracking link. */
+	url?: string;
+	/** Expiry as a Unix time in seconds; absent means the link does not expire. */
+	expiresAt?: number;
+}
+
+interface WirePayload {
+	s: string;
+	c?: string;
+	u?: string;
+	e?: number;
+}
+
+export type LinkTokenFailure = 'malformed' | 'bad-signature' | 'expired';
+
+export type VerifyResult =
+	| { ok: true; claims: LinkTokenClaims }
+	| { ok: false; reason: LinkTokenFailure };
+
+export const MIN_SECRET_LENGTH = 16;
+
+export class LinkSigner {
+	private readonly key: Buffer;
+
+	constructor(secret: string) {
+		if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+			throw new Error(
+				`The link-signing secret must be at least ${MIN_SECRET_LENGTH} characters long`,
+			);
+		}
+		this.key = Buffer.from(secret, 'utf8');
+	}
+
+	sign(purpose: LinkPurpose, claims: LinkTokenClaims): string {
+		const wire: WirePayload = { s: claims.subscriberId };
+		if (claims.campaignId !== undefined) wire.c = claims.campaignId;
+		if (claims.url !== undefined) wire.u = claims.url;
+		if (claims.expiresAt !== undefined) wire.e = Math.floor(claims.expiresAt);
+		const payload = Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
+		return `${payload}.${this.mac(purpose, payload).toString('base64url')}`;
+	}
+
+	/** Checks signature (constant time), purpose and expiry. `now` is in milliseconds. */
+	verify(purpose: LinkPurpose, token: unknown, now: number = Date.now()): VerifyResult {
+		if (typeof token !== 'string' || token.length > 4096) return { ok: false, reason: 'malformed' };
+		const dot = token.indexOf('.');
+		if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
+		const payload = token.slice(0, dot);
+		const given = Buffer.from(token.slice(dot + 1), 'base64url');
+		const expected = this.mac(purpose, payload);
+		if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+			return { ok: false, reason: 'bad-signature' };
+		}
+		let wire: WirePayload;
+		try {
+			wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as WirePayload;
+		} catch {
+			return { ok: false, reason: 'malformed' };
+		}
+		if (!wire || typeof wire.s !== 'string') return { ok: false, reason: 'malformed' };
+		if (wire.e !== undefined && wire.e * 1000 < now) return { ok: false, reason: 'expired' };
+		const claims: LinkTokenClaims = { subscriberId: wire.s };
+		if (wire.c !== undefined) claims.campaignId = wire.c;
+		if (wire.u !== undefined) claims.url = wire.u;
+		if (wire.e !== undefined) claims.expiresAt = wire.e;
+		return { ok: true, claims };
+	}
+
+	private mac(purpose: LinkPurpose, payload: string): Buffer {
+		return createHmac('sha256', this.key).update(`${purpose}.${payload}`).digest();
+	}
+}

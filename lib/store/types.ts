@@ -1,0 +1,274 @@
+/** The subscriber store's public model and interface. Both backends implement it identically. */
+
+export const SUBSCRIBER_STATUSES = [
+	'active',
+	'pending',
+	'unsubscribed',
+	'bounced',
+	'complained',
+	'stopped',
+	'trashed',
+] as const;
+
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+
+/** Statuses that only an explicit consent flag may turn back to active. */
+export const CONSENT_BLOCKING_STATUSES: readonly SubscriberStatus[] = [
+	'unsubscribed',
+	'bounced',
+	'complained',
+];
+
+/** Statuses that are never mailed (everything but active). */
+export const MAILABLE_STATUS: SubscriberStatus = 'active';
+
+export type CustomFields = Record<string, unknown>;
+
+export interface MailingList {
+	id: string;
+	name: string;
+	description: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface Subscriber {
+	id: string;
+	listId: string;
+	email: string;
+	name: string;
+	fields: CustomFields;
+	status: SubscriberStatus;
+	hardBounces: number;
+	softBounces: number;
+	complaints: number;
+	lastError: string | null;
+	lastEventAt: string | null;
+	source: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+/** Who made a change, for the audit log. */
+export interface Actor {
+	/** e.g. `n8n`, `webhook`, `import`, `bench`. */
+	type: string;
+	/** Workflow id, execution id, node name, … */
+	id?: string;
+	name?: string;
+}
+
+export interface AuditEntry {
+	id: string;
+	at: string;
+	actor: Actor;
+	action: string;
+	entityType: 'list' | 'subscriber' | 'suppression' | 'settings' | string;
+	entityId: string | null;
+	details: Record<string, unknown>;
+}
+
+export interface SubscriberInput {
+	email: string;
+	name?: string;
+	fields?: CustomFields;
+	/** Status for a new subscriber (default active); on an existing one see `allowReactivate`. */
+	status?: SubscriberStatus;
+	source?: string;
+}
+
+export type UpsertMode = 'upsert' | 'createOnly' | 'updateOnly';
+
+export interface UpsertOptions {
+	mode?: UpsertMode;
+	/**
+	 * Explicit consent: lets an unsubscribed, bounced, complained or suppressed address become
+	 * active again. Without it such an address keeps its status (and a suppressed address is not
+	 * created at all).
+	 */
+	allowReactivate?: boolean;
+	/** Replace custom fields instead of merging them into the existing ones. */
+	replaceFields?: boolean;
+	/**
+	 * An import run id: a row whose address was already written by the same run is reported as
+	 * a duplicate instead of being written again (first one wins).
+	 */
+	importRunId?: string;
+}
+
+export type UpsertOutcome =
+	| 'created'
+	| 'updated'
+	| 'unchanged'
+	| 'duplicate'
+	| 'skipped-exists'
+	| 'skipped-missing'
+	| 'skipped-suppressed';
+
+export interface UpsertResult {
+	outcome: UpsertOutcome;
+	subscriber: Subscriber | null;
+	/** Set when a requested status change was refused for consent reasons. */
+	statusKept?: SubscriberStatus;
+}
+
+export interface SubscriberFilter {
+	listId?: string;
+	status?: SubscriberStatus | SubscriberStatus[];
+	/** Case-insensitive substring of e-mail or name. */
+	search?: string;
+	/** Custom field equality (compared as text). */
+	field?: { name: string; value: string };
+	/** Trashed subscribers are left out unless asked for or filtered by status. */
+	includeTrashed?: boolean;
+}
+
+export interface Page<T> {
+	items: T[];
+	/** Opaque cursor for the next page, null at the end. */
+	next: string | null;
+}
+
+export interface PageOptions {
+	limit: number;
+	cursor?: string | null;
+}
+
+export type SubscriberRef = { id: string } | { listId: string; email: string };
+
+export interface SubscriberUpdate {
+	email?: string;
+	name?: string;
+	fields?: CustomFields;
+	replaceFields?: boolean;
+	status?: SubscriberStatus;
+	allowReactivate?: boolean;
+}
+
+export interface BouncePolicy {
+	/** Hard bounces before the subscriber is marked bounced. */
+	hardBounceLimit: number;
+	/** Soft bounces within `softBounceWindowDays` before the subscriber is marked bounced. */
+	softBounceLimit: number;
+	softBounceWindowDays: number;
+	/** Whether a complaint also suppresses the address in every list of the store. */
+	suppressOnComplaint: boolean;
+	/** Whether a bounce that reaches the limit also suppresses the address. */
+	suppressOnBounce: boolean;
+}
+
+export const DEFAULT_BOUNCE_POLICY: BouncePolicy = {
+	hardBounceLimit: 1,
+	softBounceLimit: 3,
+	softBounceWindowDays: 30,
+	suppressOnComplaint: true,
+	suppressOnBounce: false,
+};
+
+export type DeliveryEventType = 'hard' | 'soft' | 'complaint' | 'unsubscribe';
+
+export interface DeliveryEventInput {
+	type: DeliveryEventType;
+	/** The subscriber row; or give email (+ optional listId) to apply to every matching row. */
+	subscriberId?: string | null;
+	email?: string | null;
+	listId?: string | null;
+	diagnostic?: string | null;
+	occurredAt?: string;
+	/** Provider event id; an event id seen before is ignored (exactly-once). */
+	eventId?: string | null;
+	source?: string;
+}
+
+export interface DeliveryEventResult {
+	/** False when the event id had been applied before. */
+	applied: boolean;
+	duplicate: boolean;
+	/** Subscribers the event was applied to, with their status afterwards. */
+	subscribers: Array<{ id: string; listId: string; email: string; status: SubscriberStatus; changed: boolean }>;
+	suppressed: boolean;
+}
+
+export interface SuppressionEntry {
+	/** Null after an erase: only the hash is kept. */
+	email: string | null;
+	hash: string;
+	reason: string;
+	source: string;
+	createdAt: string;
+}
+
+export interface BulkUpsertRow extends SubscriberInput {
+	/** The caller's reference for the row (e.g. CSV line number), echoed back in results. */
+	ref?: number;
+}
+
+export interface BulkUpsertResult {
+	created: number;
+	updated: number;
+	unchanged: number;
+	duplicates: number;
+	skipped: number;
+	/** Per-row outcome for every row that was not created/updated/unchanged. */
+	rejected: Array<{ ref?: number; email: string; outcome: UpsertOutcome }>;
+}
+
+export type BulkStatusAction = 'unsubscribe' | 'trash' | 'suppress';
+
+export interface StoreInfo {
+	backend: 'sqlite' | 'postgres';
+	location: string;
+	schemaVersion: number;
+}
+
+export interface SubscriberStore {
+	readonly backend: 'sqlite' | 'postgres';
+	info(): Promise<StoreInfo>;
+	close(): Promise<void>;
+
+	// Lists
+	createList(input: { name: string; description?: string }, actor: Actor): Promise<MailingList>;
+	getList(idOrName: string): Promise<MailingList | null>;
+	getLists(): Promise<MailingList[]>;
+	renameList(id: string, name: string, actor: Actor): Promise<MailingList>;
+	/** Deletes the list and its subscribers. Returns how many subscribers were removed. */
+	deleteList(id: string, actor: Actor): Promise<{ deleted: boolean; subscribers: number }>;
+
+	// Subscribers
+	upsertSubscriber(listId: string, input: SubscriberInput, options: UpsertOptions, actor: Actor): Promise<UpsertResult>;
+	/** Many rows in one transaction: the batch commits whole or not at all. */
+	bulkUpsert(listId: string, rows: BulkUpsertRow[], options: UpsertOptions, actor: Actor): Promise<BulkUpsertResult>;
+	/** Unsubscribes, trashes or suppresses the listed addresses (one transaction). */
+	bulkStatus(listId: string, emails: Array<{ email: string; ref?: number }>, action: BulkStatusAction, actor: Actor): Promise<{ changed: number; missing: Array<{ email: string; ref?: number }> }>;
+	getSubscriber(ref: SubscriberRef): Promise<Subscriber | null>;
+	getSubscribers(filter: SubscriberFilter, page: PageOptions): Promise<Page<Subscriber>>;
+	countSubscribers(filter: SubscriberFilter): Promise<number>;
+	updateSubscriber(id: string, update: SubscriberUpdate, actor: Actor): Promise<Subscriber>;
+	setStatus(id: string, status: SubscriberStatus, options: { allowReactivate?: boolean; reason?: string }, actor: Actor): Promise<Subscriber>;
+	/** Removes personal data; keeps a suppression hash so the address is never mailed again. */
+	eraseSubscriber(id: string, actor: Actor): Promise<{ erased: boolean }>;
+
+	// Suppression
+	suppress(email: string, reason: string, source: string, actor: Actor): Promise<void>;
+	isSuppressed(email: string): Promise<boolean>;
+	getSuppressions(page: PageOptions): Promise<Page<SuppressionEntry>>;
+
+	// Bounce policy and delivery events
+	getBouncePolicy(): Promise<BouncePolicy>;
+	setBouncePolicy(policy: Partial<BouncePolicy>, actor: Actor): Promise<BouncePolicy>;
+	applyDeliveryEvent(event: DeliveryEventInput, actor: Actor): Promise<DeliveryEventResult>;
+
+	// Audit
+	getAuditLog(filter: { entityId?: string; action?: string }, page: PageOptions): Promise<Page<AuditEntry>>;
+}
+
+/** A clear, user-facing store error (bad input, missing row, refused path). */
+export class StoreError extends Error {
+	constructor(
+		message: string,
+		readonly code: 'not-found' | 'invalid' | 'conflict' | 'refused' | 'unavailable',
+	) {
+		super(message);
+		this.name = 'StoreError';
+	}
+}
