@@ -1,0 +1,162 @@
+/**
+ * Postmark webhooks: one JSON record per request, no payload signature. Authenticity comes from
+ * HTTP Basic credentials put in the webhook URL (https://user:pass@host/…), compared in
+ * constant time.
+ */
+import {
+	basicAuthMatches,
+	type CommonVerifyOptions,
+	type IgnoredEvent,
+	isRecord,
+	malformed,
+	parseJsonBody,
+	readBasicAuth,
+	requireSecret,
+	runVerifier,
+	succeed,
+	VerifyAbort,
+	type VerifyResult,
+	type WebhookRequest,
+} from './common';
+import {
+	buildEvent,
+	extractSmtpStatus,
+	findCorrelation,
+	headerListToBag,
+	isoFromDateString,
+	normaliseMessageId,
+	requireRecipient,
+	textOrNull,
+} from './normalise';
+import type { DeliveryEventKind, NormalisedEvent } from './types';
+
+export interface PostmarkConfig extends CommonVerifyOptions {
+	username: string;
+	password: string;
+}
+
+/** Bounce `Type`s that mean the address is dead. */
+const HARD_BOUNCE_TYPES = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated', 'Unconfirmed']);
+/** Bounce `Type`s that may clear up (mailbox full, DNS trouble, greylisting, content blocks). */
+const SOFT_BOUNCE_TYPES = new Set([
+	'SoftBounce',
+	'Transient',
+	'DnsError',
+	'Blocked',
+	'SpamNotification',
+	'VirusNotification',
+	'DMARCPolicy',
+	'Unknown',
+]);
+
+function bounceKind(type: unknown): DeliveryEventKind | null {
+	if (typeof type !== 'string') return null;
+	if (HARD_BOUNCE_TYPES.has(type)) return 'hard';
+	if (SOFT_BOUNCE_TYPES.has(type)) return 'soft';
+	if (type === 'SpamComplaint') return 'complaint';
+	if (type === 'Unsubscribe') return 'unsubscribe';
+	// AutoResponder, AddressChange, ChallengeVerification, SMTPApiError, … say nothing about the address.
+	return null;
+}
+
+export function verifyPostmarkRequest(request: WebhookRequest, config: PostmarkConfig): Promise<VerifyResult> {
+	return runVerifier(request, config, () => {
+		const expected = {
+			username: requireSecret(config.username, 'Postmark webhook username'),
+			password: requireSecret(config.password, 'Postmark webhook password'),
+		};
+		const given = readBasicAuth(request);
+		if (!given) throw new VerifyAbort(401, 'Missing HTTP Basic credentials');
+		if (!basicAuthMatches(given, expected)) throw new VerifyAbort(401, 'Wrong HTTP Basic credentials');
+
+		const body = parseJsonBody(request.rawBody);
+		const records = Array.isArray(body) ? body : [body];
+		const events: NormalisedEvent[] = [];
+		const ignored: IgnoredEvent[] = [];
+		records.forEach((record, index) => {
+			const parsed = parsePostmarkRecord(record, index, records.length > 1, config);
+			if ('ignored' in parsed) ignored.push(parsed.ignored);
+			else events.push(parsed.event);
+		});
+		return succeed(events, ignored);
+	});
+}
+
+type Parsed = { event: NormalisedEvent } | { ignored: IgnoredEvent };
+
+function parsePostmarkRecord(record: unknown, index: number, batched: boolean, config: PostmarkConfig): Parsed {
+	const where = batched ? `records[${index}]` : 'record';
+	if (!isRecord(record)) throw malformed(`${where} is not an object`);
+	const recordType = typeof record.RecordType === 'string' ? record.RecordType : '';
+	let kind: DeliveryEventKind | null = null;
+	let recipientField = 'Recipient';
+	let timeField = 'ReceivedAt';
+	switch (recordType) {
+		case 'Bounce':
+			kind = bounceKind(record.Type);
+			recipientField = 'Email';
+			timeField = 'BouncedAt';
+			break;
+		case 'SpamComplaint':
+			kind = 'complaint';
+			recipientField = 'Email';
+			timeField = 'BouncedAt';
+			break;
+		case 'Delivery':
+			kind = 'delivered';
+			timeField = 'DeliveredAt';
+			break;
+		case 'Open':
+			kind = 'open';
+			break;
+		case 'Click':
+			kind = 'click';
+			break;
+		case 'SubscriptionChange':
+			// Only a stop matters here; a reactivation needs the subscriber's own consent.
+			kind = record.SuppressSending === true ? 'unsubscribe' : null;
+			timeField = 'ChangedAt';
+			break;
+	}
+	if (!kind) {
+		const type = recordType === 'Bounce' ? `Bounce/${String(record.Type ?? '')}` : recordType;
+		return { ignored: { index, type, reason: 'not a delivery outcome' } };
+	}
+	const recipient = requireRecipient(
+		record[recipientField] ?? record.Email ?? record.Recipient,
+		where,
+		recipientField,
+	);
+	const occurredAt = isoFromDateString(record[timeField]);
+	if (!occurredAt) throw malformed(`${where}: "${timeField}" is missing or not a date`);
+	const messageId = normaliseMessageId(record.MessageID);
+	const url = typeof record.OriginalLink === 'string' ? record.OriginalLink : null;
+	// Bounces carry their own ID; other records are keyed by message, type and time (stable on retry).
+	const eventId =
+		record.ID !== undefined && record.ID !== null && record.ID !== ''
+			? `${recordType}:${String(record.ID)}`
+			: [messageId ?? '', recordType, recipient, record[timeField], kind === 'click' ? url : '']
+					.filter((part) => part !== '')
+					.join(':');
+	const details = textOrNull(record.Details);
+	const description = textOrNull(record.Description);
+	return {
+		event: buildEvent(
+			{
+				provider: 'postmark',
+				eventId,
+				messageId,
+				recipient,
+				kind,
+				smtpStatus: extractSmtpStatus(details, description),
+				diagnostic:
+					details ?? description ?? (recordType === 'SubscriptionChange' ? textOrNull(record.SuppressionReason) : null),
+				occurredAt,
+				...findCorrelation(record.Metadata, headerListToBag(record.Headers, 'Name', 'Value')),
+				url,
+				raw: record,
+			},
+			config.includeRaw,
+		),
+	};
+}
