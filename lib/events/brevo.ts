@@ -79,13 +79,15 @@ function checkBrevoAuth(request: WebhookRequest, config: BrevoConfig): void {
 	}
 	const bearer = readBearerToken(request);
 	if (bearer !== null && bearerConfigured) {
-		if (!safeEqual(bearer, config.bearerToken as string)) throw new VerifyAbort(401, 'Wrong bearer token');
+		if (!safeEqual(bearer, config.bearerToken as string))
+			throw new VerifyAbort(401, 'Wrong bearer token');
 		return;
 	}
 	const basic = readBasicAuth(request);
 	if (basic !== null && basicConfigured) {
 		const expected = { username: config.username as string, password: config.password as string };
-		if (!basicAuthMatches(basic, expected)) throw new VerifyAbort(401, 'Wrong HTTP Basic credentials');
+		if (!basicAuthMatches(basic, expected))
+			throw new VerifyAbort(401, 'Wrong HTTP Basic credentials');
 		return;
 	}
 	throw new VerifyAbort(
@@ -98,7 +100,10 @@ function checkBrevoAuth(request: WebhookRequest, config: BrevoConfig): void {
 	);
 }
 
-export function verifyBrevoRequest(request: WebhookRequest, config: BrevoConfig): Promise<VerifyResult> {
+export function verifyBrevoRequest(
+	request: WebhookRequest,
+	config: BrevoConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, () => {
 		checkBrevoAuth(request, config);
 		const body = parseJsonBody(request.rawBody);
@@ -134,15 +139,16 @@ function parseBrevoEvent(
 	if (!occurredAt) throw malformed(`${where}: "ts_epoch" (or "ts_event") is missing`);
 	const messageId = normaliseMessageId(record['message-id'] ?? record.message_id);
 	const url = [record.link, record.URL, record.url].find((value) => typeof value === 'string') as
-		| string
-		| undefined;
+		string | undefined;
 	const source =
 		messageId ??
 		(record.camp_id !== undefined ? `camp:${String(record.camp_id)}` : null) ??
 		(record.id !== undefined ? `id:${String(record.id)}` : null);
 	const timeKey = String(record.ts_epoch ?? record.ts_event ?? record.ts);
 	const eventId = source
-		? [source, name, timeKey, recipient, kind === 'click' ? (url ?? '') : ''].filter(Boolean).join(':')
+		? [source, name, timeKey, recipient, kind === 'click' ? (url ?? '') : '']
+				.filter(Boolean)
+				.join(':')
 		: createHash('sha256').update(JSON.stringify(record)).digest('hex');
 	const reason = textOrNull(record.reason);
 	return buildEvent(

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import type { NormalisedEvent } from './types';
 
-/** The parts of an HTTP request a verifier needs; adapters build it from whatever server they run in. */
+/** The parts of an HTTP request a verifier needs; adapters build it from their server. */
 export interface WebhookRequest {
 	method: string;
 	headers: Record<string, string | string[] | undefined>;
@@ -62,7 +62,7 @@ export interface VerifySuccess {
 
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
-/** Thrown for a configuration mistake (missing secret, empty allow-list): the operator must fix it. */
+/** A configuration mistake (missing secret, empty allow-list): the operator must fix it. */
 export class EventConfigError extends Error {
 	constructor(message: string) {
 		super(message);
@@ -128,7 +128,10 @@ export async function runVerifier(
 	}
 }
 
-function checkRequestShape(request: WebhookRequest, options: CommonVerifyOptions): VerifyFailure | null {
+function checkRequestShape(
+	request: WebhookRequest,
+	options: CommonVerifyOptions,
+): VerifyFailure | null {
 	if (!request || typeof request !== 'object') return fail(400, 'No request given');
 	if (String(request.method ?? '').toUpperCase() !== 'POST') {
 		return fail(405, 'Only POST requests are accepted');
@@ -136,7 +139,10 @@ function checkRequestShape(request: WebhookRequest, options: CommonVerifyOptions
 	if (!Buffer.isBuffer(request.rawBody)) return fail(400, 'Request body is missing');
 	const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 	if (request.rawBody.length > limit) {
-		return fail(413, `Request body is ${request.rawBody.length} bytes, over the ${limit}-byte limit`);
+		return fail(
+			413,
+			`Request body is ${request.rawBody.length} bytes, over the ${limit}-byte limit`,
+		);
 	}
 	if (request.rawBody.length === 0) return fail(400, 'Request body is empty');
 	return null;
@@ -181,7 +187,8 @@ export function checkFreshSeconds(
 	options: CommonVerifyOptions,
 	what: string,
 ): number {
-	const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+	const text =
+		typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
 	if (!/^\d{1,12}(\.\d+)?$/.test(text)) {
 		throw new VerifyAbort(401, `${what} is missing or not a Unix timestamp`);
 	}

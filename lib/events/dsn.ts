@@ -47,7 +47,12 @@ export interface DsnConfig extends CommonVerifyOptions {
 }
 
 const STATUS_PART_TYPES = ['message/delivery-status', 'message/global-delivery-status'];
-const ORIGINAL_PART_TYPES = ['message/rfc822', 'text/rfc822-headers', 'message/global', 'message/global-headers'];
+const ORIGINAL_PART_TYPES = [
+	'message/rfc822',
+	'text/rfc822-headers',
+	'message/global',
+	'message/global-headers',
+];
 
 export type HeaderFields = Record<string, string>;
 
@@ -82,7 +87,10 @@ export function parseFieldBlock(block: string): HeaderFields {
 }
 
 /** Splits a `message/delivery-status` body into its per-message and per-recipient field groups. */
-export function parseDeliveryStatus(text: string): { message: HeaderFields; recipients: HeaderFields[] } {
+export function parseDeliveryStatus(text: string): {
+	message: HeaderFields;
+	recipients: HeaderFields[];
+} {
 	const blocks = text
 		.replace(/^\s+/, '')
 		.split(/\r?\n(?:[ \t]*\r?\n)+/)
@@ -90,7 +98,9 @@ export function parseDeliveryStatus(text: string): { message: HeaderFields; reci
 		.filter((block) => block.length > 0)
 		.map(parseFieldBlock);
 	const [message = {}, ...rest] = blocks;
-	const recipients = rest.filter((fields) => 'final-recipient' in fields || 'original-recipient' in fields);
+	const recipients = rest.filter(
+		(fields) => 'final-recipient' in fields || 'original-recipient' in fields,
+	);
 	return { message, recipients };
 }
 
@@ -126,7 +136,11 @@ function classify(action: string, smtpStatus: string | null): DeliveryEventKind 
 }
 
 function checkDsnAuth(request: WebhookRequest, config: DsnConfig): void {
-	const secrets = Array.isArray(config.secret) ? config.secret : config.secret ? [config.secret] : [];
+	const secrets = Array.isArray(config.secret)
+		? config.secret
+		: config.secret
+			? [config.secret]
+			: [];
 	const signatureConfigured = secrets.some((secret) => typeof secret === 'string' && secret !== '');
 	const bearerConfigured = typeof config.bearerToken === 'string' && config.bearerToken !== '';
 	if (!signatureConfigured && !bearerConfigured) {
@@ -138,7 +152,8 @@ function checkDsnAuth(request: WebhookRequest, config: DsnConfig): void {
 	}
 	const bearer = readBearerToken(request);
 	if (bearerConfigured && bearer !== null) {
-		if (!safeEqual(bearer, config.bearerToken as string)) throw new VerifyAbort(401, 'Wrong bearer token');
+		if (!safeEqual(bearer, config.bearerToken as string))
+			throw new VerifyAbort(401, 'Wrong bearer token');
 		return;
 	}
 	throw new VerifyAbort(
@@ -151,7 +166,10 @@ function checkDsnAuth(request: WebhookRequest, config: DsnConfig): void {
 	);
 }
 
-export function verifyDsnRequest(request: WebhookRequest, config: DsnConfig): Promise<VerifyResult> {
+export function verifyDsnRequest(
+	request: WebhookRequest,
+	config: DsnConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, async () => {
 		checkDsnAuth(request, config);
 		let mail: ParsedMail;
@@ -184,7 +202,9 @@ function parseDsn(mail: ParsedMail, rawBody: Buffer, config: DsnConfig): VerifyR
 		throw malformed('Delivery status part has no per-recipient block with a Final-Recipient field');
 	}
 	const originalPart = findPart(mail, ORIGINAL_PART_TYPES);
-	const original = originalPart ? parseFieldBlock(headerSection(originalPart.content.toString('utf8'))) : {};
+	const original = originalPart
+		? parseFieldBlock(headerSection(originalPart.content.toString('utf8')))
+		: {};
 	const correlation = findCorrelation(original);
 	const originalMessageId = normaliseMessageId(original['message-id']);
 	const dsnMessageId = normaliseMessageId(mail.messageId);
@@ -198,8 +218,10 @@ function parseDsn(mail: ParsedMail, rawBody: Buffer, config: DsnConfig): VerifyR
 	const ignored: IgnoredEvent[] = [];
 	const seenRecipients = new Set<string>();
 	report.recipients.forEach((fields, index) => {
-		const recipient = addressOf(fields['final-recipient']) ?? addressOf(fields['original-recipient']);
-		if (!recipient) throw malformed(`Recipient block ${index + 1}: Final-Recipient is not an e-mail address`);
+		const recipient =
+			addressOf(fields['final-recipient']) ?? addressOf(fields['original-recipient']);
+		if (!recipient)
+			throw malformed(`Recipient block ${index + 1}: Final-Recipient is not an e-mail address`);
 		const action = (fields.action ?? '').toLowerCase().split(/[\s(]/)[0];
 		const diagnostic = diagnosticOf(fields['diagnostic-code']);
 		const smtpStatus = extractSmtpStatus(fields.status, diagnostic);

@@ -69,8 +69,11 @@ export function signGenericPayload(
 
 function secretsOf(config: { secret?: string | string[] }): string[] {
 	const list = Array.isArray(config.secret) ? config.secret : [config.secret];
-	const secrets = list.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0);
-	if (secrets.length === 0) throw new EventConfigError('Generic webhook signing secret is not configured');
+	const secrets = list.filter(
+		(entry): entry is string => typeof entry === 'string' && entry.length > 0,
+	);
+	if (secrets.length === 0)
+		throw new EventConfigError('Generic webhook signing secret is not configured');
 	return secrets;
 }
 
@@ -114,7 +117,10 @@ export function verifyGenericSignature(
 	if (!matched) throw new VerifyAbort(401, 'Signature does not match the body');
 }
 
-export function verifyGenericRequest(request: WebhookRequest, config: GenericConfig): Promise<VerifyResult> {
+export function verifyGenericRequest(
+	request: WebhookRequest,
+	config: GenericConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, () => {
 		verifyGenericSignature(request, config);
 		const body = parseJsonBody(request.rawBody);
@@ -126,7 +132,9 @@ export function verifyGenericRequest(request: WebhookRequest, config: GenericCon
 			list = Array.isArray(body) ? body : [body];
 		}
 		const receivedAt = new Date(nowMs(config)).toISOString();
-		const events = list.map((record, index) => parseGenericEvent(record, index, receivedAt, config));
+		const events = list.map((record, index) =>
+			parseGenericEvent(record, index, receivedAt, config),
+		);
 		return succeed(events);
 	});
 }
@@ -185,5 +193,7 @@ function genericKind(value: unknown, smtpStatus: string | null, where: string): 
 		if (statusKind === 4) return 'soft';
 		throw malformed(`${where}: a "bounce" needs a 4.x.x or 5.x.x "status" (or use type hard/soft)`);
 	}
-	throw malformed(`${where}: unknown type "${name.slice(0, 40)}" (use one of ${KINDS.join(', ')}, bounce)`);
+	throw malformed(
+		`${where}: unknown type "${name.slice(0, 40)}" (use one of ${KINDS.join(', ')}, bounce)`,
+	);
 }

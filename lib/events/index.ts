@@ -57,7 +57,15 @@ export {
 export { type DsnConfig, parseDeliveryStatus, parseFieldBlock, verifyDsnRequest } from './dsn';
 
 /** Providers a webhook can receive from (the event provider names minus internal ones). */
-export const WEBHOOK_PROVIDERS = ['ses', 'sendgrid', 'mailgun', 'postmark', 'brevo', 'generic', 'dsn'] as const;
+export const WEBHOOK_PROVIDERS = [
+	'ses',
+	'sendgrid',
+	'mailgun',
+	'postmark',
+	'brevo',
+	'generic',
+	'dsn',
+] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
 export interface ProviderConfigs {
@@ -71,7 +79,10 @@ export interface ProviderConfigs {
 }
 
 const VERIFIERS: {
-	[P in WebhookProvider]: (request: WebhookRequest, config: ProviderConfigs[P]) => Promise<VerifyResult>;
+	[P in WebhookProvider]: (
+		request: WebhookRequest,
+		config: ProviderConfigs[P],
+	) => Promise<VerifyResult>;
 } = {
 	ses: verifySesRequest,
 	sendgrid: verifySendgridRequest,

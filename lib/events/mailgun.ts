@@ -66,11 +66,15 @@ function mailgunKind(eventData: Record<string, unknown>): DeliveryEventKind | nu
 	}
 }
 
-export function verifyMailgunRequest(request: WebhookRequest, config: MailgunConfig): Promise<VerifyResult> {
+export function verifyMailgunRequest(
+	request: WebhookRequest,
+	config: MailgunConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, async () => {
 		const signingKey = requireSecret(config.signingKey, 'Mailgun webhook signing key');
 		const body = parseJsonBody(request.rawBody);
-		if (!isRecord(body)) throw malformed('Body must be a JSON object with "signature" and "event-data"');
+		if (!isRecord(body))
+			throw malformed('Body must be a JSON object with "signature" and "event-data"');
 		const signature = body.signature;
 		if (!isRecord(signature)) throw new VerifyAbort(401, 'Missing "signature" object');
 		const { timestamp, token } = signature;
@@ -79,7 +83,8 @@ export function verifyMailgunRequest(request: WebhookRequest, config: MailgunCon
 			throw new VerifyAbort(401, 'Signature, token or timestamp is missing');
 		}
 		const timestampText = typeof timestamp === 'number' ? String(timestamp) : timestamp;
-		if (typeof timestampText !== 'string') throw new VerifyAbort(401, 'Signature timestamp is missing');
+		if (typeof timestampText !== 'string')
+			throw new VerifyAbort(401, 'Signature timestamp is missing');
 		const expected = hmacSha256(signingKey, timestampText + token);
 		if (!safeEqualHex(given, expected)) throw new VerifyAbort(401, 'Signature does not match');
 		checkFreshSeconds(
@@ -93,7 +98,10 @@ export function verifyMailgunRequest(request: WebhookRequest, config: MailgunCon
 		const kind = mailgunKind(eventData);
 		if (!kind) {
 			await rejectReplay(token, config);
-			return succeed([], [{ index: 0, type: String(eventData.event ?? ''), reason: 'not a delivery outcome' }]);
+			return succeed(
+				[],
+				[{ index: 0, type: String(eventData.event ?? ''), reason: 'not a delivery outcome' }],
+			);
 		}
 		const where = 'event-data';
 		const recipient = requireRecipient(eventData.recipient, where, 'recipient');
@@ -103,7 +111,9 @@ export function verifyMailgunRequest(request: WebhookRequest, config: MailgunCon
 		if (!eventId) throw malformed(`${where}: "id" is missing`);
 		const message = isRecord(eventData.message) ? eventData.message : {};
 		const headers = isRecord(message.headers) ? message.headers : {};
-		const deliveryStatus = isRecord(eventData['delivery-status']) ? eventData['delivery-status'] : {};
+		const deliveryStatus = isRecord(eventData['delivery-status'])
+			? eventData['delivery-status']
+			: {};
 		const smtpStatus = extractSmtpStatus(
 			deliveryStatus['enhanced-code'],
 			deliveryStatus.message,

@@ -1,4 +1,9 @@
-import { CORRELATION_HEADERS, type DeliveryEventKind, type EventProvider, type NormalisedEvent } from './types';
+import {
+	CORRELATION_HEADERS,
+	type DeliveryEventKind,
+	type EventProvider,
+	type NormalisedEvent,
+} from './types';
 import { isRecord, malformed } from './common';
 
 /**
@@ -111,7 +116,11 @@ export function findCorrelation(...bags: unknown[]): Correlation {
 }
 
 /** Turns `[{ name, value }]` header lists (SES, Postmark) into a bag for `findCorrelation`. */
-export function headerListToBag(list: unknown, nameKey = 'name', valueKey = 'value'): Record<string, unknown> {
+export function headerListToBag(
+	list: unknown,
+	nameKey = 'name',
+	valueKey = 'value',
+): Record<string, unknown> {
 	const bag: Record<string, unknown> = {};
 	if (!Array.isArray(list)) return bag;
 	for (const entry of list) {

@@ -36,7 +36,12 @@ export interface PostmarkConfig extends CommonVerifyOptions {
 }
 
 /** Bounce `Type`s that mean the address is dead. */
-const HARD_BOUNCE_TYPES = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated', 'Unconfirmed']);
+const HARD_BOUNCE_TYPES = new Set([
+	'HardBounce',
+	'BadEmailAddress',
+	'ManuallyDeactivated',
+	'Unconfirmed',
+]);
 /** Bounce `Type`s that may clear up (mailbox full, DNS trouble, greylisting, content blocks). */
 const SOFT_BOUNCE_TYPES = new Set([
 	'SoftBounce',
@@ -55,11 +60,14 @@ function bounceKind(type: unknown): DeliveryEventKind | null {
 	if (SOFT_BOUNCE_TYPES.has(type)) return 'soft';
 	if (type === 'SpamComplaint') return 'complaint';
 	if (type === 'Unsubscribe') return 'unsubscribe';
-	// AutoResponder, AddressChange, ChallengeVerification, SMTPApiError, … say nothing about the address.
+	// AutoResponder, AddressChange, SMTPApiError, … say nothing about the address.
 	return null;
 }
 
-export function verifyPostmarkRequest(request: WebhookRequest, config: PostmarkConfig): Promise<VerifyResult> {
+export function verifyPostmarkRequest(
+	request: WebhookRequest,
+	config: PostmarkConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, () => {
 		const expected = {
 			username: requireSecret(config.username, 'Postmark webhook username'),
@@ -67,7 +75,8 @@ export function verifyPostmarkRequest(request: WebhookRequest, config: PostmarkC
 		};
 		const given = readBasicAuth(request);
 		if (!given) throw new VerifyAbort(401, 'Missing HTTP Basic credentials');
-		if (!basicAuthMatches(given, expected)) throw new VerifyAbort(401, 'Wrong HTTP Basic credentials');
+		if (!basicAuthMatches(given, expected))
+			throw new VerifyAbort(401, 'Wrong HTTP Basic credentials');
 
 		const body = parseJsonBody(request.rawBody);
 		const records = Array.isArray(body) ? body : [body];
@@ -84,7 +93,12 @@ export function verifyPostmarkRequest(request: WebhookRequest, config: PostmarkC
 
 type Parsed = { event: NormalisedEvent } | { ignored: IgnoredEvent };
 
-function parsePostmarkRecord(record: unknown, index: number, batched: boolean, config: PostmarkConfig): Parsed {
+function parsePostmarkRecord(
+	record: unknown,
+	index: number,
+	batched: boolean,
+	config: PostmarkConfig,
+): Parsed {
 	const where = batched ? `records[${index}]` : 'record';
 	if (!isRecord(record)) throw malformed(`${where} is not an object`);
 	const recordType = typeof record.RecordType === 'string' ? record.RecordType : '';
@@ -131,7 +145,7 @@ function parsePostmarkRecord(record: unknown, index: number, batched: boolean, c
 	if (!occurredAt) throw malformed(`${where}: "${timeField}" is missing or not a date`);
 	const messageId = normaliseMessageId(record.MessageID);
 	const url = typeof record.OriginalLink === 'string' ? record.OriginalLink : null;
-	// Bounces carry their own ID; other records are keyed by message, type and time (stable on retry).
+	// Bounces carry their own ID; other records are keyed by message, type and time (retry-stable).
 	const eventId =
 		record.ID !== undefined && record.ID !== null && record.ID !== ''
 			? `${recordType}:${String(record.ID)}`
@@ -150,7 +164,9 @@ function parsePostmarkRecord(record: unknown, index: number, batched: boolean, c
 				kind,
 				smtpStatus: extractSmtpStatus(details, description),
 				diagnostic:
-					details ?? description ?? (recordType === 'SubscriptionChange' ? textOrNull(record.SuppressionReason) : null),
+					details ??
+					description ??
+					(recordType === 'SubscriptionChange' ? textOrNull(record.SuppressionReason) : null),
 				occurredAt,
 				...findCorrelation(record.Metadata, headerListToBag(record.Headers, 'Name', 'Value')),
 				url,

@@ -54,9 +54,15 @@ export function parseSendgridPublicKey(publicKey: string): KeyObject {
 		const text = publicKey.trim();
 		key = text.includes('-----BEGIN')
 			? createPublicKey(text)
-			: createPublicKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+			: createPublicKey({
+					key: Buffer.from(text.replace(/\s+/g, ''), 'base64'),
+					format: 'der',
+					type: 'spki',
+				});
 	} catch {
-		throw new EventConfigError('SendGrid verification key is not a valid base64 DER or PEM public key');
+		throw new EventConfigError(
+			'SendGrid verification key is not a valid base64 DER or PEM public key',
+		);
 	}
 	if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
 		throw new EventConfigError('SendGrid verification key must be an ECDSA P-256 public key');
@@ -66,13 +72,19 @@ export function parseSendgridPublicKey(publicKey: string): KeyObject {
 	return key;
 }
 
-export function verifySendgridRequest(request: WebhookRequest, config: SendgridConfig): Promise<VerifyResult> {
+export function verifySendgridRequest(
+	request: WebhookRequest,
+	config: SendgridConfig,
+): Promise<VerifyResult> {
 	return runVerifier(request, config, () => {
 		const key = parseSendgridPublicKey(config.publicKey);
 		const signature = getHeader(request, SENDGRID_SIGNATURE_HEADER);
 		const timestamp = getHeader(request, SENDGRID_TIMESTAMP_HEADER);
 		if (!signature || !timestamp) {
-			throw new VerifyAbort(401, `Missing ${SENDGRID_SIGNATURE_HEADER} or ${SENDGRID_TIMESTAMP_HEADER} header`);
+			throw new VerifyAbort(
+				401,
+				`Missing ${SENDGRID_SIGNATURE_HEADER} or ${SENDGRID_TIMESTAMP_HEADER} header`,
+			);
 		}
 		checkFreshSeconds(
 			timestamp,
@@ -84,7 +96,12 @@ export function verifySendgridRequest(request: WebhookRequest, config: SendgridC
 		let valid = false;
 		if (/^[A-Za-z0-9+/]+={0,2}$/.test(signature)) {
 			try {
-				valid = verify('sha256', signed, { key, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
+				valid = verify(
+					'sha256',
+					signed,
+					{ key, dsaEncoding: 'der' },
+					Buffer.from(signature, 'base64'),
+				);
 			} catch {
 				valid = false;
 			}

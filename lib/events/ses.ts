@@ -80,7 +80,8 @@ export function isGenuineSnsUrl(url: string, hostPattern: RegExp = SNS_HOST_PATT
 	} catch {
 		return false;
 	}
-	if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') return false;
+	if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '')
+		return false;
 	return hostPattern.test(parsed.host.toLowerCase());
 }
 
@@ -95,7 +96,10 @@ function httpsAgentFor(options: SnsTransportOptions): HttpsAgent | undefined {
 }
 
 /** Downloads a PEM certificate (https only, no redirects, size and time capped). */
-export async function fetchSnsCertificate(url: string, options: SnsTransportOptions = {}): Promise<string> {
+export async function fetchSnsCertificate(
+	url: string,
+	options: SnsTransportOptions = {},
+): Promise<string> {
 	const response = await axios.get<string>(url, {
 		responseType: 'text',
 		timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -124,7 +128,11 @@ export class SnsCertificateCache {
 
 	constructor(private readonly maxEntries = 100) {}
 
-	async get(url: string, fetchPem: (url: string) => Promise<string>, now: number): Promise<CachedCertificate> {
+	async get(
+		url: string,
+		fetchPem: (url: string) => Promise<string>,
+		now: number,
+	): Promise<CachedCertificate> {
 		let entry = this.entries.get(url);
 		if (entry) {
 			const cached = await entry.catch(() => null);
@@ -142,7 +150,10 @@ export class SnsCertificateCache {
 		return entry;
 	}
 
-	private async load(url: string, fetchPem: (url: string) => Promise<string>): Promise<CachedCertificate> {
+	private async load(
+		url: string,
+		fetchPem: (url: string) => Promise<string>,
+	): Promise<CachedCertificate> {
 		this.fetches += 1;
 		let pem: string;
 		try {
@@ -185,7 +196,9 @@ function readEnvelope(body: unknown, request: WebhookRequest): SnsEnvelope {
 	if (!isRecord(body)) throw malformed('Body is not an SNS message (expected a JSON object)');
 	const type = body.Type;
 	if (typeof type !== 'string' || !SNS_TYPES.includes(type)) {
-		throw malformed('"Type" must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation');
+		throw malformed(
+			'"Type" must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation',
+		);
 	}
 	const headerType = getHeader(request, 'x-amz-sns-message-type');
 	if (headerType !== undefined && headerType !== type) {
@@ -207,7 +220,7 @@ function readEnvelope(body: unknown, request: WebhookRequest): SnsEnvelope {
 	return body as unknown as SnsEnvelope;
 }
 
-/** The newline-joined key/value string SNS signs (AWS "Verifying the signatures of Amazon SNS messages"). */
+/** The newline-joined key/value string SNS signs (see AWS "Verifying SNS message signatures"). */
 export function snsStringToSign(message: Record<string, unknown>): string {
 	const keys =
 		message.Type === 'Notification'
@@ -229,14 +242,22 @@ function checkTimestamp(envelope: SnsEnvelope, config: SesConfig): void {
 	const ageSeconds = (nowMs(config) - sentAt) / 1000;
 	const maxAge = config.maxAgeSeconds ?? DEFAULT_SNS_MAX_AGE_SECONDS;
 	if (ageSeconds > maxAge) {
-		throw new VerifyAbort(401, `SNS message is ${Math.round(ageSeconds)} s old, over the ${maxAge} s limit`);
+		throw new VerifyAbort(
+			401,
+			`SNS message is ${Math.round(ageSeconds)} s old, over the ${maxAge} s limit`,
+		);
 	}
-	if (ageSeconds < -MAX_FUTURE_SKEW_SECONDS) throw new VerifyAbort(401, 'SNS message timestamp is in the future');
+	if (ageSeconds < -MAX_FUTURE_SKEW_SECONDS)
+		throw new VerifyAbort(401, 'SNS message timestamp is in the future');
 }
 
 async function checkSignature(envelope: SnsEnvelope, config: SesConfig): Promise<void> {
 	const algorithm =
-		envelope.SignatureVersion === '1' ? 'RSA-SHA1' : envelope.SignatureVersion === '2' ? 'RSA-SHA256' : null;
+		envelope.SignatureVersion === '1'
+			? 'RSA-SHA1'
+			: envelope.SignatureVersion === '2'
+				? 'RSA-SHA256'
+				: null;
 	if (!algorithm) throw new VerifyAbort(401, 'Unsupported SNS SignatureVersion (expected 1 or 2)');
 	const hostPattern = config.certHostPattern ?? SNS_HOST_PATTERN;
 	if (!isGenuineCertUrl(envelope.SigningCertURL, hostPattern)) {
@@ -258,23 +279,34 @@ async function checkSignature(envelope: SnsEnvelope, config: SesConfig): Promise
 	if (!valid) throw new VerifyAbort(401, 'SNS signature does not match the message');
 }
 
-export function verifySesRequest(request: WebhookRequest, config: SesConfig): Promise<VerifyResult> {
+export function verifySesRequest(
+	request: WebhookRequest,
+	config: SesConfig,
+): Promise<VerifyResult> {
 	const allowed = Array.isArray(config.allowedTopicArns)
-		? config.allowedTopicArns.filter((arn) => typeof arn === 'string' && arn.trim() !== '').map((arn) => arn.trim())
+		? config.allowedTopicArns
+				.filter((arn) => typeof arn === 'string' && arn.trim() !== '')
+				.map((arn) => arn.trim())
 		: [];
 	if (allowed.length === 0) {
-		return Promise.reject(new EventConfigError('SES webhook needs at least one allowed SNS topic ARN'));
+		return Promise.reject(
+			new EventConfigError('SES webhook needs at least one allowed SNS topic ARN'),
+		);
 	}
 	return runVerifier(request, config, async () => {
 		const envelope = readEnvelope(parseJsonBody(request.rawBody), request);
 		// Cheap checks first, so unwanted traffic never makes us fetch a certificate.
-		if (!allowed.includes(envelope.TopicArn)) return fail(403, 'SNS topic is not on the allow-list');
+		if (!allowed.includes(envelope.TopicArn))
+			return fail(403, 'SNS topic is not on the allow-list');
 		checkTimestamp(envelope, config);
 		await checkSignature(envelope, config);
 
 		if (envelope.Type !== 'Notification') {
 			const subscribeUrl = envelope.SubscribeURL ?? null;
-			if (subscribeUrl !== null && !isGenuineSnsUrl(subscribeUrl, config.certHostPattern ?? SNS_HOST_PATTERN)) {
+			if (
+				subscribeUrl !== null &&
+				!isGenuineSnsUrl(subscribeUrl, config.certHostPattern ?? SNS_HOST_PATTERN)
+			) {
 				return fail(403, 'SubscribeURL is not an https URL of a genuine SNS host');
 			}
 			const subscription: SubscriptionHandshake = {
@@ -319,7 +351,9 @@ export async function confirmSubscription(
 			validateStatus: () => true,
 		});
 	} catch (error) {
-		throw new Error(`Could not reach SNS to confirm the subscription (${(error as NodeJS.ErrnoException).code ?? 'network error'})`);
+		throw new Error(
+			`Could not reach SNS to confirm the subscription (${errorCode(error) ?? 'network error'})`,
+		);
 	}
 	if (response.status < 200 || response.status >= 300) {
 		throw new Error(`SNS refused the subscription confirmation (HTTP ${response.status})`);
@@ -342,7 +376,10 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 		message = null;
 	}
 	if (!isRecord(message)) {
-		return succeed([], [{ index: 0, type: 'text', reason: 'SNS message is not an SES notification' }]);
+		return succeed(
+			[],
+			[{ index: 0, type: 'text', reason: 'SNS message is not an SES notification' }],
+		);
 	}
 	const type = String(message.notificationType ?? message.eventType ?? '');
 	const mail = isRecord(message.mail) ? message.mail : {};
@@ -358,7 +395,8 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 		case 'Bounce': {
 			details = section('bounce');
 			kind = details.bounceType === 'Permanent' ? 'hard' : 'soft';
-			const fallback = [details.bounceType, details.bounceSubType].filter(Boolean).join('/') || null;
+			const fallback =
+				[details.bounceType, details.bounceSubType].filter(Boolean).join('/') || null;
 			outcomes = listOf(details.bouncedRecipients).map((entry) => ({
 				address: entry.emailAddress,
 				smtpStatus: extractSmtpStatus(entry.status, entry.diagnosticCode),
@@ -369,7 +407,8 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 		case 'Complaint': {
 			details = section('complaint');
 			kind = 'complaint';
-			const feedback = textOrNull(details.complaintFeedbackType) ?? textOrNull(details.complaintSubType);
+			const feedback =
+				textOrNull(details.complaintFeedbackType) ?? textOrNull(details.complaintSubType);
 			outcomes = listOf(details.complainedRecipients).map((entry) => ({
 				address: entry.emailAddress,
 				diagnostic: feedback,
@@ -423,9 +462,11 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 	}
 	if (outcomes.length === 0) throw malformed(`SES ${type} notification lists no recipients`);
 
-	const occurredAt = isoFromDateString(details.timestamp) ?? isoFromDateString(envelope.Timestamp) ?? '';
+	const occurredAt =
+		isoFromDateString(details.timestamp) ?? isoFromDateString(envelope.Timestamp) ?? '';
 	const commonHeaders = isRecord(mail.commonHeaders) ? mail.commonHeaders : {};
-	const messageId = normaliseMessageId(commonHeaders.messageId) ?? normaliseMessageId(mail.messageId);
+	const messageId =
+		normaliseMessageId(commonHeaders.messageId) ?? normaliseMessageId(mail.messageId);
 	const correlation = findCorrelation(headerListToBag(mail.headers), mail.tags);
 	const events: NormalisedEvent[] = outcomes.map((outcome, index) => {
 		const recipient = normaliseRecipient(outcome.address);
@@ -453,4 +494,8 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 
 function listOf(value: unknown): Array<Record<string, unknown>> {
 	return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+function errorCode(error: unknown): string | undefined {
+	return (error as NodeJS.ErrnoException | undefined)?.code;
 }

@@ -27,7 +27,13 @@ const batch = {
 			diagnostic: '550 5.1.1 user unknown',
 			occurredAt: '2026-11-03T10:00:00+09:00',
 		},
-		{ id: 'evt-2', kind: 'click', recipient: 'reader@example.com', url: 'https://example.net/x', occurredAt: 1793718000 },
+		{
+			id: 'evt-2',
+			kind: 'click',
+			recipient: 'reader@example.com',
+			url: 'https://example.net/x',
+			occurredAt: 1793718000,
+		},
 		{ id: 'evt-3', type: 'bounce', email: 'later@example.com', status: '4.2.2' },
 	],
 };
@@ -35,7 +41,9 @@ const batch = {
 describe('generic webhook', () => {
 	test('signGenericPayload makes a t=…,v1=<64 hex> header', () => {
 		expect(signGenericPayload('k', '{}', 1700000000)).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
-		expect(signGenericPayload('k', '{}', 1700000000)).not.toBe(signGenericPayload('k2', '{}', 1700000000));
+		expect(signGenericPayload('k', '{}', 1700000000)).not.toBe(
+			signGenericPayload('k2', '{}', 1700000000),
+		);
 	});
 
 	test('accepts a signed batch and normalises every event', async () => {
@@ -65,7 +73,9 @@ describe('generic webhook', () => {
 
 	test('accepts a single event object and includes raw only when asked', async () => {
 		const event = { id: 'one', type: 'complaint', email: 'a@b.example' };
-		const result = expectOk(await verifyGenericRequest(signed(event), { secret: SECRET, includeRaw: true }));
+		const result = expectOk(
+			await verifyGenericRequest(signed(event), { secret: SECRET, includeRaw: true }),
+		);
 		expect(result.events).toHaveLength(1);
 		expect(result.events[0].raw).toEqual(event);
 	});
@@ -76,18 +86,34 @@ describe('generic webhook', () => {
 	});
 
 	test('rejects a wrong secret, a tampered body and a missing header with 401', async () => {
-		expectFailure(await verifyGenericRequest(signed(batch, { secret: 'other' }), { secret: SECRET }), 401, /does not match/);
+		expectFailure(
+			await verifyGenericRequest(signed(batch, { secret: 'other' }), { secret: SECRET }),
+			401,
+			/does not match/,
+		);
 		const tampered = signed(batch);
 		tampered.rawBody = Buffer.from(tampered.rawBody.toString().replace('evt-1', 'evt-X'));
 		expectFailure(await verifyGenericRequest(tampered, { secret: SECRET }), 401, /does not match/);
-		expectFailure(await verifyGenericRequest(post(batch), { secret: SECRET }), 401, /Missing X-Bulk-Mail-Signature/);
+		expectFailure(
+			await verifyGenericRequest(post(batch), { secret: SECRET }),
+			401,
+			/Missing X-Bulk-Mail-Signature/,
+		);
 		const garbled = post(batch, { 'x-bulk-mail-signature': 'v1=abc' });
-		expectFailure(await verifyGenericRequest(garbled, { secret: SECRET }), 401, /t=<unix>,v1=<hex>/);
+		expectFailure(
+			await verifyGenericRequest(garbled, { secret: SECRET }),
+			401,
+			/t=<unix>,v1=<hex>/,
+		);
 	});
 
 	test('rejects an expired and a future timestamp, honouring the tolerance', async () => {
 		const old = signed(batch, { time: nowSeconds() - 301 });
-		expectFailure(await verifyGenericRequest(old, { secret: SECRET }), 401, /outside the 300 s window/);
+		expectFailure(
+			await verifyGenericRequest(old, { secret: SECRET }),
+			401,
+			/outside the 300 s window/,
+		);
 		const future = signed(batch, { time: nowSeconds() + 400 });
 		expectFailure(await verifyGenericRequest(future, { secret: SECRET }), 401, /window/);
 		expectOk(await verifyGenericRequest(old, { secret: SECRET, toleranceSeconds: 600 }));
@@ -101,33 +127,70 @@ describe('generic webhook', () => {
 	});
 
 	test('rejects malformed but signed payloads with 400 naming the item', async () => {
-		expectFailure(await verifyGenericRequest(signed('{not json'), { secret: SECRET }), 400, /not valid JSON/);
+		expectFailure(
+			await verifyGenericRequest(signed('{not json'), { secret: SECRET }),
+			400,
+			/not valid JSON/,
+		);
 		expectFailure(
 			await verifyGenericRequest(signed({ events: {} }), { secret: SECRET }),
 			400,
 			/"events" must be an array/,
 		);
-		const noId = { events: [{ id: 'a', type: 'hard', email: 'a@b.example' }, { type: 'hard', email: 'a@b.example' }] };
-		expectFailure(await verifyGenericRequest(signed(noId), { secret: SECRET }), 400, /events\[1\]: "id" is required/);
+		const noId = {
+			events: [
+				{ id: 'a', type: 'hard', email: 'a@b.example' },
+				{ type: 'hard', email: 'a@b.example' },
+			],
+		};
+		expectFailure(
+			await verifyGenericRequest(signed(noId), { secret: SECRET }),
+			400,
+			/events\[1\]: "id" is required/,
+		);
 		const badType = { id: 'a', type: 'exploded', email: 'a@b.example' };
-		expectFailure(await verifyGenericRequest(signed(badType), { secret: SECRET }), 400, /unknown type "exploded"/);
+		expectFailure(
+			await verifyGenericRequest(signed(badType), { secret: SECRET }),
+			400,
+			/unknown type "exploded"/,
+		);
 		const badEmail = { id: 'a', type: 'hard', email: 'not-an-address' };
-		expectFailure(await verifyGenericRequest(signed(badEmail), { secret: SECRET }), 400, /"email" is missing or not an e-mail/);
+		expectFailure(
+			await verifyGenericRequest(signed(badEmail), { secret: SECRET }),
+			400,
+			/"email" is missing or not an e-mail/,
+		);
 		const badDate = { id: 'a', type: 'hard', email: 'a@b.example', occurredAt: 'yesterday' };
-		expectFailure(await verifyGenericRequest(signed(badDate), { secret: SECRET }), 400, /occurredAt/);
+		expectFailure(
+			await verifyGenericRequest(signed(badDate), { secret: SECRET }),
+			400,
+			/occurredAt/,
+		);
 		const bareBounce = { id: 'a', type: 'bounce', email: 'a@b.example' };
-		expectFailure(await verifyGenericRequest(signed(bareBounce), { secret: SECRET }), 400, /needs a 4.x.x or 5.x.x/);
+		expectFailure(
+			await verifyGenericRequest(signed(bareBounce), { secret: SECRET }),
+			400,
+			/needs a 4.x.x or 5.x.x/,
+		);
 	});
 
 	test('oversize bodies get 413 before any verification, non-POST gets 405', async () => {
-		const big = signed({ events: [{ id: 'x', type: 'hard', email: 'a@b.example', diagnostic: 'x'.repeat(2048) }] });
-		expectFailure(await verifyGenericRequest(big, { secret: SECRET, maxBodyBytes: 1024 }), 413, /over the 1024-byte limit/);
+		const big = signed({
+			events: [{ id: 'x', type: 'hard', email: 'a@b.example', diagnostic: 'x'.repeat(2048) }],
+		});
+		expectFailure(
+			await verifyGenericRequest(big, { secret: SECRET, maxBodyBytes: 1024 }),
+			413,
+			/over the 1024-byte limit/,
+		);
 		const get = { ...signed(batch), method: 'GET' };
 		expectFailure(await verifyGenericRequest(get, { secret: SECRET }), 405);
 	});
 
 	test('a missing secret is a configuration error, not a client error', async () => {
-		await expect(verifyGenericRequest(signed(batch), { secret: '' })).rejects.toThrow(/secret is not configured/);
+		await expect(verifyGenericRequest(signed(batch), { secret: '' })).rejects.toThrow(
+			/secret is not configured/,
+		);
 	});
 
 	test('the registry dispatches to the generic verifier', async () => {

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { VerifyFailure, VerifyResult, VerifySuccess, WebhookRequest } from '../../../lib/events';
+import type {
+	VerifyFailure,
+	VerifyResult,
+	VerifySuccess,
+	WebhookRequest,
+} from '../../../lib/events';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'events');
 
@@ -33,8 +38,13 @@ export function expectOk(result: VerifyResult): VerifySuccess {
 	return result;
 }
 
-export function expectFailure(result: VerifyResult, status: number, reason?: RegExp): VerifyFailure {
-	if (result.ok) throw new Error(`expected a ${status} failure, got ${result.events.length} events`);
+export function expectFailure(
+	result: VerifyResult,
+	status: number,
+	reason?: RegExp,
+): VerifyFailure {
+	if (result.ok)
+		throw new Error(`expected a ${status} failure, got ${result.events.length} events`);
 	expect(result.status).toBe(status);
 	if (reason) expect(result.reason).toMatch(reason);
 	expect(result).not.toHaveProperty('events');
