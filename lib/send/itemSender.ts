@@ -1,0 +1,445 @@
+import type { MailDefaults, SendMailOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
+import { FailureRateBreaker } from './breaker';
+import type { BreakerOptions, BreakerSnapshot } from './breaker';
+import { classifySendError } from './errors';
+import type { ClassifiedSendError, SendErrorKind } from './errors';
+import { createLimiter, DailyCapReachedError, describeLimits } from './limiter';
+import type { LimiterConfig, SendLimiter } from './limiter';
+import { backoffDelay, resolveRetryPolicy, sleep as realSleep } from './retry';
+import type { RetryPolicy, Sleep } from './retry';
+import {
+	createHandoverTracker,
+	createPooledTransport,
+	HANDOVER_TRACKER_KEY,
+	handoverStage,
+	validateSmtpSettings,
+} from './transport';
+import type { HandoverTracker, PooledTransport, SmtpSettings } from './transport';
+
+/** One message to send: nodemailer's message options plus the caller's reference (item index). */
+export interface OutgoingMessage extends SendMailOptions {
+	ref: number | string;
+}
+
+export type SendStatus = 'sent' | 'failed' | 'unknown' | 'skipped';
+
+export interface SendResultError {
+	kind: SendErrorKind | 'stopped';
+	message: string;
+	code: string | null;
+	responseCode: number | null;
+	enhancedStatus: string | null;
+	command: string | null;
+}
+
+/**
+ * - sent: the server accepted it (accepted/rejected list the recipients).
+ * - failed: refused for good (5xx), not sendable, or still deferred after the last retry.
+ * - unknown: lost after the body went out; may or may not have been delivered. Never retried.
+ * - skipped: never handed to the server (the run stopped first); safe to send again later.
+ */
+export interface SendResult {
+	ref: number | string;
+	status: SendStatus;
+	messageId: string | null;
+	accepted: string[];
+	rejected: string[];
+	response: string | null;
+	attempts: number;
+	error?: SendResultError;
+}
+
+export type RunOutcome =
+	/** Every message was attempted. */
+	| 'completed'
+	/** The failure-rate breaker tripped. */
+	| 'paused'
+	/** Authentication, TLS, unknown host...: nothing could be sent with these settings. */
+	| 'fatal'
+	/** Today's sending budget ran out. */
+	| 'daily-cap'
+	/** The caller's AbortSignal fired (e.g. a time budget). */
+	| 'aborted';
+
+export interface SendRunReport {
+	outcome: RunOutcome;
+	/** One sentence on how the run ended. */
+	message: string;
+	/** Per message, in input order (empty when collectResults is false). */
+	results: SendResult[];
+	counts: Record<SendStatus, number>;
+	/** The error that stopped the run, for outcome 'fatal'. */
+	fatalError?: ClassifiedSendError;
+	breaker?: BreakerSnapshot;
+	/** Settings warnings (plain text, certificate checks off...). */
+	warnings: string[];
+	/** The limits in force, e.g. "14/s, 10000/day". */
+	limits: string;
+	durationMs: number;
+}
+
+export interface SendMessagesOptions {
+	smtp: SmtpSettings;
+	/** Message defaults (from, headers...) for the transport. File and URL access stay off. */
+	defaults?: MailDefaults;
+	/**
+	 * Limits for this run (a limiter is created and disconnected at the end), or a limiter the
+	 * caller created and disconnects itself (to share one across several calls).
+	 */
+	limiter?: LimiterConfig | SendLimiter;
+	retry?: Partial<RetryPolicy>;
+	/** Failure-rate breaker settings, or false to never pause. */
+	breaker?: Partial<BreakerOptions> | false;
+	/** Messages in progress at once (default maxConnections * 4): bounds memory for any input size. */
+	maxInFlight?: number;
+	/** Keep every result in the report (default true). Campaign mode streams them via onResult. */
+	collectResults?: boolean;
+	/** After a stop, read the rest of the input and report each message as skipped (default true). */
+	skipRemainingOnStop?: boolean;
+	/** Called once per message with its final result; awaited, so it also applies backpressure. */
+	onResult?: (result: SendResult) => void | Promise<void>;
+	/** Stops the run: messages not yet handed to the server are skipped. */
+	signal?: AbortSignal;
+	/** An open pooled transport to use (the caller closes it); by default one is created per run. */
+	transport?: PooledTransport;
+	sleep?: Sleep;
+	random?: () => number;
+}
+
+type StopState = { outcome: Exclude<RunOutcome, 'completed'>; message: string };
+
+const STOPPED = Symbol('stopped');
+
+function isSendLimiter(value: unknown): value is SendLimiter {
+	return Boolean(value) && typeof (value as SendLimiter).schedule === 'function';
+}
+
+function firstAddress(value: unknown): string | null {
+	if (!value) return null;
+	if (Array.isArray(value)) {
+		for (const entry of value) {
+			const found = firstAddress(entry);
+			if (found) return found;
+		}
+		return null;
+	}
+	if (typeof value === 'object' && typeof (value as { address?: unknown }).address === 'string') {
+		return (value as { address: string }).address;
+	}
+	if (typeof value === 'string') {
+		const angle = /<([^<>]+)>/.exec(value);
+		const candidate = (angle ? angle[1] : value.split(',')[0]).trim();
+		return candidate.includes('@') ? candidate : null;
+	}
+	return null;
+}
+
+/** The first recipient of a message (envelope first), or null when it has none. */
+export function firstRecipient(message: SendMailOptions): string | null {
+	const envelope = message.envelope as { to?: unknown } | undefined;
+	return (
+		firstAddress(envelope?.to) ?? firstAddress(message.to) ?? firstAddress(message.cc) ?? firstAddress(message.bcc)
+	);
+}
+
+export function recipientDomain(address: string | null): string | null {
+	if (!address) return null;
+	const at = address.lastIndexOf('@');
+	return at >= 0 ? address.slice(at + 1).trim().toLowerCase() || null : null;
+}
+
+function addresses(list: unknown): string[] {
+	if (!Array.isArray(list)) return [];
+	return list.map((entry) =>
+		typeof entry === 'string' ? entry : String((entry as { address?: string })?.address ?? entry),
+	);
+}
+
+function toResultError(classified: ClassifiedSendError): SendResultError {
+	return {
+		kind: classified.kind,
+		message: classified.message,
+		code: classified.code,
+		responseCode: classified.responseCode,
+		enhancedStatus: classified.enhancedStatus,
+		command: classified.command,
+	};
+}
+
+function stoppedError(message: string): SendResultError {
+	return {
+		kind: 'stopped',
+		message,
+		code: null,
+		responseCode: null,
+		enhancedStatus: null,
+		command: null,
+	};
+}
+
+function emptyCounts(): Record<SendStatus, number> {
+	return { sent: 0, failed: 0, unknown: 0, skipped: 0 };
+}
+
+/**
+ * Item mode: sends every message through one pooled transport, within the limits, retrying
+ * deferrals, and reports one result per message. Never throws for a message or SMTP problem: a
+ * fatal error (auth, TLS, host) or a tripped breaker ends the run with that outcome. Throws only
+ * for invalid settings or an unreachable Redis limiter, before anything is sent.
+ */
+export async function sendMessages(
+	messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
+	options: SendMessagesOptions,
+): Promise<SendRunReport> {
+	const started = Date.now();
+	const warnings = validateSmtpSettings(options.smtp);
+	const policy = resolveRetryPolicy(options.retry);
+	const wait = options.sleep ?? realSleep;
+	const collect = options.collectResults !== false;
+	const skipRemaining = options.skipRemainingOnStop !== false;
+	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
+	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(8, maxConnections * 4)));
+	const breaker = options.breaker === false ? null : new FailureRateBreaker(options.breaker ?? {});
+
+	const ownLimiter = !isSendLimiter(options.limiter);
+	const limiter = isSendLimiter(options.limiter)
+		? options.limiter
+		: await createLimiter(options.limiter as LimiterConfig | undefined);
+	const ownTransport = !options.transport;
+	let transport: PooledTransport | null = null;
+
+	const results: Array<SendResult | undefined> = [];
+	const counts = emptyCounts();
+	let stop: StopState | null = null;
+	let fatalError: ClassifiedSendError | undefined;
+
+	const requestStop = (state: StopState) => {
+		if (!stop) stop = state;
+	};
+	const onAbort = () => requestStop({ outcome: 'aborted', message: 'The run was stopped before every message was sent.' });
+	if (options.signal) {
+		if (options.signal.aborted) onAbort();
+		else options.signal.addEventListener('abort', onAbort, { once: true });
+	}
+
+	const finish = async (seq: number, result: SendResult) => {
+		counts[result.status]++;
+		if (collect) results[seq] = result;
+		if (breaker && (result.status === 'sent' || result.status === 'failed' || result.status === 'unknown')) {
+			if (breaker.record(result.status === 'sent')) {
+				requestStop({
+					outcome: 'paused',
+					message: `Paused: ${breaker.describe()}. Check the failures before resuming.`,
+				});
+			}
+		}
+		if (options.onResult) await options.onResult(result);
+	};
+
+	const skippedResult = (ref: number | string, attempts: number, reason: string): SendResult => ({
+		ref,
+		status: 'skipped',
+		messageId: null,
+		accepted: [],
+		rejected: [],
+		response: null,
+		attempts,
+		error: stoppedError(reason),
+	});
+
+	const sendOne = async (message: OutgoingMessage, seq: number): Promise<void> => {
+		const ref = message && message.ref !== undefined ? message.ref : seq;
+		if (!message || typeof message !== 'object') {
+			await finish(seq, {
+				ref,
+				status: 'failed',
+				messageId: null,
+				accepted: [],
+				rejected: [],
+				response: null,
+				attempts: 0,
+				error: {
+					kind: 'permanent',
+					message: `Message ${ref} is not an object.`,
+					code: null,
+					responseCode: null,
+					enhancedStatus: null,
+					command: null,
+				},
+			});
+			return;
+		}
+		const recipient = firstRecipient(message);
+		if (!recipient) {
+			await finish(seq, {
+				ref,
+				status: 'failed',
+				messageId: null,
+				accepted: [],
+				rejected: [],
+				response: null,
+				attempts: 0,
+				error: {
+					kind: 'permanent',
+					message: `Message ${ref} has no recipient: set "to" (or cc, bcc).`,
+					code: 'EENVELOPE',
+					responseCode: null,
+					enhancedStatus: null,
+					command: null,
+				},
+			});
+			return;
+		}
+		const domain = recipientDomain(recipient);
+		const { ref: _ref, ...mailOptions } = message;
+		let attempts = 0;
+		for (;;) {
+			const current = stop as StopState | null;
+			if (current) {
+				await finish(seq, skippedResult(ref, attempts, `Not sent: ${current.message}`));
+				return;
+			}
+			let tracker: HandoverTracker | null = null;
+			try {
+				const info = await limiter.schedule(domain, () => {
+					if (stop) return Promise.reject(STOPPED);
+					attempts++;
+					tracker = createHandoverTracker();
+					return transport!.sendMail({
+						...mailOptions,
+						[HANDOVER_TRACKER_KEY]: tracker,
+					} as SendMailOptions) as Promise<SMTPPoolSentMessageInfo>;
+				});
+				await finish(seq, {
+					ref,
+					status: 'sent',
+					messageId: info.messageId ?? null,
+					accepted: addresses(info.accepted),
+					rejected: addresses(info.rejected),
+					response: info.response ?? null,
+					attempts,
+				});
+				return;
+			} catch (error) {
+				if (error === STOPPED) continue;
+				if (error instanceof DailyCapReachedError) {
+					requestStop({ outcome: 'daily-cap', message: error.message });
+					continue;
+				}
+				const stage = tracker ? handoverStage(tracker) : 'before-data';
+				const classified = classifySendError(error, stage, options.smtp);
+				if (classified.kind === 'fatal') {
+					fatalError ??= classified;
+					requestStop({ outcome: 'fatal', message: `Stopped: ${classified.message}` });
+					if (stage === 'data-sent') {
+						await finish(seq, failedResult(ref, 'unknown', attempts, classified));
+					} else {
+						await finish(seq, {
+							...skippedResult(ref, attempts, `Not sent: ${classified.message}`),
+							error: toResultError(classified),
+						});
+					}
+					return;
+				}
+				if (classified.kind === 'retryable') {
+					if (attempts < policy.maxAttempts) {
+						await wait(backoffDelay(attempts, policy, options.random));
+						continue;
+					}
+					await finish(
+						seq,
+						failedResult(ref, 'failed', attempts, {
+							...classified,
+							message: `Gave up after ${attempts} attempts: ${classified.message}`,
+						}),
+					);
+					return;
+				}
+				await finish(seq, failedResult(ref, classified.kind === 'unknown' ? 'unknown' : 'failed', attempts, classified));
+				return;
+			}
+		}
+	};
+
+	const iterator: Iterator<OutgoingMessage> | AsyncIterator<OutgoingMessage> =
+		Symbol.asyncIterator in Object(messages)
+			? (messages as AsyncIterable<OutgoingMessage>)[Symbol.asyncIterator]()
+			: (messages as Iterable<OutgoingMessage>)[Symbol.iterator]();
+
+	let seq = 0;
+	let sourceDone = false;
+	try {
+		transport = options.transport ?? createPooledTransport(options.smtp, options.defaults);
+		const inFlight = new Set<Promise<void>>();
+		while (!stop) {
+			if (inFlight.size >= maxInFlight) {
+				await Promise.race(inFlight);
+				continue;
+			}
+			const next = await iterator.next();
+			if (next.done) {
+				sourceDone = true;
+				break;
+			}
+			const promise = sendOne(next.value, seq++);
+			inFlight.add(promise);
+			const remove = () => inFlight.delete(promise);
+			promise.then(remove, remove);
+		}
+		await Promise.all(inFlight);
+		const current = stop as StopState | null;
+		if (current && skipRemaining && !sourceDone) {
+			for (;;) {
+				const next = await iterator.next();
+				if (next.done) break;
+				const ref = next.value && next.value.ref !== undefined ? next.value.ref : seq;
+				await finish(seq++, skippedResult(ref, 0, `Not sent: ${current.message}`));
+			}
+			sourceDone = true;
+		}
+	} finally {
+		options.signal?.removeEventListener('abort', onAbort);
+		if (!sourceDone) {
+			await (iterator as AsyncIterator<OutgoingMessage>).return?.();
+		}
+		if (ownTransport && transport) transport.close();
+		if (ownLimiter) await limiter.disconnect();
+	}
+
+	const finalStop = stop as StopState | null;
+	const total = counts.sent + counts.failed + counts.unknown + counts.skipped;
+	return {
+		outcome: finalStop ? finalStop.outcome : 'completed',
+		message: finalStop
+			? finalStop.message
+			: `Sent ${counts.sent} of ${total}` +
+				(counts.failed ? `, ${counts.failed} failed` : '') +
+				(counts.unknown ? `, ${counts.unknown} unknown` : '') +
+				'.',
+		results: collect ? (results.filter(Boolean) as SendResult[]) : [],
+		counts,
+		fatalError,
+		breaker: breaker?.snapshot(),
+		warnings,
+		limits: describeLimits(limiter.limits),
+		durationMs: Date.now() - started,
+	};
+}
+
+function failedResult(
+	ref: number | string,
+	status: 'failed' | 'unknown',
+	attempts: number,
+	classified: ClassifiedSendError,
+): SendResult {
+	return {
+		ref,
+		status,
+		messageId: null,
+		accepted: [],
+		rejected: [],
+		response: classified.response,
+		attempts,
+		error: toResultError(classified),
+	};
+}
