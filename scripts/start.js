@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm start`: a real n8n 2.40.7 with this package installed the way users install it, on n8n's
+ * embedded SQLite database, with the example workflows imported. Foreground; Ctrl-C stops it.
+ *
+ *   N8N_PORT            editor/API port (default 5678)
+ *   N8N_USER_FOLDER     n8n's user folder (default ./.n8n-home in the project)
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ensureN8n, n8nBin, nodeBinary, envWithNode24, N8N_VERSION } = require('./n8n-runtime');
+const { buildPackage, installPackedPackage, packPackage, projectRoot } = require('./package-install');
+
+const port = Number(process.env.N8N_PORT || 5678);
+const userFolder = path.resolve(process.env.N8N_USER_FOLDER || path.join(projectRoot, '.n8n-home'));
+const editorUrl = `http://localhost:${port}`;
+
+function say(message) {
+	process.stderr.write(`[start] ${message}\n`);
+}
+
+const n8nEnv = envWithNode24({
+	N8N_USER_FOLDER: userFolder,
+	N8N_PORT: String(port),
+	N8N_DIAGNOSTICS_ENABLED: 'false',
+	N8N_PERSONALIZATION_ENABLED: 'false',
+	N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+	N8N_TEMPLATES_ENABLED: 'false',
+	// The editor is served over plain http on localhost.
+	N8N_SECURE_COOKIE: 'false',
+	N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+	// Fetches a server list from api.n8n.io at startup, which fails without internet access.
+	N8N_DISABLED_MODULES: process.env.N8N_DISABLED_MODULES ?? 'mcp-registry',
+});
+// n8n refuses to load nodes when it believes it runs inside a test.
+delete n8nEnv.NODE_ENV;
+
+function n8nCli(args) {
+	execFileSync(nodeBinary(), [n8nBin(), ...args], { env: n8nEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** Imports examples/*.json, each again only when its file changed (so edits in the editor stay). */
+function importExamples() {
+	const examplesDir = path.join(projectRoot, 'examples');
+	const files = fs.existsSync(examplesDir)
+		? fs.readdirSync(examplesDir).filter((name) => name.endsWith('.json')).sort()
+		: [];
+	const stampFile = path.join(userFolder, '.imported-examples.json');
+	const stamps = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : {};
+	for (const file of files) {
+		const full = path.join(examplesDir, file);
+		const hash = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+		if (stamps[file] === hash) continue;
+		say(`importing example workflow ${file}`);
+		n8nCli(['import:workflow', `--input=${full}`]);
+		stamps[file] = hash;
+		fs.writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
+	}
+}
+
+async function healthy(timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		try {
+			const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+			if (response.ok) return true;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	return false;
+}
+
+async function main() {
+	const started = Date.now();
+	say(`n8n ${N8N_VERSION} runtime (installed into the cache on first use, ~3 min)`);
+	ensureN8n();
+
+	buildPackage();
+	const packDir = path.join(projectRoot, '.tmp', 'start-pack');
+	fs.rmSync(packDir, { recursive: true, force: true });
+	const tarball = packPackage(packDir);
+	say(`installing ${path.basename(tarball)} into ${path.join(userFolder, '.n8n', 'nodes')}`);
+	const installed = installPackedPackage(userFolder, tarball);
+	say(`installed ${installed.name}@${installed.version}`);
+	importExamples();
+
+	say(`starting n8n (SQLite database in ${path.join(userFolder, '.n8n')})`);
+	const child = spawn(nodeBinary(), [n8nBin(), 'start'], { env: n8nEnv, stdio: 'inherit' });
+	const stop = (signal) => {
+		if (child.exitCode === null) child.kill(signal);
+	};
+	process.on('SIGINT', () => stop('SIGINT'));
+	process.on('SIGTERM', () => stop('SIGTERM'));
+	child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 0 : 1)));
+
+	if (await healthy(180_000)) {
+		const seconds = ((Date.now() - started) / 1000).toFixed(0);
+		process.stderr.write(
+			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded.\n` +
+				`[start] Editor: ${editorUrl}\n[start] Press Ctrl-C to stop.\n\n`,
+		);
+	} else if (child.exitCode === null) {
+		say(`n8n did not answer ${editorUrl}/healthz within 3 minutes; it is still running, see its output above`);
+	}
+}
+
+main().catch((error) => {
+	process.stderr.write(`\n[start] FAILED: ${error.message}\n`);
+	process.exit(1);
+});
