@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * Signed per-recipient link tokens for unsubscribe, confirm, preference, open and click links.
@@ -44,7 +44,9 @@ export type VerifyResult =
 export const MIN_SECRET_LENGTH = 16;
 
 export class LinkSigner {
-	private readonly key: Buffer;
+	// A KeyObject: createHmac with a raw Buffer key imports the key again on every call
+	// (~20 µs on Node 24, 4x the HMAC itself), and a message carries several signed links.
+	private readonly key: KeyObject;
 
 	constructor(secret: string) {
 		if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
@@ -52,7 +54,7 @@ export class LinkSigner {
 				`The link-signing secret must be at least ${MIN_SECRET_LENGTH} characters long`,
 			);
 		}
-		this.key = Buffer.from(secret, 'utf8');
+		this.key = createSecretKey(Buffer.from(secret, 'utf8'));
 	}
 
 	sign(purpose: LinkPurpose, claims: LinkTokenClaims): string {
