@@ -1,14 +1,22 @@
 // Flat config. eslint-plugin-n8n-nodes-base only ships legacy (eslintrc) presets, so their `rules`
 // objects are spread into flat-config blocks, the way @n8n/node-cli's own config does it.
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
+import tsPlugin from '@typescript-eslint/eslint-plugin';
 import tsParser from '@typescript-eslint/parser';
 import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
 
 const communityPreset = n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport;
 
-// A light, TypeScript-safe set of core rules for every .ts file (tsc already covers undefined
-// names, unreachable code and unused locals).
+// A light, TypeScript-safe set of rules for every .ts file (tsc already covers undefined names,
+// unreachable code and unused locals). No type-aware rules: they would need a full program per run.
 const coreRules = {
+	'@typescript-eslint/ban-ts-comment': ['error', { 'ts-expect-error': 'allow-with-description' }],
+	'@typescript-eslint/no-duplicate-enum-values': 'error',
+	'@typescript-eslint/no-misused-new': 'error',
+	'@typescript-eslint/no-non-null-asserted-optional-chain': 'error',
+	'@typescript-eslint/no-require-imports': 'error',
+	'@typescript-eslint/no-unsafe-declaration-merging': 'error',
+	'@typescript-eslint/prefer-as-const': 'error',
 	'no-debugger': 'error',
 	'no-dupe-else-if': 'error',
 	'no-duplicate-case': 'error',
@@ -29,6 +37,7 @@ const typescript = {
 	parser: tsParser,
 	parserOptions: { sourceType: 'module', ecmaVersion: 'latest' },
 };
+const tsPlugins = { '@typescript-eslint': tsPlugin };
 
 export default [
 	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.n8n-home/**', '.tmp/**'] },
@@ -37,6 +46,7 @@ export default [
 	{
 		files: ['lib/**/*.ts'],
 		languageOptions: typescript,
+		plugins: tsPlugins,
 		rules: coreRules,
 	},
 
@@ -44,7 +54,7 @@ export default [
 	{
 		files: ['nodes/**/*.ts', 'credentials/**/*.ts'],
 		languageOptions: typescript,
-		plugins: { ...communityPreset.plugins, 'n8n-nodes-base': n8nNodesBase },
+		plugins: { ...tsPlugins, ...communityPreset.plugins, 'n8n-nodes-base': n8nNodesBase },
 		rules: { ...coreRules, ...communityPreset.rules },
 	},
 	{

@@ -61,12 +61,14 @@ function importExamples() {
 	}
 }
 
-async function healthy(timeoutMs) {
+async function healthy(startupDone, timeoutMs) {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		try {
-			const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
-			if (response.ok) return true;
+			if (startupDone()) {
+				const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+				if (response.ok) return true;
+			}
 		} catch {
 			// not listening yet
 		}
@@ -90,15 +92,25 @@ async function main() {
 	importExamples();
 
 	say(`starting n8n (SQLite database in ${path.join(userFolder, '.n8n')})`);
-	const child = spawn(nodeBinary(), [n8nBin(), 'start'], { env: n8nEnv, stdio: 'inherit' });
+	// n8n's output is passed through; watching it tells when startup (incl. activation) is done.
+	const child = spawn(nodeBinary(), [n8nBin(), 'start'], { env: n8nEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+	let editorReady = false;
+	child.stdout.on('data', (chunk) => {
+		process.stdout.write(chunk);
+		if (chunk.toString('utf8').includes('Editor is now accessible')) editorReady = true;
+	});
+	child.stderr.on('data', (chunk) => process.stderr.write(chunk));
 	const stop = (signal) => {
 		if (child.exitCode === null) child.kill(signal);
 	};
 	process.on('SIGINT', () => stop('SIGINT'));
 	process.on('SIGTERM', () => stop('SIGTERM'));
-	child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 0 : 1)));
+	child.on('exit', (code, signal) => {
+		say(`n8n stopped (${code ?? signal})`);
+		process.exit(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+	});
 
-	if (await healthy(180_000)) {
+	if (await healthy(() => editorReady, 180_000)) {
 		const seconds = ((Date.now() - started) / 1000).toFixed(0);
 		process.stderr.write(
 			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded.\n` +
