@@ -14,7 +14,7 @@ import {
 } from './encoding';
 import { planColumns, type ColumnPlan } from './mapping';
 import { RejectedReport } from './report';
-import { openSource, type OpenedSource } from './source';
+import { capitalise, openSource, type OpenedSource } from './source';
 import {
 	IMPORT_MODES,
 	ImportError,
@@ -407,12 +407,12 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 				}
 				if (isBlank(record)) continue;
 				if (!plan) {
-					if (hasHeader && !header) {
+					if (hasHeader) {
 						header = record.map((value) => value.trim());
+						plan = planFrom(header, header);
 						continue;
 					}
-					plan = planColumns(options.mapping ?? {}, header, record, delimiter);
-					detected = describePlan(plan, encoding, delimiter, header);
+					plan = planFrom(null, record);
 				}
 				summary.rows++;
 				const rejection = checkRow(plan, record, line);
@@ -421,6 +421,22 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 					continue;
 				}
 				if (pending.length >= batchSize) await flush();
+			}
+		};
+
+		const planFrom = (headerRow: string[] | null, firstRecord: string[]): ColumnPlan => {
+			try {
+				const columns = planColumns(options.mapping ?? {}, headerRow, firstRecord, delimiter);
+				detected = describePlan(columns, encoding, delimiter, headerRow);
+				return columns;
+			} catch (error) {
+				if (error instanceof ImportError && firstRecord.some((value) => value.includes('\uFFFD'))) {
+					const hint = warnings.find((warning) => warning.startsWith('The file is not valid'));
+					error.message +=
+						`. Line ${lastLine} is not valid ${encodingName} text` +
+						(hint ? ` — ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : ": check the file's encoding");
+				}
+				throw error;
 			}
 		};
 
@@ -478,14 +494,10 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 		await feed(null);
 		await handleRecords();
 
-		if (!plan) {
-			if (header) {
-				throw new ImportError(
-					`${capitalise(label)} has a header row (${(header as string[]).map((name) => `'${name}'`).join(', ')}) but no data rows`,
-					'no-data-rows',
-				);
-			}
-			throw new ImportError(`${capitalise(label)} has no CSV records (only blank lines)`, 'empty-file');
+		if (!plan) throw new ImportError(`${capitalise(label)} has no CSV records (only blank lines)`, 'empty-file');
+		if (summary.rows === 0) {
+			const names = (header as string[] | null)?.map((name) => `'${name}'`).join(', ') ?? '';
+			throw new ImportError(`${capitalise(label)} has a header row (${names}) but no data rows`, 'no-data-rows');
 		}
 		await flush();
 		await report.close();
@@ -531,10 +543,6 @@ function describePlan(
 			fields: plan.fields.map((field) => ({ column: field.index + 1, field: field.field, type: field.type })),
 		},
 	};
-}
-
-function capitalise(text: string): string {
-	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function invalidBytes(encoding: string, line: number, column: string): string {

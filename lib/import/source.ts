@@ -115,8 +115,9 @@ function limit(
 	return { chunks: chunks(), label: options.label, bytesRead: () => total };
 }
 
-function capitalise(text: string): string {
-	return text.charAt(0).toUpperCase() + text.slice(1);
+/** Sentence case for 'the file'; URLs are left as they are. */
+export function capitalise(text: string): string {
+	return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 async function nextWithTimeout<T>(
@@ -183,7 +184,7 @@ async function fetchUrl(
 			responseType: 'stream',
 			timeout: timeoutMs,
 			maxRedirects,
-			maxContentLength: maxBytes,
+			// No maxContentLength: the byte counter in limit() enforces maxBytes with a clearer message.
 			headers: http.headers,
 			signal,
 			validateStatus: () => true,
