@@ -216,6 +216,12 @@ export async function sendMessages(
 	const requestStop = (state: StopState) => {
 		if (!stop) stop = state;
 	};
+	let transportClosed = false;
+	const closeTransport = () => {
+		if (transportClosed || !transport) return;
+		transportClosed = true;
+		if (ownTransport) transport.close();
+	};
 	const onAbort = () => requestStop({ outcome: 'aborted', message: 'The run was stopped before every message was sent.' });
 	if (options.signal) {
 		if (options.signal.aborted) onAbort();
@@ -327,10 +333,18 @@ export async function sendMessages(
 					continue;
 				}
 				const stage = tracker ? handoverStage(tracker) : 'before-data';
+				if (transportClosed) {
+					// the pool was closed under this message because of a fatal error elsewhere
+					if (stage !== 'data-sent') continue;
+					await finish(seq, failedResult(ref, 'unknown', attempts, classifySendError(error, stage, options.smtp)));
+					return;
+				}
 				const classified = classifySendError(error, stage, options.smtp);
 				if (classified.kind === 'fatal') {
 					fatalError ??= classified;
 					requestStop({ outcome: 'fatal', message: `Stopped: ${classified.message}` });
+					// every queued message would fail the same way (and cost another login attempt)
+					closeTransport();
 					if (stage === 'data-sent') {
 						await finish(seq, failedResult(ref, 'unknown', attempts, classified));
 					} else {
@@ -402,7 +416,7 @@ export async function sendMessages(
 		if (!sourceDone) {
 			await (iterator as AsyncIterator<OutgoingMessage>).return?.();
 		}
-		if (ownTransport && transport) transport.close();
+		if (ownTransport && transport && !transportClosed) transport.close();
 		if (ownLimiter) await limiter.disconnect();
 	}
 

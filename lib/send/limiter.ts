@@ -407,6 +407,8 @@ function limiterOptions(
 ): Bottleneck.ConstructorOptions {
 	if (!store.connection) return { ...options, id: name };
 	return {
+		// state idle for two days is dropped from Redis (a later run starts with full reservoirs)
+		timeout: 2 * DAY,
 		...options,
 		id: `${store.prefix}:${name}`,
 		datastore: 'ioredis',
@@ -438,12 +440,15 @@ class BottleneckSendLimiter implements SendLimiter {
 	private readonly dayLimiters = new Map<string, Promise<Bottleneck>>();
 	private ownedRedis: Redis | null = null;
 	private lastError: Error | null = null;
+	private readonly initialDate: string;
+	private readonly capsByDate = new Map<string, number | null>();
 
 	constructor(config: LimiterConfig, limits: EffectiveLimits, store: Datastore) {
 		this.config = config;
 		this.limits = limits;
 		this.store = store;
 		this.now = config.now ?? Date.now;
+		this.initialDate = calendarDate(this.now(), config.timeZone);
 	}
 
 	async init(ownedRedis: Redis | null): Promise<void> {
@@ -490,7 +495,8 @@ class BottleneckSendLimiter implements SendLimiter {
 		}
 		this.globalHead = this.globalLimiters[0] ?? null;
 		if (perSecond && perSecond >= 1) {
-			this.guard = new SlidingWindowGuard(Math.floor(perSecond), SECOND);
+			// 1 ms of margin: the guard's clock reading and the send's start differ by microseconds
+			this.guard = new SlidingWindowGuard(Math.floor(perSecond), SECOND + 1);
 		}
 
 		for (const [i, rule] of (this.config.domainLimits ?? []).entries()) {
@@ -524,7 +530,7 @@ class BottleneckSendLimiter implements SendLimiter {
 			}
 		}
 		if (this.limits.dailyCap !== null) {
-			await this.dayLimiter(calendarDate(this.now(), this.config.timeZone));
+			await this.dayLimiter(this.initialDate);
 		}
 	}
 
@@ -536,10 +542,13 @@ class BottleneckSendLimiter implements SendLimiter {
 	}
 
 	private capFor(date: string): number | null {
-		if (date === calendarDate(this.now(), this.config.timeZone)) {
-			return this.limits.dailyCap;
+		if (date === this.initialDate) return this.limits.dailyCap;
+		let cap = this.capsByDate.get(date);
+		if (cap === undefined) {
+			cap = resolveLimits(this.config, this.now()).dailyCap;
+			this.capsByDate.set(date, cap);
 		}
-		return resolveLimits(this.config, this.now()).dailyCap;
+		return cap;
 	}
 
 	private dayLimiter(date: string): Promise<Bottleneck> {
@@ -547,14 +556,10 @@ class BottleneckSendLimiter implements SendLimiter {
 		if (!pending) {
 			pending = (async () => {
 				const cap = this.capFor(date) ?? 0;
-				const startingToday = date === calendarDate(Date.now(), this.config.timeZone);
-				const used = this.store.connection || !startingToday ? 0 : (this.config.sentToday ?? 0);
+				// sentToday counts the day the run started on; Redis keeps its own count
+				const used = this.store.connection || date !== this.initialDate ? 0 : (this.config.sentToday ?? 0);
 				const limiter = this.track(
-					new Bottleneck({
-						...limiterOptions(this.store, `day:${date}`, { reservoir: Math.max(0, cap - used) }),
-						// the key of a past day is of no use: let Redis drop it
-						...(this.store.connection ? { timeout: 2 * DAY } : {}),
-					}),
+					new Bottleneck(limiterOptions(this.store, `day:${date}`, { reservoir: Math.max(0, cap - used) })),
 				);
 				await limiter.ready();
 				return limiter;

@@ -374,7 +374,7 @@ interface ErrorLike {
 	timeoutType?: string;
 }
 
-const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ERR_SSL|ERR_TLS|EPROTO|HOSTNAME|ALTNAME/;
+const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ERR_SSL|ERR_TLS|^EPROTO$|HOSTNAME|ALTNAME/;
 
 /** True when the error is a TLS failure (handshake, certificate, STARTTLS). */
 export function isTlsError(error: ErrorLike): boolean {
