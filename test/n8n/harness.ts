@@ -33,8 +33,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureN8n, n8nBin, N8N_VERSION, nodeBinary } from '../../scripts/n8n-runtime';
-import { preparedInstall, projectRoot } from '../../scripts/package-install';
+import { ensureN8n, n8nBin, N8N_VERSION, nodeBinary, runtimeDir } from '../../scripts/n8n-runtime';
+import { preparedInstall } from '../../scripts/package-install';
 import { createDatabase, dropDatabase, freePort, POSTGRES, withPostgres } from '../helpers/services';
 
 export type N8nDbType = 'sqlite' | 'postgres';
@@ -166,7 +166,8 @@ const QUIET_ENV: Record<string, string> = {
 	N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 };
 
-const templatesRoot = path.join(projectRoot, '.tmp', 'n8n-templates', `n8n-${N8N_VERSION}`);
+// Beside the n8n runtime cache, so every checkout on the machine shares one template (and one lock).
+const templatesRoot = path.join(path.dirname(runtimeDir()), 'templates', `n8n-${N8N_VERSION}`);
 const PG_TEMPLATE_DB = `bm_n8n_template_${N8N_VERSION.replace(/\W/g, '_')}`;
 const running = new Set<ChildProcess>();
 
