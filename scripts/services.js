@@ -151,9 +151,14 @@ async function ensureDebianTool(label, candidates, packages) {
 const SMTP_SINK = ['/usr/sbin/smtp-sink', '/usr/bin/smtp-sink'];
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
-async function ensureServices() {
+/** PostgreSQL and Redis only (what the benchmarks need). */
+async function ensureDatabases() {
 	await ensureService('PostgreSQL', postgresAnswers, START_POSTGRES, `${PG_HOST}:${PG_PORT}`);
 	await ensureService('Redis', redisAnswers, START_REDIS, `${REDIS_HOST}:${REDIS_PORT}`);
+}
+
+async function ensureServices() {
+	await ensureDatabases();
 	const smtpSink = await ensureDebianTool("Postfix's smtp-sink", SMTP_SINK, ['postfix']);
 	const chromium = await ensureDebianTool('Chromium', CHROMIUM, ['chromium']);
 	const { ensureN8n, runtimeDir } = require('./n8n-runtime');
@@ -161,7 +166,7 @@ async function ensureServices() {
 	return { smtpSink, chromium, n8nRuntime: runtimeDir() };
 }
 
-module.exports = { ensureServices, postgresAnswers, redisAnswers, SMTP_SINK, CHROMIUM };
+module.exports = { ensureServices, ensureDatabases, postgresAnswers, redisAnswers, SMTP_SINK, CHROMIUM };
 
 if (require.main === module) {
 	ensureServices().then(
