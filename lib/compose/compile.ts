@@ -25,7 +25,7 @@ import {
 	type LinkRenderState,
 } from './links';
 import { buildMessageId, messageIdDomain } from './messageId';
-import { deriveTextTemplate, makeHtmlToText } from './textPart';
+import { deriveTextTemplate, makeHtmlToText, tidyDerivedText, type TidyFlags } from './textPart';
 import type {
 	ComposeAttachment,
 	ComposeOptions,
@@ -234,6 +234,13 @@ export class CompiledTemplate {
 	/** Things the user should know (insecure base URL, untracked links, slow text path). */
 	readonly warnings: string[];
 	readonly encoding: MessageEncoding;
+	/**
+	 * Where the text part comes from: the text template, a text template derived once from the
+	 * HTML, or (slow fallback) converting each rendered HTML body, or none.
+	 */
+	readonly textMode: 'template' | 'derived' | 'per-recipient' | 'none';
+	/** The text template derived from the HTML, when `textMode` is `derived`. */
+	readonly derivedTextTemplate: string | null;
 
 	private readonly from: MailAddress;
 	private readonly fromName: NameTemplate;
@@ -243,6 +250,7 @@ export class CompiledTemplate {
 	private readonly html: TemplateProgram | null;
 	private readonly text: TemplateProgram | null;
 	private readonly textFallback: ((html: string) => string) | null;
+	private readonly tidyText: TidyFlags | null;
 	private readonly signer: LinkSigner | null;
 	private readonly baseUrl: string;
 	private readonly prefixes: LinkPrefixes;
@@ -253,6 +261,7 @@ export class CompiledTemplate {
 	private readonly trackOpens: boolean;
 	private readonly trackClicks: boolean;
 	private readonly trackText: boolean;
+	private readonly untracked = new Set<string>();
 	private readonly needsUnsubscribeUrl: boolean;
 	private readonly needsPreferencesUrl: boolean;
 	private readonly defaults: NormalisedDefaults;
@@ -367,6 +376,9 @@ export class CompiledTemplate {
 		this.html = null;
 		this.text = null;
 		this.textFallback = null;
+		this.textMode = 'none';
+		this.derivedTextTemplate = null;
+		this.tidyText = null;
 		if (htmlSource) this.html = this.compileHtml(htmlSource, options, strict);
 		if (textSource) {
 			this.text = new TemplateProgram(
@@ -377,6 +389,7 @@ export class CompiledTemplate {
 				strict,
 				true,
 			);
+			this.textMode = 'template';
 		} else if (htmlSource) {
 			const htmlLiquid = createSandboxedLiquid({ escapeHtml: true, strict });
 			const derived = deriveTextTemplate(
@@ -394,8 +407,12 @@ export class CompiledTemplate {
 					strict,
 					true,
 				);
+				this.textMode = 'derived';
+				this.derivedTextTemplate = derived.source;
+				this.tidyText = derived.tidy.start || derived.tidy.end ? derived.tidy : null;
 			} else {
 				this.textFallback = makeHtmlToText(options.textWordwrap);
+				this.textMode = 'per-recipient';
 				this.warnings.push(
 					`The text part is converted from the HTML for every recipient (slow, ~1 ms each) because ${derived.reason}. Give a text template to avoid this`,
 				);
@@ -451,6 +468,7 @@ export class CompiledTemplate {
 					}
 				},
 			});
+			for (const url of plan.untracked) this.untracked.add(url);
 			for (const skipped of plan.skipped) {
 				const { line, column } = positionAt(working, skipped.offset);
 				this.warnings.push(
@@ -549,6 +567,7 @@ export class CompiledTemplate {
 			claims,
 			trackClicks: this.trackClicks && !testRender,
 			trackOpens: this.trackOpens && !testRender,
+			untracked: this.untracked,
 			unsubscribeUrl,
 			preferencesUrl,
 		};
@@ -581,6 +600,7 @@ export class CompiledTemplate {
 		let text: string;
 		if (this.text) {
 			text = this.text.render(scope, fields);
+			if (this.tidyText) text = tidyDerivedText(text, this.tidyText);
 		} else if (this.textFallback && this.html) {
 			if (state.trackClicks || state.trackOpens) {
 				// The text part shows the template's own links, not tracking links.

@@ -14,8 +14,12 @@ const CONTROL_RUN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Anything that may need work: a control, or the start of a percent / QP / encoded-word form. */
 const NEEDS_WORK = /[\u0000-\u001f\u007f-\u009f\u2028\u2029%=]/;
-/** Percent-encoded controls, incl. UTF-8 C1/NEL, U+2028/2029 and overlong C0 forms. */
-const PERCENT_CONTROL = /%(?:[01][0-9a-f]|7f|c2%[89][0-9a-f]|c0%[89a-f][0-9a-f]|e2%80%a[89])/gi;
+/**
+ * Percent-encoded controls, incl. UTF-8 C1/NEL, U+2028/2029 and overlong C0 forms, also when
+ * the percent sign itself is encoded again (`%250D`).
+ */
+const PERCENT_CONTROL =
+	/%(?:25)*(?:[01][0-9a-f]|7f|c2%(?:25)*[89][0-9a-f]|c0%(?:25)*[89a-f][0-9a-f]|e2%(?:25)*80%(?:25)*a[89])/gi;
 /** Quoted-printable escapes of controls (`=0D=0A`, `=C2=85`, `=E2=80=A8`). */
 const QP_CONTROL = /=(?:0[0-9a-f]|7f|c2=[89][0-9a-f]|e2=80=a[89])/gi;
 /** RFC 2047 encoded-word. */
@@ -46,16 +50,18 @@ function decodeEncodedWord(_word: string, charset: string, kind: string, text: s
 export function sanitizeHeaderText(input: unknown): string {
 	let value = input === undefined || input === null ? '' : String(input);
 	if (!NEEDS_WORK.test(value)) return value.trim();
-	for (let pass = 0; pass < 6; pass++) {
+	for (let pass = 0; pass < 8; pass++) {
 		const before = value;
+		// Encoded-words first (nested ones too), so their content is cleaned as decoded text.
+		value = value.replace(ENCODED_WORD, decodeEncodedWord);
+		if (value !== before) continue;
 		value = value
-			.replace(ENCODED_WORD, decodeEncodedWord)
 			.replace(PERCENT_CONTROL, ' ')
 			.replace(QP_CONTROL, ' ')
 			.replace(CONTROL_RUN, ' ');
 		if (value === before) break;
 	}
-	// Whatever is left after six passes is never emitted as an encoded-word.
+	// Whatever is left after all passes is never emitted as an encoded-word.
 	value = value.replace(/=\?/g, '= ?');
 	return value.replace(/ {2,}/g, ' ').trim();
 }

@@ -22,6 +22,8 @@ export interface LinkRenderState {
 	claims: LinkTokenClaims;
 	trackClicks: boolean;
 	trackOpens: boolean;
+	/** URLs of `data-no-track` links, also left alone in the text part. */
+	untracked: ReadonlySet<string>;
 	unsubscribeUrl: string;
 	preferencesUrl: string;
 }
@@ -154,7 +156,7 @@ export function trackTextLinks(text: string, state: LinkRenderState): string {
 	return text.replace(TEXT_URL, (raw) => {
 		// A sentence's final punctuation is not part of the URL.
 		const url = raw.replace(/[.,;:!?]+$/, '');
-		if (!isTrackableUrl(url, state)) return raw;
+		if (!isTrackableUrl(url, state) || state.untracked.has(url)) return raw;
 		return state.prefixes.click + clickToken(url, state) + raw.slice(url.length);
 	});
 }
@@ -169,6 +171,8 @@ export interface LinkPlan {
 	pixelAt: number;
 	/** Links left untracked for a reason the user should know about. */
 	skipped: Array<{ offset: number; reason: string }>;
+	/** Static URLs of links marked `data-no-track`. */
+	untracked: string[];
 }
 
 const FILL = '\u0001';
@@ -214,7 +218,7 @@ export function planLinks(
 	}
 	const inComment = (offset: number) => comments.some(([s, e]) => offset >= s && offset < e);
 
-	const plan: LinkPlan = { wraps: [], pixelAt: source.length, skipped: [] };
+	const plan: LinkPlan = { wraps: [], pixelAt: source.length, skipped: [], untracked: [] };
 	if (options.trackOpens) {
 		const lower = blank.toLowerCase();
 		for (let at = lower.lastIndexOf('</body'); at !== -1; at = lower.lastIndexOf('</body', at - 1)) {
@@ -245,9 +249,13 @@ export function planLinks(
 				href = { start, end: start + value.length };
 			}
 		}
-		if (!href || noTrack || href.end === href.start) continue;
+		if (!href || href.end === href.start) continue;
 		const raw = source.slice(href.start, href.end);
 		const blanked = blank.slice(href.start, href.end);
+		if (noTrack) {
+			if (blanked.indexOf(FILL) === -1) plan.untracked.push(decodeHtmlAttribute(raw).trim());
+			continue;
+		}
 		const firstConstruct = blanked.indexOf(FILL);
 		const staticPrefix = decodeHtmlAttribute(
 			firstConstruct === -1 ? blanked : blanked.slice(0, firstConstruct),

@@ -98,9 +98,10 @@ export function createSandboxedLiquid(options: SandboxOptions): Liquid {
 		dynamicPartials: false,
 		jsTruthy: false,
 		outputEscape: options.escapeHtml ? 'escape' : undefined,
+		// Generous for any e-mail, small enough that a hostile template fails fast.
 		parseLimit: 5_000_000,
-		renderLimit: 10_000,
-		memoryLimit: 100_000_000,
+		renderLimit: 2_000,
+		memoryLimit: 5_000_000,
 	});
 	for (const name of DISABLED_TAGS) liquid.registerTag(name, disabledTag(name));
 	if (options.trackTag) liquid.registerTag(options.trackTag, trackTag(options.trackTag));
@@ -402,6 +403,18 @@ function clip(text: string, max = 80): string {
 	return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 
+/** The `{{ … }}` / `{% … %}` around a position of the user's template, else its line. */
+function snippetAt(source: string, position: { line: number; column: number }): string | undefined {
+	const line = source.split('\n')[position.line - 1];
+	if (line === undefined) return undefined;
+	const at = position.column - 1;
+	for (const match of line.matchAll(/\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)/g)) {
+		const start = match.index as number;
+		if (at >= start && at <= start + match[0].length) return clip(match[0]);
+	}
+	return clip(line) || undefined;
+}
+
 /** Converts a LiquidJS error into a ComposeError naming the template, line, column and token. */
 export function toComposeError(
 	error: unknown,
@@ -418,7 +431,8 @@ export function toComposeError(
 		const [line, column] = token.getPosition();
 		position = { line, column };
 	}
-	const tokenText = token?.getText ? clip(token.getText()) : undefined;
+	let tokenText = token?.getText ? clip(token.getText()) : undefined;
+	if (!tokenText && position) tokenText = snippetAt(sourceMap.original, position);
 	const where = position ? ` at line ${position.line}, column ${position.column}` : '';
 	const details = {
 		template,

@@ -33,8 +33,76 @@ export function makeHtmlToText(wordwrap: number | false | undefined): (html: str
 	return compileHtmlToText(htmlToTextOptions(wordwrap));
 }
 
+export interface TidyFlags {
+	/** Trim leading line breaks of the rendered text (the text starts with a block tag). */
+	start: boolean;
+	/** Trim trailing line breaks (the text ends with a block tag). */
+	end: boolean;
+}
+
+/**
+ * A tag between two blocks (`</p>{% if x %}<p>`) comes out of html-to-text as a paragraph of its
+ * own. Such a tag-only line is glued to the start of the next content line: the line breaks
+ * before it stay, and after it only those the next block needs beyond them
+ * (max(0, after − before)). Then a condition that is false, a loop that repeats or runs zero
+ * times leave the spacing the converted HTML would have (at most the ends differ: tidyDerivedText).
+ */
+function joinTagLines(
+	text: string,
+	marker: RegExp,
+	constructs: readonly LiquidConstruct[],
+): { text: string; tidy: TidyFlags } {
+	const isTagOnly = (line: string): boolean => {
+		if (!line.trim()) return false;
+		let onlyTags = true;
+		const rest = line.replace(marker, (_match, index: string) => {
+			if (constructs[Number(index)]?.kind === 'output') onlyTags = false;
+			return '';
+		});
+		return onlyTags && rest.trim() === '' && rest.length < line.length;
+	};
+	const lines = text.split('\n');
+	const out: string[] = [];
+	const tidy: TidyFlags = { start: false, end: false };
+	let pending = '';
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i];
+		if (!isTagOnly(line)) {
+			out.push(pending + line);
+			pending = '';
+			continue;
+		}
+		let blanksAfter = 0;
+		while (i + 1 + blanksAfter < lines.length && !lines[i + 1 + blanksAfter].trim()) blanksAfter++;
+		const atStart = !out.some((emitted) => emitted.trim()) && !pending;
+		const atEnd = i + 1 + blanksAfter >= lines.length;
+		let blanksBefore = 0;
+		while (blanksBefore < out.length && !out[out.length - 1 - blanksBefore].trim()) blanksBefore++;
+		const before = atStart ? 0 : blanksBefore + 1;
+		const after = atEnd ? 0 : blanksAfter + 1;
+		pending += line.trim() + (atStart ? '' : '\n'.repeat(Math.max(0, after - before)));
+		if (atStart) tidy.start = true;
+		if (atEnd) tidy.end = true;
+		i += blanksAfter;
+	}
+	if (pending) {
+		if (out.length) out[out.length - 1] += pending.replace(/\n+$/, '');
+		else out.push(pending);
+	}
+	return { text: out.join('\n'), tidy };
+}
+
+/** The rendered derived text without the line breaks a leading/trailing block tag leaves. */
+export function tidyDerivedText(text: string, tidy: TidyFlags): string {
+	let start = 0;
+	let end = text.length;
+	if (tidy.start) while (start < end && text.charCodeAt(start) === 10) start++;
+	if (tidy.end) while (end > start && text.charCodeAt(end - 1) === 10) end--;
+	return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 export type DerivedText =
-	| { ok: true; source: string; sourceMap: SourceMap }
+	| { ok: true; source: string; sourceMap: SourceMap; tidy: TidyFlags }
 	| { ok: false; reason: string };
 
 /**
@@ -52,7 +120,11 @@ export function deriveTextTemplate(
 		maskConstructs(html, constructs, nonce),
 	);
 	// Text that html-to-text decoded to `{{` / `{%` (e.g. from &#123;&#123;) must stay literal.
-	const literalSafe = converted.replace(/\{(?=[{%])/g, "{{ '{' }}");
+	const { text: literalSafe, tidy } = joinTagLines(
+		converted.replace(/\{(?=[{%])/g, "{{ '{' }}"),
+		markerPattern(nonce),
+		constructs,
+	);
 
 	const segments: Array<readonly [number, number, number]> = [];
 	const seenTags: number[] = [];
@@ -88,5 +160,5 @@ export function deriveTextTemplate(
 	} catch (error) {
 		return { ok: false, reason: `the derived text does not parse (${(error as Error).message})` };
 	}
-	return { ok: true, source: out, sourceMap: SourceMap.fromSegments(html, segments) };
+	return { ok: true, source: out, sourceMap: SourceMap.fromSegments(html, segments), tidy };
 }
