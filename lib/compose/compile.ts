@@ -485,7 +485,7 @@ export class CompiledTemplate {
 			liquid,
 			new Set([trackTag, `end${trackTag}`, pixelTag]),
 		);
-		const sourceMap = SourceMap.fromConstructs(source, constructs, finalConstructs);
+		const sourceMap = SourceMap.fromConstructs(source, constructs, working, finalConstructs);
 		return new TemplateProgram(
 			'html',
 			liquid,

@@ -103,21 +103,24 @@ export function inlineCss(html: string, constructs: readonly LiquidConstruct[]):
 			{ template: 'html' },
 		);
 	}
-	let expected = 0;
-	let misplaced: number | null = null;
+	// Outputs may be copied (a rule applied to several elements) or dropped (a rule that
+	// matches nothing); tags must come through exactly once and in order.
+	const tagOrder: number[] = [];
 	const restored = inlined.replace(markerPattern(nonce), (_marker, index: string) => {
 		const i = Number(index);
-		if (i !== expected && misplaced === null) misplaced = Math.min(i, expected);
-		expected = i + 1;
 		const construct = constructs[i];
-		return construct ? html.slice(construct.start, construct.end) : '';
+		if (!construct) return '';
+		if (construct.kind !== 'output') tagOrder.push(i);
+		return html.slice(construct.start, construct.end);
 	});
-	if (misplaced === null && expected !== constructs.length) misplaced = expected;
-	if (misplaced !== null) {
+	const expectedTags = constructs.flatMap((c, i) => (c.kind === 'output' ? [] : [i]));
+	const misplaced = expectedTags.find((index, i) => tagOrder[i] !== index) ??
+		(tagOrder.length > expectedTags.length ? tagOrder[expectedTags.length] : undefined);
+	if (misplaced !== undefined) {
 		const { line, column } = positionAt(html, constructs[misplaced].start);
 		throw new ComposeError(
 			'css-inlining',
-			`CSS inlining would drop or move the Liquid code at line ${line}, column ${column} of the HTML body (Liquid inside <style> or <head> cannot be inlined). Move it into the body or turn CSS inlining off`,
+			`CSS inlining would drop, copy or move the Liquid tag at line ${line}, column ${column} of the HTML body (tags inside <style> cannot be inlined). Move it out of the <style> block or turn CSS inlining off`,
 			{ template: 'html', line, column },
 		);
 	}

@@ -85,18 +85,33 @@ export class SourceMap {
 		return new SourceMap(source, null);
 	}
 
+	/**
+	 * Pairs the constructs of a transformed template with the user's by their text, in order
+	 * (CSS inlining may copy an output into several elements or drop one).
+	 */
 	static fromConstructs(
 		original: string,
 		originalConstructs: readonly LiquidConstruct[],
+		transformed: string,
 		transformedConstructs: readonly LiquidConstruct[],
 	): SourceMap {
-		if (originalConstructs.length !== transformedConstructs.length) {
-			return new SourceMap(original, []);
+		const segments: Array<readonly [number, number, number]> = [];
+		const textOf = (source: string, c: LiquidConstruct) => source.slice(c.start, c.end);
+		let next = 0;
+		for (const construct of transformedConstructs) {
+			const text = textOf(transformed, construct);
+			let match = -1;
+			for (let i = next; i < originalConstructs.length && match === -1; i++) {
+				if (textOf(original, originalConstructs[i]) === text) match = i;
+			}
+			for (let i = 0; i < next && match === -1; i++) {
+				if (textOf(original, originalConstructs[i]) === text) match = i;
+			}
+			if (match === -1) continue;
+			segments.push([construct.start, construct.end, originalConstructs[match].start]);
+			next = match + 1;
 		}
-		return new SourceMap(
-			original,
-			transformedConstructs.map((c, i) => [c.start, c.end, originalConstructs[i].start] as const),
-		);
+		return new SourceMap(original, segments);
 	}
 
 	static fromSegments(

@@ -153,12 +153,26 @@ export function toSendMailOptions(
 	const jisText = encoding === 'iso-2022-jp' && text ? encodeIso2022Jp(text) : null;
 	if (jisText) {
 		// Both parts as alternatives, in order: the last one (HTML) is the preferred one.
+		// ISO-2022-JP goes out 7bit as RFC 1468 has it (legacy clients expect that); nodemailer
+		// would quoted-print the ESC bytes, so the part is handed over ready-made (`raw`). A raw
+		// node cannot be the message root, so a text-only message stays quoted-printable.
+		const crlf = Buffer.from(jisText.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
 		result.alternatives = [
-			{
-				content: jisText,
-				contentType: 'text/plain; charset=ISO-2022-JP',
-				contentTransferEncoding: fitsSevenBit(jisText) ? '7bit' : 'base64',
-			},
+			html && fitsSevenBit(crlf)
+				? {
+						contentType: 'text/plain; charset=ISO-2022-JP',
+						raw: Buffer.concat([
+							Buffer.from(
+								'Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n',
+							),
+							crlf,
+						]),
+					}
+				: {
+						content: jisText,
+						contentType: 'text/plain; charset=ISO-2022-JP',
+						contentTransferEncoding: html ? 'base64' : 'quoted-printable',
+					},
 		];
 		if (html) result.alternatives.push({ content: html, contentType: 'text/html; charset=utf-8' });
 	} else {
