@@ -89,7 +89,8 @@ function main(): void {
 	) {
 		throw new Error(`benchmark template is not what it should be (click links: ${clickLinks})`);
 	}
-	for (let i = 0; i < 2_000; i++) template.render(recipient(i), { campaignId: 'bench', item: { orderId: `W-${i}` } });
+	for (let i = 0; i < 2_000; i++)
+		template.render(recipient(i), { campaignId: 'bench', item: { orderId: `W-${i}` } });
 
 	let bytes = 0;
 	const cpuStart = process.cpuUsage();

@@ -54,28 +54,26 @@ export const BUILT_IN_FIELDS = [
 	'campaign_id',
 ] as const;
 
-const RESERVED_HEADERS = new Set(
-	[
-		'from',
-		'to',
-		'cc',
-		'bcc',
-		'reply-to',
-		'sender',
-		'subject',
-		'message-id',
-		'date',
-		'mime-version',
-		'content-type',
-		'content-transfer-encoding',
-		'return-path',
-		'list-unsubscribe',
-		'list-unsubscribe-post',
-		PROOF_HEADER.toLowerCase(),
-		CORRELATION_HEADERS.campaignId.toLowerCase(),
-		CORRELATION_HEADERS.subscriberId.toLowerCase(),
-	],
-);
+const RESERVED_HEADERS = new Set([
+	'from',
+	'to',
+	'cc',
+	'bcc',
+	'reply-to',
+	'sender',
+	'subject',
+	'message-id',
+	'date',
+	'mime-version',
+	'content-type',
+	'content-transfer-encoding',
+	'return-path',
+	'list-unsubscribe',
+	'list-unsubscribe-post',
+	PROOF_HEADER.toLowerCase(),
+	CORRELATION_HEADERS.campaignId.toLowerCase(),
+	CORRELATION_HEADERS.subscriberId.toLowerCase(),
+]);
 
 export const SAMPLE_RECIPIENT: Recipient = {
 	id: 'preview',
@@ -121,8 +119,7 @@ function withDefaults(
 				target !== null && typeof target === 'object' && !Array.isArray(target)
 					? { ...(target as Record<string, unknown>) }
 					: {};
-			copy[path[depth]] =
-				depth === path.length - 1 ? value : setAt(copy[path[depth]], depth + 1);
+			copy[path[depth]] = depth === path.length - 1 ? value : setAt(copy[path[depth]], depth + 1);
 			return copy;
 		};
 		result = setAt(result, 0);
@@ -130,7 +127,9 @@ function withDefaults(
 	return result;
 }
 
-function normaliseDefaults(defaults: Record<string, unknown> | null | undefined): NormalisedDefaults {
+function normaliseDefaults(
+	defaults: Record<string, unknown> | null | undefined,
+): NormalisedDefaults {
 	const result: NormalisedDefaults = { fields: [], item: [] };
 	if (!defaults) return result;
 	if (typeof defaults !== 'object' || Array.isArray(defaults)) {
@@ -205,7 +204,8 @@ function validateAttachments(attachments: unknown): ComposeAttachment[] {
 			throw new ComposeError('invalid-attachment', `${label}: content must be a Buffer`);
 		}
 		const filename = sanitizeHeaderText(a.filename).replace(/[\\/]/g, '_');
-		if (!filename) throw new ComposeError('invalid-attachment', `${label}: a file name is required`);
+		if (!filename)
+			throw new ComposeError('invalid-attachment', `${label}: a file name is required`);
 		const contentType = String(a.contentType ?? 'application/octet-stream').trim();
 		if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(contentType)) {
 			throw new ComposeError(
@@ -271,7 +271,10 @@ export class CompiledTemplate {
 
 	constructor(spec: TemplateSpec, options: ComposeOptions = {}) {
 		if (!spec || typeof spec !== 'object') {
-			throw new ComposeError('invalid-option', 'A template spec { subject, html, text, from } is required');
+			throw new ComposeError(
+				'invalid-option',
+				'A template spec { subject, html, text, from } is required',
+			);
 		}
 		if (typeof spec.subject !== 'string') {
 			throw new ComposeError('invalid-option', 'The subject template must be text');
@@ -331,7 +334,10 @@ export class CompiledTemplate {
 		this.unsubscribeMailto = options.unsubscribeMailto
 			? validateEmailAddress(options.unsubscribeMailto, 'Unsubscribe mailto address')
 			: null;
-		if (this.unsubscribeMailto && !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]+$/.test(this.unsubscribeMailto)) {
+		if (
+			this.unsubscribeMailto &&
+			!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]+$/.test(this.unsubscribeMailto)
+		) {
 			throw new ComposeError(
 				'invalid-option',
 				'The unsubscribe mailto address must be plain ASCII (it is written into a header as is)',
@@ -360,7 +366,9 @@ export class CompiledTemplate {
 		this.from = parseMailbox(spec.from, 'From');
 		this.fromName = this.compileName(this.from.name, 'from', textLiquid);
 		this.replyTo = spec.replyTo ? parseMailbox(spec.replyTo, 'Reply-To') : null;
-		this.replyToName = this.replyTo ? this.compileName(this.replyTo.name, 'replyTo', textLiquid) : null;
+		this.replyToName = this.replyTo
+			? this.compileName(this.replyTo.name, 'replyTo', textLiquid)
+			: null;
 		this.messageIdDomain = messageIdDomain(this.from.address, options.messageIdDomain);
 
 		// Templates -------------------------------------------------------------------------
@@ -430,7 +438,11 @@ export class CompiledTemplate {
 		}
 	}
 
-	private compileName(name: string, template: TemplateName, liquid: ReturnType<typeof createSandboxedLiquid>): NameTemplate {
+	private compileName(
+		name: string,
+		template: TemplateName,
+		liquid: ReturnType<typeof createSandboxedLiquid>,
+	): NameTemplate {
 		if (!/\{\{|\{%/.test(name)) return { static: sanitizeHeaderText(name), program: null };
 		return {
 			static: null,
@@ -519,7 +531,11 @@ export class CompiledTemplate {
 		return { subject: message.subject, html: message.html, text: message.text, headers };
 	}
 
-	private renderAs(recipient: Recipient, context: RenderContext, mode: RenderMode): ComposedMessage {
+	private renderAs(
+		recipient: Recipient,
+		context: RenderContext,
+		mode: RenderMode,
+	): ComposedMessage {
 		if (!recipient || typeof recipient !== 'object') {
 			throw new ComposeError('invalid-recipient', 'The recipient must be an object with an email');
 		}
@@ -527,10 +543,14 @@ export class CompiledTemplate {
 		const email = validateEmailAddress(recipient.email, 'Recipient');
 		const subscriberId = normaliseId(recipient.id, 'The subscriber id');
 		const campaignId = testRender ? null : normaliseId(context.campaignId, 'The campaign id');
-		const rawName = recipient.name === undefined || recipient.name === null ? '' : String(recipient.name);
+		const rawName =
+			recipient.name === undefined || recipient.name === null ? '' : String(recipient.name);
 		const rawFields = recipient.fields ?? {};
 		if (typeof rawFields !== 'object' || Array.isArray(rawFields)) {
-			throw new ComposeError('invalid-recipient', `The custom fields of ${email} must be an object`);
+			throw new ComposeError(
+				'invalid-recipient',
+				`The custom fields of ${email} must be an object`,
+			);
 		}
 		const rawItem = context.item ?? {};
 		if (typeof rawItem !== 'object' || Array.isArray(rawItem)) {
@@ -673,7 +693,9 @@ export class CompiledTemplate {
 		scope: Record<string | symbol, unknown>,
 		fields: object,
 	): string {
-		return name.program ? sanitizeHeaderText(name.program.render(scope, fields)) : (name.static as string);
+		return name.program
+			? sanitizeHeaderText(name.program.render(scope, fields))
+			: (name.static as string);
 	}
 }
 
@@ -686,7 +708,10 @@ function formatAddress(address: MailAddress): string {
 }
 
 /** Compiles the templates once; render the result per recipient. Throws ComposeError. */
-export function compileTemplate(spec: TemplateSpec, options: ComposeOptions = {}): CompiledTemplate {
+export function compileTemplate(
+	spec: TemplateSpec,
+	options: ComposeOptions = {},
+): CompiledTemplate {
 	return new CompiledTemplate(spec, options);
 }
 

@@ -65,8 +65,7 @@ function juiceInWorker(): Juice {
 		port1.postMessage({ html, options });
 		const waited = Atomics.wait(flag, 0, 0, 60_000);
 		const reply = receiveMessageOnPort(port1)?.message as
-			| { html?: string; error?: string }
-			| undefined;
+			{ html?: string; error?: string } | undefined;
 		if (!reply) {
 			throw new Error(waited === 'timed-out' ? 'juice timed out' : 'juice gave no answer');
 		}
@@ -114,7 +113,8 @@ export function inlineCss(html: string, constructs: readonly LiquidConstruct[]):
 		return html.slice(construct.start, construct.end);
 	});
 	const expectedTags = constructs.flatMap((c, i) => (c.kind === 'output' ? [] : [i]));
-	const misplaced = expectedTags.find((index, i) => tagOrder[i] !== index) ??
+	const misplaced =
+		expectedTags.find((index, i) => tagOrder[i] !== index) ??
 		(tagOrder.length > expectedTags.length ? tagOrder[expectedTags.length] : undefined);
 	if (misplaced !== undefined) {
 		const { line, column } = positionAt(html, constructs[misplaced].start);

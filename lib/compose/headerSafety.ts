@@ -55,10 +55,7 @@ export function sanitizeHeaderText(input: unknown): string {
 		// Encoded-words first (nested ones too), so their content is cleaned as decoded text.
 		value = value.replace(ENCODED_WORD, decodeEncodedWord);
 		if (value !== before) continue;
-		value = value
-			.replace(PERCENT_CONTROL, ' ')
-			.replace(QP_CONTROL, ' ')
-			.replace(CONTROL_RUN, ' ');
+		value = value.replace(PERCENT_CONTROL, ' ').replace(QP_CONTROL, ' ').replace(CONTROL_RUN, ' ');
 		if (value === before) break;
 	}
 	// Whatever is left after all passes is never emitted as an encoded-word.

@@ -29,7 +29,15 @@
  * Every bad input throws a ComposeError with a `code` and, for templates, the template name,
  * line, column and offending token.
  */
-export { CompiledTemplate, compileTemplate, preview, PROOF_HEADER, DEFAULT_PROOF_PREFIX, BUILT_IN_FIELDS, SAMPLE_RECIPIENT } from './compile';
+export {
+	CompiledTemplate,
+	compileTemplate,
+	preview,
+	PROOF_HEADER,
+	DEFAULT_PROOF_PREFIX,
+	BUILT_IN_FIELDS,
+	SAMPLE_RECIPIENT,
+} from './compile';
 export { ComposeError, type ComposeErrorCode } from './errors';
 export { sanitizeHeaderText, parseMailbox, validateEmailAddress } from './headerSafety';
 export { toSendMailOptions, type SendMailConversionOptions } from './sendMail';

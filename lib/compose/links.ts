@@ -221,7 +221,11 @@ export function planLinks(
 	const plan: LinkPlan = { wraps: [], pixelAt: source.length, skipped: [], untracked: [] };
 	if (options.trackOpens) {
 		const lower = blank.toLowerCase();
-		for (let at = lower.lastIndexOf('</body'); at !== -1; at = lower.lastIndexOf('</body', at - 1)) {
+		for (
+			let at = lower.lastIndexOf('</body');
+			at !== -1;
+			at = lower.lastIndexOf('</body', at - 1)
+		) {
 			if (!inComment(at)) {
 				plan.pixelAt = at;
 				break;
@@ -263,7 +267,10 @@ export function planLinks(
 			.trim()
 			.toLowerCase();
 		if (firstConstruct === -1) {
-			if (!HTTP_URL.test(staticPrefix) || staticPrefix.startsWith(options.ownPrefix.toLowerCase())) {
+			if (
+				!HTTP_URL.test(staticPrefix) ||
+				staticPrefix.startsWith(options.ownPrefix.toLowerCase())
+			) {
 				continue;
 			}
 		} else {
@@ -271,7 +278,8 @@ export function planLinks(
 			// A fixed scheme other than http(s) (mailto:{{ email }}, tel:…) is never tracked.
 			const schemeLike = /^[a-z][a-z0-9+.-]*:/.exec(staticPrefix);
 			if (schemeLike && !/^https?:$/.test(schemeLike[0])) continue;
-			const partialScheme = 'https://'.startsWith(staticPrefix) || 'http://'.startsWith(staticPrefix);
+			const partialScheme =
+				'https://'.startsWith(staticPrefix) || 'http://'.startsWith(staticPrefix);
 			if (!schemeLike && !partialScheme) continue;
 			if (!options.parses(raw)) {
 				plan.skipped.push({
@@ -297,7 +305,8 @@ export function applyLinkPlan(
 		inserts.push({ at: wrap.start, text: `{% ${tags.track} %}`, order: 1 });
 		inserts.push({ at: wrap.end, text: `{% end${tags.track} %}`, order: 0 });
 	}
-	if (tags.pixel !== null) inserts.push({ at: plan.pixelAt, text: `{% ${tags.pixel} %}`, order: 2 });
+	if (tags.pixel !== null)
+		inserts.push({ at: plan.pixelAt, text: `{% ${tags.pixel} %}`, order: 2 });
 	inserts.sort((a, b) => a.at - b.at || a.order - b.order);
 	let out = '';
 	let at = 0;

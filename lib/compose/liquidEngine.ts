@@ -311,7 +311,11 @@ function compileParts(
 	};
 	for (const template of templates) {
 		const token = (template as unknown as { token?: TopLevelToken }).token;
-		if (token && TypeGuards.isHTMLToken(token) && typeof (template as { str?: unknown }).str === 'string') {
+		if (
+			token &&
+			TypeGuards.isHTMLToken(token) &&
+			typeof (template as { str?: unknown }).str === 'string'
+		) {
 			push((template as unknown as { str: string }).str);
 			continue;
 		}
@@ -324,7 +328,11 @@ function compileParts(
 		if (tagName !== undefined && tagName === tagNames.track) {
 			push({
 				kind: 'track',
-				parts: compileParts((template as unknown as { templates: Template[] }).templates, liquid, tagNames),
+				parts: compileParts(
+					(template as unknown as { templates: Template[] }).templates,
+					liquid,
+					tagNames,
+				),
 			});
 			continue;
 		}
@@ -395,7 +403,10 @@ interface LiquidErrorShape {
 }
 
 function baseMessage(message: string): string {
-	return message.replace(/,\s*line:\d+,\s*col:\d+\s*$/s, '').replace(/\s+/g, ' ').trim();
+	return message
+		.replace(/,\s*line:\d+,\s*col:\d+\s*$/s, '')
+		.replace(/\s+/g, ' ')
+		.trim();
 }
 
 function clip(text: string, max = 80): string {

@@ -24,9 +24,7 @@ export function scanConstructs(
 	liquid: Liquid,
 	skipTags?: ReadonlySet<string>,
 ): LiquidConstruct[] {
-	const tokens = new Tokenizer(source, liquid.options.operators).readTopLevelTokens(
-		liquid.options,
-	);
+	const tokens = new Tokenizer(source, liquid.options.operators).readTopLevelTokens(liquid.options);
 	const constructs: LiquidConstruct[] = [];
 	for (let i = 0; i < tokens.length; i++) {
 		const token = tokens[i];

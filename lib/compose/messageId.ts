@@ -10,7 +10,8 @@ function idPart(id: string): string {
 	return SAFE_ID.test(id) ? id : Buffer.from(id, 'utf8').toString('base64url').slice(0, 64);
 }
 
-const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DOMAIN =
+	/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** The Message-ID domain: the given one or the From address's domain, in ASCII (punycode). */
 export function messageIdDomain(fromAddress: string, override?: string | null): string {

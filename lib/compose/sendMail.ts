@@ -6,11 +6,7 @@
 import type { SendMailOptions } from 'nodemailer';
 
 import { ComposeError } from './errors';
-import {
-	parseMailbox,
-	sanitizeHeaderText,
-	validateHeaderName,
-} from './headerSafety';
+import { parseMailbox, sanitizeHeaderText, validateHeaderName } from './headerSafety';
 import { encodeIso2022Jp, encodeIso2022JpHeader } from './iso2022jp';
 import type { ComposeAttachment, ComposedMessage, MailAddress, MessageEncoding } from './types';
 
@@ -68,10 +64,14 @@ function convertAttachments(attachments: unknown): NonNullable<SendMailOptions['
 		}
 		const cid = attachment.cid ? String(attachment.cid) : undefined;
 		if (cid !== undefined && !/^[A-Za-z0-9._@+-]{1,200}$/.test(cid)) {
-			throw new ComposeError('invalid-attachment', `${label}: content id '${cid.slice(0, 80)}' is not valid`);
+			throw new ComposeError(
+				'invalid-attachment',
+				`${label}: content id '${cid.slice(0, 80)}' is not valid`,
+			);
 		}
 		return {
-			filename: sanitizeHeaderText(attachment.filename).replace(/[\\/]/g, '_') || `attachment-${index + 1}`,
+			filename:
+				sanitizeHeaderText(attachment.filename).replace(/[\\/]/g, '_') || `attachment-${index + 1}`,
 			content: attachment.content,
 			contentType: sanitizeHeaderText(attachment.contentType) || 'application/octet-stream',
 			...(cid !== undefined ? { cid, contentDisposition: 'inline' as const } : {}),
@@ -136,7 +136,10 @@ export function toSendMailOptions(
 	if (message.messageId) {
 		const messageId = String(message.messageId).trim();
 		if (!/^<[\x21-\x3b\x3d\x3f-\x7e]+@[A-Za-z0-9.-]+>$/.test(messageId)) {
-			throw new ComposeError('invalid-option', `'${messageId.slice(0, 100)}' is not a valid Message-ID`);
+			throw new ComposeError(
+				'invalid-option',
+				`'${messageId.slice(0, 100)}' is not a valid Message-ID`,
+			);
 		}
 		result.messageId = messageId;
 	}

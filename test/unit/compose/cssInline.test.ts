@@ -14,7 +14,9 @@ describe('CSS inlining (juice, once at compile time)', () => {
 			{ inlineCss: true },
 		);
 		const html = template.render(subscriber()).html;
-		expect(html).toContain('<p class="big" style="color: red; font-size: 20px;">Hi Taro Yamada</p>');
+		expect(html).toContain(
+			'<p class="big" style="color: red; font-size: 20px;">Hi Taro Yamada</p>',
+		);
 		expect(html).not.toContain('<style>');
 	});
 
@@ -22,7 +24,10 @@ describe('CSS inlining (juice, once at compile time)', () => {
 		const source =
 			'<style>a { color: blue }</style><p>{% if fields.points > 10 %}many &amp; more{% endif %}</p>' +
 			'<a href="https://x.example.com/?a={{ fields.plan }}&amp;b=1" title="{{ name | upcase }}">x</a>';
-		const template = compileTemplate({ subject: 's', html: source, from: FROM }, { inlineCss: true });
+		const template = compileTemplate(
+			{ subject: 's', html: source, from: FROM },
+			{ inlineCss: true },
+		);
 		const html = template.render(subscriber({ fields: { points: 11, plan: 'pro' } })).html;
 		expect(html).toBe(
 			'<p>many &amp; more</p><a href="https://x.example.com/?a=pro&amp;b=1" title="TARO YAMADA" style="color: blue;">x</a>',
@@ -31,7 +36,11 @@ describe('CSS inlining (juice, once at compile time)', () => {
 
 	test('media queries are kept in a style block', () => {
 		const template = compileTemplate(
-			{ subject: 's', html: '<style>p{margin:0} @media (max-width: 600px) { p { margin: 4px } }</style><p>x</p>', from: FROM },
+			{
+				subject: 's',
+				html: '<style>p{margin:0} @media (max-width: 600px) { p { margin: 4px } }</style><p>x</p>',
+				from: FROM,
+			},
 			{ inlineCss: true },
 		);
 		const html = template.render(subscriber()).html;
@@ -41,7 +50,11 @@ describe('CSS inlining (juice, once at compile time)', () => {
 
 	test('a merge field in a style rule is inlined with the rule', () => {
 		const template = compileTemplate(
-			{ subject: 's', html: '<style>p { color: {{ fields.color }}; }</style><p>a</p><p>b</p>', from: FROM },
+			{
+				subject: 's',
+				html: '<style>p { color: {{ fields.color }}; }</style><p>a</p><p>b</p>',
+				from: FROM,
+			},
 			{ inlineCss: true },
 		);
 		expect(template.render(subscriber({ fields: { color: 'green' } })).html).toBe(
@@ -51,7 +64,11 @@ describe('CSS inlining (juice, once at compile time)', () => {
 
 	test('an unknown field copied into several elements is reported at its place in the style block', () => {
 		const template = compileTemplate(
-			{ subject: 's', html: '<style>\np { color: {{ fields.colr }}; }</style><p>a</p><p>b</p>', from: FROM },
+			{
+				subject: 's',
+				html: '<style>\np { color: {{ fields.colr }}; }</style><p>a</p><p>b</p>',
+				from: FROM,
+			},
 			{ inlineCss: true, strict: true },
 		);
 		expect(() => template.render(subscriber())).toThrow(

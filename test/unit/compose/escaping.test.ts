@@ -11,7 +11,9 @@ describe('merge values: escaped in HTML, not in text or subject', () => {
 		text: 'Hi {{ name }}: {{ fields.note }}',
 		from: FROM,
 	});
-	const message = template.render(subscriber({ name: 'Tom & Jerry <TJ>', fields: { note: NASTY } }));
+	const message = template.render(
+		subscriber({ name: 'Tom & Jerry <TJ>', fields: { note: NASTY } }),
+	);
 
 	test('HTML body escapes every merge value, also inside attributes', () => {
 		expect(message.html).toBe(
@@ -49,17 +51,24 @@ describe('sandbox', () => {
 		compileTemplate({ subject: 's', html, from: FROM }).render(subscriber({ fields })).html;
 
 	test('no prototype access: constructor, __proto__, toString resolve to nothing', () => {
-		expect(render('[{{ name.constructor }}][{{ fields.constructor }}][{{ fields.__proto__ }}][{{ toString }}][{{ email.constructor.name }}]')).toBe(
-			'[][][][][]',
-		);
+		expect(
+			render(
+				'[{{ name.constructor }}][{{ fields.constructor }}][{{ fields.__proto__ }}][{{ toString }}][{{ email.constructor.name }}]',
+			),
+		).toBe('[][][][][]');
 	});
 
 	test('no process, require or globalThis', () => {
-		expect(render('[{{ process.env }}][{{ require }}][{{ globalThis.process }}][{{ global }}]')).toBe('[][][][]');
+		expect(
+			render('[{{ process.env }}][{{ require }}][{{ globalThis.process }}][{{ global }}]'),
+		).toBe('[][][][]');
 	});
 
 	test('strict mode rejects prototype paths as unknown fields', () => {
-		const strict = compileTemplate({ subject: 's', html: '{{ fields.constructor }}', from: FROM }, { strict: true });
+		const strict = compileTemplate(
+			{ subject: 's', html: '{{ fields.constructor }}', from: FROM },
+			{ strict: true },
+		);
 		expect(() => strict.render(subscriber())).toThrow(/unknown merge field 'fields.constructor'/);
 	});
 
@@ -83,7 +92,9 @@ describe('sandbox', () => {
 	});
 
 	test('a custom field holding a function-like name is just data', () => {
-		expect(render('{{ fields.toLiquid }}|{{ fields.valueOf }}', { toLiquid: 'a', valueOf: 'b' })).toBe('a|b');
+		expect(
+			render('{{ fields.toLiquid }}|{{ fields.valueOf }}', { toLiquid: 'a', valueOf: 'b' }),
+		).toBe('a|b');
 	});
 
 	test('a runaway loop hits the memory limit at once instead of hanging', () => {
@@ -93,7 +104,9 @@ describe('sandbox', () => {
 			from: FROM,
 		});
 		const started = Date.now();
-		expect(() => template.render(subscriber())).toThrow(/text body template failed at line 1, column 1: memory alloc limit exceeded/);
+		expect(() => template.render(subscriber())).toThrow(
+			/text body template failed at line 1, column 1: memory alloc limit exceeded/,
+		);
 		expect(Date.now() - started).toBeLessThan(1_000);
 	});
 });

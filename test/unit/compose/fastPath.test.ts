@@ -62,7 +62,13 @@ function outcome(program: TemplateProgram, scope: Record<string, unknown>, globa
 	try {
 		return { text: program.render(scope, globals) };
 	} catch (error) {
-		const e = error as { code?: string; field?: string; line?: number; column?: number; message: string };
+		const e = error as {
+			code?: string;
+			field?: string;
+			line?: number;
+			column?: number;
+			message: string;
+		};
 		return { error: { code: e.code, field: e.field, line: e.line, column: e.column } };
 	}
 }
@@ -82,7 +88,10 @@ describe.each([
 		for (const value of VALUES) {
 			for (const globals of [{ b: { c: 'global' } }, {}]) {
 				const expected = outcome(reference, scopeFor(value), globals);
-				expect({ value, ...outcome(fast, scopeFor(value), globals) }).toEqual({ value, ...expected });
+				expect({ value, ...outcome(fast, scopeFor(value), globals) }).toEqual({
+					value,
+					...expected,
+				});
 			}
 		}
 	});

@@ -107,7 +107,12 @@ describe('header injection through templates and data', () => {
 	].sort();
 
 	async function expectNoInjection(message: ComposedMessage) {
-		for (const value of [message.subject, message.from.name, message.to.name, ...Object.values(message.headers)]) {
+		for (const value of [
+			message.subject,
+			message.from.name,
+			message.to.name,
+			...Object.values(message.headers),
+		]) {
 			expect(value).not.toMatch(CONTROLS);
 			expect(value).not.toMatch(ENCODED_WORD);
 		}
@@ -128,35 +133,48 @@ describe('header injection through templates and data', () => {
 		expect(to.flatMap((t) => t?.value ?? []).map((a) => a.address)).toEqual(['taro@example.com']);
 	}
 
-	test.each(ATTACKS)('%s in subject merge fields, display names and item data', async (_label, attack) => {
-		const message = template.render(
-			subscriber({ name: `Taro${attack}`, fields: { note: `note${attack}` } }),
-			{ item: { note: `item${attack}`, team: `Team${attack}` }, campaignId: 'spring' },
-		);
-		expect(message.subject).toContain('Hello Taro');
-		expect(message.from.name).toMatch(/^Team/);
-		await expectNoInjection(message);
-	});
+	test.each(ATTACKS)(
+		'%s in subject merge fields, display names and item data',
+		async (_label, attack) => {
+			const message = template.render(
+				subscriber({ name: `Taro${attack}`, fields: { note: `note${attack}` } }),
+				{ item: { note: `item${attack}`, team: `Team${attack}` }, campaignId: 'spring' },
+			);
+			expect(message.subject).toContain('Hello Taro');
+			expect(message.from.name).toMatch(/^Team/);
+			await expectNoInjection(message);
+		},
+	);
 
-	test.each(ATTACKS)('%s in a literal subject, From name and an extra header', async (_label, attack) => {
-		const literal = compileTemplate(
-			{
-				subject: `Weekly${attack}`,
-				text: 'hi',
-				from: { name: `Shop${attack}`, address: 'news@example.com' },
-				replyTo: { name: `Help${attack}`, address: 'support@example.com' },
-			},
-			{ ...LINKS, headers: { 'X-Mailer-Tag': `tag${attack}` } },
-		);
-		await expectNoInjection(literal.render(subscriber(), { campaignId: 'spring' }));
-	});
+	test.each(ATTACKS)(
+		'%s in a literal subject, From name and an extra header',
+		async (_label, attack) => {
+			const literal = compileTemplate(
+				{
+					subject: `Weekly${attack}`,
+					text: 'hi',
+					from: { name: `Shop${attack}`, address: 'news@example.com' },
+					replyTo: { name: `Help${attack}`, address: 'support@example.com' },
+				},
+				{ ...LINKS, headers: { 'X-Mailer-Tag': `tag${attack}` } },
+			);
+			await expectNoInjection(literal.render(subscriber(), { campaignId: 'spring' }));
+		},
+	);
 
 	test('an attachment file name cannot break its MIME headers either', async () => {
-		const message = compileTemplate({ subject: 's', text: 't', from: 'a@example.com' }).render(subscriber(), {
-			attachments: [
-				{ filename: `report\r\n${INJECTED}.pdf`, content: Buffer.from('x'), contentType: 'application/pdf' },
-			],
-		});
+		const message = compileTemplate({ subject: 's', text: 't', from: 'a@example.com' }).render(
+			subscriber(),
+			{
+				attachments: [
+					{
+						filename: `report\r\n${INJECTED}.pdf`,
+						content: Buffer.from('x'),
+						contentType: 'application/pdf',
+					},
+				],
+			},
+		);
 		expect(message.attachments?.[0].filename).toBe('report X-Injected: yes.pdf');
 		const raw = await buildRawMessage(message);
 		expect(raw).not.toMatch(/^x-injected/im);
@@ -225,11 +243,20 @@ describe('toSendMailOptions re-checks messages that travelled through items', ()
 	});
 
 	test('an injected header value is cleaned, a structural header is refused', async () => {
-		const raw = await buildRawMessage({ ...good, headers: { ...good.headers, 'X-Tag': `a\r\n${INJECTED}` } });
+		const raw = await buildRawMessage({
+			...good,
+			headers: { ...good.headers, 'X-Tag': `a\r\n${INJECTED}` },
+		});
 		expect(raw).not.toMatch(/^x-injected/im);
-		expect(() => toSendMailOptions({ ...good, headers: { Bcc: 'x@evil.com' } })).toThrow(/cannot be set through headers/);
-		expect(() => toSendMailOptions({ ...good, headers: { 'Bad Name': 'x' } })).toThrow(/Header name/);
-		expect(() => toSendMailOptions({ ...good, headers: { 'X-A\r\nX-Injected': 'x' } })).toThrow(/Header name/);
+		expect(() => toSendMailOptions({ ...good, headers: { Bcc: 'x@evil.com' } })).toThrow(
+			/cannot be set through headers/,
+		);
+		expect(() => toSendMailOptions({ ...good, headers: { 'Bad Name': 'x' } })).toThrow(
+			/Header name/,
+		);
+		expect(() => toSendMailOptions({ ...good, headers: { 'X-A\r\nX-Injected': 'x' } })).toThrow(
+			/Header name/,
+		);
 	});
 
 	test('a List-Unsubscribe that is not a plain <URL> list is refused', () => {
@@ -240,7 +267,10 @@ describe('toSendMailOptions re-checks messages that travelled through items', ()
 
 	test('a to address with a line break is refused', () => {
 		expect(() =>
-			toSendMailOptions({ ...good, to: { name: '', address: 'taro@example.com\r\nBcc: x@evil.com' } }),
+			toSendMailOptions({
+				...good,
+				to: { name: '', address: 'taro@example.com\r\nBcc: x@evil.com' },
+			}),
 		).toThrow(ComposeError);
 	});
 });

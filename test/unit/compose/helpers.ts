@@ -25,7 +25,11 @@ export function subscriber(overrides: Partial<Recipient> = {}): Recipient {
 
 /** The raw RFC 5322 message nodemailer builds for a composed message (stream transport). */
 export async function buildRawMessage(message: ComposedMessage): Promise<string> {
-	const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+	const transport = nodemailer.createTransport({
+		streamTransport: true,
+		buffer: true,
+		newline: 'windows',
+	});
 	const info = await transport.sendMail(toSendMailOptions(message));
 	return (info.message as Buffer).toString('latin1');
 }

@@ -8,7 +8,11 @@ const SPEC = {
 	html: '<p>{{ name }}様</p><p>いつもご利用ありがとうございます。{{ fields.city }}店で春のセールを開催します。</p>',
 	from: { name: 'サンプル商店', address: 'news@example.co.jp' },
 };
-const TARO = subscriber({ name: '山田太郎', email: 'taro@example.co.jp', fields: { city: '東京' } });
+const TARO = subscriber({
+	name: '山田太郎',
+	email: 'taro@example.co.jp',
+	fields: { city: '東京' },
+});
 
 /** The body part of a single-part message or the named part of a multipart one. */
 function partHeaders(raw: string, contentType: string): string {
@@ -49,7 +53,9 @@ describe('ISO-2022-JP option', () => {
 		expect(message.encoding).toBe('iso-2022-jp');
 		const raw = await buildRawMessage(message);
 		const subjectHeader = topLevelHeaders(raw).find((h) => h.name === 'Subject')!.value;
-		expect(subjectHeader).toMatch(/^=\?ISO-2022-JP\?B\?[A-Za-z0-9+/=]+\?=( =\?ISO-2022-JP\?B\?[A-Za-z0-9+/=]+\?=)*$/);
+		expect(subjectHeader).toMatch(
+			/^=\?ISO-2022-JP\?B\?[A-Za-z0-9+/=]+\?=( =\?ISO-2022-JP\?B\?[A-Za-z0-9+/=]+\?=)*$/,
+		);
 		for (const word of subjectHeader.split(' ')) expect(word.length).toBeLessThanOrEqual(75);
 		const textHeaders = partHeaders(raw, 'text/plain');
 		expect(textHeaders).toMatch(/charset=ISO-2022-JP/i);
@@ -68,9 +74,14 @@ describe('ISO-2022-JP option', () => {
 	});
 
 	test('a text-only message: half-width katakana become full-width (quoted-printable part)', async () => {
-		const message = compileTemplate({ subject: 'ｾｰﾙ', text: 'ｶﾀｶﾅ ﾃｽﾄ', from: 'a@example.jp' }, { encoding: 'iso-2022-jp' }).render(TARO);
+		const message = compileTemplate(
+			{ subject: 'ｾｰﾙ', text: 'ｶﾀｶﾅ ﾃｽﾄ', from: 'a@example.jp' },
+			{ encoding: 'iso-2022-jp' },
+		).render(TARO);
 		const raw = await buildRawMessage(message);
-		expect(topLevelHeaders(raw).map((h) => h.name)).toEqual(expect.arrayContaining(['From', 'To', 'Subject', 'Message-ID']));
+		expect(topLevelHeaders(raw).map((h) => h.name)).toEqual(
+			expect.arrayContaining(['From', 'To', 'Subject', 'Message-ID']),
+		);
 		expect(raw).toMatch(/^Content-Type: text\/plain; charset=ISO-2022-JP\r$/m);
 		expect(raw).toMatch(/^Content-Transfer-Encoding: quoted-printable\r$/m);
 		expect(raw).toContain('=1B$B%+%?%+%J=1B(B'); // the ESC bytes, quoted-printable
@@ -80,7 +91,10 @@ describe('ISO-2022-JP option', () => {
 	});
 
 	test('characters ISO-2022-JP cannot carry keep the message in UTF-8 instead of losing them', async () => {
-		const message = compileTemplate({ subject: '髙橋様 🎉', text: '絵文字 🎉 と 髙', from: 'a@example.jp' }, { encoding: 'iso-2022-jp' }).render(TARO);
+		const message = compileTemplate(
+			{ subject: '髙橋様 🎉', text: '絵文字 🎉 と 髙', from: 'a@example.jp' },
+			{ encoding: 'iso-2022-jp' },
+		).render(TARO);
 		const raw = await buildRawMessage(message);
 		expect(topLevelHeaders(raw).find((h) => h.name === 'Subject')!.value).toMatch(/^=\?UTF-8\?/i);
 		const parsed = await simpleParser(Buffer.from(raw, 'latin1'));
@@ -92,7 +106,9 @@ describe('ISO-2022-JP option', () => {
 describe('encodeIso2022Jp', () => {
 	test('escape sequences around JIS X 0208 runs, ASCII unchanged', () => {
 		expect(encodeIso2022Jp('abc')).toEqual(Buffer.from('abc'));
-		expect(encodeIso2022Jp('あ')).toEqual(Buffer.from([0x1b, 0x24, 0x42, 0x24, 0x22, 0x1b, 0x28, 0x42]));
+		expect(encodeIso2022Jp('あ')).toEqual(
+			Buffer.from([0x1b, 0x24, 0x42, 0x24, 0x22, 0x1b, 0x28, 0x42]),
+		);
 		expect(encodeIso2022Jp('aあb\r\n漢字')).toEqual(
 			Buffer.concat([
 				Buffer.from('a\u001b$B$"\u001b(Bb\r\n', 'latin1'),
@@ -110,7 +126,9 @@ describe('encodeIso2022Jp', () => {
 
 	test('header words: plain ASCII stays, long text is split into complete words', () => {
 		expect(encodeIso2022JpHeader('Plain subject')).toBe('Plain subject');
-		const long = encodeIso2022JpHeader('あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめも') as string;
+		const long = encodeIso2022JpHeader(
+			'あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめも',
+		) as string;
 		const words = long.split(' ');
 		expect(words.length).toBeGreaterThan(1);
 		for (const word of words) {

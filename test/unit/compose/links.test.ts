@@ -16,15 +16,23 @@ function hrefs(html: string): string[] {
 }
 
 describe('List-Unsubscribe (RFC 8058) and the unsubscribe merge fields', () => {
-	const template = compileTemplate({ subject: 's', html: fixture('newsletter.html'), from: FROM }, LINKS);
+	const template = compileTemplate(
+		{ subject: 's', html: fixture('newsletter.html'), from: FROM },
+		LINKS,
+	);
 	const message = template.render(subscriber(), { campaignId: 'spring-2026' });
 
 	test('headers carry an https one-click URL with a signed token', () => {
 		const header = message.headers['List-Unsubscribe'];
-		expect(header).toMatch(new RegExp(`^<${BASE_URL}/unsubscribe\\?t=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+>$`));
+		expect(header).toMatch(
+			new RegExp(`^<${BASE_URL}/unsubscribe\\?t=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+>$`),
+		);
 		expect(message.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
 		const verified = signer.verify('unsubscribe', tokenOf(header.slice(1, -1)));
-		expect(verified).toEqual({ ok: true, claims: { subscriberId: 'sub-1', campaignId: 'spring-2026' } });
+		expect(verified).toEqual({
+			ok: true,
+			claims: { subscriberId: 'sub-1', campaignId: 'spring-2026' },
+		});
 	});
 
 	test('the token holds ids only: no address or name in clear or in base64', () => {
@@ -40,7 +48,10 @@ describe('List-Unsubscribe (RFC 8058) and the unsubscribe merge fields', () => {
 		expect(unsubscribe).toBe(message.headers['List-Unsubscribe'].slice(1, -1));
 		expect(signer.verify('preferences', tokenOf(preferences as string)).ok).toBe(true);
 		// a preferences token is not an unsubscribe token
-		expect(signer.verify('unsubscribe', tokenOf(preferences as string))).toEqual({ ok: false, reason: 'bad-signature' });
+		expect(signer.verify('unsubscribe', tokenOf(preferences as string))).toEqual({
+			ok: false,
+			reason: 'bad-signature',
+		});
 	});
 
 	test('the URL is what the shared URL layout gives for the token', () => {
@@ -49,13 +60,20 @@ describe('List-Unsubscribe (RFC 8058) and the unsubscribe merge fields', () => {
 	});
 
 	test('optional mailto is added after the https URL', () => {
-		const withMailto = compileTemplate({ subject: 's', text: 't', from: FROM }, { ...LINKS, unsubscribeMailto: 'unsubscribe@shop.example.com' });
+		const withMailto = compileTemplate(
+			{ subject: 's', text: 't', from: FROM },
+			{ ...LINKS, unsubscribeMailto: 'unsubscribe@shop.example.com' },
+		);
 		const header = withMailto.render(subscriber()).headers['List-Unsubscribe'];
-		expect(header).toMatch(/^<https:\/\/[^>]+>, <mailto:unsubscribe@shop\.example\.com\?subject=unsubscribe%20[A-Za-z0-9_.-]+>$/);
+		expect(header).toMatch(
+			/^<https:\/\/[^>]+>, <mailto:unsubscribe@shop\.example\.com\?subject=unsubscribe%20[A-Za-z0-9_.-]+>$/,
+		);
 	});
 
 	test('each recipient gets its own token', () => {
-		const other = template.render(subscriber({ id: 'sub-2', email: 'hanako@example.com' }), { campaignId: 'spring-2026' });
+		const other = template.render(subscriber({ id: 'sub-2', email: 'hanako@example.com' }), {
+			campaignId: 'spring-2026',
+		});
 		expect(other.headers['List-Unsubscribe']).not.toBe(message.headers['List-Unsubscribe']);
 	});
 
@@ -71,18 +89,28 @@ describe('List-Unsubscribe (RFC 8058) and the unsubscribe merge fields', () => {
 	});
 
 	test('without links configured, templates using unsubscribe_url are refused', () => {
-		expect(() => compileTemplate({ subject: 's', html: fixture('newsletter.html'), from: FROM })).toThrow(
-			/unsubscribe_url or preferences_url, which need the public base URL/,
+		expect(() =>
+			compileTemplate({ subject: 's', html: fixture('newsletter.html'), from: FROM }),
+		).toThrow(/unsubscribe_url or preferences_url, which need the public base URL/);
+		const plain = compileTemplate({ subject: 's', text: 'transactional', from: FROM }).render(
+			subscriber({ id: null }),
 		);
-		const plain = compileTemplate({ subject: 's', text: 'transactional', from: FROM }).render(subscriber({ id: null }));
 		expect(plain.headers['List-Unsubscribe']).toBeUndefined();
 	});
 });
 
 describe('base URL', () => {
 	test('must be https', () => {
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { ...LINKS, baseUrl: 'http://n8n.local/webhook/x' })).toThrow(
-			expect.objectContaining({ code: 'invalid-option', message: expect.stringMatching(/must use https/) }),
+		expect(() =>
+			compileTemplate(
+				{ subject: 's', text: 't', from: FROM },
+				{ ...LINKS, baseUrl: 'http://n8n.local/webhook/x' },
+			),
+		).toThrow(
+			expect.objectContaining({
+				code: 'invalid-option',
+				message: expect.stringMatching(/must use https/),
+			}),
 		);
 	});
 
@@ -92,11 +120,15 @@ describe('base URL', () => {
 			{ ...LINKS, baseUrl: 'http://localhost:5678/webhook/x', allowInsecureHttp: true },
 		);
 		expect(template.warnings).toEqual([expect.stringMatching(/plain http.*local testing only/)]);
-		expect(template.render(subscriber()).text).toMatch(/^http:\/\/localhost:5678\/webhook\/x\/unsubscribe\?t=/);
+		expect(template.render(subscriber()).text).toMatch(
+			/^http:\/\/localhost:5678\/webhook\/x\/unsubscribe\?t=/,
+		);
 	});
 
 	test('a short secret is refused', () => {
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { ...LINKS, secret: 'short' })).toThrow(ComposeError);
+		expect(() =>
+			compileTemplate({ subject: 's', text: 't', from: FROM }, { ...LINKS, secret: 'short' }),
+		).toThrow(ComposeError);
 	});
 });
 
@@ -105,15 +137,32 @@ describe('click tracking', () => {
 		{ subject: 's', html: fixture('newsletter.html'), from: FROM },
 		{ ...LINKS, trackClicks: true, trackOpens: true },
 	);
-	const message = template.render(subscriber(), { campaignId: 'spring-2026', item: { orderId: 'A-7' } });
+	const message = template.render(subscriber(), {
+		campaignId: 'spring-2026',
+		item: { orderId: 'A-7' },
+	});
 	const links = hrefs(message.html);
 
 	test('http(s) links become signed click links for the exact final URL', () => {
 		const clicks = links.filter((h) => h.startsWith(`${BASE_URL}/click?t=`));
 		const targets = clicks.map((h) => signer.verify('click', tokenOf(h)));
 		expect(targets).toEqual([
-			{ ok: true, claims: { subscriberId: 'sub-1', campaignId: 'spring-2026', url: 'https://shop.example.com/deals?plan=pro&src=mail' } },
-			{ ok: true, claims: { subscriberId: 'sub-1', campaignId: 'spring-2026', url: 'https://blog.example.com/posts/42' } },
+			{
+				ok: true,
+				claims: {
+					subscriberId: 'sub-1',
+					campaignId: 'spring-2026',
+					url: 'https://shop.example.com/deals?plan=pro&src=mail',
+				},
+			},
+			{
+				ok: true,
+				claims: {
+					subscriberId: 'sub-1',
+					campaignId: 'spring-2026',
+					url: 'https://blog.example.com/posts/42',
+				},
+			},
 		]);
 	});
 
@@ -128,8 +177,13 @@ describe('click tracking', () => {
 		const token = tokenOf(links.find((h) => h.includes('/click?'))!);
 		const [payload, mac] = token.split('.');
 		const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-		const forgedPayload = Buffer.from(JSON.stringify({ ...claims, u: 'https://evil.example.net/' })).toString('base64url');
-		expect(signer.verify('click', `${forgedPayload}.${mac}`)).toEqual({ ok: false, reason: 'bad-signature' });
+		const forgedPayload = Buffer.from(
+			JSON.stringify({ ...claims, u: 'https://evil.example.net/' }),
+		).toString('base64url');
+		expect(signer.verify('click', `${forgedPayload}.${mac}`)).toEqual({
+			ok: false,
+			reason: 'bad-signature',
+		});
 		// nor as another purpose, nor with another secret
 		expect(signer.verify('unsubscribe', token)).toEqual({ ok: false, reason: 'bad-signature' });
 		expect(new LinkSigner('another-secret-0123456789').verify('click', token).ok).toBe(false);
@@ -139,7 +193,9 @@ describe('click tracking', () => {
 	});
 
 	test('the open pixel sits right before </body> with a signed open token', () => {
-		expect(message.html).toMatch(/<img src="https:\/\/[^"]+\/open\?t=[^"]+" width="1" height="1" alt=""><\/body>/);
+		expect(message.html).toMatch(
+			/<img src="https:\/\/[^"]+\/open\?t=[^"]+" width="1" height="1" alt=""><\/body>/,
+		);
 		const src = /<img src="([^"]+)" width="1"/.exec(message.html)![1];
 		expect(signer.verify('open', tokenOf(src))).toEqual({
 			ok: true,
@@ -154,9 +210,9 @@ describe('click tracking', () => {
 			{ subject: 's', html: fixture('newsletter.html'), from: FROM },
 			{ ...LINKS, trackClicks: true, trackTextLinks: true },
 		).render(subscriber());
-		const textClicks = [...textTracked.text.matchAll(/https:\/\/\S+\/click\?t=([A-Za-z0-9_.-]+)/g)].map(
-			(m) => signer.verify('click', m[1]),
-		);
+		const textClicks = [
+			...textTracked.text.matchAll(/https:\/\/\S+\/click\?t=([A-Za-z0-9_.-]+)/g),
+		].map((m) => signer.verify('click', m[1]));
 		expect(textClicks.map((r) => (r.ok ? r.claims.url : r.reason))).toEqual([
 			'https://shop.example.com/deals?plan=pro&src=mail',
 			'https://blog.example.com/posts/42',
@@ -174,7 +230,14 @@ describe('click tracking', () => {
 			},
 			{ ...LINKS, trackClicks: true },
 		);
-		const out = loop.render(subscriber(), { item: { products: [{ id: 1, name: 'A' }, { id: 'b&c', name: 'B' }] } });
+		const out = loop.render(subscriber(), {
+			item: {
+				products: [
+					{ id: 1, name: 'A' },
+					{ id: 'b&c', name: 'B' },
+				],
+			},
+		});
 		const urls = [...out.html.matchAll(/href=["']([^"']+)["']/g)].map((m) => {
 			const result = signer.verify('click', tokenOf(m[1].replace(/&amp;/g, '&')));
 			return result.ok ? result.claims.url : result.reason;
@@ -191,7 +254,9 @@ describe('click tracking', () => {
 			{ subject: 's', html: '<a href="{{ item.url }}">x</a>', from: FROM },
 			{ ...LINKS, trackClicks: true },
 		);
-		const tracked = dynamic.render(subscriber(), { item: { url: 'https://a.example.com/?q="x"&r=1' } });
+		const tracked = dynamic.render(subscriber(), {
+			item: { url: 'https://a.example.com/?q="x"&r=1' },
+		});
 		const result = signer.verify('click', tokenOf(hrefs(tracked.html)[0]));
 		expect(result.ok && result.claims.url).toBe('https://a.example.com/?q="x"&r=1');
 		const notTracked = dynamic.render(subscriber(), { item: { url: 'javascript:alert(1)' } });
@@ -207,37 +272,55 @@ describe('click tracking', () => {
 			},
 			{ ...LINKS, trackClicks: true },
 		);
-		expect(odd.warnings).toEqual([expect.stringMatching(/line 1, column \d+ of the HTML body is not click-tracked/)]);
-		expect(odd.render(subscriber()).html).toContain('<!-- <a href="https://c.example.com">c</a> -->');
+		expect(odd.warnings).toEqual([
+			expect.stringMatching(/line 1, column \d+ of the HTML body is not click-tracked/),
+		]);
+		expect(odd.render(subscriber()).html).toContain(
+			'<!-- <a href="https://c.example.com">c</a> -->',
+		);
 	});
 
 	test('tracking is off by default', () => {
-		const plain = compileTemplate({ subject: 's', html: fixture('newsletter.html'), from: FROM }, LINKS).render(subscriber());
+		const plain = compileTemplate(
+			{ subject: 's', html: fixture('newsletter.html'), from: FROM },
+			LINKS,
+		).render(subscriber());
 		expect(plain.html).not.toMatch(/\/(click|open)\?t=/);
 		expect(plain.html).toContain('href="https://blog.example.com/posts/42"');
 	});
 
 	test('tracking needs the base URL', () => {
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { trackClicks: true, listUnsubscribe: false })).toThrow(
-			/need the public base URL/,
-		);
+		expect(() =>
+			compileTemplate(
+				{ subject: 's', text: 't', from: FROM },
+				{ trackClicks: true, listUnsubscribe: false },
+			),
+		).toThrow(/need the public base URL/);
 	});
 });
 
 describe('Message-ID', () => {
-	const template = compileTemplate({ subject: 's', text: 't', from: 'Shop <news@Shop.Example.com>' }, LINKS);
+	const template = compileTemplate(
+		{ subject: 's', text: 't', from: 'Shop <news@Shop.Example.com>' },
+		LINKS,
+	);
 
 	test('stable per (campaign, subscriber) on the From domain', () => {
 		const first = template.render(subscriber(), { campaignId: 'c-1' }).messageId;
 		const again = template.render(subscriber(), { campaignId: 'c-1' }).messageId;
 		expect(first).toBe(again);
 		expect(first).toMatch(/^<c-1\.sub-1\.[A-Za-z0-9_-]{20}@shop\.example\.com>$/);
-		expect(template.render(subscriber({ id: 'sub-2' }), { campaignId: 'c-1' }).messageId).not.toBe(first);
+		expect(template.render(subscriber({ id: 'sub-2' }), { campaignId: 'c-1' }).messageId).not.toBe(
+			first,
+		);
 		expect(template.render(subscriber(), { campaignId: 'c-2' }).messageId).not.toBe(first);
 	});
 
 	test('depends on the secret, so it cannot be predicted from the ids', () => {
-		const other = compileTemplate({ subject: 's', text: 't', from: 'news@shop.example.com' }, { ...LINKS, secret: 'another-secret-0123456789' });
+		const other = compileTemplate(
+			{ subject: 's', text: 't', from: 'news@shop.example.com' },
+			{ ...LINKS, secret: 'another-secret-0123456789' },
+		);
 		expect(other.render(subscriber(), { campaignId: 'c-1' }).messageId).not.toBe(
 			template.render(subscriber(), { campaignId: 'c-1' }).messageId,
 		);
@@ -246,9 +329,14 @@ describe('Message-ID', () => {
 	test('random without a campaign; odd ids are encoded; IDN domains become punycode', () => {
 		const a = template.render(subscriber()).messageId;
 		expect(a).not.toBe(template.render(subscriber()).messageId);
-		const odd = template.render(subscriber({ id: 'a.b c@d' }), { campaignId: 'Spring 2026 <x>' }).messageId;
+		const odd = template.render(subscriber({ id: 'a.b c@d' }), {
+			campaignId: 'Spring 2026 <x>',
+		}).messageId;
 		expect(odd).toMatch(/^<[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+@shop\.example\.com>$/);
-		const idn = compileTemplate({ subject: 's', text: 't', from: 'news@例え.jp' }).render(subscriber(), { campaignId: 'c' });
+		const idn = compileTemplate({ subject: 's', text: 't', from: 'news@例え.jp' }).render(
+			subscriber(),
+			{ campaignId: 'c' },
+		);
 		expect(idn.messageId).toMatch(/@xn--r8jz45g\.jp>$/);
 	});
 });
@@ -273,12 +361,18 @@ describe('proof and preview', () => {
 
 	test('proof links unsubscribe nobody (no subscriber in the token)', () => {
 		const proof = template.render(subscriber(), { campaignId: 'spring', proof: true });
-		const result = signer.verify('unsubscribe', tokenOf(proof.headers['List-Unsubscribe'].slice(1, -1)));
+		const result = signer.verify(
+			'unsubscribe',
+			tokenOf(proof.headers['List-Unsubscribe'].slice(1, -1)),
+		);
 		expect(result).toEqual({ ok: true, claims: { subscriberId: '' } });
 	});
 
 	test('a custom proof prefix', () => {
-		const custom = compileTemplate({ subject: 'Hi', text: 't', from: FROM }, { ...LINKS, proofSubjectPrefix: '【テスト】' });
+		const custom = compileTemplate(
+			{ subject: 'Hi', text: 't', from: FROM },
+			{ ...LINKS, proofSubjectPrefix: '【テスト】' },
+		);
 		expect(custom.render(subscriber(), { proof: true }).subject).toBe('【テスト】 Hi');
 	});
 

@@ -10,7 +10,12 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 
 describe('toSendMailOptions', () => {
 	const template = compileTemplate(
-		{ subject: 'Hi {{ name }}', html: '<p>Hi</p><img src="cid:logo@shop">', from: FROM, replyTo: 'Help <help@shop.example.com>' },
+		{
+			subject: 'Hi {{ name }}',
+			html: '<p>Hi</p><img src="cid:logo@shop">',
+			from: FROM,
+			replyTo: 'Help <help@shop.example.com>',
+		},
 		{ ...LINKS, unsubscribeMailto: 'unsubscribe@shop.example.com' },
 	);
 	const attachments = [
@@ -50,9 +55,16 @@ describe('toSendMailOptions', () => {
 		const raw = await buildRawMessage(message);
 		const parsed = await simpleParser(raw);
 		const byName = Object.fromEntries(parsed.attachments.map((a) => [a.filename, a]));
-		expect(byName['logo.png']).toMatchObject({ contentType: 'image/png', contentDisposition: 'inline', cid: 'logo@shop' });
+		expect(byName['logo.png']).toMatchObject({
+			contentType: 'image/png',
+			contentDisposition: 'inline',
+			cid: 'logo@shop',
+		});
 		expect(byName['logo.png'].content.equals(PNG)).toBe(true);
-		expect(byName['terms.pdf']).toMatchObject({ contentType: 'application/pdf', contentDisposition: 'attachment' });
+		expect(byName['terms.pdf']).toMatchObject({
+			contentType: 'application/pdf',
+			contentDisposition: 'attachment',
+		});
 		expect(parsed.messageId).toBe(message.messageId);
 	});
 
@@ -76,9 +88,12 @@ describe('toSendMailOptions', () => {
 				expect.objectContaining({ code: 'invalid-attachment' }),
 			);
 		}
-		expect(() => toSendMailOptions({ ...message, attachments: [{ filename: 'x', path: '/etc/passwd' } as never] })).toThrow(
-			/only in-memory content/,
-		);
+		expect(() =>
+			toSendMailOptions({
+				...message,
+				attachments: [{ filename: 'x', path: '/etc/passwd' } as never],
+			}),
+		).toThrow(/only in-memory content/);
 	});
 
 	test('a message needs a body and a sane Message-ID', () => {
@@ -87,7 +102,9 @@ describe('toSendMailOptions', () => {
 	});
 
 	test('a text-only message is single-part with the right charset', async () => {
-		const text = compileTemplate({ subject: 's', text: 'Grüße {{ name }}', from: FROM }).render(subscriber());
+		const text = compileTemplate({ subject: 's', text: 'Grüße {{ name }}', from: FROM }).render(
+			subscriber(),
+		);
 		const raw = await buildRawMessage(text);
 		const contentType = topLevelHeaders(raw).find((h) => h.name === 'Content-Type')?.value;
 		expect(contentType).toBe('text/plain; charset=utf-8');
@@ -119,6 +136,7 @@ describe('address validation', () => {
 			'a@[127.0.0.1]',
 			'a@127.0.0.1',
 		];
-		for (const sample of samples) expect([sample, isValidEmail(sample)]).toEqual([sample, isEmail(sample, options)]);
+		for (const sample of samples)
+			expect([sample, isValidEmail(sample)]).toEqual([sample, isEmail(sample, options)]);
 	});
 });

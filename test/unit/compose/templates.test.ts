@@ -31,7 +31,11 @@ describe('merge fields', () => {
 	});
 
 	test('built-in names win over custom fields of the same name', () => {
-		const template = compileTemplate({ subject: 's', text: '{{ email }}/{{ fields.email }}', from: FROM });
+		const template = compileTemplate({
+			subject: 's',
+			text: '{{ email }}/{{ fields.email }}',
+			from: FROM,
+		});
 		expect(template.render(subscriber({ fields: { email: 'other@example.com' } })).text).toBe(
 			'taro@example.com/other@example.com',
 		);
@@ -43,22 +47,34 @@ describe('merge fields', () => {
 			text: '{{ points }} {% if vip %}VIP{% else %}regular{% endif %} {{ points | plus: 1 }}',
 			from: FROM,
 		});
-		expect(template.render(subscriber({ fields: { points: 41, vip: false } })).text).toBe('41 regular 42');
+		expect(template.render(subscriber({ fields: { points: 41, vip: false } })).text).toBe(
+			'41 regular 42',
+		);
 	});
 });
 
 describe('missing fields and defaults', () => {
-	const source = 'Hi {{ name | default: "friend" }}, {{ fields.city | default: "your city" }}, {{ company }}, {{ item.orderId }}, {{ fields.tier }}';
+	const source =
+		'Hi {{ name | default: "friend" }}, {{ fields.city | default: "your city" }}, {{ company }}, {{ item.orderId }}, {{ fields.tier }}';
 
 	test('a missing field renders empty, `default` fills it', () => {
 		const template = compileTemplate({ subject: 's', text: source, from: FROM });
-		expect(template.render(subscriber({ name: '', fields: {} })).text).toBe('Hi friend, your city, , , ');
+		expect(template.render(subscriber({ name: '', fields: {} })).text).toBe(
+			'Hi friend, your city, , , ',
+		);
 	});
 
 	test('the defaults option fills name, fields.*, top-level custom fields and item.*', () => {
 		const template = compileTemplate(
 			{ subject: 'For {{ name }}', text: source, from: FROM },
-			{ defaults: { name: 'Customer', company: 'ACME', 'item.orderId': 'n/a', 'fields.tier': 'basic' } },
+			{
+				defaults: {
+					name: 'Customer',
+					company: 'ACME',
+					'item.orderId': 'n/a',
+					'fields.tier': 'basic',
+				},
+			},
 		);
 		expect(template.render(subscriber({ name: null, fields: {} })).text).toBe(
 			'Hi Customer, your city, ACME, n/a, basic',
@@ -66,26 +82,34 @@ describe('missing fields and defaults', () => {
 		expect(template.render(subscriber({ name: null, fields: {} })).subject).toBe('For Customer');
 		// given values win; empty and null count as missing
 		expect(
-			template.render(subscriber({ fields: { company: 'Own', tier: '' } }), { item: { orderId: 'X' } }).text,
+			template.render(subscriber({ fields: { company: 'Own', tier: '' } }), {
+				item: { orderId: 'X' },
+			}).text,
 		).toBe('Hi Taro Yamada, your city, Own, X, basic');
 	});
 
 	test('defaults never change the caller’s objects', () => {
 		const fields = Object.freeze({ city: 'Osaka' });
 		const item = Object.freeze({});
-		const template = compileTemplate({ subject: 's', text: '{{ company }}{{ item.x }}', from: FROM }, { defaults: { company: 'A', 'item.x': 'B' } });
+		const template = compileTemplate(
+			{ subject: 's', text: '{{ company }}{{ item.x }}', from: FROM },
+			{ defaults: { company: 'A', 'item.x': 'B' } },
+		);
 		expect(template.render(subscriber({ fields }), { item }).text).toBe('AB');
 		expect(fields).toEqual({ city: 'Osaka' });
 		expect(item).toEqual({});
 	});
 
 	test('bad defaults are reported', () => {
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { defaults: { unsubscribe_url: 'x' } })).toThrow(
-			/provided by the engine/,
-		);
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { defaults: { city: { a: 1 } } })).toThrow(
-			/must be text or a number/,
-		);
+		expect(() =>
+			compileTemplate(
+				{ subject: 's', text: 't', from: FROM },
+				{ defaults: { unsubscribe_url: 'x' } },
+			),
+		).toThrow(/provided by the engine/);
+		expect(() =>
+			compileTemplate({ subject: 's', text: 't', from: FROM }, { defaults: { city: { a: 1 } } }),
+		).toThrow(/must be text or a number/);
 	});
 });
 
@@ -96,26 +120,45 @@ describe('strict mode', () => {
 			{ strict: true },
 		);
 		const error = compileError(() => template.render(subscriber({ fields: { city: 'Tokyo' } })));
-		expect(error).toMatchObject({ code: 'unknown-field', field: 'fields.citty', template: 'html', line: 2, column: 12 });
-		expect(error.message).toMatch(/HTML body template uses the unknown merge field 'fields\.citty' at line 2, column 12/);
+		expect(error).toMatchObject({
+			code: 'unknown-field',
+			field: 'fields.citty',
+			template: 'html',
+			line: 2,
+			column: 12,
+		});
+		expect(error.message).toMatch(
+			/HTML body template uses the unknown merge field 'fields\.citty' at line 2, column 12/,
+		);
 	});
 
 	test('known fields, defaults and the default filter pass', () => {
 		const template = compileTemplate(
-			{ subject: '{{ nickname | default: name }}', text: '{{ city }} {{ company }} {% if fields.vip %}v{% endif %}', from: FROM },
+			{
+				subject: '{{ nickname | default: name }}',
+				text: '{{ city }} {{ company }} {% if fields.vip %}v{% endif %}',
+				from: FROM,
+			},
 			{ strict: true, defaults: { company: 'ACME' } },
 		);
-		expect(template.render(subscriber({ fields: { city: 'Kyoto', vip: true } })).text).toBe('Kyoto ACME v');
+		expect(template.render(subscriber({ fields: { city: 'Kyoto', vip: true } })).text).toBe(
+			'Kyoto ACME v',
+		);
 		expect(template.render(subscriber({ fields: { city: 'Kyoto' } })).subject).toBe('Taro Yamada');
 	});
 
 	test('unknown top-level and item fields are named too', () => {
-		const template = compileTemplate({ subject: '{{ item.order.id }}', text: '{{ nope }}', from: FROM }, { strict: true });
+		const template = compileTemplate(
+			{ subject: '{{ item.order.id }}', text: '{{ nope }}', from: FROM },
+			{ strict: true },
+		);
 		expect(compileError(() => template.render(subscriber(), { item: {} }))).toMatchObject({
 			field: 'item.order',
 			template: 'subject',
 		});
-		expect(compileError(() => template.render(subscriber(), { item: { order: { id: 1 } } }))).toMatchObject({
+		expect(
+			compileError(() => template.render(subscriber(), { item: { order: { id: 1 } } })),
+		).toMatchObject({
 			field: 'nope',
 			template: 'text',
 			line: 1,
@@ -139,25 +182,43 @@ describe('strict mode', () => {
 describe('syntax errors name the template, line, column and token', () => {
 	test.each([
 		['subject', { subject: 'Hi {{ name', text: 'x' }, 1, 4, '{{ name'],
-		['html', { subject: 's', html: '<p>\n<b>{% if fields.vip %}VIP</b>\n</p>' }, 2, 4, '{% if fields.vip %}'],
+		[
+			'html',
+			{ subject: 's', html: '<p>\n<b>{% if fields.vip %}VIP</b>\n</p>' },
+			2,
+			4,
+			'{% if fields.vip %}',
+		],
 		['text', { subject: 's', text: 'line 1\nline 2 {{ fields[ }}' }, 2, 18, 'fields['], // LiquidJS points after the [
 		['text', { subject: 's', text: 'a\n\n  {% endfor %}' }, 3, 3, '{% endfor %}'],
 	])('%s template', (template, spec, line, column, token) => {
 		const error = compileError(() => compileTemplate({ from: FROM, ...spec }));
 		expect(error).toMatchObject({ code: 'template-syntax', template, line, column });
 		expect(error.token).toContain(token.slice(0, 7));
-		expect(error.message).toMatch(new RegExp(`Syntax error in the .* template at line ${line}, column ${column}: `));
+		expect(error.message).toMatch(
+			new RegExp(`Syntax error in the .* template at line ${line}, column ${column}: `),
+		);
 	});
 
 	test('an error in the From name template is reported as such', () => {
-		const error = compileError(() => compileTemplate({ subject: 's', text: 't', from: { name: '{{ item.team', address: 'a@example.com' } }));
+		const error = compileError(() =>
+			compileTemplate({
+				subject: 's',
+				text: 't',
+				from: { name: '{{ item.team', address: 'a@example.com' },
+			}),
+		);
 		expect(error).toMatchObject({ code: 'template-syntax', template: 'from' });
 	});
 
 	test('positions are those of the user template even with CSS inlining and tracking on', () => {
-		const html = '<style>p{color:red}</style>\n<p><a href="https://x.example.com">x</a>\n  {% if vip %}</p>';
+		const html =
+			'<style>p{color:red}</style>\n<p><a href="https://x.example.com">x</a>\n  {% if vip %}</p>';
 		const error = compileError(() =>
-			compileTemplate({ subject: 's', html, from: FROM }, { ...LINKS, inlineCss: true, trackClicks: true }),
+			compileTemplate(
+				{ subject: 's', html, from: FROM },
+				{ ...LINKS, inlineCss: true, trackClicks: true },
+			),
 		);
 		expect(error).toMatchObject({ template: 'html', line: 3, column: 3 });
 	});
@@ -172,7 +233,8 @@ describe('compile once, render many', () => {
 		const parse = jest.spyOn(Liquid.prototype, 'parse');
 		const parseAndRender = jest.spyOn(Liquid.prototype, 'parseAndRenderSync');
 		try {
-			for (let i = 0; i < 50; i++) template.render(subscriber({ id: `s${i}` }), { item: { orderId: i } });
+			for (let i = 0; i < 50; i++)
+				template.render(subscriber({ id: `s${i}` }), { item: { orderId: i } });
 			expect(parse).not.toHaveBeenCalled();
 			expect(parseAndRender).not.toHaveBeenCalled();
 		} finally {
@@ -182,15 +244,25 @@ describe('compile once, render many', () => {
 	});
 
 	test('spec errors are clear', () => {
-		expect(() => compileTemplate({ subject: 's', from: FROM })).toThrow(/An HTML body or a text body template is required/);
-		expect(() => compileTemplate({ subject: 's', text: 't', from: 'nobody' })).toThrow(/From: expected exactly one address/);
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { encoding: 'latin1' as never })).toThrow(/Encoding/);
-		expect(() => compileTemplate({ subject: 's', text: 't', from: FROM }, { headers: { Subject: 'x' } })).toThrow(/set by the engine/);
+		expect(() => compileTemplate({ subject: 's', from: FROM })).toThrow(
+			/An HTML body or a text body template is required/,
+		);
+		expect(() => compileTemplate({ subject: 's', text: 't', from: 'nobody' })).toThrow(
+			/From: expected exactly one address/,
+		);
+		expect(() =>
+			compileTemplate({ subject: 's', text: 't', from: FROM }, { encoding: 'latin1' as never }),
+		).toThrow(/Encoding/);
+		expect(() =>
+			compileTemplate({ subject: 's', text: 't', from: FROM }, { headers: { Subject: 'x' } }),
+		).toThrow(/set by the engine/);
 	});
 
 	test('recipients without a valid e-mail are refused with the reason', () => {
 		const template = compileTemplate({ subject: 's', text: 't', from: FROM });
 		expect(() => template.render({ email: '' })).toThrow(/not a valid e-mail address/);
-		expect(() => template.render({ email: 'taro@example.com', fields: [] as never })).toThrow(/custom fields/);
+		expect(() => template.render({ email: 'taro@example.com', fields: [] as never })).toThrow(
+			/custom fields/,
+		);
 	});
 });
