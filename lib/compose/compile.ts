@@ -228,6 +228,21 @@ function validateAttachments(attachments: unknown): ComposeAttachment[] {
 	});
 }
 
+/**
+ * `"{{ item.team | default: "News" }}" <news@example.com>`: a display name that is a template
+ * may hold quotes an address parser would take apart, so it is split off at the final `<…>`.
+ */
+function parseTemplatedMailbox(input: unknown, label: string): MailAddress {
+	if (typeof input === 'string' && /\{\{|\{%/.test(input) && !hasControlCharacters(input)) {
+		const match = /^\s*(.*?)\s*<([^<>]+)>\s*$/s.exec(input);
+		if (match) {
+			const quoted = /^"(.*)"$/s.exec(match[1]);
+			return parseMailbox({ name: quoted ? quoted[1] : match[1], address: match[2] }, label);
+		}
+	}
+	return parseMailbox(input, label);
+}
+
 type RenderMode = 'send' | 'proof' | 'preview';
 
 export class CompiledTemplate {
@@ -363,9 +378,9 @@ export class CompiledTemplate {
 
 		// Addresses -------------------------------------------------------------------------
 		const textLiquid = createSandboxedLiquid({ escapeHtml: false, strict });
-		this.from = parseMailbox(spec.from, 'From');
+		this.from = parseTemplatedMailbox(spec.from, 'From');
 		this.fromName = this.compileName(this.from.name, 'from', textLiquid);
-		this.replyTo = spec.replyTo ? parseMailbox(spec.replyTo, 'Reply-To') : null;
+		this.replyTo = spec.replyTo ? parseTemplatedMailbox(spec.replyTo, 'Reply-To') : null;
 		this.replyToName = this.replyTo
 			? this.compileName(this.replyTo.name, 'replyTo', textLiquid)
 			: null;

@@ -200,6 +200,21 @@ describe('syntax errors name the template, line, column and token', () => {
 		);
 	});
 
+	test('a From name can be a template, also with quotes inside', () => {
+		const template = compileTemplate({
+			subject: 's',
+			text: 't',
+			from: '"{{ item.team | default: "News" }} at ACME" <news@example.com>',
+			replyTo: '{{ name }} via ACME <reply@example.com>',
+		});
+		const message = template.render(subscriber(), { item: {} });
+		expect(message.from).toEqual({ name: 'News at ACME', address: 'news@example.com' });
+		expect(message.replyTo).toEqual({ name: 'Taro Yamada via ACME', address: 'reply@example.com' });
+		expect(template.render(subscriber(), { item: { team: 'Sales' } }).from.name).toBe(
+			'Sales at ACME',
+		);
+	});
+
 	test('an error in the From name template is reported as such', () => {
 		const error = compileError(() =>
 			compileTemplate({
