@@ -299,18 +299,34 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 		}
 	};
 
-	const flush = async () => {
+	/**
+	 * One batch may be in the store while the next one is parsed (double buffering): with
+	 * PostgreSQL the database works while we parse. `settle` waits for it and rethrows its failure.
+	 */
+	let inflight: Promise<void> | null = null;
+	const settle = async () => {
+		if (!inflight) return;
+		const writing = inflight;
+		inflight = null;
+		await writing;
+	};
+	const flush = async (wait: boolean) => {
+		await settle();
 		if (!pending.length) return;
 		const rows = pending;
 		pending = [];
 		if (dryRun || !list) return;
-		await writeRows(list.id, rows);
-		options.onProgress?.({
-			rows: summary.rows,
-			committedRows: summary.committedRows,
-			batches: summary.batches,
-			bytesRead: source?.bytesRead() ?? 0,
-		});
+		const writing = writeRows(list.id, rows).then(() =>
+			options.onProgress?.({
+				rows: summary.rows,
+				committedRows: summary.committedRows,
+				batches: summary.batches,
+				bytesRead: source?.bytesRead() ?? 0,
+			}),
+		);
+		writing.catch(() => undefined); // observed by settle()
+		inflight = writing;
+		if (wait) await settle();
 	};
 
 	try {
@@ -420,7 +436,7 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 					await reject(line, rejection.email, 'invalid', rejection.reason, record);
 					continue;
 				}
-				if (pending.length >= batchSize) await flush();
+				if (pending.length >= batchSize) await flush(false);
 			}
 		};
 
@@ -499,19 +515,18 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 			const names = (header as string[] | null)?.map((name) => `'${name}'`).join(', ') ?? '';
 			throw new ImportError(`${capitalise(label)} has a header row (${names}) but no data rows`, 'no-data-rows');
 		}
-		await flush();
+		await flush(true);
 		await report.close();
 		return buildResult();
 	} catch (thrown) {
 		let error = toImportError(thrown, { lastLine, maxRecordSize, delimiter, encoding });
 		// Everything parsed before the failure is complete and valid: commit it too, so the message
 		// can say "everything before line N is in".
-		if (!storeFailed && error.code !== 'aborted') {
-			try {
-				await flush();
-			} catch (flushError) {
-				error = toImportError(flushError, { lastLine, maxRecordSize, delimiter, encoding });
-			}
+		try {
+			await settle();
+			if (!storeFailed && error.code !== 'aborted') await flush(true);
+		} catch (flushError) {
+			error = toImportError(flushError, { lastLine, maxRecordSize, delimiter, encoding });
 		}
 		await report.abort();
 		if (summary.committedRows > 0) {
