@@ -184,8 +184,10 @@ function emptyCounts(): Record<SendStatus, number> {
 /**
  * Item mode: sends every message through one pooled transport, within the limits, retrying
  * deferrals, and reports one result per message. Never throws for a message or SMTP problem: a
- * fatal error (auth, TLS, host) or a tripped breaker ends the run with that outcome. Throws only
- * for invalid settings or an unreachable Redis limiter, before anything is sent.
+ * fatal error (auth, TLS, host) or a tripped breaker ends the run with that outcome. Throws for
+ * invalid settings or an unreachable Redis limiter (before anything is sent), and with the
+ * caller's own error when the input iterator or `onResult` throws (after the messages already in
+ * flight have finished and been reported).
  */
 export async function sendMessages(
 	messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
@@ -306,8 +308,9 @@ export async function sendMessages(
 				return;
 			}
 			let tracker: HandoverTracker | null = null;
+			let info: SMTPPoolSentMessageInfo;
 			try {
-				const info = await limiter.schedule(domain, () => {
+				info = await limiter.schedule(domain, () => {
 					if (stop) return Promise.reject(STOPPED);
 					attempts++;
 					tracker = createHandoverTracker();
@@ -316,16 +319,6 @@ export async function sendMessages(
 						[HANDOVER_TRACKER_KEY]: tracker,
 					} as SendMailOptions) as Promise<SMTPPoolSentMessageInfo>;
 				});
-				await finish(seq, {
-					ref,
-					status: 'sent',
-					messageId: info.messageId ?? null,
-					accepted: addresses(info.accepted),
-					rejected: addresses(info.rejected),
-					response: info.response ?? null,
-					attempts,
-				});
-				return;
 			} catch (error) {
 				if (error === STOPPED) continue;
 				if (error instanceof DailyCapReachedError) {
@@ -372,6 +365,17 @@ export async function sendMessages(
 				await finish(seq, failedResult(ref, classified.kind === 'unknown' ? 'unknown' : 'failed', attempts, classified));
 				return;
 			}
+			// outside the try: an error thrown by onResult must not be taken for a send error
+			await finish(seq, {
+				ref,
+				status: 'sent',
+				messageId: info.messageId ?? null,
+				accepted: addresses(info.accepted),
+				rejected: addresses(info.rejected),
+				response: info.response ?? null,
+				attempts,
+			});
+			return;
 		}
 	};
 
@@ -384,23 +388,49 @@ export async function sendMessages(
 	let sourceDone = false;
 	try {
 		transport = options.transport ?? createPooledTransport(options.smtp, options.defaults);
-		const inFlight = new Set<Promise<void>>();
-		while (!stop) {
-			if (inFlight.size >= maxInFlight) {
-				await Promise.race(inFlight);
+		// a counting window: at most maxInFlight messages between "read from the input" and "done"
+		let active = 0;
+		let failure: unknown = null;
+		let wake: (() => void) | null = null;
+		const settle = () => {
+			active--;
+			const resume = wake;
+			wake = null;
+			resume?.();
+		};
+		while (!stop && failure === null) {
+			if (active >= maxInFlight) {
+				await new Promise<void>((resolve) => {
+					wake = resolve;
+				});
 				continue;
 			}
-			const next = await iterator.next();
+			let next: IteratorResult<OutgoingMessage>;
+			try {
+				next = await iterator.next();
+			} catch (error) {
+				// the input failed (e.g. a database cursor): finish what is in flight, then rethrow
+				failure = error ?? new Error('The message source failed');
+				sourceDone = true;
+				break;
+			}
 			if (next.done) {
 				sourceDone = true;
 				break;
 			}
-			const promise = sendOne(next.value, seq++);
-			inFlight.add(promise);
-			const remove = () => inFlight.delete(promise);
-			promise.then(remove, remove);
+			active++;
+			sendOne(next.value, seq++).then(settle, (error) => {
+				// onResult threw (e.g. the send log could not be written): end the run with it
+				failure ??= error ?? new Error('onResult failed');
+				settle();
+			});
 		}
-		await Promise.all(inFlight);
+		while (active > 0) {
+			await new Promise<void>((resolve) => {
+				wake = resolve;
+			});
+		}
+		if (failure !== null) throw failure;
 		const current = stop as StopState | null;
 		if (current && skipRemaining && !sourceDone) {
 			for (;;) {

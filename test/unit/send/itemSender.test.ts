@@ -290,6 +290,37 @@ describe('sendMessages (item mode)', () => {
 		expect(report.results[1]).toMatchObject({ ref: 'second', status: 'sent' });
 	});
 
+	it('ends with the caller\'s error when onResult or the input fails, after the messages in flight', async () => {
+		const srv = await server();
+		const reported: Array<string | number> = [];
+		await expect(
+			sendMessages(messagesTo(Array.from({ length: 30 }, (_, i) => `r${i}@example.org`)), {
+				smtp: smtpSettingsFor(srv),
+				maxInFlight: 4,
+				onResult: (result) => {
+					reported.push(result.ref);
+					if (reported.length === 6) throw new Error('send log write failed');
+				},
+			}),
+		).rejects.toThrow('send log write failed');
+		// the run stopped reading: only the messages already in flight (window of 4) came after it
+		expect(reported.length).toBeLessThanOrEqual(6 + 4);
+		// everything that reached the server was reported
+		expect(srv.messages.length).toBeLessThanOrEqual(reported.length);
+
+		async function* broken(): AsyncGenerator<OutgoingMessage> {
+			yield { ref: 0, from: 'a@sender.example', to: 'x@example.org', text: 'x' };
+			throw new Error('cursor lost');
+		}
+		const before = srv.messages.length;
+		let results = 0;
+		await expect(
+			sendMessages(broken(), { smtp: smtpSettingsFor(srv), onResult: () => void results++ }),
+		).rejects.toThrow('cursor lost');
+		expect(results).toBe(1);
+		expect(srv.messages.length).toBe(before + 1);
+	});
+
 	it('rejects invalid SMTP settings before sending anything', async () => {
 		await expect(
 			sendMessages(messagesTo(['a@example.org']), { smtp: { host: '', port: 25, security: 'none' } }),
