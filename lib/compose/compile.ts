@@ -279,6 +279,8 @@ export class CompiledTemplate {
 	private readonly untracked = new Set<string>();
 	private readonly needsUnsubscribeUrl: boolean;
 	private readonly needsPreferencesUrl: boolean;
+	/** Whether any link or header of a message needs a signed token (and so a subscriber id). */
+	private readonly signsLinks: boolean;
 	private readonly defaults: NormalisedDefaults;
 	private readonly extraHeaders: Array<[string, string]>;
 	private readonly proofPrefix: string;
@@ -445,6 +447,12 @@ export class CompiledTemplate {
 		const sources = [spec.subject, htmlSource ?? '', textSource ?? '', this.from.name];
 		this.needsUnsubscribeUrl = sources.some((s) => USES('unsubscribe_url').test(s));
 		this.needsPreferencesUrl = sources.some((s) => USES('preferences_url').test(s));
+		this.signsLinks =
+			this.listUnsubscribe ||
+			this.trackClicks ||
+			this.trackOpens ||
+			this.needsUnsubscribeUrl ||
+			this.needsPreferencesUrl;
 		if (!this.signer && (this.needsUnsubscribeUrl || this.needsPreferencesUrl)) {
 			throw new ComposeError(
 				'invalid-option',
@@ -580,7 +588,7 @@ export class CompiledTemplate {
 		if (campaignId !== null) claims.campaignId = campaignId;
 		const signer = this.signer;
 		if (signer) {
-			if (!testRender && subscriberId === null) {
+			if (!testRender && subscriberId === null && this.signsLinks) {
 				throw new ComposeError(
 					'invalid-recipient',
 					`The recipient ${email} has no subscriber id, so its unsubscribe and tracking links cannot be signed. Take recipients from the Subscriber List (or add them to a list first)`,
@@ -694,7 +702,7 @@ export class CompiledTemplate {
 		}
 		if (context.attachments) {
 			let attachments = this.validatedAttachments.get(context.attachments);
-			if (!attachments) {
+			if (!attachments || attachments.length !== context.attachments.length) {
 				attachments = validateAttachments(context.attachments);
 				this.validatedAttachments.set(context.attachments, attachments);
 			}

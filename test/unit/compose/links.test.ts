@@ -86,6 +86,12 @@ describe('List-Unsubscribe (RFC 8058) and the unsubscribe merge fields', () => {
 
 	test('a recipient without a subscriber id cannot get signed links', () => {
 		expect(() => template.render(subscriber({ id: null }))).toThrow(/has no subscriber id/);
+		// …which is fine when nothing is signed (transactional mail, List-Unsubscribe off)
+		const transactional = compileTemplate({ subject: 's', text: 'receipt', from: FROM }, { ...LINKS, listUnsubscribe: false });
+		const receipt = transactional.render(subscriber({ id: null }), { campaignId: 'c' });
+		expect(receipt.headers['List-Unsubscribe']).toBeUndefined();
+		expect(receipt.subscriberId).toBeNull();
+		expect(receipt.messageId).toMatch(/^<c\.[\w-]+@shop\.example\.com>$/);
 	});
 
 	test('without links configured, templates using unsubscribe_url are refused', () => {
