@@ -103,7 +103,11 @@ const NAMED_ENTITIES: Record<string, string> = {
  * (numeric references and the named ones that occur in URLs). Unknown names stay as they are.
  */
 export function decodeHtmlAttribute(value: string): string {
-	if (value.indexOf('&') === -1) return value;
+	let at = value.indexOf('&');
+	if (at === -1) return value;
+	// The usual case, query strings written with &amp; only.
+	while (at !== -1 && value.startsWith('&amp;', at)) at = value.indexOf('&', at + 5);
+	if (at === -1) return value.replaceAll('&amp;', '&');
 	return value.replace(
 		/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z][a-zA-Z0-9]{1,31}));?/g,
 		(match, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
@@ -131,13 +135,19 @@ function isTrackableUrl(url: string, state: LinkRenderState): boolean {
 }
 
 function clickToken(url: string, state: LinkRenderState): string {
-	return (state.signer as LinkSigner).sign('click', { ...state.claims, url });
+	const { subscriberId, campaignId } = state.claims;
+	return (state.signer as LinkSigner).sign('click', { subscriberId, campaignId, url });
+}
+
+function trimAsciiSpace(value: string): string {
+	const last = value.length - 1;
+	return last >= 0 && value.charCodeAt(0) > 32 && value.charCodeAt(last) > 32 ? value : value.trim();
 }
 
 /** The href content as rendered (HTML-escaped) → the tracked href, or the content unchanged. */
 export function trackHref(rendered: string, state: LinkRenderState | undefined): string {
 	if (!state || !state.trackClicks) return rendered;
-	const url = decodeHtmlAttribute(rendered).trim();
+	const url = trimAsciiSpace(decodeHtmlAttribute(rendered));
 	if (!isTrackableUrl(url, state)) return rendered;
 	return state.prefixes.clickHtml + clickToken(url, state);
 }
