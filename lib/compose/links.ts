@@ -141,7 +141,9 @@ function clickToken(url: string, state: LinkRenderState): string {
 
 function trimAsciiSpace(value: string): string {
 	const last = value.length - 1;
-	return last >= 0 && value.charCodeAt(0) > 32 && value.charCodeAt(last) > 32 ? value : value.trim();
+	return last >= 0 && value.charCodeAt(0) > 32 && value.charCodeAt(last) > 32
+		? value
+		: value.trim();
 }
 
 /** The href content as rendered (HTML-escaped) → the tracked href, or the content unchanged. */
