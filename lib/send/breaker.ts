@@ -37,13 +37,19 @@ export class FailureRateBreaker {
 	constructor(options: Partial<BreakerOptions> = {}) {
 		const merged = { ...DEFAULT_BREAKER_OPTIONS, ...options };
 		if (!Number.isInteger(merged.windowSize) || merged.windowSize < 1) {
-			throw new Error(`Breaker windowSize must be a whole number of at least 1, got "${merged.windowSize}".`);
+			throw new Error(
+				`Breaker windowSize must be a whole number of at least 1, got "${merged.windowSize}".`,
+			);
 		}
 		if (!(merged.thresholdPct >= 0 && merged.thresholdPct <= 100)) {
-			throw new Error(`Breaker thresholdPct must be between 0 and 100, got "${merged.thresholdPct}".`);
+			throw new Error(
+				`Breaker thresholdPct must be between 0 and 100, got "${merged.thresholdPct}".`,
+			);
 		}
 		if (!Number.isInteger(merged.minSamples) || merged.minSamples < 1) {
-			throw new Error(`Breaker minSamples must be a whole number of at least 1, got "${merged.minSamples}".`);
+			throw new Error(
+				`Breaker minSamples must be a whole number of at least 1, got "${merged.minSamples}".`,
+			);
 		}
 		merged.minSamples = Math.min(merged.minSamples, merged.windowSize);
 		this.options = merged;

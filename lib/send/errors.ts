@@ -59,7 +59,12 @@ const CONFIG_ERROR_CODES = new Set(['ECONFIG', 'EPROXY', 'EOAUTH2', 'ENOAUTH', '
 const CONNECTION_ERROR_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EPROTOCOL']);
 
 // A socket that never got as far as the SMTP session: the message cannot have been sent.
-const PRE_SESSION_SYSTEM_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const PRE_SESSION_SYSTEM_CODES = new Set([
+	'ECONNREFUSED',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'EADDRNOTAVAIL',
+]);
 
 export function enhancedStatusOf(response: string | null | undefined): string | null {
 	const match = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(String(response ?? '').trim());
@@ -112,8 +117,14 @@ export function classifySendError(
 
 	if (responseCode !== null) {
 		const reply = response ?? String(responseCode);
-		const sessionCommand = !err.command || err.command === 'CONN' || /^(EHLO|HELO|LHLO)$/.test(err.command);
-		if (responseCode >= 500 && sessionCommand && err.code !== 'EENVELOPE' && err.code !== 'EMESSAGE') {
+		const sessionCommand =
+			!err.command || err.command === 'CONN' || /^(EHLO|HELO|LHLO)$/.test(err.command);
+		if (
+			responseCode >= 500 &&
+			sessionCommand &&
+			err.code !== 'EENVELOPE' &&
+			err.code !== 'EMESSAGE'
+		) {
 			// a 5xx greeting or EHLO: the server will not talk to us at all
 			return make('fatal', `The server refused the SMTP session: "${reply}".`);
 		}
@@ -146,8 +157,10 @@ export function classifySendError(
 		if (effectiveStage === 'data-sent') {
 			return make(
 				'unknown',
-				connectionMessage(err, 'after the message was handed over, before the server confirmed it') +
-					' It may have been delivered, so it is not retried.',
+				connectionMessage(
+					err,
+					'after the message was handed over, before the server confirmed it',
+				) + ' It may have been delivered, so it is not retried.',
 			);
 		}
 		return make(
@@ -169,7 +182,10 @@ export function classifySendError(
 	}
 	if (!err.code && !responseCode) {
 		// thrown while nodemailer compiled the message (bad header, bad attachment...)
-		return make('permanent', `The message cannot be built: ${firstLine(err.message) || 'unknown error'}.`);
+		return make(
+			'permanent',
+			`The message cannot be built: ${firstLine(err.message) || 'unknown error'}.`,
+		);
 	}
 	return make(
 		stage === 'before-data' ? 'retryable' : 'unknown',

@@ -138,14 +138,22 @@ function firstAddress(value: unknown): string | null {
 export function firstRecipient(message: SendMailOptions): string | null {
 	const envelope = message.envelope as { to?: unknown } | undefined;
 	return (
-		firstAddress(envelope?.to) ?? firstAddress(message.to) ?? firstAddress(message.cc) ?? firstAddress(message.bcc)
+		firstAddress(envelope?.to) ??
+		firstAddress(message.to) ??
+		firstAddress(message.cc) ??
+		firstAddress(message.bcc)
 	);
 }
 
 export function recipientDomain(address: string | null): string | null {
 	if (!address) return null;
 	const at = address.lastIndexOf('@');
-	return at >= 0 ? address.slice(at + 1).trim().toLowerCase() || null : null;
+	return at >= 0
+		? address
+				.slice(at + 1)
+				.trim()
+				.toLowerCase() || null
+		: null;
 }
 
 function addresses(list: unknown): string[] {
@@ -200,7 +208,10 @@ export async function sendMessages(
 	const collect = options.collectResults !== false;
 	const skipRemaining = options.skipRemainingOnStop !== false;
 	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
-	const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? Math.max(8, maxConnections * 4)));
+	const maxInFlight = Math.max(
+		1,
+		Math.floor(options.maxInFlight ?? Math.max(8, maxConnections * 4)),
+	);
 	const breaker = options.breaker === false ? null : new FailureRateBreaker(options.breaker ?? {});
 
 	const ownLimiter = !isSendLimiter(options.limiter);
@@ -224,7 +235,11 @@ export async function sendMessages(
 		transportClosed = true;
 		if (ownTransport) transport.close();
 	};
-	const onAbort = () => requestStop({ outcome: 'aborted', message: 'The run was stopped before every message was sent.' });
+	const onAbort = () =>
+		requestStop({
+			outcome: 'aborted',
+			message: 'The run was stopped before every message was sent.',
+		});
 	if (options.signal) {
 		if (options.signal.aborted) onAbort();
 		else options.signal.addEventListener('abort', onAbort, { once: true });
@@ -233,7 +248,10 @@ export async function sendMessages(
 	const finish = async (seq: number, result: SendResult) => {
 		counts[result.status]++;
 		if (collect) results[seq] = result;
-		if (breaker && (result.status === 'sent' || result.status === 'failed' || result.status === 'unknown')) {
+		if (
+			breaker &&
+			(result.status === 'sent' || result.status === 'failed' || result.status === 'unknown')
+		) {
 			if (breaker.record(result.status === 'sent')) {
 				requestStop({
 					outcome: 'paused',
@@ -329,7 +347,10 @@ export async function sendMessages(
 				if (transportClosed) {
 					// the pool was closed under this message because of a fatal error elsewhere
 					if (stage !== 'data-sent') continue;
-					await finish(seq, failedResult(ref, 'unknown', attempts, classifySendError(error, stage, options.smtp)));
+					await finish(
+						seq,
+						failedResult(ref, 'unknown', attempts, classifySendError(error, stage, options.smtp)),
+					);
 					return;
 				}
 				const classified = classifySendError(error, stage, options.smtp);
@@ -362,7 +383,15 @@ export async function sendMessages(
 					);
 					return;
 				}
-				await finish(seq, failedResult(ref, classified.kind === 'unknown' ? 'unknown' : 'failed', attempts, classified));
+				await finish(
+					seq,
+					failedResult(
+						ref,
+						classified.kind === 'unknown' ? 'unknown' : 'failed',
+						attempts,
+						classified,
+					),
+				);
 				return;
 			}
 			// outside the try: an error thrown by onResult must not be taken for a send error

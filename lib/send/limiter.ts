@@ -59,12 +59,7 @@ export interface WarmupSchedule {
 }
 
 export type ProviderPresetName =
-	| 'custom'
-	| 'amazon-ses'
-	| 'microsoft-365'
-	| 'google-workspace'
-	| 'sendgrid'
-	| 'mailgun';
+	'custom' | 'amazon-ses' | 'microsoft-365' | 'google-workspace' | 'sendgrid' | 'mailgun';
 
 export interface ProviderPreset {
 	label: string;
@@ -88,7 +83,8 @@ export const PROVIDER_PRESETS: Record<ProviderPresetName, ProviderPreset> = {
 	'amazon-ses': {
 		label: 'Amazon SES',
 		limits: { perSecond: 14 },
-		notes: "Your account's MaxSendRate and 24-hour quota (SES console, GetSendQuota) override this.",
+		notes:
+			"Your account's MaxSendRate and 24-hour quota (SES console, GetSendQuota) override this.",
 	},
 	// Microsoft 365 / Exchange Online, SMTP AUTH client submission: 30 messages per minute,
 	// 10,000 recipients per day, at most 3 concurrent connections per mailbox (more get
@@ -117,7 +113,7 @@ export const PROVIDER_PRESETS: Record<ProviderPresetName, ProviderPreset> = {
 		label: 'SendGrid',
 		limits: {},
 		pool: { maxMessages: 5_000 },
-		notes: 'Set your plan\'s daily volume as the day limit (free plan: 100 per day).',
+		notes: "Set your plan's daily volume as the day limit (free plan: 100 per day).",
 	},
 	// Mailgun publishes no fixed SMTP rate: limits are set per account (new accounts stay in a
 	// "probation" state with an hourly message limit until the business is verified).
@@ -177,7 +173,9 @@ export class DailyCapReachedError extends Error {
 	readonly code = 'DAILY_CAP_REACHED';
 	readonly cap: number;
 	constructor(cap: number, day: string) {
-		super(`The daily sending limit of ${cap} messages for ${day} is used up; the rest waits for the next day.`);
+		super(
+			`The daily sending limit of ${cap} messages for ${day} is used up; the rest waits for the next day.`,
+		);
 		this.name = 'DailyCapReachedError';
 		this.cap = cap;
 	}
@@ -221,7 +219,9 @@ function checkWindowLimits(limits: WindowLimits, where: string): void {
 	checkPositive('perHour', limits.perHour, where);
 	checkPositive('maxConcurrent', limits.maxConcurrent, where);
 	if (limits.maxConcurrent !== undefined && !Number.isInteger(limits.maxConcurrent)) {
-		throw new LimiterConfigError(`${where}maxConcurrent must be a whole number, got "${limits.maxConcurrent}".`);
+		throw new LimiterConfigError(
+			`${where}maxConcurrent must be a whole number, got "${limits.maxConcurrent}".`,
+		);
 	}
 }
 
@@ -235,7 +235,9 @@ export function calendarDate(time: number, timeZone = 'UTC'): string {
 			day: '2-digit',
 		}).format(new Date(time));
 	} catch {
-		throw new LimiterConfigError(`Unknown time zone "${timeZone}": use an IANA name such as "Asia/Tokyo".`);
+		throw new LimiterConfigError(
+			`Unknown time zone "${timeZone}": use an IANA name such as "Asia/Tokyo".`,
+		);
 	}
 }
 
@@ -257,16 +259,30 @@ export function validateWarmup(schedule: WarmupSchedule): void {
 		}
 		schedule.dailyCaps.forEach((cap, i) => {
 			if (!Number.isInteger(cap) || cap < 0) {
-				throw new LimiterConfigError(`Warm-up day ${i + 1}: cap must be a whole number of 0 or more, got "${cap}".`);
+				throw new LimiterConfigError(
+					`Warm-up day ${i + 1}: cap must be a whole number of 0 or more, got "${cap}".`,
+				);
 			}
 		});
 		return;
 	}
-	if (!schedule.initialDailyCap || !Number.isFinite(schedule.initialDailyCap) || schedule.initialDailyCap < 1) {
-		throw new LimiterConfigError('A warm-up needs dailyCaps, or initialDailyCap (a positive number) with growthFactor.');
+	if (
+		!schedule.initialDailyCap ||
+		!Number.isFinite(schedule.initialDailyCap) ||
+		schedule.initialDailyCap < 1
+	) {
+		throw new LimiterConfigError(
+			'A warm-up needs dailyCaps, or initialDailyCap (a positive number) with growthFactor.',
+		);
 	}
-	if (!(schedule.growthFactor !== undefined && schedule.growthFactor >= 1 && Number.isFinite(schedule.growthFactor))) {
-		throw new LimiterConfigError(`Warm-up growthFactor must be a number of 1 or more, got "${schedule.growthFactor}".`);
+	if (!(
+		schedule.growthFactor !== undefined &&
+		schedule.growthFactor >= 1 &&
+		Number.isFinite(schedule.growthFactor)
+	)) {
+		throw new LimiterConfigError(
+			`Warm-up growthFactor must be a number of 1 or more, got "${schedule.growthFactor}".`,
+		);
 	}
 	checkPositive('maxDailyCap', schedule.maxDailyCap, 'Warm-up ');
 }
@@ -341,12 +357,19 @@ export function resolveLimits(config: LimiterConfig = {}, time = Date.now()): Ef
 			}
 		}
 		if (!rule.perSecond && !rule.perMinute && !rule.perHour && !rule.maxConcurrent) {
-			throw new LimiterConfigError(`${where}set at least one of perSecond, perMinute, perHour, maxConcurrent.`);
+			throw new LimiterConfigError(
+				`${where}set at least one of perSecond, perMinute, perHour, maxConcurrent.`,
+			);
 		}
 		checkWindowLimits(rule, where);
 	}
-	if (config.sentToday !== undefined && (!Number.isInteger(config.sentToday) || config.sentToday < 0)) {
-		throw new LimiterConfigError(`sentToday must be a whole number of 0 or more, got "${config.sentToday}".`);
+	if (
+		config.sentToday !== undefined &&
+		(!Number.isInteger(config.sentToday) || config.sentToday < 0)
+	) {
+		throw new LimiterConfigError(
+			`sentToday must be a whole number of 0 or more, got "${config.sentToday}".`,
+		);
 	}
 	return limits;
 }
@@ -357,10 +380,14 @@ export function describeLimits(limits: EffectiveLimits): string {
 	if (limits.perMinute) parts.push(`${limits.perMinute}/min`);
 	if (limits.perHour) parts.push(`${limits.perHour}/h`);
 	if (limits.dailyCap !== null) {
-		parts.push(`${limits.dailyCap}/day` + (limits.warmupDay ? ` (warm-up day ${limits.warmupDay})` : ''));
+		parts.push(
+			`${limits.dailyCap}/day` + (limits.warmupDay ? ` (warm-up day ${limits.warmupDay})` : ''),
+		);
 	}
 	if (limits.maxConcurrent) parts.push(`max ${limits.maxConcurrent} at once`);
-	return parts.length ? parts.join(', ') + (limits.shared ? ' (shared through Redis)' : '') : 'unlimited';
+	return parts.length
+		? parts.join(', ') + (limits.shared ? ' (shared through Redis)' : '')
+		: 'unlimited';
 }
 
 /**
@@ -419,7 +446,11 @@ function limiterOptions(
 
 // Applies the current rate settings to a shared limiter: Redis keeps the settings of the limiter
 // that created the key, and a reservoir's stored level must not be reset by a new process.
-async function applyRateSettings(limiter: Bottleneck, store: Datastore, settings: Bottleneck.ConstructorOptions) {
+async function applyRateSettings(
+	limiter: Bottleneck,
+	store: Datastore,
+	settings: Bottleneck.ConstructorOptions,
+) {
 	if (!store.connection) return;
 	await limiter.ready();
 	const { reservoir: _ignored, ...rest } = settings;
@@ -487,7 +518,9 @@ class BottleneckSendLimiter implements SendLimiter {
 			});
 		}
 		for (const window of windows) {
-			const limiter = this.track(new Bottleneck(limiterOptions(this.store, window.name, window.settings)));
+			const limiter = this.track(
+				new Bottleneck(limiterOptions(this.store, window.name, window.settings)),
+			);
 			await applyRateSettings(limiter, this.store, window.settings);
 			const previous = this.globalLimiters[this.globalLimiters.length - 1];
 			if (previous) previous.chain(limiter);
@@ -557,9 +590,12 @@ class BottleneckSendLimiter implements SendLimiter {
 			pending = (async () => {
 				const cap = this.capFor(date) ?? 0;
 				// sentToday counts the day the run started on; Redis keeps its own count
-				const used = this.store.connection || date !== this.initialDate ? 0 : (this.config.sentToday ?? 0);
+				const used =
+					this.store.connection || date !== this.initialDate ? 0 : (this.config.sentToday ?? 0);
 				const limiter = this.track(
-					new Bottleneck(limiterOptions(this.store, `day:${date}`, { reservoir: Math.max(0, cap - used) })),
+					new Bottleneck(
+						limiterOptions(this.store, `day:${date}`, { reservoir: Math.max(0, cap - used) }),
+					),
 				);
 				await limiter.ready();
 				return limiter;
@@ -661,7 +697,11 @@ export async function createLimiter(config: LimiterConfig = {}): Promise<SendLim
 	const limits = resolveLimits(config, (config.now ?? Date.now)());
 	const hasDomainLimits = (config.domainLimits ?? []).length > 0;
 	const limited =
-		limits.perSecond || limits.perMinute || limits.perHour || limits.maxConcurrent || limits.dailyCap !== null;
+		limits.perSecond ||
+		limits.perMinute ||
+		limits.perHour ||
+		limits.maxConcurrent ||
+		limits.dailyCap !== null;
 	if (!limited && !hasDomainLimits) {
 		return new UnlimitedLimiter(limits);
 	}

@@ -28,7 +28,9 @@ export const sleep: Sleep = (ms) =>
 export function resolveRetryPolicy(policy?: Partial<RetryPolicy>): RetryPolicy {
 	const merged = { ...DEFAULT_RETRY_POLICY, ...policy };
 	if (!Number.isInteger(merged.maxAttempts) || merged.maxAttempts < 1) {
-		throw new Error(`Retry maxAttempts must be a whole number of at least 1, got "${merged.maxAttempts}".`);
+		throw new Error(
+			`Retry maxAttempts must be a whole number of at least 1, got "${merged.maxAttempts}".`,
+		);
 	}
 	if (!(merged.baseDelayMs >= 0) || !(merged.maxDelayMs >= 0)) {
 		throw new Error('Retry delays must be zero or more milliseconds.');
@@ -65,7 +67,9 @@ export class RetriesExhaustedError extends Error {
 	readonly attempts: number;
 	readonly lastError: unknown;
 	constructor(lastError: unknown, attempts: number) {
-		super(`Gave up after ${attempts} attempts: ${(lastError as Error)?.message ?? String(lastError)}`);
+		super(
+			`Gave up after ${attempts} attempts: ${(lastError as Error)?.message ?? String(lastError)}`,
+		);
 		this.name = 'RetriesExhaustedError';
 		this.attempts = attempts;
 		this.lastError = lastError;

@@ -162,7 +162,10 @@ export function validateSmtpSettings(settings: SmtpSettings): string[] {
 		}
 	}
 	for (const [name, value] of Object.entries(settings.pool ?? {})) {
-		if (value !== undefined && (!Number.isFinite(value) || value < (name === 'idleTimeoutMs' ? 0 : 1))) {
+		if (
+			value !== undefined &&
+			(!Number.isFinite(value) || value < (name === 'idleTimeoutMs' ? 0 : 1))
+		) {
 			throw new SmtpSettingsError(`Pool option ${name} must be a positive number, got "${value}".`);
 		}
 	}
@@ -269,8 +272,7 @@ export function createHandoverTracker(): HandoverTracker {
 
 export function handoverStage(tracker: HandoverTracker): HandoverStage {
 	const stream = tracker.stream as
-		| (NodeJS.ReadableStream & { readableDidRead?: boolean; readableEnded?: boolean })
-		| null;
+		(NodeJS.ReadableStream & { readableDidRead?: boolean; readableEnded?: boolean }) | null;
 	if (!stream || !stream.readableDidRead) return 'before-data';
 	return stream.readableEnded ? 'data-sent' : 'data-started';
 }
@@ -279,8 +281,7 @@ export function handoverStage(tracker: HandoverTracker): HandoverStage {
 // listener would start the stream flowing before the pool pipes it).
 function trackHandover(mail: MailMessage, done: () => void): void {
 	const tracker = (mail.data as Record<string, unknown>)[HANDOVER_TRACKER_KEY] as
-		| HandoverTracker
-		| undefined;
+		HandoverTracker | undefined;
 	const message = mail.message as unknown as { createReadStream?: () => NodeJS.ReadableStream };
 	if (tracker && message && typeof message.createReadStream === 'function') {
 		const create = message.createReadStream.bind(message);
@@ -349,7 +350,9 @@ export async function verifySmtp(settings: SmtpSettings): Promise<VerifyResult> 
 	try {
 		await transport.verify();
 		const secured =
-			settings.security === 'none' ? 'without TLS' : `over TLS (${settings.security.toUpperCase()})`;
+			settings.security === 'none'
+				? 'without TLS'
+				: `over TLS (${settings.security.toUpperCase()})`;
 		const authed = settings.user ? `, authenticated as "${settings.user}"` : '';
 		return {
 			ok: true,
@@ -374,7 +377,8 @@ interface ErrorLike {
 	timeoutType?: string;
 }
 
-const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ERR_SSL|ERR_TLS|^EPROTO$|HOSTNAME|ALTNAME/;
+const TLS_ERROR_CODE =
+	/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ERR_SSL|ERR_TLS|^EPROTO$|HOSTNAME|ALTNAME/;
 
 /** True when the error is a TLS failure (handshake, certificate, STARTTLS). */
 export function isTlsError(error: ErrorLike): boolean {
@@ -437,10 +441,16 @@ export function describeConnectionError(
 	const err = (error ?? {}) as ErrorLike;
 	const where = settings ? `${settings.host}:${settings.port}` : 'the SMTP server';
 	const original = err.originalCode ?? '';
-	if (err.code === 'EDNS' || original === 'ENOTFOUND' || original === 'EAI_AGAIN') {
+	if (original === 'ENOTFOUND' || original === 'ENODATA') {
 		return {
 			reason: 'host-not-found',
 			message: `Host not found: "${settings?.host ?? 'the SMTP host'}" does not resolve (check the host name).`,
+		};
+	}
+	if (err.code === 'EDNS') {
+		return {
+			reason: 'host-not-found',
+			message: `Looking up "${settings?.host ?? 'the SMTP host'}" failed (${original || 'DNS error'}): check the host name and this machine's DNS.`,
 		};
 	}
 	if (original === 'ECONNREFUSED') {
@@ -450,7 +460,10 @@ export function describeConnectionError(
 		};
 	}
 	if (isTlsError(err)) {
-		return { reason: 'tls', message: `TLS handshake failed with ${where}: ${tlsReason(err, settings)}.` };
+		return {
+			reason: 'tls',
+			message: `TLS handshake failed with ${where}: ${tlsReason(err, settings)}.`,
+		};
 	}
 	if (err.code === 'EAUTH' || err.code === 'ENOAUTH') {
 		const user = settings?.user ? ` for user "${settings.user}"` : '';

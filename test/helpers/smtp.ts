@@ -103,7 +103,9 @@ function smtpError(code: number, message: string): Error & { responseCode: numbe
 	return error;
 }
 
-export async function startSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
+export async function startSmtpServer(
+	options: TestSmtpServerOptions = {},
+): Promise<TestSmtpServer> {
 	const security = options.security ?? 'none';
 	const keepRaw = options.keepRaw !== false;
 	const messages: ReceivedMessage[] = [];
@@ -124,10 +126,14 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
 	};
 
 	const connectionOf = (session: SMTPServerSession) => {
-		const connections = (server as unknown as { connections: Set<{ session?: SMTPServerSession; _socket?: { destroy(): void } }> })
-			.connections;
+		const connections = (
+			server as unknown as {
+				connections: Set<{ session?: SMTPServerSession; _socket?: { destroy(): void } }>;
+			}
+		).connections;
 		for (const connection of connections) {
-			if (connection.session === session || connection.session?.id === session.id) return connection;
+			if (connection.session === session || connection.session?.id === session.id)
+				return connection;
 		}
 		return null;
 	};
@@ -199,9 +205,16 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
 		onAuth(
 			auth: SMTPServerAuthentication,
 			_session: SMTPServerSession,
-			callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+			callback: (
+				error: Error | null | undefined,
+				response?: SMTPServerAuthenticationResponse,
+			) => void,
 		) {
-			if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
+			if (
+				options.auth &&
+				auth.username === options.auth.user &&
+				auth.password === options.auth.pass
+			) {
 				return callback(null, { user: auth.username });
 			}
 			stats.authFailures++;
@@ -227,7 +240,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
 					if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
 						return callback(smtpError(552, 'Message exceeds the size limit'));
 					}
-					const socket = connectionOf(session) as unknown as { _socket?: { getProtocol?: () => string | null } } | null;
+					const socket = connectionOf(session) as unknown as {
+						_socket?: { getProtocol?: () => string | null };
+					} | null;
 					messages.push({
 						seq: messages.length + 1,
 						from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -279,8 +294,15 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
 			if (messages.length >= count) return Promise.resolve();
 			return new Promise<void>((resolve, reject) => {
 				const timer = setTimeout(() => {
-					waiters.splice(waiters.findIndex((w) => w.resolve === done), 1);
-					reject(new Error(`Only ${messages.length} of ${count} messages arrived within ${timeoutMs} ms`));
+					waiters.splice(
+						waiters.findIndex((w) => w.resolve === done),
+						1,
+					);
+					reject(
+						new Error(
+							`Only ${messages.length} of ${count} messages arrived within ${timeoutMs} ms`,
+						),
+					);
 				}, timeoutMs);
 				const done = () => {
 					clearTimeout(timer);
@@ -292,7 +314,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
 		async close() {
 			for (const release of hanging) release();
 			hanging.clear();
-			const connections = (server as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }).connections;
+			const connections = (
+				server as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }
+			).connections;
 			for (const connection of connections) connection._socket?.destroy();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
@@ -305,7 +329,10 @@ export function parseMessage(message: ReceivedMessage | Buffer): Promise<ParsedM
 }
 
 /** SmtpSettings that reach the server (trusting the test CA for TLS). */
-export function smtpSettingsFor(server: TestSmtpServer, overrides: Partial<SmtpSettings> = {}): SmtpSettings {
+export function smtpSettingsFor(
+	server: TestSmtpServer,
+	overrides: Partial<SmtpSettings> = {},
+): SmtpSettings {
 	return {
 		host: server.host,
 		port: server.port,

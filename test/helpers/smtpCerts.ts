@@ -30,22 +30,69 @@ export function testCertificates(): TestCertificates {
 		const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 		const san = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
 		openssl(
-			['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-				'-subj', '/CN=Bulk Mail Test CA',
-				'-addext', 'basicConstraints=critical,CA:TRUE',
-				'-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+			[
+				'req',
+				'-x509',
+				...ec,
+				'-keyout',
+				'ca.key',
+				'-out',
+				'ca.crt',
+				'-days',
+				'2',
+				'-subj',
+				'/CN=Bulk Mail Test CA',
+				'-addext',
+				'basicConstraints=critical,CA:TRUE',
+				'-addext',
+				'keyUsage=critical,keyCertSign,cRLSign',
+			],
 			dir,
 		);
-		openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-		writeFileSync(join(dir, 'server.ext'), `${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
 		openssl(
-			['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-				'-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'],
+			['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'],
+			dir,
+		);
+		writeFileSync(
+			join(dir, 'server.ext'),
+			`${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+		);
+		openssl(
+			[
+				'x509',
+				'-req',
+				'-in',
+				'server.csr',
+				'-CA',
+				'ca.crt',
+				'-CAkey',
+				'ca.key',
+				'-CAcreateserial',
+				'-out',
+				'server.crt',
+				'-days',
+				'2',
+				'-extfile',
+				'server.ext',
+			],
 			dir,
 		);
 		openssl(
-			['req', '-x509', ...ec, '-keyout', 'self.key', '-out', 'self.crt', '-days', '2',
-				'-subj', '/CN=localhost', '-addext', san],
+			[
+				'req',
+				'-x509',
+				...ec,
+				'-keyout',
+				'self.key',
+				'-out',
+				'self.crt',
+				'-days',
+				'2',
+				'-subj',
+				'/CN=localhost',
+				'-addext',
+				san,
+			],
 			dir,
 		);
 		const read = (name: string) => readFileSync(join(dir, name), 'utf8');

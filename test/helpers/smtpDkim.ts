@@ -42,7 +42,13 @@ function parseTags(value: string): Map<string, string> {
 	for (const part of value.split(';')) {
 		const eq = part.indexOf('=');
 		if (eq < 0) continue;
-		tags.set(part.slice(0, eq).trim(), part.slice(eq + 1).replace(/\s+/g, part.slice(0, eq).trim() === 'h' ? '' : ' ').trim());
+		tags.set(
+			part.slice(0, eq).trim(),
+			part
+				.slice(eq + 1)
+				.replace(/\s+/g, part.slice(0, eq).trim() === 'h' ? '' : ' ')
+				.trim(),
+		);
 	}
 	return tags;
 }
@@ -74,12 +80,16 @@ function simpleBody(body: string): string {
 export function verifyDkim(raw: Buffer, publicKey: KeyLike): DkimVerification {
 	const { headers, body } = splitMessage(raw);
 	const signatureField = headers.find((header) => header.name === 'dkim-signature');
-	if (!signatureField) return { valid: false, reason: 'no DKIM-Signature header', signedHeaders: [] };
-	const tagText = signatureField.raw.slice(signatureField.raw.indexOf(':') + 1).replace(/\r\n(?=[ \t])/g, '');
+	if (!signatureField)
+		return { valid: false, reason: 'no DKIM-Signature header', signedHeaders: [] };
+	const tagText = signatureField.raw
+		.slice(signatureField.raw.indexOf(':') + 1)
+		.replace(/\r\n(?=[ \t])/g, '');
 	const tags = parseTags(tagText);
 	const signedHeaders = (tags.get('h') ?? '').toLowerCase().split(':').filter(Boolean);
 	const result = { domain: tags.get('d'), selector: tags.get('s'), signedHeaders };
-	if (tags.get('a') !== 'rsa-sha256') return { valid: false, reason: `algorithm ${tags.get('a')}`, ...result };
+	if (tags.get('a') !== 'rsa-sha256')
+		return { valid: false, reason: `algorithm ${tags.get('a')}`, ...result };
 	const [headerCanon, bodyCanon = 'simple'] = (tags.get('c') ?? 'simple/simple').split('/');
 
 	const canonicalBody = bodyCanon === 'relaxed' ? relaxedBody(body) : simpleBody(body);
@@ -101,7 +111,9 @@ export function verifyDkim(raw: Buffer, publicKey: KeyLike): DkimVerification {
 	}
 	const withoutB: HeaderField = {
 		name: 'dkim-signature',
-		raw: signatureField.raw.replace(/(\bb=)[^;]*/, (_all, prefix: string) => prefix).replace(/(;\s*b=)\s*$/, '$1'),
+		raw: signatureField.raw
+			.replace(/(\bb=)[^;]*/, (_all, prefix: string) => prefix)
+			.replace(/(;\s*b=)\s*$/, '$1'),
 	};
 	const signatureLine = headerCanon === 'relaxed' ? relaxedHeader(withoutB) : withoutB.raw;
 	const signedData = lines.map((line) => line + '\r\n').join('') + signatureLine;

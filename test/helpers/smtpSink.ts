@@ -67,7 +67,8 @@ async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
 			});
 		});
 		if (ok) return;
-		if (Date.now() > deadline) throw new Error(`smtp-sink did not answer on port ${port} within ${timeoutMs} ms`);
+		if (Date.now() > deadline)
+			throw new Error(`smtp-sink did not answer on port ${port} within ${timeoutMs} ms`);
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
 }
@@ -75,7 +76,9 @@ async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
 	const binary = findSmtpSink();
 	if (!binary) {
-		throw new Error('smtp-sink is not installed: install Debian\'s "postfix" package (apt-get install postfix).');
+		throw new Error(
+			'smtp-sink is not installed: install Debian\'s "postfix" package (apt-get install postfix).',
+		);
 	}
 	const port = await freePort();
 	const args = ['-c', '-m', String(options.maxConcurrency ?? 256), ...(options.extraArgs ?? [])];

@@ -24,7 +24,8 @@ beforeAll(async () => {
 				text: 'Hello,   trailing spaces   \n\n\nand blank lines\n\n\n',
 				html: '<p>Hello <b>reader</b></p>',
 				headers: {
-					'List-Unsubscribe': '<https://sender.example/u/abc123>, <mailto:unsub@sender.example?subject=abc123>',
+					'List-Unsubscribe':
+						'<https://sender.example/u/abc123>, <mailto:unsub@sender.example?subject=abc123>',
 					'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
 					'X-Bulk-Mail-Campaign': 'cmp-1',
 				},
@@ -48,7 +49,15 @@ describe('DKIM signing', () => {
 		const result = verifyDkim(srv.messages[0].raw, publicKey);
 		expect(result).toMatchObject({ valid: true, domain: 'sender.example', selector: 'bulk2026' });
 		expect(result.signedHeaders).toEqual(
-			expect.arrayContaining(['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']),
+			expect.arrayContaining([
+				'from',
+				'to',
+				'subject',
+				'date',
+				'message-id',
+				'list-unsubscribe',
+				'list-unsubscribe-post',
+			]),
 		);
 		expect(DKIM_HEADER_FIELD_NAMES.split(':')).toEqual(
 			expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post']),
@@ -59,11 +68,23 @@ describe('DKIM signing', () => {
 		const raw = srv.messages[0].raw;
 		expect(verifyDkim(raw, other)).toMatchObject({ valid: false, reason: 'signature mismatch' });
 		const text = raw.toString('latin1');
-		const tamperedHeader = Buffer.from(text.replace('https://sender.example/u/abc123', 'https://evil.example/u/abc123'), 'latin1');
-		expect(verifyDkim(tamperedHeader, publicKey)).toMatchObject({ valid: false, reason: 'signature mismatch' });
+		const tamperedHeader = Buffer.from(
+			text.replace('https://sender.example/u/abc123', 'https://evil.example/u/abc123'),
+			'latin1',
+		);
+		expect(verifyDkim(tamperedHeader, publicKey)).toMatchObject({
+			valid: false,
+			reason: 'signature mismatch',
+		});
 		const split = text.indexOf('\r\n\r\n');
-		const tamperedBody = Buffer.from(text.slice(0, split) + text.slice(split).replace('reader', 'r3ader'), 'latin1');
-		expect(verifyDkim(tamperedBody, publicKey)).toMatchObject({ valid: false, reason: 'body hash mismatch' });
+		const tamperedBody = Buffer.from(
+			text.slice(0, split) + text.slice(split).replace('reader', 'r3ader'),
+			'latin1',
+		);
+		expect(verifyDkim(tamperedBody, publicKey)).toMatchObject({
+			valid: false,
+			reason: 'body hash mismatch',
+		});
 	});
 
 	it('leaves the message readable', async () => {

@@ -54,7 +54,9 @@ afterAll(async () => {
 describe('classifySendError against a real SMTP server', () => {
 	it('451 to RCPT is retryable', async () => {
 		const server = await serverWith((ctx) =>
-			ctx.stage === 'rcpt' ? { reply: 451, message: '4.7.1 Greylisted, try again later' } : undefined,
+			ctx.stage === 'rcpt'
+				? { reply: 451, message: '4.7.1 Greylisted, try again later' }
+				: undefined,
 		);
 		const { classified, stage } = await attempt(smtpSettingsFor(server));
 		expect(stage).toBe('before-data');
@@ -78,7 +80,9 @@ describe('classifySendError against a real SMTP server', () => {
 
 	it('452 after the end of data is retryable', async () => {
 		const server = await serverWith((ctx) =>
-			ctx.stage === 'data' ? { reply: 452, message: '4.3.1 Insufficient system storage' } : undefined,
+			ctx.stage === 'data'
+				? { reply: 452, message: '4.3.1 Insufficient system storage' }
+				: undefined,
 		);
 		const { classified, stage } = await attempt(smtpSettingsFor(server));
 		expect(stage).toBe('data-sent');
@@ -104,7 +108,11 @@ describe('classifySendError against a real SMTP server', () => {
 			ctx.stage === 'data' ? { reply: 554, message: '5.7.1 Message rejected as spam' } : undefined,
 		);
 		const { classified } = await attempt(smtpSettingsFor(server));
-		expect(classified).toMatchObject({ kind: 'permanent', responseCode: 554, enhancedStatus: '5.7.1' });
+		expect(classified).toMatchObject({
+			kind: 'permanent',
+			responseCode: 554,
+			enhancedStatus: '5.7.1',
+		});
 	});
 
 	it('a connection dropped at RCPT (before any data) is retryable', async () => {
@@ -125,7 +133,9 @@ describe('classifySendError against a real SMTP server', () => {
 	it('no reply after the end of data (socket timeout) is unknown', async () => {
 		const server = await serverWith((ctx) => (ctx.stage === 'data' ? { hang: true } : undefined));
 		const { classified, stage } = await attempt(
-			smtpSettingsFor(server, { timeouts: { socketMs: 700, greetingMs: 5000, connectionMs: 5000 } }),
+			smtpSettingsFor(server, {
+				timeouts: { socketMs: 700, greetingMs: 5000, connectionMs: 5000 },
+			}),
 		);
 		expect(stage).toBe('data-sent');
 		expect(classified).toMatchObject({ kind: 'unknown', code: 'ETIMEDOUT' });
@@ -133,7 +143,9 @@ describe('classifySendError against a real SMTP server', () => {
 
 	it('a wrong password is fatal', async () => {
 		const server = await serverWith(() => undefined, { auth: { user: 'u', pass: 'right' } });
-		const { classified } = await attempt(smtpSettingsFor(server, { user: 'u', password: 'wrong-secret' }));
+		const { classified } = await attempt(
+			smtpSettingsFor(server, { user: 'u', password: 'wrong-secret' }),
+		);
 		expect(classified).toMatchObject({ kind: 'fatal', code: 'EAUTH', responseCode: 535 });
 		expect(classified!.message).toMatch(/^Authentication failed for user "u"/);
 		expect(classified!.message).not.toContain('wrong-secret');
@@ -150,7 +162,11 @@ describe('classifySendError against a real SMTP server', () => {
 	});
 
 	it('an unknown host is fatal', async () => {
-		const { classified } = await attempt({ host: 'no-such-host.invalid', port: 25, security: 'none' });
+		const { classified } = await attempt({
+			host: 'no-such-host.invalid',
+			port: 25,
+			security: 'none',
+		});
 		expect(classified).toMatchObject({ kind: 'fatal', code: 'EDNS' });
 		expect(classified!.message).toMatch(/Host not found/);
 	});
@@ -176,7 +192,12 @@ describe('classifySendError against a real SMTP server', () => {
 });
 
 describe('classifySendError rules', () => {
-	const conn = (extra: object) => Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN' }, extra);
+	const conn = (extra: object) =>
+		Object.assign(
+			new Error('Connection closed unexpectedly'),
+			{ code: 'ECONNECTION', command: 'CONN' },
+			extra,
+		);
 
 	it('a lost connection without a known stage is unknown (the safe side)', () => {
 		expect(classifySendError(conn({})).kind).toBe('unknown');
@@ -185,13 +206,16 @@ describe('classifySendError rules', () => {
 	});
 
 	it('ECONNRESET during the greeting and connect timeouts are retryable whatever the stage', () => {
-		expect(classifySendError(conn({ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }), 'data-sent').kind).toBe('retryable');
 		expect(
-			classifySendError(conn({ code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT' }), 'data-sent').kind,
+			classifySendError(conn({ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }), 'data-sent').kind,
 		).toBe('retryable');
-		expect(classifySendError(conn({ code: 'ESOCKET', originalCode: 'ECONNRESET' }), 'before-data').kind).toBe(
-			'retryable',
-		);
+		expect(
+			classifySendError(conn({ code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT' }), 'data-sent')
+				.kind,
+		).toBe('retryable');
+		expect(
+			classifySendError(conn({ code: 'ESOCKET', originalCode: 'ECONNRESET' }), 'before-data').kind,
+		).toBe('retryable');
 	});
 
 	it('a 5xx greeting stops the run; a 4xx greeting is retried', () => {
@@ -207,12 +231,21 @@ describe('classifySendError rules', () => {
 	});
 
 	it('503 is retryable (session state, not the message)', () => {
-		const error = Object.assign(new Error('x'), { code: 'EENVELOPE', command: 'RCPT TO', responseCode: 503, response: '503 5.5.1 Bad sequence' });
+		const error = Object.assign(new Error('x'), {
+			code: 'EENVELOPE',
+			command: 'RCPT TO',
+			responseCode: 503,
+			response: '503 5.5.1 Bad sequence',
+		});
 		expect(classifySendError(error, 'before-data').kind).toBe('retryable');
 	});
 
 	it('a resolver failure other than "not found" is retryable', () => {
-		const error = Object.assign(new Error('queryA ETIMEOUT'), { code: 'EDNS', originalCode: 'ETIMEOUT', command: 'CONN' });
+		const error = Object.assign(new Error('queryA ETIMEOUT'), {
+			code: 'EDNS',
+			originalCode: 'ETIMEOUT',
+			command: 'CONN',
+		});
 		expect(classifySendError(error).kind).toBe('retryable');
 	});
 

@@ -100,7 +100,9 @@ describe('sendMessages (item mode)', () => {
 		for (const address of permanent) expect(received.has(address)).toBe(false);
 		expect(srv.messages).toHaveLength(deliverable.length);
 
-		const byAddress = new Map<string, SendResult>(report.results.map((r) => [all[r.ref as number], r]));
+		const byAddress = new Map<string, SendResult>(
+			report.results.map((r) => [all[r.ref as number], r]),
+		);
 		for (const address of permanent) {
 			expect(byAddress.get(address)).toMatchObject({
 				status: 'failed',
@@ -126,7 +128,10 @@ describe('sendMessages (item mode)', () => {
 
 	it('gives up on an address that is always deferred, after maxAttempts', async () => {
 		const srv = await server({
-			script: (ctx) => (ctx.stage === 'rcpt' && ctx.address === 'busy@example.org' ? { reply: 451, message: '4.2.1 Mailbox busy' } : undefined),
+			script: (ctx) =>
+				ctx.stage === 'rcpt' && ctx.address === 'busy@example.org'
+					? { reply: 451, message: '4.2.1 Mailbox busy' }
+					: undefined,
 		});
 		const report = await sendMessages(messagesTo(['busy@example.org', 'fine@example.org']), {
 			smtp: smtpSettingsFor(srv),
@@ -138,21 +143,31 @@ describe('sendMessages (item mode)', () => {
 			attempts: 3,
 			error: { kind: 'retryable', responseCode: 451 },
 		});
-		expect(report.results[0].error!.message).toMatch(/^Gave up after 3 attempts: Temporarily refused/);
+		expect(report.results[0].error!.message).toMatch(
+			/^Gave up after 3 attempts: Temporarily refused/,
+		);
 		expect(srv.events.filter((e) => e.address === 'busy@example.org')).toHaveLength(3);
 		expect(report.results[1].status).toBe('sent');
 	});
 
 	it('records a message lost after its body was sent as unknown and never retries it', async () => {
 		const srv = await server({
-			script: (ctx) => (ctx.stage === 'data' && ctx.address === 'lost@example.org' ? { drop: true } : undefined),
+			script: (ctx) =>
+				ctx.stage === 'data' && ctx.address === 'lost@example.org' ? { drop: true } : undefined,
 		});
-		const report = await sendMessages(messagesTo(['a@example.org', 'lost@example.org', 'b@example.org']), {
-			smtp: smtpSettingsFor(srv, { pool: { maxConnections: 1 } }),
-			sleep: noWait,
-		});
+		const report = await sendMessages(
+			messagesTo(['a@example.org', 'lost@example.org', 'b@example.org']),
+			{
+				smtp: smtpSettingsFor(srv, { pool: { maxConnections: 1 } }),
+				sleep: noWait,
+			},
+		);
 		expect(report.outcome).toBe('completed');
-		expect(report.results[1]).toMatchObject({ status: 'unknown', attempts: 1, error: { kind: 'unknown' } });
+		expect(report.results[1]).toMatchObject({
+			status: 'unknown',
+			attempts: 1,
+			error: { kind: 'unknown' },
+		});
 		expect(srv.events.filter((e) => e.address === 'lost@example.org')).toHaveLength(1);
 		expect(report.results[0].status).toBe('sent');
 		expect(report.results[2].status).toBe('sent');
@@ -164,12 +179,18 @@ describe('sendMessages (item mode)', () => {
 		const addresses = Array.from({ length: 500 }, (_, i) => `r${i}@example.org`);
 		const started = Date.now();
 		const report = await sendMessages(messagesTo(addresses), {
-			smtp: smtpSettingsFor(srv, { user: 'mailer', password: 'stale-password-42', pool: { maxConnections: 2 } }),
+			smtp: smtpSettingsFor(srv, {
+				user: 'mailer',
+				password: 'stale-password-42',
+				pool: { maxConnections: 2 },
+			}),
 			sleep: noWait,
 		});
 		expect(Date.now() - started).toBeLessThan(5000);
 		expect(report.outcome).toBe('fatal');
-		expect(report.message).toMatch(/^Stopped: Authentication failed for user "mailer": the server said "535/);
+		expect(report.message).toMatch(
+			/^Stopped: Authentication failed for user "mailer": the server said "535/,
+		);
 		expect(report.message).not.toContain('stale-password-42');
 		expect(report.fatalError).toMatchObject({ kind: 'fatal', code: 'EAUTH' });
 		expect(srv.messages).toHaveLength(0);
@@ -181,17 +202,24 @@ describe('sendMessages (item mode)', () => {
 
 	it('pauses when the failure rate over the last sends passes the threshold', async () => {
 		const srv = await server({
-			script: (ctx) => (ctx.stage === 'rcpt' && /^bad/.test(ctx.address) ? { reply: 550, message: '5.1.1 Unknown user' } : undefined),
+			script: (ctx) =>
+				ctx.stage === 'rcpt' && /^bad/.test(ctx.address)
+					? { reply: 550, message: '5.1.1 Unknown user' }
+					: undefined,
 			keepRaw: false,
 		});
-		const addresses = Array.from({ length: 400 }, (_, i) => (i % 5 < 3 ? `bad${i}@example.org` : `good${i}@example.org`));
+		const addresses = Array.from({ length: 400 }, (_, i) =>
+			i % 5 < 3 ? `bad${i}@example.org` : `good${i}@example.org`,
+		);
 		const report = await sendMessages(messagesTo(addresses), {
 			smtp: smtpSettingsFor(srv),
 			breaker: { windowSize: 50, thresholdPct: 50, minSamples: 20 },
 			maxInFlight: 8,
 		});
 		expect(report.outcome).toBe('paused');
-		expect(report.message).toMatch(/^Paused: \d+ of the last \d+ sends failed \(\d+(\.\d+)?%, limit 50%\)/);
+		expect(report.message).toMatch(
+			/^Paused: \d+ of the last \d+ sends failed \(\d+(\.\d+)?%, limit 50%\)/,
+		);
 		expect(report.breaker!.tripped).toBe(true);
 		const attempted = report.counts.sent + report.counts.failed;
 		expect(attempted).toBeGreaterThanOrEqual(20);
@@ -209,7 +237,13 @@ describe('sendMessages (item mode)', () => {
 			for (let i = 0; i < 600; i++) {
 				produced++;
 				maxAhead = Math.max(maxAhead, produced - completed);
-				yield { ref: i, from: 'a@sender.example', to: `r${i}@example.org`, subject: 's', text: 't' };
+				yield {
+					ref: i,
+					from: 'a@sender.example',
+					to: `r${i}@example.org`,
+					subject: 's',
+					text: 't',
+				};
 			}
 		}
 		const report = await sendMessages(generate(), {
@@ -229,11 +263,14 @@ describe('sendMessages (item mode)', () => {
 
 	it('stops at the daily cap and reports the rest as skipped', async () => {
 		const srv = await server();
-		const report = await sendMessages(messagesTo(Array.from({ length: 8 }, (_, i) => `r${i}@example.org`)), {
-			smtp: smtpSettingsFor(srv),
-			limiter: { perDay: 5 },
-			maxInFlight: 2,
-		});
+		const report = await sendMessages(
+			messagesTo(Array.from({ length: 8 }, (_, i) => `r${i}@example.org`)),
+			{
+				smtp: smtpSettingsFor(srv),
+				limiter: { perDay: 5 },
+				maxInFlight: 2,
+			},
+		);
 		expect(report.outcome).toBe('daily-cap');
 		expect(report.counts).toEqual({ sent: 5, failed: 0, unknown: 0, skipped: 3 });
 		expect(report.message).toMatch(/daily sending limit of 5 messages/);
@@ -243,10 +280,13 @@ describe('sendMessages (item mode)', () => {
 
 	it('applies the rate limit to the sends', async () => {
 		const srv = await server();
-		const report = await sendMessages(messagesTo(Array.from({ length: 21 }, (_, i) => `r${i}@example.org`)), {
-			smtp: smtpSettingsFor(srv),
-			limiter: { perSecond: 20 },
-		});
+		const report = await sendMessages(
+			messagesTo(Array.from({ length: 21 }, (_, i) => `r${i}@example.org`)),
+			{
+				smtp: smtpSettingsFor(srv),
+				limiter: { perSecond: 20 },
+			},
+		);
 		expect(report.counts.sent).toBe(21);
 		const times = srv.messages.map((m) => m.receivedAt);
 		expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(850);
@@ -257,14 +297,17 @@ describe('sendMessages (item mode)', () => {
 		const srv = await server();
 		const controller = new AbortController();
 		let seen = 0;
-		const report = await sendMessages(messagesTo(Array.from({ length: 200 }, (_, i) => `r${i}@example.org`)), {
-			smtp: smtpSettingsFor(srv),
-			limiter: { perSecond: 200 },
-			onResult: () => {
-				if (++seen === 10) controller.abort();
+		const report = await sendMessages(
+			messagesTo(Array.from({ length: 200 }, (_, i) => `r${i}@example.org`)),
+			{
+				smtp: smtpSettingsFor(srv),
+				limiter: { perSecond: 200 },
+				onResult: () => {
+					if (++seen === 10) controller.abort();
+				},
+				signal: controller.signal,
 			},
-			signal: controller.signal,
-		});
+		);
 		expect(report.outcome).toBe('aborted');
 		expect(report.counts.sent).toBeGreaterThanOrEqual(10);
 		expect(report.counts.sent).toBeLessThan(40);
@@ -285,12 +328,15 @@ describe('sendMessages (item mode)', () => {
 			ref: 'first',
 			status: 'failed',
 			attempts: 0,
-			error: { kind: 'permanent', message: 'Message first has no recipient: set "to" (or cc, bcc).' },
+			error: {
+				kind: 'permanent',
+				message: 'Message first has no recipient: set "to" (or cc, bcc).',
+			},
 		});
 		expect(report.results[1]).toMatchObject({ ref: 'second', status: 'sent' });
 	});
 
-	it('ends with the caller\'s error when onResult or the input fails, after the messages in flight', async () => {
+	it("ends with the caller's error when onResult or the input fails, after the messages in flight", async () => {
 		const srv = await server();
 		const reported: Array<string | number> = [];
 		await expect(
@@ -323,13 +369,17 @@ describe('sendMessages (item mode)', () => {
 
 	it('rejects invalid SMTP settings before sending anything', async () => {
 		await expect(
-			sendMessages(messagesTo(['a@example.org']), { smtp: { host: '', port: 25, security: 'none' } }),
+			sendMessages(messagesTo(['a@example.org']), {
+				smtp: { host: '', port: 25, security: 'none' },
+			}),
 		).rejects.toThrow(/SMTP host is empty/);
 	});
 
 	it('returns the warning for plain-text SMTP', async () => {
 		const srv = await server();
-		const report = await sendMessages(messagesTo(['a@example.org']), { smtp: smtpSettingsFor(srv) });
+		const report = await sendMessages(messagesTo(['a@example.org']), {
+			smtp: smtpSettingsFor(srv),
+		});
 		expect(report.warnings[0]).toMatch(/Security is "none"/);
 	});
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import {
@@ -38,6 +39,33 @@ afterAll(async () => {
 	}
 });
 
+/**
+ * Timing tests measure the limiter, not the machine: on a busy CI box the OS scheduler can hold
+ * the process off the CPU for tens of milliseconds, and a limiter that never exceeds N in any
+ * 1-second window cannot win that time back. So these tests raise the process priority while
+ * they run when allowed (root), and leave it as it was otherwise.
+ */
+async function withRaisedPriority<T>(fn: () => Promise<T>, pid = 0): Promise<T> {
+	let previous: number | null = null;
+	try {
+		previous = os.getPriority(pid);
+		os.setPriority(pid, -10);
+	} catch {
+		previous = null;
+	}
+	try {
+		return await fn();
+	} finally {
+		if (previous !== null) {
+			try {
+				os.setPriority(pid, previous);
+			} catch {
+				// the process may be gone already
+			}
+		}
+	}
+}
+
 /** Largest number of timestamps in any window of `windowMs` (half-open [t, t + windowMs)). */
 function maxInAnyWindow(times: number[], windowMs: number): number {
 	const sorted = [...times].sort((a, b) => a - b);
@@ -50,7 +78,11 @@ function maxInAnyWindow(times: number[], windowMs: number): number {
 	return best;
 }
 
-async function runJobs(limiter: SendLimiter, count: number, domain: (i: number) => string | null = () => null) {
+async function runJobs(
+	limiter: SendLimiter,
+	count: number,
+	domain: (i: number) => string | null = () => null,
+) {
 	const starts: number[] = [];
 	const byIndex: number[] = [];
 	await Promise.all(
@@ -76,7 +108,9 @@ describe('resolveLimits and presets', () => {
 		expect(resolveLimits({ preset: 'amazon-ses', perSecond: 50 }).perSecond).toBe(50);
 		expect(resolveLimits({ preset: 'google-workspace' }).dailyCap).toBe(2_000);
 		expect(PROVIDER_PRESETS.sendgrid.pool?.maxMessages).toBe(5_000);
-		expect(describeLimits(resolveLimits({ preset: 'microsoft-365' }))).toBe('30/min, 10000/day, max 3 at once');
+		expect(describeLimits(resolveLimits({ preset: 'microsoft-365' }))).toBe(
+			'30/min, 10000/day, max 3 at once',
+		);
 		expect(describeLimits(resolveLimits({}))).toBe('unlimited');
 	});
 
@@ -88,11 +122,17 @@ describe('resolveLimits and presets', () => {
 		[{ preset: 'postfix' as never }, /Unknown provider preset "postfix"/],
 		[{ timeZone: 'Mars/Olympus' }, /Unknown time zone "Mars\/Olympus"/],
 		[{ domainLimits: [{ domains: [], perSecond: 1 }] }, /Domain limit 1: domains must list/],
-		[{ domainLimits: [{ domains: ['not a domain'], perSecond: 1 }] }, /"not a domain" is not a domain name/],
+		[
+			{ domainLimits: [{ domains: ['not a domain'], perSecond: 1 }] },
+			/"not a domain" is not a domain name/,
+		],
 		[{ domainLimits: [{ domains: ['gmail.com'] }] }, /set at least one of/],
 		[{ warmup: { startDate: '2026-02-30', dailyCaps: [10] } }, /not a valid calendar date/],
 		[{ warmup: { startDate: '2026-02-01' } }, /needs dailyCaps, or initialDailyCap/],
-		[{ warmup: { startDate: '2026-02-01', initialDailyCap: 50, growthFactor: 0.5 } }, /growthFactor/],
+		[
+			{ warmup: { startDate: '2026-02-01', initialDailyCap: 50, growthFactor: 0.5 } },
+			/growthFactor/,
+		],
 	])('rejects %j with a clear error', (config, message) => {
 		expect(() => resolveLimits(config)).toThrow(LimiterConfigError);
 		expect(() => resolveLimits(config)).toThrow(message);
@@ -101,7 +141,12 @@ describe('resolveLimits and presets', () => {
 
 describe('warm-up schedule', () => {
 	const explicit = { startDate: '2026-03-01', dailyCaps: [50, 100, 200, 400] };
-	const ramp = { startDate: '2026-03-01', initialDailyCap: 100, growthFactor: 1.5, maxDailyCap: 1000 };
+	const ramp = {
+		startDate: '2026-03-01',
+		initialDailyCap: 100,
+		growthFactor: 1.5,
+		maxDailyCap: 1000,
+	};
 
 	it('gives the cap of the day, counted from the start date', () => {
 		expect(warmupDailyCap(explicit, '2026-02-20')).toEqual({ cap: 50, day: 1 });
@@ -115,7 +160,7 @@ describe('warm-up schedule', () => {
 		expect(warmupDailyCap(ramp, '2026-03-07')).toBeNull();
 	});
 
-	it('sets today\'s cap (the smaller of perDay and the warm-up) in the time zone given', () => {
+	it("sets today's cap (the smaller of perDay and the warm-up) in the time zone given", () => {
 		// 2026-03-02 23:30 UTC is already 2026-03-03 in Tokyo
 		const now = Date.UTC(2026, 2, 2, 23, 30);
 		expect(calendarDate(now, 'Asia/Tokyo')).toBe('2026-03-03');
@@ -124,8 +169,12 @@ describe('warm-up schedule', () => {
 			dailyCap: 200,
 			warmupDay: 3,
 		});
-		expect(resolveLimits({ warmup: explicit, perDay: 150, timeZone: 'Asia/Tokyo' }, now).dailyCap).toBe(150);
-		expect(describeLimits(resolveLimits({ warmup: explicit }, now))).toBe('100/day (warm-up day 2)');
+		expect(
+			resolveLimits({ warmup: explicit, perDay: 150, timeZone: 'Asia/Tokyo' }, now).dailyCap,
+		).toBe(150);
+		expect(describeLimits(resolveLimits({ warmup: explicit }, now))).toBe(
+			'100/day (warm-up day 2)',
+		);
 	});
 });
 
@@ -133,7 +182,7 @@ describe('local limiter', () => {
 	it('holds 50 msg/s within ±5% and never more than 50 in any 1-second window', async () => {
 		const limiter = await createLimiter({ perSecond: 50 });
 		try {
-			const { starts } = await runJobs(limiter, 200);
+			const { starts } = await withRaisedPriority(() => runJobs(limiter, 200));
 			const span = (Math.max(...starts) - Math.min(...starts)) / 1000;
 			const rate = (starts.length - 1) / span;
 			expect(rate).toBeGreaterThan(50 * 0.95);
@@ -205,7 +254,9 @@ describe('local limiter', () => {
 			const refused = outcomes.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
 			expect(refused).toHaveLength(2);
 			expect(refused[0].reason).toBeInstanceOf(DailyCapReachedError);
-			expect(refused[0].reason.message).toMatch(/daily sending limit of 5 messages for \d{4}-\d{2}-\d{2} is used up/);
+			expect(refused[0].reason.message).toMatch(
+				/daily sending limit of 5 messages for \d{4}-\d{2}-\d{2} is used up/,
+			);
 			expect(await limiter.dailyRemaining()).toBe(0);
 		} finally {
 			await limiter.disconnect();
@@ -222,7 +273,9 @@ describe('local limiter', () => {
 			expect(limiter.limits.dailyCap).toBe(2);
 			await limiter.schedule(null, async () => undefined);
 			await limiter.schedule(null, async () => undefined);
-			await expect(limiter.schedule(null, async () => undefined)).rejects.toBeInstanceOf(DailyCapReachedError);
+			await expect(limiter.schedule(null, async () => undefined)).rejects.toBeInstanceOf(
+				DailyCapReachedError,
+			);
 			now = Date.UTC(2026, 2, 2, 0, 0, 1);
 			expect(await limiter.dailyRemaining()).toBe(3);
 			await limiter.schedule(null, async () => undefined);
@@ -239,7 +292,9 @@ describe('local limiter', () => {
 		});
 		try {
 			const t0 = performance.now();
-			const { byIndex } = await runJobs(limiter, 20, (i) => (i % 2 ? 'gmail.com' : i % 4 ? 'ezweb.ne.jp' : 'docomo.ne.jp'));
+			const { byIndex } = await runJobs(limiter, 20, (i) =>
+				i % 2 ? 'gmail.com' : i % 4 ? 'ezweb.ne.jp' : 'docomo.ne.jp',
+			);
 			const limited = byIndex.filter((_, i) => i % 2 === 0).sort((a, b) => a - b);
 			const free = byIndex.filter((_, i) => i % 2 === 1);
 			// docomo and ezweb share one budget of 5/s: 10 messages take about 1.8 s
@@ -296,14 +351,16 @@ describe('Redis-clustered limiter (Bottleneck ioredis datastore)', () => {
 				perSecond: 10,
 				redis: { id: redisId('down'), url: 'redis://127.0.0.1:1', connectTimeoutMs: 800 },
 			}),
-		).rejects.toThrow(/Cannot reach Redis at 127\.0\.0\.1:1 for the shared rate limit within 800 ms/);
+		).rejects.toThrow(
+			/Cannot reach Redis at 127\.0\.0\.1:1 for the shared rate limit within 800 ms/,
+		);
 		expect(Date.now() - started).toBeLessThan(3000);
 	});
 
 	it('rejects an id that is not a plain name', async () => {
-		await expect(createLimiter({ perSecond: 1, redis: { id: 'a b', url: REDIS_URL } })).rejects.toThrow(
-			/Redis limiter id "a b"/,
-		);
+		await expect(
+			createLimiter({ perSecond: 1, redis: { id: 'a b', url: REDIS_URL } }),
+		).rejects.toThrow(/Redis limiter id "a b"/);
 	});
 
 	it('two limiters with their own connections share one daily budget', async () => {
@@ -351,7 +408,7 @@ describe('Redis-clustered limiter (Bottleneck ioredis datastore)', () => {
 		const stopAt = startAt + 7000;
 		const run = () =>
 			new Promise<{ pid: number; starts: number[] }>((resolve, reject) => {
-				execFile(
+				const child = execFile(
 					process.execPath,
 					['--import', 'tsx', worker, id, '100', String(startAt), String(stopAt)],
 					{ env: { ...process.env, REDIS_URL }, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
@@ -360,6 +417,11 @@ describe('Redis-clustered limiter (Bottleneck ioredis datastore)', () => {
 						resolve(JSON.parse(stdout));
 					},
 				);
+				try {
+					os.setPriority(child.pid!, -10);
+				} catch {
+					// not allowed: measure at normal priority
+				}
 			});
 		const [one, two] = await Promise.all([run(), run()]);
 		expect(one.pid).not.toBe(two.pid);

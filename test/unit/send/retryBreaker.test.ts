@@ -1,5 +1,10 @@
 import { FailureRateBreaker } from '../../../lib/send/breaker';
-import { backoffDelay, resolveRetryPolicy, RetriesExhaustedError, withRetry } from '../../../lib/send/retry';
+import {
+	backoffDelay,
+	resolveRetryPolicy,
+	RetriesExhaustedError,
+	withRetry,
+} from '../../../lib/send/retry';
 
 describe('backoffDelay (full jitter)', () => {
 	const policy = { maxAttempts: 10, baseDelayMs: 1000, maxDelayMs: 30_000 };
@@ -24,7 +29,9 @@ describe('backoffDelay (full jitter)', () => {
 	});
 
 	it('rejects a policy that cannot work', () => {
-		expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(/maxAttempts must be a whole number of at least 1/);
+		expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(
+			/maxAttempts must be a whole number of at least 1/,
+		);
 		expect(() => resolveRetryPolicy({ baseDelayMs: -1 })).toThrow(/zero or more/);
 	});
 });
@@ -38,7 +45,12 @@ describe('withRetry', () => {
 				if (++calls < 3) throw new Error('deferred');
 				return 'ok';
 			},
-			{ policy: { maxAttempts: 5, baseDelayMs: 100 }, shouldRetry: () => true, sleep: async (ms) => void waits.push(ms), random: () => 0.5 },
+			{
+				policy: { maxAttempts: 5, baseDelayMs: 100 },
+				shouldRetry: () => true,
+				sleep: async (ms) => void waits.push(ms),
+				random: () => 0.5,
+			},
 		);
 		expect(value).toBe('ok');
 		expect(calls).toBe(3);
@@ -48,12 +60,24 @@ describe('withRetry', () => {
 	it('stops at maxAttempts and rethrows errors that are not retryable at once', async () => {
 		let calls = 0;
 		await expect(
-			withRetry(async () => { calls++; throw new Error('busy'); }, { policy: { maxAttempts: 3 }, shouldRetry: () => true, sleep: async () => undefined }),
+			withRetry(
+				async () => {
+					calls++;
+					throw new Error('busy');
+				},
+				{ policy: { maxAttempts: 3 }, shouldRetry: () => true, sleep: async () => undefined },
+			),
 		).rejects.toBeInstanceOf(RetriesExhaustedError);
 		expect(calls).toBe(3);
 		calls = 0;
 		await expect(
-			withRetry(async () => { calls++; throw new Error('550 no'); }, { shouldRetry: () => false, sleep: async () => undefined }),
+			withRetry(
+				async () => {
+					calls++;
+					throw new Error('550 no');
+				},
+				{ shouldRetry: () => false, sleep: async () => undefined },
+			),
 		).rejects.toThrow('550 no');
 		expect(calls).toBe(1);
 	});
@@ -64,7 +88,12 @@ describe('FailureRateBreaker', () => {
 		const breaker = new FailureRateBreaker({ windowSize: 10, thresholdPct: 50, minSamples: 5 });
 		for (let i = 0; i < 4; i++) expect(breaker.record(false)).toBe(false);
 		expect(breaker.record(false)).toBe(true);
-		expect(breaker.snapshot()).toEqual({ samples: 5, failures: 5, failureRatePct: 100, tripped: true });
+		expect(breaker.snapshot()).toEqual({
+			samples: 5,
+			failures: 5,
+			failureRatePct: 100,
+			tripped: true,
+		});
 	});
 
 	it('only counts the last N outcomes', () => {

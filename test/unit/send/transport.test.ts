@@ -49,7 +49,9 @@ describe('validateSmtpSettings', () => {
 	});
 
 	it('warns when certificate checks are off and when the port does not fit the mode', () => {
-		expect(validateSmtpSettings({ ...base, allowSelfSigned: true })[0]).toMatch(/not authenticated/);
+		expect(validateSmtpSettings({ ...base, allowSelfSigned: true })[0]).toMatch(
+			/not authenticated/,
+		);
 		expect(validateSmtpSettings({ ...base, port: 465 })[0]).toMatch(/465.*"tls"/);
 		expect(validateSmtpSettings({ ...base, security: 'tls', port: 587 })[0]).toMatch(/"starttls"/);
 	});
@@ -63,7 +65,10 @@ describe('validateSmtpSettings', () => {
 		[{ minTlsVersion: 'TLSv1.1' as never }, /TLSv1.1/],
 		[{ password: 'secret' }, /without a user/],
 		[{ dkim: { domainName: 'example.com', keySelector: '', privateKey: 'x' } }, /DKIM needs/],
-		[{ dkim: { domainName: 'example.com', keySelector: 's1', privateKey: 'not a key' } }, /PEM RSA/],
+		[
+			{ dkim: { domainName: 'example.com', keySelector: 's1', privateKey: 'not a key' } },
+			/PEM RSA/,
+		],
 		[{ pool: { maxConnections: 0 } }, /maxConnections/],
 	])('rejects %j', (patch, message) => {
 		expect(() => validateSmtpSettings({ ...base, ...patch })).toThrow(SmtpSettingsError);
@@ -118,7 +123,9 @@ describe('verifySmtp (credential test)', () => {
 			timeouts: { dnsMs: 5000 },
 		});
 		expect(result).toMatchObject({ ok: false, reason: 'host-not-found' });
-		expect(result.message).toBe('Host not found: "no-such-host.invalid" does not resolve (check the host name).');
+		expect(result.message).toBe(
+			'Host not found: "no-such-host.invalid" does not resolve (check the host name).',
+		);
 	});
 
 	it('reports a refused connection', async () => {
@@ -132,10 +139,14 @@ describe('verifySmtp (credential test)', () => {
 		const srv = await server({ security: 'tls', cert: testCertificates().selfSigned });
 		const strict = await verifySmtp(smtpSettingsFor(srv, { security: 'tls' }));
 		expect(strict).toMatchObject({ ok: false, reason: 'tls' });
-		expect(strict.message).toMatch(/^TLS handshake failed with 127\.0\.0\.1:\d+: the server certificate is self-signed/);
+		expect(strict.message).toMatch(
+			/^TLS handshake failed with 127\.0\.0\.1:\d+: the server certificate is self-signed/,
+		);
 		expect(strict.message).not.toContain('BEGIN');
 
-		const relaxed = await verifySmtp(smtpSettingsFor(srv, { security: 'tls', allowSelfSigned: true }));
+		const relaxed = await verifySmtp(
+			smtpSettingsFor(srv, { security: 'tls', allowSelfSigned: true }),
+		);
 		expect(relaxed.ok).toBe(true);
 		expect(relaxed.warnings.join(' ')).toMatch(/not authenticated/);
 	});
@@ -166,7 +177,9 @@ describe('verifySmtp (credential test)', () => {
 	it('applies the minimum TLS version', async () => {
 		const srv = await server({ security: 'tls', maxTlsVersion: 'TLSv1.2' });
 		expect((await verifySmtp(smtpSettingsFor(srv, { security: 'tls' }))).ok).toBe(true);
-		const result = await verifySmtp(smtpSettingsFor(srv, { security: 'tls', minTlsVersion: 'TLSv1.3' }));
+		const result = await verifySmtp(
+			smtpSettingsFor(srv, { security: 'tls', minTlsVersion: 'TLSv1.3' }),
+		);
 		expect(result).toMatchObject({ ok: false, reason: 'tls' });
 		expect(result.message).toMatch(/share no TLS version \(minimum accepted: TLSv1\.3\)/);
 	});
@@ -182,7 +195,11 @@ describe('verifySmtp (credential test)', () => {
 			timeoutType: 'GREETING_TIMEOUT',
 			command: 'CONN',
 		});
-		const described = describeConnectionError(error, { host: 'h', port: 465, security: 'starttls' });
+		const described = describeConnectionError(error, {
+			host: 'h',
+			port: 465,
+			security: 'starttls',
+		});
 		expect(described.reason).toBe('timeout');
 		expect(described.message).toMatch(/No answer from h:465 in time.*"tls"/);
 	});
