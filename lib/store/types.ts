@@ -97,6 +97,7 @@ export interface UpsertOptions {
 }
 
 export type UpsertOutcome =
+	| 'invalid'
 	| 'created'
 	| 'updated'
 	| 'unchanged'

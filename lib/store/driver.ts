@@ -1,0 +1,33 @@
+/**
+ * The small SQL surface the store is written against, so one store implementation serves both
+ * SQLite and PostgreSQL. SQL uses `?` placeholders; the PostgreSQL driver numbers them.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+	readonly dialect: Dialect;
+	all<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+	get<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+	run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+	exec(sql: string): Promise<void>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+	/** Runs `work` in one transaction (serialised per driver); rolls back if it throws. */
+	transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+	close(): Promise<void>;
+	readonly location: string;
+}
+
+/** A promise-chain mutex: the SQLite connection is shared, so transactions must not interleave. */
+export class Mutex {
+	private tail: Promise<unknown> = Promise.resolve();
+
+	async run<T>(work: () => Promise<T>): Promise<T> {
+		const result = this.tail.then(work, work);
+		this.tail = result.catch(() => undefined);
+		return result;
+	}
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import type { Dialect, SqlDriver, SqlExecutor } from './driver';
+
+/**
+ * Versioned schema migrations. Each runs once, in order, inside one transaction that first takes
+ * a store-wide lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two processes
+ * starting at once apply each migration exactly once.
+ *
+ * Timestamps are ISO-8601 UTC text and JSON is text on both backends, so both behave the same.
+ */
+interface Migration {
+	version: number;
+	description: string;
+	statements: (dialect: Dialect) => string[];
+}
+
+const id = (dialect: Dialect) =>
+	dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+const ref = (dialect: Dialect) => (dialect === 'sqlite' ? 'INTEGER' : 'BIGINT');
+
+function appendOnly(dialect: Dialect, table: string): string[] {
+	if (dialect === 'sqlite') {
+		return ['UPDATE', 'DELETE'].map(
+			(op) =>
+				`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} ` +
+				`BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+		);
+	}
+	return [
+		`CREATE OR REPLACE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS ` +
+			`$$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$`,
+		`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} ` +
+			`FOR EACH ROW EXECUTE FUNCTION ${table}_append_only()`,
+	];
+}
+
+export const MIGRATIONS: Migration[] = [
+	{
+		version: 1,
+		description: 'lists, subscribers, suppressions, audit log, processed events',
+		statements: (d) => [
+			`CREATE TABLE lists (
+				id ${id(d)},
+				name TEXT NOT NULL,
+				name_key TEXT NOT NULL UNIQUE,
+				description TEXT NOT NULL DEFAULT '',
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL
+			)`,
+			`CREATE TABLE subscribers (
+				id ${id(d)},
+				list_id ${ref(d)} NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+				email TEXT NOT NULL,
+				email_key TEXT NOT NULL,
+				email_lower TEXT NOT NULL,
+				name TEXT NOT NULL DEFAULT '',
+				fields TEXT NOT NULL DEFAULT '{}',
+				status TEXT NOT NULL,
+				hard_bounces INTEGER NOT NULL DEFAULT 0,
+				soft_bounces INTEGER NOT NULL DEFAULT 0,
+				soft_bounce_times TEXT NOT NULL DEFAULT '[]',
+				complaints INTEGER NOT NULL DEFAULT 0,
+				last_error TEXT,
+				last_event_at TEXT,
+				source TEXT NOT NULL DEFAULT '',
+				import_run TEXT,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				UNIQUE (list_id, email_key)
+			)`,
+			'CREATE INDEX subscribers_email_lower ON subscribers (email_lower)',
+			'CREATE INDEX subscribers_list_status ON subscribers (list_id, status, id)',
+			`CREATE TABLE suppressions (
+				hash TEXT PRIMARY KEY,
+				email TEXT,
+				reason TEXT NOT NULL,
+				source TEXT NOT NULL,
+				created_at TEXT NOT NULL
+			)`,
+			`CREATE TABLE audit_log (
+				seq ${id(d)},
+				id TEXT NOT NULL UNIQUE,
+				at TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				action TEXT NOT NULL,
+				entity_type TEXT NOT NULL,
+				entity_id TEXT,
+				details TEXT NOT NULL
+			)`,
+			'CREATE INDEX audit_log_entity ON audit_log (entity_id, seq)',
+			...appendOnly(d, 'audit_log'),
+			`CREATE TABLE processed_events (
+				event_id TEXT PRIMARY KEY,
+				processed_at TEXT NOT NULL
+			)`,
+		],
+	},
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+async function currentVersion(tx: SqlExecutor): Promise<number> {
+	const row = await tx.get<{ value: string }>("SELECT value FROM bm_meta WHERE key = 'schema_version'");
+	return row ? Number(row.value) : 0;
+}
+
+/** Brings the store's schema up to date; returns the version it is at afterwards. */
+export async function migrate(driver: SqlDriver, schema?: string): Promise<number> {
+	// Fast path: an up-to-date store needs one read, no lock.
+	try {
+		const version = await currentVersion(driver);
+		if (version >= LATEST_SCHEMA_VERSION) return version;
+	} catch {
+		// bm_meta does not exist yet.
+	}
+	return driver.transaction(async (tx) => {
+		if (driver.dialect === 'postgres') {
+			await tx.get('SELECT pg_advisory_xact_lock(hashtext(?))', [`n8n-nodes-bulk-mail:${schema}`]);
+			await tx.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+		}
+		await tx.exec('CREATE TABLE IF NOT EXISTS bm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+		let version = await currentVersion(tx);
+		for (const migration of MIGRATIONS) {
+			if (migration.version <= version) continue;
+			for (const statement of migration.statements(driver.dialect)) await tx.exec(statement);
+			version = migration.version;
+		}
+		await tx.run(
+			"INSERT INTO bm_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+			[String(version)],
+		);
+		// The salt of the suppression hashes; made once per store and never changed.
+		await tx.run(
+			"INSERT INTO bm_meta (key, value) VALUES ('suppression_salt', ?) ON CONFLICT (key) DO NOTHING",
+			[randomBytes(16).toString('hex')],
+		);
+		return version;
+	});
+}

@@ -1,0 +1,134 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Mutex, type Row, type SqlDriver, type SqlExecutor } from './driver';
+
+type SqlValue = null | number | bigint | string | Uint8Array;
+
+function toSqlite(value: unknown): SqlValue {
+	if (value === undefined || value === null) return null;
+	if (typeof value === 'boolean') return value ? 1 : 0;
+	if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+	if (value instanceof Uint8Array) return value;
+	return JSON.stringify(value);
+}
+
+/** SQLite through Node's built-in `node:sqlite` (no native addon to install). */
+export class SqliteDriver implements SqlDriver {
+	readonly dialect = 'sqlite' as const;
+	private readonly db: DatabaseSync;
+	private readonly statements = new Map<string, StatementSync>();
+	private readonly mutex = new Mutex();
+	private readonly direct: SqlExecutor;
+
+	constructor(readonly location: string) {
+		this.db = new DatabaseSync(location);
+		// WAL lets readers (another n8n execution, the webhook) work while an import writes.
+		this.db.exec('PRAGMA journal_mode = WAL');
+		this.db.exec('PRAGMA synchronous = NORMAL');
+		this.db.exec('PRAGMA busy_timeout = 15000');
+		this.db.exec('PRAGMA foreign_keys = ON');
+		const self = this;
+		this.direct = {
+			dialect: 'sqlite',
+			all: async <T extends Row>(sql: string, params?: unknown[]) => self.allSync<T>(sql, params),
+			get: async <T extends Row>(sql: string, params?: unknown[]): Promise<T | undefined> =>
+				self.allSync<T>(sql, params)[0],
+			run: async (sql: string, params?: unknown[]) => self.runSync(sql, params),
+			exec: async (sql: string) => self.db.exec(sql),
+		};
+	}
+
+	private statement(sql: string): StatementSync {
+		let stmt = this.statements.get(sql);
+		if (!stmt) {
+			stmt = this.db.prepare(sql);
+			this.statements.set(sql, stmt);
+		}
+		return stmt;
+	}
+
+	allSync<T extends Row>(sql: string, params: unknown[] = []): T[] {
+		return this.statement(sql).all(...params.map(toSqlite)) as T[];
+	}
+
+	runSync(sql: string, params: unknown[] = []): { changes: number } {
+		const result = this.statement(sql).run(...params.map(toSqlite));
+		return { changes: Number(result.changes) };
+	}
+
+	async all<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]> {
+		return this.mutex.run(async () => this.allSync<T>(sql, params));
+	}
+
+	async get<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T | undefined> {
+		return (await this.all<T>(sql, params))[0];
+	}
+
+	async run(sql: string, params?: unknown[]): Promise<{ changes: number }> {
+		return this.mutex.run(async () => this.runSync(sql, params));
+	}
+
+	async exec(sql: string): Promise<void> {
+		return this.mutex.run(async () => this.db.exec(sql));
+	}
+
+	async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+		return this.mutex.run(async () => {
+			// IMMEDIATE takes the write lock up front, so two processes queue instead of deadlocking.
+			this.db.exec('BEGIN IMMEDIATE');
+			try {
+				const result = await work(this.direct);
+				this.db.exec('COMMIT');
+				return result;
+			} catch (error) {
+				if (this.db.isTransaction) this.db.exec('ROLLBACK');
+				throw error;
+			}
+		});
+	}
+
+	async close(): Promise<void> {
+		await this.mutex.run(async () => {
+			this.statements.clear();
+			if (this.db.isOpen) this.db.close();
+		});
+	}
+}
+
+const shared = new Map<string, { driver: SqliteDriver; refs: number }>();
+
+/**
+ * One connection per store file per process. node:sqlite waits for a lock synchronously, so two
+ * connections of the same process to one file would block each other's event loop (a deadlock
+ * until the busy timeout); sharing the connection lets the driver's mutex queue them instead.
+ * Other processes still coordinate through SQLite's own file locks.
+ */
+export function acquireSqliteDriver(location: string): SqlDriver {
+	let entry = shared.get(location);
+	if (!entry) {
+		entry = { driver: new SqliteDriver(location), refs: 0 };
+		shared.set(location, entry);
+	}
+	entry.refs += 1;
+	const { driver } = entry;
+	let released = false;
+	return {
+		dialect: 'sqlite',
+		location,
+		all: (sql, params) => driver.all(sql, params),
+		get: (sql, params) => driver.get(sql, params),
+		run: (sql, params) => driver.run(sql, params),
+		exec: (sql) => driver.exec(sql),
+		transaction: (work) => driver.transaction(work),
+		close: async () => {
+			if (released) return;
+			released = true;
+			const current = shared.get(location);
+			if (!current || current.driver !== driver) return;
+			current.refs -= 1;
+			if (current.refs === 0) {
+				shared.delete(location);
+				await driver.close();
+			}
+		},
+	};
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { openStore, type StoreConfig } from '../../lib/store/openStore';
+import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+
+export type Backend = 'sqlite' | 'postgres';
+export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
+
+export const PG_CONNECTION = {
+	host: process.env.PGHOST_TEST ?? '127.0.0.1',
+	port: Number(process.env.PGPORT_TEST ?? 5432),
+	database: process.env.PGDATABASE_TEST ?? 'test',
+	user: process.env.PGUSER_TEST ?? 'postgres',
+	password: process.env.PGPASSWORD_TEST ?? '',
+};
+
+/** A fresh, empty store location per call: a temp folder for SQLite, a new schema for PostgreSQL. */
+export interface StoreFixture {
+	config: StoreConfig;
+	open(): Promise<SqlSubscriberStore>;
+	cleanup(): Promise<void>;
+}
+
+let counter = 0;
+
+export function uniqueName(prefix: string): string {
+	counter += 1;
+	return `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter}`;
+}
+
+export function storeFixture(backend: Backend): StoreFixture {
+	if (backend === 'sqlite') {
+		const baseDir = mkdtempSync(path.join(tmpdir(), 'bulk-mail-store-'));
+		const config: StoreConfig = { backend: 'sqlite', file: 'test.sqlite', baseDir };
+		return {
+			config,
+			open: () => openStore(config),
+			cleanup: async () => rmSync(baseDir, { recursive: true, force: true }),
+		};
+	}
+	const schema = uniqueName('bm_test').toLowerCase();
+	const config: StoreConfig = { backend: 'postgres', ...PG_CONNECTION, schema };
+	return {
+		config,
+		open: () => openStore(config),
+		cleanup: async () => {
+			const client = new Client(PG_CONNECTION);
+			await client.connect();
+			try {
+				await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+			} finally {
+				await client.end();
+			}
+		},
+	};
+}
