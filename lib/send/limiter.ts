@@ -650,8 +650,11 @@ class BottleneckSendLimiter implements SendLimiter {
 		const all: Array<Promise<unknown>> = [];
 		for (const limiter of this.globalLimiters) all.push(limiter.disconnect(false));
 		for (const { group } of this.groups) {
+			// Group.disconnect() leaves its cleanup timer running (Bottleneck 2.19.5); in a
+			// long-lived n8n process that would keep every run's group alive
+			clearInterval((group as unknown as { interval?: NodeJS.Timeout }).interval);
 			for (const limiter of group.limiters()) all.push(limiter.limiter.disconnect(false));
-			all.push(group.disconnect(false));
+			all.push(Promise.resolve(group.disconnect(false)));
 		}
 		for (const pending of this.dayLimiters.values()) {
 			all.push(pending.then((limiter) => limiter.disconnect(false)));

@@ -320,6 +320,42 @@ describe('local limiter', () => {
 		}
 	});
 
+	it('clears every interval it started when disconnected (a long-lived n8n process runs many sends)', async () => {
+		const started: unknown[] = [];
+		const cleared = new Set<unknown>();
+		const realSetInterval = global.setInterval;
+		const realClearInterval = global.clearInterval;
+		const setSpy = jest.spyOn(global, 'setInterval').mockImplementation(((
+			...args: Parameters<typeof setInterval>
+		) => {
+			const handle = realSetInterval(...args);
+			started.push(handle);
+			return handle;
+		}) as typeof setInterval);
+		const clearSpy = jest.spyOn(global, 'clearInterval').mockImplementation(((
+			handle: NodeJS.Timeout,
+		) => {
+			cleared.add(handle);
+			return realClearInterval(handle);
+		}) as typeof clearInterval);
+		try {
+			const limiter = await createLimiter({
+				perSecond: 100,
+				perMinute: 1000,
+				perDay: 100,
+				domainLimits: [{ domains: '*', perSecond: 50 }],
+			});
+			await limiter.schedule('example.org', async () => undefined);
+			await limiter.disconnect();
+		} finally {
+			setSpy.mockRestore();
+			clearSpy.mockRestore();
+		}
+		// the minute reservoir's heartbeat and the domain group's cleanup timer at least
+		expect(started.length).toBeGreaterThanOrEqual(2);
+		expect(started.filter((handle) => !cleared.has(handle))).toEqual([]);
+	});
+
 	it('passes straight through without limits', async () => {
 		const limiter = await createLimiter({});
 		expect(limiter.limits.dailyCap).toBeNull();
