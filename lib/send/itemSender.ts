@@ -230,10 +230,11 @@ export async function sendMessages(
 		if (!stop) stop = state;
 	};
 	let transportClosed = false;
+	// only a transport this run owns is closed early; the caller's stays open for its other uses
 	const closeTransport = () => {
-		if (transportClosed || !transport) return;
+		if (transportClosed || !transport || !ownTransport) return;
 		transportClosed = true;
-		if (ownTransport) transport.close();
+		transport.close();
 	};
 	const onAbort = () =>
 		requestStop({
