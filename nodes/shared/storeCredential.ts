@@ -1,0 +1,74 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	IExecuteFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+import { MIN_SECRET_LENGTH } from '../../lib/store/linkTokens';
+import { openStore, type StoreConfig } from '../../lib/store/openStore';
+import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import type { Actor } from '../../lib/store/types';
+import { normaliseBaseUrl } from '../../lib/store/urls';
+
+export const STORE_CREDENTIAL = 'subscriberStoreApi';
+
+export function storeConfigFromCredential(data: ICredentialDataDecryptedObject): StoreConfig {
+	if (data.backend === 'postgres') {
+		return {
+			backend: 'postgres',
+			host: String(data.host ?? 'localhost'),
+			port: Number(data.port ?? 5432),
+			database: String(data.database ?? 'postgres'),
+			user: String(data.user ?? 'postgres'),
+			password: String(data.password ?? ''),
+			ssl: (data.ssl as 'disable' | 'require' | 'allow-self-signed') ?? 'disable',
+			schema: String(data.schema ?? 'bulk_mail'),
+		};
+	}
+	return { backend: 'sqlite', file: String(data.file ?? 'bulk-mail.sqlite') };
+}
+
+export async function openStoreFromCredential(ctx: IExecuteFunctions): Promise<SqlSubscriberStore> {
+	const data = await ctx.getCredentials(STORE_CREDENTIAL);
+	return openStore(storeConfigFromCredential(data));
+}
+
+/** Who made a change, as the audit log records it. */
+export function actorFor(ctx: IExecuteFunctions): Actor {
+	const workflow = ctx.getWorkflow();
+	return {
+		type: 'n8n',
+		id: `${workflow.id ?? 'unsaved'}/${ctx.getExecutionId() ?? ''}`,
+		name: `${workflow.name ?? 'workflow'} / ${ctx.getNode().name}`,
+	};
+}
+
+/** Credential test: really opens (and migrates) the store, and checks the link settings. */
+export async function subscriberStoreConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const data = credential.data ?? {};
+	const secret = String(data.signingSecret ?? '');
+	if (secret && secret.length < MIN_SECRET_LENGTH) {
+		return { status: 'Error', message: `The link signing secret must be at least ${MIN_SECRET_LENGTH} characters long` };
+	}
+	if (data.publicBaseUrl) {
+		try {
+			normaliseBaseUrl(String(data.publicBaseUrl));
+		} catch (error) {
+			return { status: 'Error', message: error.message };
+		}
+	}
+	let store: SqlSubscriberStore | undefined;
+	try {
+		store = await openStore(storeConfigFromCredential(data));
+		const info = await store.info();
+		return { status: 'OK', message: `Connected to the ${info.backend} store (schema version ${info.schemaVersion})` };
+	} catch (error) {
+		return { status: 'Error', message: error.message };
+	} finally {
+		await store?.close();
+	}
+}
