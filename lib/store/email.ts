@@ -15,8 +15,18 @@ export function cleanEmail(raw: unknown): string {
 	return typeof raw === 'string' ? raw.trim() : '';
 }
 
+const EMAIL_OPTIONS = { allow_utf8_local_part: true, require_tld: true, allow_ip_domain: false };
+
+// The everyday address shape, a strict subset of what validator.isEmail accepts with the options
+// above (checked in tests); anything else goes through isEmail itself (~5-7 µs per call, which is
+// a third of a bulk upsert's cost per row).
+const PLAIN_EMAIL =
+	/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
 export function isValidEmail(email: string): boolean {
-	return email.length <= 254 && isEmail(email, { allow_utf8_local_part: true, require_tld: true });
+	if (email.length > 254) return false;
+	if (PLAIN_EMAIL.test(email) && email.indexOf('@') <= 64) return true;
+	return isEmail(email, EMAIL_OPTIONS);
 }
 
 /** Returns the trimmed address or throws a message that names the bad value. */

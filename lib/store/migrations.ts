@@ -95,6 +95,68 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 2,
+		description: 'campaigns and their send log (lib/campaign)',
+		statements: (d) => [
+			// list_id has no foreign key: a campaign's history outlives a deleted list.
+			`CREATE TABLE campaigns (
+				id ${id(d)},
+				name TEXT NOT NULL,
+				list_id ${ref(d)} NOT NULL,
+				filter TEXT NOT NULL DEFAULT '{}',
+				template TEXT NOT NULL,
+				sender TEXT NOT NULL DEFAULT '{}',
+				status TEXT NOT NULL,
+				send_at TEXT,
+				max_subscriber_id ${ref(d)},
+				next_subscriber_id ${ref(d)} NOT NULL DEFAULT 0,
+				total_recipients INTEGER,
+				sent INTEGER NOT NULL DEFAULT 0,
+				failed INTEGER NOT NULL DEFAULT 0,
+				unknown INTEGER NOT NULL DEFAULT 0,
+				skipped INTEGER NOT NULL DEFAULT 0,
+				bounced INTEGER NOT NULL DEFAULT 0,
+				complained INTEGER NOT NULL DEFAULT 0,
+				unsubscribed INTEGER NOT NULL DEFAULT 0,
+				opened INTEGER NOT NULL DEFAULT 0,
+				clicked INTEGER NOT NULL DEFAULT 0,
+				delivered INTEGER NOT NULL DEFAULT 0,
+				pause_reason TEXT,
+				last_error TEXT,
+				created_by TEXT NOT NULL DEFAULT '{}',
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				started_at TEXT,
+				finished_at TEXT
+			)`,
+			'CREATE INDEX campaigns_status ON campaigns (status, id)',
+			// subscriber_id has no foreign key either: the log is the campaign's record, and an
+			// erased or deleted subscriber's row stays (without personal data, which lives in
+			// subscribers only).
+			`CREATE TABLE send_log (
+				campaign_id ${ref(d)} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+				subscriber_id ${ref(d)} NOT NULL,
+				state TEXT NOT NULL,
+				owner TEXT,
+				lease_until TEXT,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				message_id TEXT,
+				response TEXT,
+				response_code INTEGER,
+				error TEXT,
+				opened_at TEXT,
+				clicked_at TEXT,
+				bounced_at TEXT,
+				complained_at TEXT,
+				unsubscribed_at TEXT,
+				delivered_at TEXT,
+				updated_at TEXT NOT NULL,
+				PRIMARY KEY (campaign_id, subscriber_id)
+			)${d === 'sqlite' ? ' WITHOUT ROWID' : ''}`,
+			'CREATE INDEX send_log_state ON send_log (campaign_id, state, subscriber_id)',
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -381,11 +381,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 			const list = await this.requireList(tx, listId);
 			const prepared = rows.map((row) => {
 				const email = cleanEmail(row.email);
-				return { row, email, key: emailKey(email), valid: isValidEmail(email) };
+				const valid = isValidEmail(email);
+				return { row, email, key: emailKey(email), valid, hash: valid ? this.hashEmail(email) : '' };
 			});
 			const keys = [...new Set(prepared.filter((p) => p.valid).map((p) => p.key))];
 			const existing = await this.fetchExisting(tx, list.id, keys);
-			const suppressed = await this.fetchSuppressed(tx, prepared.filter((p) => p.valid).map((p) => p.email));
+			const suppressed = await this.fetchSuppressed(tx, prepared.filter((p) => p.valid).map((p) => p.hash));
 
 			const seenInBatch = new Set<string>();
 			const inserts: PlannedInsert[] = [];
@@ -395,7 +396,7 @@ export class SqlSubscriberStore implements SubscriberStore {
 			const statusChanges: Array<{ id: string; from: SubscriberStatus; to: SubscriberStatus }> = [];
 			const outcomes: Array<{ outcome: UpsertOutcome; id?: string; statusKept?: SubscriberStatus }> = [];
 
-			for (const { row, email, key, valid } of prepared) {
+			for (const { row, email, key, valid, hash } of prepared) {
 				if (!valid) {
 					outcomes.push({ outcome: 'invalid' });
 					continue;
@@ -405,7 +406,7 @@ export class SqlSubscriberStore implements SubscriberStore {
 					continue;
 				}
 				seenInBatch.add(key);
-				const isSuppressed = suppressed.has(this.hashEmail(email));
+				const isSuppressed = suppressed.has(hash);
 				const requested = row.status === undefined ? undefined : checkStatus(row.status);
 				const old = existing.get(key);
 				if (!old) {
@@ -506,14 +507,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 		const found = new Map<string, ExistingRow>();
 		if (!keys.length) return found;
 		const columns = 'id, email_key, name, fields, status, import_run';
+		// One set-based statement per batch on both backends (a JSON array on SQLite, an array on PostgreSQL).
 		const rows =
 			tx.dialect === 'postgres'
 				? await tx.all(`SELECT ${columns} FROM subscribers WHERE list_id = ? AND email_key = ANY(?::text[])`, [listId, keys])
-				: (
-						await Promise.all(
-							keys.map((key) => tx.get(`SELECT ${columns} FROM subscribers WHERE list_id = ? AND email_key = ?`, [listId, key])),
-						)
-					).filter((row): row is Row => row !== undefined);
+				: await tx.all(
+						`SELECT ${columns} FROM subscribers WHERE list_id = ? AND email_key IN (SELECT value FROM json_each(?))`,
+						[listId, JSON.stringify(keys)],
+					);
 		for (const row of rows) {
 			found.set(String(row.email_key), {
 				id: String(row.id),
@@ -526,19 +527,15 @@ export class SqlSubscriberStore implements SubscriberStore {
 		return found;
 	}
 
-	private async fetchSuppressed(tx: SqlExecutor, emails: string[]): Promise<Set<string>> {
-		const hashes = [...new Set(emails.map((email) => this.hashEmail(email)))];
+	private async fetchSuppressed(tx: SqlExecutor, batchHashes: string[]): Promise<Set<string>> {
+		const hashes = [...new Set(batchHashes)];
 		const found = new Set<string>();
 		if (!hashes.length) return found;
-		if (tx.dialect === 'postgres') {
-			for (const row of await tx.all('SELECT hash FROM suppressions WHERE hash = ANY(?::text[])', [hashes])) {
-				found.add(String(row.hash));
-			}
-		} else {
-			for (const hash of hashes) {
-				if (await tx.get('SELECT 1 AS x FROM suppressions WHERE hash = ?', [hash])) found.add(hash);
-			}
-		}
+		const rows =
+			tx.dialect === 'postgres'
+				? await tx.all('SELECT hash FROM suppressions WHERE hash = ANY(?::text[])', [hashes])
+				: await tx.all('SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))', [JSON.stringify(hashes)]);
+		for (const row of rows) found.add(String(row.hash));
 		return found;
 	}
 
@@ -553,8 +550,8 @@ export class SqlSubscriberStore implements SubscriberStore {
 		if (tx.dialect === 'postgres') {
 			await tx.run(
 				`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at)
-				 SELECT ?, t.e, t.k, lower(t.e), t.n, t.f, t.s, t.src, ?, ?, ?
-				 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(e, k, n, f, s, src)
+				 SELECT ?, t.e, t.k, t.l, t.n, t.f, t.s, t.src, ?, ?, ?
+				 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(e, k, l, n, f, s, src)
 				 ON CONFLICT (list_id, email_key) DO NOTHING`,
 				[
 					listId,
@@ -563,6 +560,7 @@ export class SqlSubscriberStore implements SubscriberStore {
 					at,
 					rows.map((r) => r.email),
 					rows.map((r) => r.key),
+					rows.map((r) => r.email.toLowerCase()),
 					rows.map((r) => r.name),
 					rows.map((r) => r.fields),
 					rows.map((r) => r.status),
@@ -571,13 +569,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 			);
 			return;
 		}
-		for (const r of rows) {
-			await tx.run(
-				`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at)
-				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (list_id, email_key) DO NOTHING`,
-				[listId, r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source, runId, at, at],
-			);
-		}
+		await tx.run(
+			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at)
+			 SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?, ?, ?
+			 FROM json_each(?) AS j WHERE true ON CONFLICT (list_id, email_key) DO NOTHING`,
+			[listId, runId, at, at, JSON.stringify(rows.map((r) => [r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source]))],
+		);
 	}
 
 	private async updateMany(tx: SqlExecutor, rows: PlannedUpdate[], runId: string | null, at: string): Promise<void> {
@@ -590,12 +587,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 			);
 			return;
 		}
-		for (const r of rows) {
-			await tx.run(
-				'UPDATE subscribers SET name = ?, fields = ?, status = ?, import_run = COALESCE(?, import_run), updated_at = ? WHERE id = ?',
-				[r.name, r.fields, r.status, runId, at, r.id],
-			);
-		}
+		await tx.run(
+			`UPDATE subscribers SET name = j.value ->> 1, fields = j.value ->> 2, status = j.value ->> 3,
+			 import_run = COALESCE(?, import_run), updated_at = ? FROM json_each(?) AS j WHERE subscribers.id = j.value ->> 0`,
+			[runId, at, JSON.stringify(rows.map((r) => [Number(r.id), r.name, r.fields, r.status]))],
+		);
 	}
 
 	private async touchMany(tx: SqlExecutor, ids: string[], runId: string): Promise<void> {
@@ -603,7 +599,10 @@ export class SqlSubscriberStore implements SubscriberStore {
 			await tx.run('UPDATE subscribers SET import_run = ? WHERE id = ANY(?::bigint[])', [runId, ids]);
 			return;
 		}
-		for (const id of ids) await tx.run('UPDATE subscribers SET import_run = ? WHERE id = ?', [runId, id]);
+		await tx.run('UPDATE subscribers SET import_run = ? WHERE id IN (SELECT value FROM json_each(?))', [
+			runId,
+			JSON.stringify(ids.map(Number)),
+		]);
 	}
 
 	async bulkStatus(
