@@ -3,6 +3,7 @@
  * so both behave the same.
  */
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import { LATEST_SCHEMA_VERSION } from '../../lib/store/migrations';
 import { StoreError, type Actor } from '../../lib/store/types';
 import { storeFixture, type Backend, type StoreFixture } from '../helpers/stores';
 
@@ -314,7 +315,7 @@ export function storeContract(backend: Backend): void {
 				const fresh = storeFixture(backend);
 				const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
 				try {
-					for (const s of stores) expect((await s.info()).schemaVersion).toBe(1);
+					for (const s of stores) expect((await s.info()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
 					await stores[0].createList({ name: 'Shared' }, actor);
 					expect((await stores[2].getLists()).map((l) => l.name)).toEqual(['Shared']);
 				} finally {

@@ -1,0 +1,89 @@
+/**
+ * The campaign engine of Bulk Send (campaign mode; no n8n imports). A campaign sends one
+ * Compose template to the active subscribers of a list, reading them from the store in keyset
+ * batches and composing each message on the fly, so memory stays flat for any list size. A send
+ * log keyed by (campaign, subscriber) makes runs resumable and delivery at most once.
+ *
+ * For the n8n node (Bulk Send, resource Campaign) — every function takes the opened
+ * `SqlSubscriberStore` (lib/store openStore) and, where it changes something, an audit `Actor`:
+ *
+ *   createCampaign(store, { name, listId, filter?: { search?, field?: { name, value } },
+ *     template: { subject, html?, text?, from, replyTo? }, composeOptions?: (Compose options
+ *     without `secret`), sender?: { smtp?, limiter?, retry?, breaker? }, sendAt? }, actor)
+ *                                → Campaign (status 'draft', or 'scheduled' with sendAt)
+ *     The template is compiled once to reject errors now (CampaignError 'invalid', naming the
+ *     problem). Stored: the template and compose options (no secret), the sender settings
+ *     without password, DKIM key, CA or Redis URL.
+ *   getCampaign(store, id)       → Campaign | null
+ *   listCampaigns(store, { status?, listId?, limit?, cursor? }) → { items, next }
+ *   scheduleCampaign(store, id, sendAt | null, actor)  (before it starts)
+ *   pauseCampaign(store, id, actor, reason?) / resumeCampaign(store, id, actor) /
+ *   cancelCampaign(store, id, actor)   → Campaign; runs in progress stop after their in-flight
+ *     messages (they notice within one batch write).
+ *   campaignStatus(store, id)    → { campaign, counters, handled, remaining, inFlight,
+ *     progressPct, message }
+ *   getRecipients(store, id, { state?: RecipientState | RecipientState[], limit?, cursor? })
+ *                                → { items: RecipientEntry[], next } (subscriber order, keyset)
+ *   recordCampaignEvent(store, { campaignId, subscriberId, type: 'opened' | 'clicked' |
+ *     'bounced' | 'complained' | 'unsubscribed' | 'delivered' }) → boolean (counted once per
+ *     recipient; recordCampaignEventIn(tx, …) inside a caller's transaction, for the webhook)
+ *   runCampaign(store, id, { smtp (with password), transport?, limiter? (config or a shared
+ *     SendLimiter), retry?, breaker?, composeSecret?, baseUrl?, timeBudgetMs?, batchSize?,
+ *     maxInFlight?, inFlightWindow?, retryUnknown?, resume?, leaseMs?, owner?, now?, signal?,
+ *     maxFailuresInSummary?, actor? })
+ *                                → CampaignRunSummary { campaignId, status, outcome, message,
+ *     sentThisRun, failedThisRun, unknownThisRun, skippedThisRun, recoveredUnknown, remaining,
+ *     inFlightWindow, durationMs, failures (≤ maxFailuresInSummary), failuresOmitted, warnings,
+ *     limits }. The node outputs this as its one summary item and `failures` on the second
+ *     output. Throws CampaignRunError (with `.summary`) when SMTP authentication/TLS/host
+ *     fails: the campaign stays running with `lastError` set, so fixing the credential and
+ *     running again continues.
+ *
+ * How a run works:
+ * - A draft or due scheduled campaign becomes `running` on its first run, which fixes its
+ *   membership: subscribers of the list with id ≤ the highest id at that moment, matching the
+ *   filter. A campaign whose send-at time has not come does nothing (outcome 'not-due'). A paused
+ *   campaign does nothing unless run with `resume: true` (or resumeCampaign first).
+ * - Recipients are claimed in keyset batches (`batchSize`, default 500) in one short
+ *   transaction that locks the campaign row (PostgreSQL `FOR UPDATE`, put-back rows with
+ *   `SKIP LOCKED`; SQLite `BEGIN IMMEDIATE`), written to the send log as `claimed` with this run
+ *   as owner and a lease. Concurrent runs (overlapping Schedule slices, queue-mode workers,
+ *   several processes) therefore never share a recipient. The next batch is claimed while the
+ *   current one is being sent.
+ * - Just before sending, each chunk re-reads the subscribers' status and the suppression list
+ *   in one transaction: someone no longer active (unsubscribed mid-campaign, bounced, deleted)
+ *   or suppressed is marked `skipped`; the others are marked `sending` and that is committed
+ *   before any of them is handed to SMTP. Outcomes (`sent`, `failed`, `unknown`) and counters
+ *   are written in batches, one transaction per batch.
+ * - At most once: a recipient still `sending` whose lease ran out (its process died) becomes
+ *   `unknown` and is never mailed again unless a run says `retryUnknown: true`. Only the
+ *   in-flight window (`inFlightWindow`, default 4 × maxInFlight, at least 64) can end up so.
+ *   Leases are renewed by a live run; `leaseMs` (default 120 s) is how long a dead run's
+ *   recipients wait before another run takes them over.
+ * - SMTP outcomes come from the send engine (lib/send sendMessages, the same code as item mode):
+ *   5xx → `failed`, never retried, and a hard bounce through the store's bounce policy when the
+ *   server refused the recipient (RCPT, or a 5.1.x/5.2.x status); 4xx or a connection lost before
+ *   the hand-over → retried with backoff, then `failed` with a soft bounce; lost after the end
+ *   of data → `unknown`; authentication/TLS → the run stops (CampaignRunError). The failure-
+ *   rate breaker pauses the campaign with `pauseReason`. A daily cap ends the run.
+ * - `timeBudgetMs`: the run stops handing out messages when it is used up (backoff waits end
+ *   early), lets in-flight messages finish, puts its unsent claims back and returns with
+ *   `remaining` > 0; the next run continues. A Schedule trigger can drive a long campaign so.
+ */
+export {
+	cancelCampaign,
+	campaignStatus,
+	createCampaign,
+	getCampaign,
+	getRecipients,
+	listCampaigns,
+	pauseCampaign,
+	recordCampaignEvent,
+	recordCampaignEventIn,
+	resumeCampaign,
+	scheduleCampaign,
+	type CampaignEventType,
+} from './campaigns';
+export { CampaignRunError, runCampaign } from './runner';
+export { CampaignError } from './sql';
+export * from './types';
