@@ -1,0 +1,48 @@
+import { NodeOperationError, type INode } from 'n8n-workflow';
+
+import { ComposeError } from '../../../lib/compose';
+
+const TEMPLATE_PARAMETERS: Record<string, string> = {
+	subject: 'Subject',
+	html: 'HTML',
+	text: 'Text',
+	from: 'From Name',
+	replyTo: 'Reply-To',
+};
+
+/** What to do about a compose error, for the error's description in the editor. */
+function describe(error: ComposeError): string | undefined {
+	const parameter = error.template ? TEMPLATE_PARAMETERS[error.template] : undefined;
+	const where = parameter
+		? `Look at the '${parameter}' parameter${error.line !== undefined ? `, line ${error.line}${error.column !== undefined ? `, column ${error.column}` : ''}` : ''}${error.token ? ` (near ${error.token.slice(0, 80)})` : ''}.`
+		: '';
+	switch (error.code) {
+		case 'template-syntax':
+			return `${where} Merge fields are written {{ name }}, tags {% if fields.vip %}…{% endif %}.`.trim();
+		case 'unknown-field':
+			return `${where} Give the recipient the field, add it to 'Default Values', use {{ ${error.field ?? 'field'} | default: "…" }}, or turn off 'Strict Merge Fields'.`.trim();
+		case 'template-render':
+			return where || undefined;
+		case 'invalid-recipient':
+			return 'Check the Recipient parameters: by default they read email, name, id and fields from the input item, as the Subscriber List node outputs them.';
+		case 'invalid-attachment':
+			return "Check 'Attachments': it names binary fields of the input item, separated by commas.";
+		default:
+			return where || undefined;
+	}
+}
+
+/**
+ * A NodeOperationError for one item: the message starts with the 1-based item number; compose
+ * errors keep the template, line and column in the message and say what to fix.
+ */
+export function itemError(node: INode, error: unknown, itemIndex: number): NodeOperationError {
+	const cause = error instanceof Error ? error : new Error(String(error));
+	const message = `Item ${itemIndex + 1}: ${cause.message}`;
+	let description: string | undefined;
+	if (cause instanceof ComposeError) description = describe(cause);
+	else if (cause instanceof NodeOperationError && cause.description) {
+		description = cause.description;
+	}
+	return new NodeOperationError(node, message, { itemIndex, description });
+}
