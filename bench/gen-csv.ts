@@ -12,14 +12,36 @@ import path from 'node:path';
 
 export type GeneratedEncoding = 'utf8' | 'sjis';
 
-const FAMILY = ['佐藤', '鈴木', '高橋', '田中', '伊藤', '渡辺', '山本', '中村', '小林', '加藤', '髙橋', '﨑山'];
+const FAMILY = [
+	'佐藤',
+	'鈴木',
+	'高橋',
+	'田中',
+	'伊藤',
+	'渡辺',
+	'山本',
+	'中村',
+	'小林',
+	'加藤',
+	'髙橋',
+	'﨑山',
+];
 const GIVEN = ['太郎', '花子', '一郎', '美咲', '翔太', '陽菜', '大輔', 'さくら', 'ケンジ', '由美'];
-const CITIES_JA = ['東京都千代田区', '大阪府大阪市', '愛知県名古屋市', '福岡県福岡市', '北海道札幌市', '京都府京都市'];
+const CITIES_JA = [
+	'東京都千代田区',
+	'大阪府大阪市',
+	'愛知県名古屋市',
+	'福岡県福岡市',
+	'北海道札幌市',
+	'京都府京都市',
+];
 const CITIES = ['Tokyo', 'Osaka', 'Berlin', 'Paris', 'New York', 'São Paulo', 'Zürich', 'Oslo'];
 
 function row(index: number, japanese: boolean): string {
 	const email = `user${index}@example${index % 97}.com`;
-	const name = japanese ? `${FAMILY[index % FAMILY.length]} ${GIVEN[index % GIVEN.length]}` : `User ${index}`;
+	const name = japanese
+		? `${FAMILY[index % FAMILY.length]} ${GIVEN[index % GIVEN.length]}`
+		: `User ${index}`;
 	const company = japanese ? `株式会社サンプル${index % 5000}` : `"Company ${index % 5000}, Inc."`;
 	const city = japanese ? CITIES_JA[index % CITIES_JA.length] : CITIES[index % CITIES.length];
 	const age = 18 + (index % 60);
@@ -27,17 +49,26 @@ function row(index: number, japanese: boolean): string {
 	return `${email},${name},${company},${city},${age},${joined}`;
 }
 
-export async function generateCsv(file: string, rows: number, encoding: GeneratedEncoding = 'utf8'): Promise<void> {
+export async function generateCsv(
+	file: string,
+	rows: number,
+	encoding: GeneratedEncoding = 'utf8',
+): Promise<void> {
 	mkdirSync(path.dirname(file), { recursive: true });
 	const out = createWriteStream(file);
 	const japanese = encoding === 'sjis';
 	const newline = japanese ? '\r\n' : '\n';
-	const header = (japanese ? 'メールアドレス,氏名,会社,住所,年齢,登録日' : 'email,name,company,city,age,joined') + newline;
-	const encode = (text: string) => (japanese ? iconv.encode(text, 'cp932') : Buffer.from(text, 'utf8'));
+	const header =
+		(japanese
+			? 'メールアドレス,氏名,会社,住所,年齢,登録日'
+			: 'email,name,company,city,age,joined') + newline;
+	const encode = (text: string) =>
+		japanese ? iconv.encode(text, 'cp932') : Buffer.from(text, 'utf8');
 	out.write(encode(header));
 	for (let start = 0; start < rows; start += 5000) {
 		let text = '';
-		for (let index = start; index < Math.min(rows, start + 5000); index++) text += row(index, japanese) + newline;
+		for (let index = start; index < Math.min(rows, start + 5000); index++)
+			text += row(index, japanese) + newline;
 		if (!out.write(encode(text))) await once(out, 'drain');
 	}
 	out.end();

@@ -32,7 +32,10 @@ export function normaliseDelimiter(value: string | undefined): string {
  * and picks the one that occurs the same, non-zero number of times in every record; failing that,
  * the one whose count varies least. A file with none of them is one column: ','.
  */
-export function sniffDelimiter(text: string, options: { quote: string; skipLines: number; complete: boolean }): string {
+export function sniffDelimiter(
+	text: string,
+	options: { quote: string; skipLines: number; complete: boolean },
+): string {
 	const counts: number[][] = DELIMITER_CANDIDATES.map(() => []);
 	let position = skipPhysicalLines(text, options.skipLines);
 	let current = DELIMITER_CANDIDATES.map(() => 0);
@@ -76,7 +79,8 @@ export function sniffDelimiter(text: string, options: { quote: string; skipLines
 		if (total === 0) return;
 		// Consistent and present on every line beats everything; more columns beats fewer.
 		const consistent = min > 0 && min === max;
-		const score = (consistent ? 1_000_000 : 0) + (min > 0 ? 10_000 : 0) + min * 10 - (max - min) + total / 1e6;
+		const score =
+			(consistent ? 1_000_000 : 0) + (min > 0 ? 10_000 : 0) + min * 10 - (max - min) + total / 1e6;
 		if (score > bestScore) {
 			bestScore = score;
 			best = candidate;

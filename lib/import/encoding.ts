@@ -4,13 +4,7 @@ import { ImportError } from './types';
 
 /** Canonical encoding names this module reports; iconv-lite decodes all of them. */
 export type ResolvedEncoding =
-	| 'utf-8'
-	| 'shift_jis'
-	| 'euc-jp'
-	| 'latin1'
-	| 'windows-1252'
-	| 'utf-16le'
-	| 'utf-16be';
+	'utf-8' | 'shift_jis' | 'euc-jp' | 'latin1' | 'windows-1252' | 'utf-16le' | 'utf-16be';
 
 const ALIASES: Record<string, ResolvedEncoding | 'auto'> = {
 	auto: 'auto',
@@ -67,7 +61,10 @@ function bomEncoding(head: Buffer): ResolvedEncoding | null {
 }
 
 const SIGNATURES: Array<{ bytes: number[]; what: string }> = [
-	{ bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a ZIP archive (an Excel .xlsx workbook? Save it as CSV first)' },
+	{
+		bytes: [0x50, 0x4b, 0x03, 0x04],
+		what: 'a ZIP archive (an Excel .xlsx workbook? Save it as CSV first)',
+	},
 	{ bytes: [0xd0, 0xcf, 0x11, 0xe0], what: 'an old Excel .xls workbook (save it as CSV first)' },
 	{ bytes: [0x25, 0x50, 0x44, 0x46], what: 'a PDF document' },
 	{ bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image' },
@@ -81,12 +78,25 @@ const SIGNATURES: Array<{ bytes: number[]; what: string }> = [
  * Refuses files that are not text: known binary signatures, or NUL bytes in the first chunk
  * (UTF-16 text is recognised by its BOM and allowed).
  */
-export function assertTextFile(head: Buffer, label: string, declared: ResolvedEncoding | 'auto'): void {
+export function assertTextFile(
+	head: Buffer,
+	label: string,
+	declared: ResolvedEncoding | 'auto',
+): void {
 	const bom = bomEncoding(head);
-	if (bom === 'utf-16le' || bom === 'utf-16be' || declared === 'utf-16le' || declared === 'utf-16be') return;
+	if (
+		bom === 'utf-16le' ||
+		bom === 'utf-16be' ||
+		declared === 'utf-16le' ||
+		declared === 'utf-16be'
+	)
+		return;
 	for (const signature of SIGNATURES) {
 		if (startsWith(head, signature.bytes)) {
-			throw new ImportError(`${label} is not a CSV file: it looks like ${signature.what}`, 'binary-file');
+			throw new ImportError(
+				`${label} is not a CSV file: it looks like ${signature.what}`,
+				'binary-file',
+			);
 		}
 	}
 	const nul = head.indexOf(0);
@@ -159,7 +169,9 @@ function latin1Score(bytes: Buffer): number {
 			score -= 1;
 			continue;
 		}
-		const isolated = (index === 0 || bytes[index - 1] < 0x80) && (index === bytes.length - 1 || bytes[index + 1] < 0x80);
+		const isolated =
+			(index === 0 || bytes[index - 1] < 0x80) &&
+			(index === bytes.length - 1 || bytes[index + 1] < 0x80);
 		if (isolated && byte >= 0xc0 && byte !== 0xd7 && byte !== 0xf7) score += 1;
 	}
 	return score;
@@ -190,11 +202,22 @@ export function sniffEncoding(head: Buffer, complete: boolean): SniffedEncoding 
 		else if (code >= 0x80) multiByte++;
 	}
 	if (multiByte >= 20 * damaged) {
-		return { encoding: 'utf-8', reason: `UTF-8 with ${damaged} invalid byte sequence(s) in the first chunk` };
+		return {
+			encoding: 'utf-8',
+			reason: `UTF-8 with ${damaged} invalid byte sequence(s) in the first chunk`,
+		};
 	}
 	const candidates: Array<{ encoding: ResolvedEncoding; score: number; reason: string }> = [
-		{ encoding: 'shift_jis', score: japaneseScore(iconv.decode(sample, 'cp932')), reason: 'reads as Shift_JIS (CP932)' },
-		{ encoding: 'euc-jp', score: japaneseScore(iconv.decode(sample, 'euc-jp')), reason: 'reads as EUC-JP' },
+		{
+			encoding: 'shift_jis',
+			score: japaneseScore(iconv.decode(sample, 'cp932')),
+			reason: 'reads as Shift_JIS (CP932)',
+		},
+		{
+			encoding: 'euc-jp',
+			score: japaneseScore(iconv.decode(sample, 'euc-jp')),
+			reason: 'reads as EUC-JP',
+		},
 		{ encoding: 'latin1', score: latin1Score(sample), reason: 'reads as Latin-1' },
 	];
 	let best = candidates[0];
@@ -221,10 +244,17 @@ export function createDecoder(encoding: ResolvedEncoding): Transform | null {
 }
 
 /** When the user chose an encoding, a hint if the first chunk clearly says otherwise. */
-export function encodingMismatchHint(head: Buffer, complete: boolean, chosen: ResolvedEncoding): string | null {
+export function encodingMismatchHint(
+	head: Buffer,
+	complete: boolean,
+	chosen: ResolvedEncoding,
+): string | null {
 	const sniffed = sniffEncoding(head, complete);
 	if (sniffed.encoding === chosen) return null;
-	if (chosen === 'utf-8' && !isValidUtf8(bomEncoding(head) === 'utf-8' ? head.subarray(3) : head, complete)) {
+	if (
+		chosen === 'utf-8' &&
+		!isValidUtf8(bomEncoding(head) === 'utf-8' ? head.subarray(3) : head, complete)
+	) {
 		return (
 			`The file is not valid UTF-8 (${sniffed.reason}); set the encoding to '${sniffed.encoding}' ` +
 			"(or 'auto') if the invalid-bytes rejections are the whole file"

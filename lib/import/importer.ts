@@ -2,7 +2,13 @@ import { parse, type CsvError, type Parser } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Actor, BulkUpsertResult, BulkUpsertRow, MailingList, SubscriberStore } from '../store/types';
+import type {
+	Actor,
+	BulkUpsertResult,
+	BulkUpsertRow,
+	MailingList,
+	SubscriberStore,
+} from '../store/types';
 import { describeDelimiter, normaliseDelimiter, sniffDelimiter } from './dialect';
 import {
 	assertTextFile,
@@ -34,7 +40,11 @@ export const DEFAULT_MAX_RECORD_SIZE = 1_000_000;
 /** Bytes read before sniffing encoding, binary content and delimiter. */
 const HEAD_BYTES = 64 * 1024;
 
-const STATUS_ACTIONS = { unsubscribe: 'unsubscribe', trash: 'trash', suppress: 'suppress' } as const;
+const STATUS_ACTIONS = {
+	unsubscribe: 'unsubscribe',
+	trash: 'trash',
+	suppress: 'suppress',
+} as const;
 
 /** A record from the parser, or a record it refused (with the error). */
 interface ParsedRecord {
@@ -79,7 +89,10 @@ function serialiseRecord(record: string[] | undefined, delimiter: string): strin
 	if (!record) return '';
 	return record
 		.map((value) =>
-			value.includes('"') || value.includes(delimiter) || value.includes('\n') || value.includes('\r')
+			value.includes('"') ||
+			value.includes(delimiter) ||
+			value.includes('\n') ||
+			value.includes('\r')
 				? `"${value.replace(/"/g, '""')}"`
 				: value,
 		)
@@ -104,23 +117,38 @@ function validateOptions(options: ImportOptions): {
 } {
 	const mode = options.mode ?? 'upsert';
 	if (!IMPORT_MODES.includes(mode)) {
-		throw new ImportError(`Unknown import mode '${String(mode)}'; use one of ${IMPORT_MODES.join(', ')}`, 'invalid-option');
+		throw new ImportError(
+			`Unknown import mode '${String(mode)}'; use one of ${IMPORT_MODES.join(', ')}`,
+			'invalid-option',
+		);
 	}
 	const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 	if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-		throw new ImportError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`, 'invalid-option');
+		throw new ImportError(
+			`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`,
+			'invalid-option',
+		);
 	}
 	const skipLines = options.csv?.skipLines ?? 0;
 	if (!Number.isInteger(skipLines) || skipLines < 0) {
-		throw new ImportError(`skipLines must be a whole number of lines (0 or more), got ${String(skipLines)}`, 'invalid-option');
+		throw new ImportError(
+			`skipLines must be a whole number of lines (0 or more), got ${String(skipLines)}`,
+			'invalid-option',
+		);
 	}
 	const maxRecordSize = options.csv?.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
 	if (!Number.isInteger(maxRecordSize) || maxRecordSize < 1) {
-		throw new ImportError(`maxRecordSize must be a positive number of characters, got ${String(maxRecordSize)}`, 'invalid-option');
+		throw new ImportError(
+			`maxRecordSize must be a positive number of characters, got ${String(maxRecordSize)}`,
+			'invalid-option',
+		);
 	}
 	const quote = options.csv?.quote ?? '"';
 	if (quote.length > 1) {
-		throw new ImportError(`The quote must be one character (or empty for none), got ${JSON.stringify(quote)}`, 'invalid-option');
+		throw new ImportError(
+			`The quote must be one character (or empty for none), got ${JSON.stringify(quote)}`,
+			'invalid-option',
+		);
 	}
 	if (typeof options.list !== 'string' || !options.list.trim()) {
 		throw new ImportError('Choose the target list (by name or id)', 'invalid-option');
@@ -129,7 +157,9 @@ function validateOptions(options: ImportOptions): {
 }
 
 /** Pulls chunks until `HEAD_BYTES` are buffered or the source ends. */
-async function readHead(source: OpenedSource): Promise<{ chunks: Buffer[]; head: Buffer; complete: boolean }> {
+async function readHead(
+	source: OpenedSource,
+): Promise<{ chunks: Buffer[]; head: Buffer; complete: boolean }> {
 	const chunks: Buffer[] = [];
 	let length = 0;
 	while (length < HEAD_BYTES) {
@@ -147,7 +177,10 @@ async function readHead(source: OpenedSource): Promise<{ chunks: Buffer[]; head:
  * reported (line, content, reason), and a failure mid-file leaves every committed batch in place
  * (the thrown ImportError's `result` says what was committed).
  */
-export async function importCsv(store: SubscriberStore, options: ImportOptions): Promise<ImportResult> {
+export async function importCsv(
+	store: SubscriberStore,
+	options: ImportOptions,
+): Promise<ImportResult> {
 	const started = performance.now();
 	const { mode, batchSize, skipLines, maxRecordSize, quote } = validateOptions(options);
 	const declaredEncoding = normaliseEncoding(options.csv?.encoding);
@@ -157,7 +190,8 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 	const actor: Actor = options.actor ?? { type: 'import' };
 	const sourceLabel = options.sourceLabel ?? 'csv-import';
 	const importRunId = randomUUID();
-	const statusAction = mode in STATUS_ACTIONS ? STATUS_ACTIONS[mode as keyof typeof STATUS_ACTIONS] : null;
+	const statusAction =
+		mode in STATUS_ACTIONS ? STATUS_ACTIONS[mode as keyof typeof STATUS_ACTIONS] : null;
 
 	const summary: ImportSummary = {
 		rows: 0,
@@ -197,7 +231,8 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 				'list-not-found',
 			);
 		}
-		if (dryRun) warnings.push(`The list '${options.list}' does not exist yet; a real run would create it`);
+		if (dryRun)
+			warnings.push(`The list '${options.list}' does not exist yet; a real run would create it`);
 		else list = await store.createList({ name: options.list.trim() }, actor);
 	}
 	summary.listId = list?.id ?? null;
@@ -209,11 +244,23 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 	let delimiter = ',';
 	let encoding: ResolvedEncoding = 'utf-8';
 
-	const reject = async (line: number, email: string, outcome: RejectedOutcome, reason: string, record?: string[]) => {
+	const reject = async (
+		line: number,
+		email: string,
+		outcome: RejectedOutcome,
+		reason: string,
+		record?: string[],
+	) => {
 		if (outcome === 'invalid') summary.invalid++;
 		else if (outcome === 'duplicate') summary.duplicates++;
 		else summary.skipped++;
-		const row: RejectedRow = { line, email, outcome, reason: `Line ${line}: ${reason}`, raw: serialiseRecord(record, delimiter) };
+		const row: RejectedRow = {
+			line,
+			email,
+			outcome,
+			reason: `Line ${line}: ${reason}`,
+			raw: serialiseRecord(record, delimiter),
+		};
 		await report.add(row);
 	};
 
@@ -251,7 +298,13 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 				for (const row of rows) byLine.set(row.line, row);
 				for (const missing of result.missing) {
 					const row = missing.ref === undefined ? undefined : byLine.get(missing.ref);
-					await reject(row?.line ?? missing.ref ?? 0, missing.email, 'skipped-missing', OUTCOME_REASONS['skipped-missing'], row?.record);
+					await reject(
+						row?.line ?? missing.ref ?? 0,
+						missing.email,
+						'skipped-missing',
+						OUTCOME_REASONS['skipped-missing'],
+						row?.record,
+					);
 				}
 			} else {
 				const upsertRows: BulkUpsertRow[] = rows.map((row) => ({
@@ -282,7 +335,13 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 			const storeError = error as { name?: string; code?: string; message?: string };
 			if (storeError?.name === 'StoreError' && storeError.code === 'invalid') {
 				if (rows.length === 1) {
-					await reject(rows[0].line, rows[0].email, 'invalid', storeError.message ?? 'refused by the store', rows[0].record);
+					await reject(
+						rows[0].line,
+						rows[0].email,
+						'invalid',
+						storeError.message ?? 'refused by the store',
+						rows[0].record,
+					);
 					return;
 				}
 				const middle = Math.ceil(rows.length / 2);
@@ -330,10 +389,14 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 	};
 
 	try {
-		source = await openSource(options.source, { maxBytes: options.maxBytes, signal: options.signal });
+		source = await openSource(options.source, {
+			maxBytes: options.maxBytes,
+			signal: options.signal,
+		});
 		const label = source.label;
 		const { chunks: headChunks, head, complete } = await readHead(source);
-		if (head.length === 0) throw new ImportError(`${capitalise(label)} is empty (0 bytes)`, 'empty-file');
+		if (head.length === 0)
+			throw new ImportError(`${capitalise(label)} is empty (0 bytes)`, 'empty-file');
 		assertTextFile(head, capitalise(label), declaredEncoding);
 
 		if (declaredEncoding === 'auto') {
@@ -396,12 +459,14 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 					parser.write(chunk, (error) => (error ? reject(error) : resolve()));
 				}
 			});
-		const decoder = encoding === 'utf-8' ? null : iconv.getDecoder(encoding === 'shift_jis' ? 'cp932' : encoding);
+		const decoder =
+			encoding === 'utf-8' ? null : iconv.getDecoder(encoding === 'shift_jis' ? 'cp932' : encoding);
 
 		let header: string[] | null = null;
 		let plan: ColumnPlan | null = null;
 		const trimValues = options.csv?.trim ?? true;
 		const encodingName = encoding === 'shift_jis' ? 'shift_jis (CP932)' : encoding;
+		const sniffedEncoding = declaredEncoding === 'auto';
 
 		const handleRecords = async () => {
 			const batch = records;
@@ -418,7 +483,13 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 						);
 					}
 					summary.rows++;
-					await reject(line, '', 'invalid', describeCsvError(entry.error, header?.length ?? 0), record);
+					await reject(
+						line,
+						'',
+						'invalid',
+						describeCsvError(entry.error, header?.length ?? 0),
+						record,
+					);
 					continue;
 				}
 				if (isBlank(record)) continue;
@@ -450,19 +521,33 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 					const hint = warnings.find((warning) => warning.startsWith('The file is not valid'));
 					error.message +=
 						`. Line ${lastLine} is not valid ${encodingName} text` +
-						(hint ? ` — ${hint.charAt(0).toLowerCase()}${hint.slice(1)}` : ": check the file's encoding");
+						(hint
+							? ` — ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`
+							: ": check the file's encoding");
 				}
 				throw error;
 			}
 		};
 
 		/** Validates one record; queues it and returns null, or returns why it is refused. */
-		const checkRow = (columns: ColumnPlan, record: string[], line: number): { email: string; reason: string } | null => {
+		const checkRow = (
+			columns: ColumnPlan,
+			record: string[],
+			line: number,
+		): { email: string; reason: string } | null => {
 			const email = (record[columns.emailIndex] ?? '').trim();
-			if (email.includes('\uFFFD')) return { email, reason: invalidBytes(encodingName, line, columns.emailLabel) };
-			if (!email) return { email, reason: `the e-mail address is empty (column ${columns.emailLabel})` };
+			if (email.includes('\uFFFD'))
+				return {
+					email,
+					reason: invalidBytes(encodingName, line, columns.emailLabel, sniffedEncoding),
+				};
+			if (!email)
+				return { email, reason: `the e-mail address is empty (column ${columns.emailLabel})` };
 			if (!isValidEmail(email)) {
-				return { email, reason: `'${email}' is not a valid e-mail address (column ${columns.emailLabel})` };
+				return {
+					email,
+					reason: `'${email}' is not a valid e-mail address (column ${columns.emailLabel})`,
+				};
 			}
 			let name: string | undefined;
 			let fields: Record<string, unknown> | undefined;
@@ -470,9 +555,16 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 				if (columns.nameIndex >= 0) {
 					const value = (record[columns.nameIndex] ?? '').trim();
 					if (value) {
-						if (value.includes('\uFFFD')) return { email, reason: invalidBytes(encodingName, line, columns.nameLabel) };
+						if (value.includes('\uFFFD'))
+							return {
+								email,
+								reason: invalidBytes(encodingName, line, columns.nameLabel, sniffedEncoding),
+							};
 						if (value.length > MAX_NAME_LENGTH) {
-							return { email, reason: `the name is longer than ${MAX_NAME_LENGTH} characters (column ${columns.nameLabel})` };
+							return {
+								email,
+								reason: `the name is longer than ${MAX_NAME_LENGTH} characters (column ${columns.nameLabel})`,
+							};
 						}
 						name = value;
 					}
@@ -482,10 +574,17 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 					const value = cell === undefined ? '' : trimValues ? cell.trim() : cell;
 					// A blank cell means "leave this field as it is".
 					if (value === '') continue;
-					if (value.includes('\uFFFD')) return { email, reason: invalidBytes(encodingName, line, field.label) };
+					if (value.includes('\uFFFD'))
+						return {
+							email,
+							reason: invalidBytes(encodingName, line, field.label, sniffedEncoding),
+						};
 					const converted = convertValue(value, field.type);
 					if (!converted.ok) {
-						const where = field.label === `'${field.field}'` ? `column ${field.label}` : `column ${field.label} (field '${field.field}')`;
+						const where =
+							field.label === `'${field.field}'`
+								? `column ${field.label}`
+								: `column ${field.label} (field '${field.field}')`;
 						return { email, reason: `${where}: ${converted.message}` };
 					}
 					(fields ??= {})[field.field] = converted.value;
@@ -510,10 +609,17 @@ export async function importCsv(store: SubscriberStore, options: ImportOptions):
 		await feed(null);
 		await handleRecords();
 
-		if (!plan) throw new ImportError(`${capitalise(label)} has no CSV records (only blank lines)`, 'empty-file');
+		if (!plan)
+			throw new ImportError(
+				`${capitalise(label)} has no CSV records (only blank lines)`,
+				'empty-file',
+			);
 		if (summary.rows === 0) {
 			const names = (header as string[] | null)?.map((name) => `'${name}'`).join(', ') ?? '';
-			throw new ImportError(`${capitalise(label)} has a header row (${names}) but no data rows`, 'no-data-rows');
+			throw new ImportError(
+				`${capitalise(label)} has a header row (${names}) but no data rows`,
+				'no-data-rows',
+			);
 		}
 		await flush(true);
 		await report.close();
@@ -555,15 +661,22 @@ function describePlan(
 		mapping: {
 			email: plan.emailIndex + 1,
 			name: plan.nameIndex >= 0 ? plan.nameIndex + 1 : null,
-			fields: plan.fields.map((field) => ({ column: field.index + 1, field: field.field, type: field.type })),
+			fields: plan.fields.map((field) => ({
+				column: field.index + 1,
+				field: field.field,
+				type: field.type,
+			})),
 		},
 	};
 }
 
-function invalidBytes(encoding: string, line: number, column: string): string {
+function invalidBytes(encoding: string, line: number, column: string, sniffed: boolean): string {
 	return (
 		`invalid bytes for encoding ${encoding} on line ${line} (column ${column}); ` +
-		'the file is probably in another encoding, or damaged'
+		(sniffed
+			? 'the encoding was detected from the first 64 KB of the file: set it explicitly if the rest differs, ' +
+				'or fix the damaged bytes'
+			: 'the file is probably in another encoding, or damaged')
 	);
 }
 
@@ -614,7 +727,11 @@ function toImportError(
 		);
 	}
 	if (typeof csvError?.code === 'string' && csvError.code.startsWith('CSV_')) {
-		return new ImportError(`The CSV could not be parsed near line ${startLine}: ${csvError.message}`, 'parse-error', startLine);
+		return new ImportError(
+			`The CSV could not be parsed near line ${startLine}: ${csvError.message}`,
+			'parse-error',
+			startLine,
+		);
 	}
 	const message = error instanceof Error ? error.message : String(error);
 	return new ImportError(`The import failed: ${message}`, 'unexpected');

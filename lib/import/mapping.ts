@@ -148,10 +148,23 @@ export function planColumns(
 	}
 
 	let nameIndex = -1;
-	if (mapping.nameColumn !== undefined && mapping.nameColumn !== null && mapping.nameColumn !== '') {
+	if (
+		mapping.nameColumn !== undefined &&
+		mapping.nameColumn !== null &&
+		mapping.nameColumn !== ''
+	) {
 		nameIndex = resolveColumn(mapping.nameColumn, header, columnCount, 'name', delimiter);
 	} else if (mapping.nameColumn === undefined && header) {
-		nameIndex = header.findIndex((name, index) => index !== emailIndex && NAME_HEADERS.has(headerKey(name)));
+		nameIndex = header.findIndex(
+			(name, index) => index !== emailIndex && NAME_HEADERS.has(headerKey(name)),
+		);
+	}
+
+	if (nameIndex >= 0 && nameIndex === emailIndex) {
+		throw new ImportError(
+			`Column ${columnLabel(header, nameIndex)} is the e-mail column; choose another name column`,
+			'invalid-option',
+		);
 	}
 
 	const fields: FieldPlan[] = [];
@@ -177,10 +190,17 @@ export function planColumns(
 			);
 		}
 		if (index === emailIndex) {
-			throw new ImportError(`Column ${columnLabel(header, index)} is the e-mail column; it cannot also be a field`, 'invalid-option');
+			throw new ImportError(
+				`Column ${columnLabel(header, index)} is the e-mail column; it cannot also be a field`,
+				'invalid-option',
+			);
 		}
 		const field = (entry.field ?? header?.[index] ?? `column${index + 1}`).trim();
-		if (!field) throw new ImportError(`Column ${index + 1} has no header: give its field a name`, 'invalid-option');
+		if (!field)
+			throw new ImportError(
+				`Column ${index + 1} has no header: give its field a name`,
+				'invalid-option',
+			);
 		used.add(index);
 		addField(index, field, type);
 	}
@@ -194,7 +214,10 @@ export function planColumns(
 			addField(index, field, 'string');
 		}
 	} else if (unmapped !== 'ignore') {
-		throw new ImportError(`unmappedColumns must be 'fields' or 'ignore', got '${String(unmapped)}'`, 'invalid-option');
+		throw new ImportError(
+			`unmappedColumns must be 'fields' or 'ignore', got '${String(unmapped)}'`,
+			'invalid-option',
+		);
 	}
 	return {
 		emailIndex,

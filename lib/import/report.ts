@@ -31,7 +31,8 @@ export class RejectedReport {
 		private readonly runId: string,
 	) {
 		const max = options.maxInMemory ?? DEFAULT_REPORT_ROWS_IN_MEMORY;
-		this.maxInMemory = Number.isFinite(max) && max >= 0 ? Math.floor(max) : DEFAULT_REPORT_ROWS_IN_MEMORY;
+		this.maxInMemory =
+			Number.isFinite(max) && max >= 0 ? Math.floor(max) : DEFAULT_REPORT_ROWS_IN_MEMORY;
 	}
 
 	async add(row: RejectedRow): Promise<void> {
@@ -70,7 +71,8 @@ export class RejectedReport {
 		if (this.options.stream) {
 			sink = this.options.stream;
 		} else {
-			this.path = this.options.path ?? join(tmpdir(), `bulk-mail-import-${this.runId}-rejected.csv`);
+			this.path =
+				this.options.path ?? join(tmpdir(), `bulk-mail-import-${this.runId}-rejected.csv`);
 			sink = createWriteStream(this.path);
 		}
 		this.failurePromise = new Promise((resolve) => {

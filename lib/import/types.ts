@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Actor } from '../store/types';
 
 /** What to do with the listed addresses. */
-export type ImportMode = 'upsert' | 'createOnly' | 'updateOnly' | 'unsubscribe' | 'suppress' | 'trash';
+export type ImportMode =
+	'upsert' | 'createOnly' | 'updateOnly' | 'unsubscribe' | 'suppress' | 'trash';
 
 export const IMPORT_MODES: readonly ImportMode[] = [
 	'upsert',
@@ -31,14 +32,7 @@ export interface HttpSourceOptions {
 
 /** Encodings accepted by name (aliases are normalised by `normaliseEncoding`). */
 export type CsvEncoding =
-	| 'auto'
-	| 'utf-8'
-	| 'shift_jis'
-	| 'euc-jp'
-	| 'latin1'
-	| 'windows-1252'
-	| 'utf-16le'
-	| 'utf-16be';
+	'auto' | 'utf-8' | 'shift_jis' | 'euc-jp' | 'latin1' | 'windows-1252' | 'utf-16le' | 'utf-16be';
 
 export interface CsvOptions {
 	/** Default 'auto': BOM, then valid UTF-8, then CP932 / EUC-JP, else Latin-1. */
@@ -137,11 +131,7 @@ export interface ImportProgress {
 }
 
 export type RejectedOutcome =
-	| 'invalid'
-	| 'duplicate'
-	| 'skipped-exists'
-	| 'skipped-missing'
-	| 'skipped-suppressed';
+	'invalid' | 'duplicate' | 'skipped-exists' | 'skipped-missing' | 'skipped-suppressed';
 
 export interface RejectedRow {
 	/** 1-based line in the file where the record starts. */
@@ -181,7 +171,11 @@ export interface DetectedFormat {
 	/** Header names, or null without a header row. */
 	header: string[] | null;
 	/** Which column feeds what (1-based column numbers). */
-	mapping: { email: number; name: number | null; fields: Array<{ column: number; field: string; type: FieldType }> };
+	mapping: {
+		email: number;
+		name: number | null;
+		fields: Array<{ column: number; field: string; type: FieldType }>;
+	};
 }
 
 export interface ImportResult {

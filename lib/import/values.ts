@@ -19,7 +19,8 @@ export function isValidEmail(email: string): boolean {
 	if (email.length > MAX_EMAIL_LENGTH || !isEmail(email, EMAIL_OPTIONS)) return false;
 	const at = email.lastIndexOf('@');
 	const local = email.slice(0, at);
-	if (local.length > MAX_LOCAL_PART_BYTES || Buffer.byteLength(local) > MAX_LOCAL_PART_BYTES) return false;
+	if (local.length > MAX_LOCAL_PART_BYTES || Buffer.byteLength(local) > MAX_LOCAL_PART_BYTES)
+		return false;
 	if (Buffer.byteLength(email) > MAX_EMAIL_LENGTH) return false;
 	const domain = email.slice(at + 1);
 	if (domain.length > MAX_DOMAIN_LABEL_LENGTH) {
@@ -64,7 +65,10 @@ export function parseBoolean(raw: string): Converted {
 	const text = raw.normalize('NFKC').trim().toLowerCase();
 	if (TRUE_WORDS.has(text)) return { ok: true, value: true };
 	if (FALSE_WORDS.has(text)) return { ok: true, value: false };
-	return { ok: false, message: `'${raw}' is not a yes/no value (use true/false, yes/no, 1/0 or はい/いいえ)` };
+	return {
+		ok: false,
+		message: `'${raw}' is not a yes/no value (use true/false, yes/no, 1/0 or はい/いいえ)`,
+	};
 }
 
 const SLASHED_DATE = /^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})$/;
@@ -73,7 +77,12 @@ const JAPANESE_DATE = /^(\d{4})年(\d{1,2})月(\d{1,2})日$/;
 
 function calendarDate(year: number, month: number, day: number): string | null {
 	const date = new Date(Date.UTC(year, month - 1, day));
-	if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+	if (
+		date.getUTCFullYear() !== year ||
+		date.getUTCMonth() !== month - 1 ||
+		date.getUTCDate() !== day
+	)
+		return null;
 	return date.toISOString().slice(0, 10);
 }
 

@@ -12,7 +12,10 @@ import {
 	subscriberByEmail,
 	uniqueList,
 	type TestBackend,
+	useIsolatedTmpdir,
 } from './helpers';
+
+useIsolatedTmpdir();
 
 describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend) => {
 	let handle: TestBackend;
@@ -28,8 +31,17 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 		return store.createList({ name: uniqueList(backend) }, { type: 'test' });
 	}
 
-	function run(data: Buffer | string, listId: string, options: Partial<ImportOptions> = {}, into = store) {
-		return importCsv(into, { source: { stream: streamOf(data), name: 'upload.csv' }, list: listId, ...options });
+	function run(
+		data: Buffer | string,
+		listId: string,
+		options: Partial<ImportOptions> = {},
+		into = store,
+	) {
+		return importCsv(into, {
+			source: { stream: streamOf(data), name: 'upload.csv' },
+			list: listId,
+			...options,
+		});
 	}
 
 	test('empty file', async () => {
@@ -60,17 +72,26 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 
 	test('unterminated quote: the error names the line where the quote opens; rows before it stay committed', async () => {
 		const list = await newList();
-		const error = await expectImportError(run(readFileSync(fixture('unterminated-quote.csv')), list.id, { batchSize: 4 }));
+		const error = await expectImportError(
+			run(readFileSync(fixture('unterminated-quote.csv')), list.id, { batchSize: 4 }),
+		);
 		expect(error.code).toBe('unterminated-quote');
 		expect(error.line).toBe(8);
-		expect(error.message).toMatch(/^Unterminated quote: the quoted value that starts on line 8 is never closed/);
+		expect(error.message).toMatch(
+			/^Unterminated quote: the quoted value that starts on line 8 is never closed/,
+		);
 		expect(error.message).toContain('6 rows in 2 batches were committed before the failure');
 		expect(error.result?.summary).toMatchObject({ rows: 6, created: 6, committedRows: 6 });
 		const emails = (await allSubscribers(store, list.id)).map((s) => s.email).sort();
-		expect(emails).toEqual(['ok0', 'ok1', 'ok2', 'ok3', 'ok4', 'ok5'].map((local) => `${local}@example.com`));
+		expect(emails).toEqual(
+			['ok0', 'ok1', 'ok2', 'ok3', 'ok4', 'ok5'].map((local) => `${local}@example.com`),
+		);
 
 		// Re-running the corrected file is idempotent: the committed rows come back unchanged.
-		const fixed = readFileSync(fixture('unterminated-quote.csv'), 'utf8').replace('"Never closed', '"Now closed"');
+		const fixed = readFileSync(fixture('unterminated-quote.csv'), 'utf8').replace(
+			'"Never closed',
+			'"Now closed"',
+		);
 		const rerun = await run(fixed, list.id);
 		expect(rerun.summary).toMatchObject({ rows: 8, unchanged: 6, created: 2 });
 	});
@@ -85,7 +106,9 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 			const error = await expectImportError(run(data, list.id, { batchSize: 1000 }));
 			expect(error.code).toBe('record-too-large');
 			expect(error.line).toBe(2502);
-			expect(error.message).toMatch(/^Line 2502: the record is longer than 1,000,000 characters \(maxRecordSize\)/);
+			expect(error.message).toMatch(
+				/^Line 2502: the record is longer than 1,000,000 characters \(maxRecordSize\)/,
+			);
 			expect(error.result?.summary.committedRows).toBe(2500);
 			// The parser stops at the limit: far less than the 10 MB field (20 MB as a JS string) is held.
 			expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(60 * 1024 * 1024);
@@ -99,7 +122,9 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 		const png = await expectImportError(run(readFileSync(fixture('image.png')), list.id));
 		expect(png.code).toBe('binary-file');
 		expect(png.message).toBe('Upload.csv is not a CSV file: it looks like a PNG image');
-		const xlsx = await expectImportError(run(Buffer.from('504b030414000600080000002100', 'hex'), list.id));
+		const xlsx = await expectImportError(
+			run(Buffer.from('504b030414000600080000002100', 'hex'), list.id),
+		);
 		expect(xlsx.message).toContain('an Excel .xlsx workbook? Save it as CSV first');
 		const nul = await expectImportError(run(readFileSync(fixture('binary.bin')), list.id));
 		expect(nul.code).toBe('binary-file');
@@ -114,9 +139,13 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 			if (++calls === 3) throw new Error('connection lost');
 			return store.bulkUpsert(...args);
 		};
-		const error = await expectImportError(run('email,name\n' + csvRows(25), list.id, { batchSize: 10 }, failing));
+		const error = await expectImportError(
+			run('email,name\n' + csvRows(25), list.id, { batchSize: 10 }, failing),
+		);
 		expect(error.code).toBe('store-error');
-		expect(error.message).toMatch(/^Writing rows 22–26 to the store failed: connection lost\. 20 rows in 2 batches were committed/);
+		expect(error.message).toMatch(
+			/^Writing rows 22–26 to the store failed: connection lost\. 20 rows in 2 batches were committed/,
+		);
 		expect(error.result?.summary).toMatchObject({ committedRows: 20, created: 20, batches: 2 });
 		expect(await store.countSubscribers({ listId: list.id })).toBe(20);
 	});
@@ -133,7 +162,11 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 		const result = await run('email,name\n' + csvRows(30), list.id, { batchSize: 16 }, picky);
 		expect(result.summary).toMatchObject({ rows: 30, created: 29, invalid: 1 });
 		expect(result.rejected).toEqual([
-			expect.objectContaining({ line: 15, email: 'user13@example.com', reason: 'Line 15: user13 is not welcome' }),
+			expect.objectContaining({
+				line: 15,
+				email: 'user13@example.com',
+				reason: 'Line 15: user13 is not welcome',
+			}),
 		]);
 		expect(await store.countSubscribers({ listId: list.id })).toBe(29);
 	});
@@ -142,20 +175,32 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 		const list = await newList();
 		const controller = new AbortController();
 		controller.abort();
-		const error = await expectImportError(run('email\na@example.com\n', list.id, { signal: controller.signal }));
+		const error = await expectImportError(
+			run('email\na@example.com\n', list.id, { signal: controller.signal }),
+		);
 		expect(error.code).toBe('aborted');
 		expect(await store.countSubscribers({ listId: list.id })).toBe(0);
 	});
 
 	test('bad options are refused with a message that says what is allowed', async () => {
 		const list = await newList();
-		const badMode = await expectImportError(run('email\na@example.com\n', list.id, { mode: 'merge' as never }));
-		expect(badMode.message).toContain('use one of upsert, createOnly, updateOnly, unsubscribe, suppress, trash');
-		const badEncoding = await expectImportError(run('email\na@example.com\n', list.id, { csv: { encoding: 'klingon' } }));
+		const badMode = await expectImportError(
+			run('email\na@example.com\n', list.id, { mode: 'merge' as never }),
+		);
+		expect(badMode.message).toContain(
+			'use one of upsert, createOnly, updateOnly, unsubscribe, suppress, trash',
+		);
+		const badEncoding = await expectImportError(
+			run('email\na@example.com\n', list.id, { csv: { encoding: 'klingon' } }),
+		);
 		expect(badEncoding.message).toMatch(/^Unknown encoding 'klingon'/);
-		const badDelimiter = await expectImportError(run('email\na@example.com\n', list.id, { csv: { delimiter: ';;' } }));
+		const badDelimiter = await expectImportError(
+			run('email\na@example.com\n', list.id, { csv: { delimiter: ';;' } }),
+		);
 		expect(badDelimiter.message).toContain('The delimiter must be one character');
-		const badBatch = await expectImportError(run('email\na@example.com\n', list.id, { batchSize: 0 }));
+		const badBatch = await expectImportError(
+			run('email\na@example.com\n', list.id, { batchSize: 0 }),
+		);
 		expect(badBatch.message).toContain('batchSize must be a whole number from 1 to 50000');
 	});
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
@@ -11,6 +11,24 @@ import { ImportError, type ImportResult } from '../../../lib/import';
 
 export const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'import');
 export const fixture = (name: string) => path.join(FIXTURES, name);
+
+/**
+ * Points os.tmpdir() (where reports go by default) at a folder of this test file's own, removed
+ * afterwards, so tests leave no report files behind and never touch another file's. (Jest gives
+ * each file its own process.env, which os.tmpdir() does not read, hence the spy.)
+ */
+export function useIsolatedTmpdir(): void {
+	let dir = '';
+	let spy: jest.SpyInstance | undefined;
+	beforeAll(() => {
+		dir = mkdtempSync(path.join(tmpdir(), 'import-tests-'));
+		spy = jest.spyOn(os, 'tmpdir').mockReturnValue(dir);
+	});
+	afterAll(() => {
+		spy?.mockRestore();
+		rmSync(dir, { recursive: true, force: true });
+	});
+}
 
 export type BackendName = 'sqlite' | 'postgres';
 export const BACKENDS: BackendName[] = ['sqlite', 'postgres'];
@@ -57,22 +75,33 @@ export const uniqueList = (label = 'list') => `${label}-${process.pid}-${++listC
 export function streamOf(data: Buffer | string, chunkSize = 64 * 1024): Readable {
 	const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
 	const chunks: Buffer[] = [];
-	for (let offset = 0; offset < buffer.length; offset += chunkSize) chunks.push(buffer.subarray(offset, offset + chunkSize));
+	for (let offset = 0; offset < buffer.length; offset += chunkSize)
+		chunks.push(buffer.subarray(offset, offset + chunkSize));
 	return Readable.from(chunks, { objectMode: false });
 }
 
-export async function allSubscribers(store: SubscriberStore, listId: string): Promise<Subscriber[]> {
+export async function allSubscribers(
+	store: SubscriberStore,
+	listId: string,
+): Promise<Subscriber[]> {
 	const all: Subscriber[] = [];
 	let cursor: string | null = null;
 	do {
-		const page = await store.getSubscribers({ listId, includeTrashed: true }, { limit: 1000, cursor });
+		const page = await store.getSubscribers(
+			{ listId, includeTrashed: true },
+			{ limit: 1000, cursor },
+		);
 		all.push(...page.items);
 		cursor = page.next;
 	} while (cursor);
 	return all;
 }
 
-export async function subscriberByEmail(store: SubscriberStore, listId: string, email: string): Promise<Subscriber | null> {
+export async function subscriberByEmail(
+	store: SubscriberStore,
+	listId: string,
+	email: string,
+): Promise<Subscriber | null> {
 	return store.getSubscriber({ listId, email });
 }
 
@@ -89,7 +118,8 @@ export async function expectImportError(work: Promise<ImportResult>): Promise<Im
 
 export function csvRows(count: number, start = 0, domain = 'example.com'): string {
 	let text = '';
-	for (let index = start; index < start + count; index++) text += `user${index}@${domain},User ${index}\n`;
+	for (let index = start; index < start + count; index++)
+		text += `user${index}@${domain},User ${index}\n`;
 	return text;
 }
 
@@ -99,7 +129,9 @@ export interface TestServer {
 }
 
 /** A local HTTP server on an OS-chosen port. */
-export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+export async function startServer(
+	handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
 	const server: Server = createServer(handler);
 	const sockets = new Set<import('node:net').Socket>();
 	server.on('connection', (socket) => {

@@ -10,9 +10,12 @@ import {
 	subscriberByEmail,
 	uniqueList,
 	type TestBackend,
+	useIsolatedTmpdir,
 } from './helpers';
 
 const actor = { type: 'test' };
+
+useIsolatedTmpdir();
 
 describe.each(BACKENDS)('import modes (%s)', (backend) => {
 	let handle: TestBackend;
@@ -35,13 +38,28 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 			{ email: 'old@example.com', name: 'Old Name' },
 			{ email: 'same@example.com', name: 'Same' },
 		]);
-		const csv = 'email,name\nnew@example.com,New\nold@example.com,New Name\nsame@example.com,Same\n';
+		const csv =
+			'email,name\nnew@example.com,New\nold@example.com,New Name\nsame@example.com,Same\n';
 		const first = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name });
-		expect(first.summary).toMatchObject({ rows: 3, created: 1, updated: 1, unchanged: 1, invalid: 0, duplicates: 0, skipped: 0 });
+		expect(first.summary).toMatchObject({
+			rows: 3,
+			created: 1,
+			updated: 1,
+			unchanged: 1,
+			invalid: 0,
+			duplicates: 0,
+			skipped: 0,
+		});
 		expect((await subscriberByEmail(store, list.id, 'old@example.com'))?.name).toBe('New Name');
 
 		const again = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name });
-		expect(again.summary).toMatchObject({ rows: 3, created: 0, updated: 0, unchanged: 3, duplicates: 0 });
+		expect(again.summary).toMatchObject({
+			rows: 3,
+			created: 0,
+			updated: 0,
+			unchanged: 3,
+			duplicates: 0,
+		});
 		expect(again.summary.importRunId).not.toBe(first.summary.importRunId);
 		expect(await allSubscribers(store, list.id)).toHaveLength(3);
 	});
@@ -51,7 +69,11 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 		const csv =
 			'email,name\ndup@example.com,First\nother@example.com,Other\nthird@example.com,Third\n' +
 			'dup@example.com,Second\nDup@EXAMPLE.com,Domain case\n';
-		const result = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.id, batchSize: 2 });
+		const result = await importCsv(store, {
+			source: { stream: streamOf(csv) },
+			list: list.id,
+			batchSize: 2,
+		});
 		expect(result.summary).toMatchObject({ rows: 5, created: 4, duplicates: 1 });
 		expect((await subscriberByEmail(store, list.id, 'dup@example.com'))?.name).toBe('First');
 		const duplicates = result.rejected.filter((row) => row.outcome === 'duplicate');
@@ -65,7 +87,11 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 	test('createOnly adds new addresses and skips existing ones', async () => {
 		const list = await seededList([{ email: 'exists@example.com', name: 'Keep' }]);
 		const csv = 'email,name\nexists@example.com,Changed\nfresh@example.com,Fresh\n';
-		const result = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name, mode: 'createOnly' });
+		const result = await importCsv(store, {
+			source: { stream: streamOf(csv) },
+			list: list.name,
+			mode: 'createOnly',
+		});
 		expect(result.summary).toMatchObject({ rows: 2, created: 1, updated: 0, skipped: 1 });
 		expect(result.rejected).toEqual([
 			expect.objectContaining({ line: 2, email: 'exists@example.com', outcome: 'skipped-exists' }),
@@ -76,7 +102,11 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 	test('updateOnly updates existing addresses and skips missing ones', async () => {
 		const list = await seededList([{ email: 'exists@example.com', name: 'Before' }]);
 		const csv = 'email,name\nexists@example.com,After\nmissing@example.com,Nobody\n';
-		const result = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name, mode: 'updateOnly' });
+		const result = await importCsv(store, {
+			source: { stream: streamOf(csv) },
+			list: list.name,
+			mode: 'updateOnly',
+		});
 		expect(result.summary).toMatchObject({ rows: 2, created: 0, updated: 1, skipped: 1 });
 		expect(result.rejected[0]).toMatchObject({ line: 3, outcome: 'skipped-missing' });
 		expect((await subscriberByEmail(store, list.id, 'exists@example.com'))?.name).toBe('After');
@@ -84,11 +114,27 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 	});
 
 	test('unsubscribe marks listed addresses unsubscribed; unknown ones are skipped', async () => {
-		const list = await seededList([{ email: 'a@example.com' }, { email: 'b@example.com' }, { email: 'keep@example.com' }]);
+		const list = await seededList([
+			{ email: 'a@example.com' },
+			{ email: 'b@example.com' },
+			{ email: 'keep@example.com' },
+		]);
 		const csv = 'email\na@example.com\nb@example.com\nb@example.com\nnobody@example.com\n';
-		const result = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name, mode: 'unsubscribe' });
-		expect(result.summary).toMatchObject({ rows: 4, updated: 2, unchanged: 1, skipped: 1, invalid: 0 });
-		expect(result.rejected).toEqual([expect.objectContaining({ line: 5, outcome: 'skipped-missing' })]);
+		const result = await importCsv(store, {
+			source: { stream: streamOf(csv) },
+			list: list.name,
+			mode: 'unsubscribe',
+		});
+		expect(result.summary).toMatchObject({
+			rows: 4,
+			updated: 2,
+			unchanged: 1,
+			skipped: 1,
+			invalid: 0,
+		});
+		expect(result.rejected).toEqual([
+			expect.objectContaining({ line: 5, outcome: 'skipped-missing' }),
+		]);
 		expect((await subscriberByEmail(store, list.id, 'a@example.com'))?.status).toBe('unsubscribed');
 		expect((await subscriberByEmail(store, list.id, 'keep@example.com'))?.status).toBe('active');
 	});
@@ -127,9 +173,16 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 
 	test('unsubscribed addresses are not reactivated unless allowReactivate is on', async () => {
 		const list = await seededList([{ email: 'left@example.com', name: 'Left' }]);
-		await importCsv(store, { source: { stream: streamOf('email\nleft@example.com\n') }, list: list.name, mode: 'unsubscribe' });
+		await importCsv(store, {
+			source: { stream: streamOf('email\nleft@example.com\n') },
+			list: list.name,
+			mode: 'unsubscribe',
+		});
 
-		const plain = await importCsv(store, { source: { stream: streamOf('email,name\nleft@example.com,Left Again\n') }, list: list.name });
+		const plain = await importCsv(store, {
+			source: { stream: streamOf('email,name\nleft@example.com,Left Again\n') },
+			list: list.name,
+		});
 		expect(plain.summary.updated).toBe(1);
 		const kept = await subscriberByEmail(store, list.id, 'left@example.com');
 		expect(kept).toMatchObject({ status: 'unsubscribed', name: 'Left Again' });
@@ -146,38 +199,70 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 	test('dry run validates and counts without writing anything', async () => {
 		const list = await seededList([]);
 		const csv = 'email,name\na@example.com,A\nbroken,B\nc@example.com,C\n';
-		const result = await importCsv(store, { source: { stream: streamOf(csv) }, list: list.name, dryRun: true });
-		expect(result.summary).toMatchObject({ dryRun: true, rows: 3, valid: 2, invalid: 1, created: 0, committedRows: 0 });
+		const result = await importCsv(store, {
+			source: { stream: streamOf(csv) },
+			list: list.name,
+			dryRun: true,
+		});
+		expect(result.summary).toMatchObject({
+			dryRun: true,
+			rows: 3,
+			valid: 2,
+			invalid: 1,
+			created: 0,
+			committedRows: 0,
+		});
 		expect(result.rejected[0]).toMatchObject({ line: 3, email: 'broken', outcome: 'invalid' });
 		expect(await allSubscribers(store, list.id)).toHaveLength(0);
 	});
 
 	test('the target list is found by id or name, created on request, and a missing one is a clear error', async () => {
 		const name = uniqueList('created');
-		const missing = await expectImportError(importCsv(store, { source: { stream: streamOf('email\na@example.com\n') }, list: name }));
+		const missing = await expectImportError(
+			importCsv(store, { source: { stream: streamOf('email\na@example.com\n') }, list: name }),
+		);
 		expect(missing.code).toBe('list-not-found');
 		expect(missing.message).toContain(`'${name}' does not exist`);
 
-		const dry = await importCsv(store, { source: { stream: streamOf('email\na@example.com\n') }, list: name, createList: true, dryRun: true });
+		const dry = await importCsv(store, {
+			source: { stream: streamOf('email\na@example.com\n') },
+			list: name,
+			createList: true,
+			dryRun: true,
+		});
 		expect(dry.warnings.join(' ')).toContain('would create it');
 		expect(await store.getList(name)).toBeNull();
 
-		const created = await importCsv(store, { source: { stream: streamOf('email\na@example.com\n') }, list: name, createList: true });
+		const created = await importCsv(store, {
+			source: { stream: streamOf('email\na@example.com\n') },
+			list: name,
+			createList: true,
+		});
 		const list = await store.getList(name);
 		expect(list).not.toBeNull();
 		expect(created.summary.listId).toBe(list?.id);
-		const byId = await importCsv(store, { source: { stream: streamOf('email\nb@example.com\n') }, list: String(list?.id) });
+		const byId = await importCsv(store, {
+			source: { stream: streamOf('email\nb@example.com\n') },
+			list: String(list?.id),
+		});
 		expect(byId.summary.created).toBe(1);
 		expect(await allSubscribers(store, String(list?.id))).toHaveLength(2);
 	});
 
 	test('auto-mapped headers (Japanese and English) feed e-mail, name and custom fields; typed fields are checked', async () => {
 		const list = await seededList([]);
-		const csv = 'メールアドレス,お名前,Age,Joined,VIP,Note\nkana@example.jp,仮名 太郎,33,2024/3/5,はい,first\n';
+		const csv =
+			'メールアドレス,お名前,Age,Joined,VIP,Note\nkana@example.jp,仮名 太郎,33,2024/3/5,はい,first\n';
 		const result = await importCsv(store, {
 			source: { stream: streamOf(csv) },
 			list: list.name,
-			mapping: { fields: [{ column: 'age', type: 'number' }, { column: 'Joined', field: 'joinedOn', type: 'date' }, { column: 5, type: 'boolean' }] },
+			mapping: {
+				fields: [
+					{ column: 'age', type: 'number' },
+					{ column: 'Joined', field: 'joinedOn', type: 'date' },
+					{ column: 5, type: 'boolean' },
+				],
+			},
 		});
 		expect(result.summary.created).toBe(1);
 		expect(result.detected?.mapping).toEqual({
@@ -191,7 +276,10 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 			],
 		});
 		const subscriber = await subscriberByEmail(store, list.id, 'kana@example.jp');
-		expect(subscriber).toMatchObject({ name: '仮名 太郎', fields: { Age: 33, joinedOn: '2024-03-05', VIP: true, Note: 'first' } });
+		expect(subscriber).toMatchObject({
+			name: '仮名 太郎',
+			fields: { Age: 33, joinedOn: '2024-03-05', VIP: true, Note: 'first' },
+		});
 	});
 
 	test('per-row problems are reported with line, content and reason while the good rows are imported', async () => {
@@ -208,7 +296,9 @@ describe.each(BACKENDS)('import modes (%s)', (backend) => {
 			},
 		});
 		const byLine = Object.fromEntries(result.rejected.map((row) => [row.line, row]));
-		expect(byLine[3].reason).toBe("Line 3: 'not-an-email' is not a valid e-mail address (column 'email')");
+		expect(byLine[3].reason).toBe(
+			"Line 3: 'not-an-email' is not a valid e-mail address (column 'email')",
+		);
 		expect(byLine[4].reason).toMatch(/e-mail address is empty/);
 		expect(byLine[5].reason).toMatch(/column 'age': 'abc' is not a number/);
 		expect(byLine[6].reason).toMatch(/column 'birthday': '1990-02-30' is not a valid date/);

@@ -5,7 +5,15 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { importCsv, REPORT_COLUMNS } from '../../../lib/import';
 import type { SubscriberStore } from '../../../lib/store/types';
-import { openTestStore, streamOf, uniqueList, type TestBackend } from './helpers';
+import {
+	openTestStore,
+	streamOf,
+	uniqueList,
+	useIsolatedTmpdir,
+	type TestBackend,
+} from './helpers';
+
+useIsolatedTmpdir();
 
 describe('rejected-rows report', () => {
 	let handle: TestBackend;
@@ -51,15 +59,29 @@ describe('rejected-rows report', () => {
 			reason: "Line 3: 'broken1' is not a valid e-mail address (column 'email')",
 			raw: 'broken1,"Bad, 1"',
 		});
-		expect(result.reportPath).toBe(path.join(tmpdir(), `bulk-mail-import-${result.summary.importRunId}-rejected.csv`));
+		expect(result.reportPath).toBe(
+			path.join(tmpdir(), `bulk-mail-import-${result.summary.importRunId}-rejected.csv`),
+		);
 
 		const bytes = readFileSync(result.reportPath as string);
 		expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
 		const records = parse(bytes, { bom: true }) as string[][];
 		expect(records[0]).toEqual([...REPORT_COLUMNS]);
 		expect(records).toHaveLength(1 + result.rejectedTotal);
-		expect(records[1]).toEqual(['3', 'broken1', 'invalid', "Line 3: 'broken1' is not a valid e-mail address (column 'email')", 'broken1,"Bad, 1"']);
-		expect(records[2]).toEqual(['4', '', 'invalid', "Line 4: the e-mail address is empty (column 'email')", ',No address 2']);
+		expect(records[1]).toEqual([
+			'3',
+			'broken1',
+			'invalid',
+			"Line 3: 'broken1' is not a valid e-mail address (column 'email')",
+			'broken1,"Bad, 1"',
+		]);
+		expect(records[2]).toEqual([
+			'4',
+			'',
+			'invalid',
+			"Line 4: the e-mail address is empty (column 'email')",
+			',No address 2',
+		]);
 		const lines = records.slice(1).map((record) => Number(record[0]));
 		expect(lines[lines.length - 1]).toBe(rows + 1);
 		expect(lines.every((line, index) => index === 0 || line > lines[index - 1])).toBe(true);

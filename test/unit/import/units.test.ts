@@ -17,11 +17,16 @@ describe('value conversion', () => {
 		['1,234,567.25', 1234567.25],
 		['４２', 42],
 		['1e3', 1000],
-	])('number %j → %j', (raw, value) => expect(convertValue(raw, 'number')).toEqual({ ok: true, value }));
+	])('number %j → %j', (raw, value) =>
+		expect(convertValue(raw, 'number')).toEqual({ ok: true, value }),
+	);
 
 	test.each(['abc', '1,2', '12-3', '', 'Infinity', '1.2.3'])('not a number: %j', (raw) => {
 		const converted = convertValue(raw, 'number');
-		expect(converted).toEqual({ ok: false, message: `'${raw}' is not a number (write e.g. 42, -3.5 or 1,234.5)` });
+		expect(converted).toEqual({
+			ok: false,
+			message: `'${raw}' is not a number (write e.g. 42, -3.5 or 1,234.5)`,
+		});
 	});
 
 	test.each([
@@ -31,13 +36,18 @@ describe('value conversion', () => {
 		['2024年3月5日', '2024-03-05'],
 		['２０２４/０３/０５', '2024-03-05'],
 		['2024-03-05T09:30:00+09:00', '2024-03-05T09:30:00+09:00'],
-	])('date %j → %j', (raw, value) => expect(convertValue(raw, 'date')).toEqual({ ok: true, value }));
+	])('date %j → %j', (raw, value) =>
+		expect(convertValue(raw, 'date')).toEqual({ ok: true, value }),
+	);
 
-	test.each(['2024-02-30', '2023/2/29', '20241301', '5.3.2024', 'yesterday', '2024-03-05T25:00'])('not a date: %j', (raw) => {
-		const converted = convertValue(raw, 'date');
-		expect(converted.ok).toBe(false);
-		expect(!converted.ok && converted.message).toContain('use YYYY-MM-DD, YYYY/M/D or YYYYMMDD');
-	});
+	test.each(['2024-02-30', '2023/2/29', '20241301', '5.3.2024', 'yesterday', '2024-03-05T25:00'])(
+		'not a date: %j',
+		(raw) => {
+			const converted = convertValue(raw, 'date');
+			expect(converted.ok).toBe(false);
+			expect(!converted.ok && converted.message).toContain('use YYYY-MM-DD, YYYY/M/D or YYYYMMDD');
+		},
+	);
 
 	test.each([
 		['true', true],
@@ -48,7 +58,9 @@ describe('value conversion', () => {
 		['No', false],
 		['0', false],
 		['いいえ', false],
-	])('boolean %j → %j', (raw, value) => expect(convertValue(raw, 'boolean')).toEqual({ ok: true, value }));
+	])('boolean %j → %j', (raw, value) =>
+		expect(convertValue(raw, 'boolean')).toEqual({ ok: true, value }),
+	);
 
 	test('not a boolean', () => {
 		expect(convertValue('maybe', 'boolean')).toEqual({
@@ -59,9 +71,12 @@ describe('value conversion', () => {
 });
 
 describe('e-mail validation (validator.isEmail with its length limits)', () => {
-	test.each(['a@example.com', 'first.last+tag@sub.example.co.jp', 'ユーザー@example.jp', `${'a'.repeat(64)}@example.com`])('valid: %s', (email) =>
-		expect(isValidEmail(email)).toBe(true),
-	);
+	test.each([
+		'a@example.com',
+		'first.last+tag@sub.example.co.jp',
+		'ユーザー@example.jp',
+		`${'a'.repeat(64)}@example.com`,
+	])('valid: %s', (email) => expect(isValidEmail(email)).toBe(true));
 	test.each([
 		'plain',
 		'a@b',
@@ -76,7 +91,10 @@ describe('e-mail validation (validator.isEmail with its length limits)', () => {
 });
 
 describe('sniffing', () => {
-	const names = Array.from({ length: 50 }, (_, i) => `u${i}@example.jp,山田 太郎,東京都千代田区,ヤマダ\n`).join('');
+	const names = Array.from(
+		{ length: 50 },
+		(_, i) => `u${i}@example.jp,山田 太郎,東京都千代田区,ヤマダ\n`,
+	).join('');
 
 	test.each([
 		['cp932', 'shift_jis'],
@@ -91,7 +109,12 @@ describe('sniffing', () => {
 		expect(sniffEncoding(iconv.encode(west, 'latin1'), true).encoding).toBe('latin1');
 		expect(sniffEncoding(Buffer.from([0xff, 0xfe, 0x41, 0x00]), true).encoding).toBe('utf-16le');
 		expect(sniffEncoding(Buffer.from([0xfe, 0xff, 0x00, 0x41]), true).encoding).toBe('utf-16be');
-		expect(sniffEncoding(Buffer.concat([Buffer.from(names), Buffer.from([0xff]), Buffer.from(names)]), true).encoding).toBe('utf-8');
+		expect(
+			sniffEncoding(
+				Buffer.concat([Buffer.from(names), Buffer.from([0xff]), Buffer.from(names)]),
+				true,
+			).encoding,
+		).toBe('utf-8');
 	});
 
 	test('a multi-byte character cut at the end of the first chunk is still valid UTF-8', () => {
@@ -112,7 +135,13 @@ describe('sniffing', () => {
 	});
 
 	test('skipped preamble lines do not vote', () => {
-		expect(sniffDelimiter('Report, generated, today\nemail;name\na@b.c;A\n', { quote: '"', skipLines: 1, complete: true })).toBe(';');
+		expect(
+			sniffDelimiter('Report, generated, today\nemail;name\na@b.c;A\n', {
+				quote: '"',
+				skipLines: 1,
+				complete: true,
+			}),
+		).toBe(';');
 	});
 });
 
@@ -140,7 +169,9 @@ describe('option normalisation', () => {
 	});
 
 	test('URLs in messages lose credentials and query strings', () => {
-		expect(redactUrl('https://user:pass@files.example.com/export.csv?sig=abc')).toBe('https://files.example.com/export.csv?…');
+		expect(redactUrl('https://user:pass@files.example.com/export.csv?sig=abc')).toBe(
+			'https://files.example.com/export.csv?…',
+		);
 		expect(redactUrl('not a url')).toBe('(invalid URL)');
 	});
 });

@@ -10,7 +10,10 @@ import {
 	uniqueList,
 	type TestBackend,
 	type TestServer,
+	useIsolatedTmpdir,
 } from './helpers';
+
+useIsolatedTmpdir();
 
 describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 	let handle: TestBackend;
@@ -66,7 +69,10 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 					return pump();
 				}
 				case '/declared-huge':
-					res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(5 * 1024 * 1024 * 1024) });
+					res.writeHead(200, {
+						'content-type': 'text/csv',
+						'content-length': String(5 * 1024 * 1024 * 1024),
+					});
 					return void res.write('email\n');
 				default:
 					res.writeHead(404, { 'content-type': 'text/plain' });
@@ -79,7 +85,11 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 		await handle?.close();
 	});
 
-	const fromUrl = (path: string, options: Partial<ImportOptions> = {}, http: NonNullable<Extract<ImportOptions['source'], { url: string }>['http']> = {}) =>
+	const fromUrl = (
+		path: string,
+		options: Partial<ImportOptions> = {},
+		http: NonNullable<Extract<ImportOptions['source'], { url: string }>['http']> = {},
+	) =>
 		importCsv(store, { source: { url: `${server.url}${path}`, http }, list: listId, ...options });
 
 	test('a CSV served in pieces is streamed in and imported; redirects are followed', async () => {
@@ -93,7 +103,9 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 	test('404: a clear message that shows no query string (signed URLs carry secrets)', async () => {
 		const error = await expectImportError(fromUrl('/missing.csv?token=s3cr3t'));
 		expect(error.code).toBe('source-unavailable');
-		expect(error.message).toBe(`Downloading ${server.url}/missing.csv?… failed: the server answered HTTP 404 Not Found (check the URL)`);
+		expect(error.message).toBe(
+			`Downloading ${server.url}/missing.csv?… failed: the server answered HTTP 404 Not Found (check the URL)`,
+		);
 		expect(error.message).not.toContain('s3cr3t');
 	});
 
@@ -101,23 +113,35 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 		const started = Date.now();
 		const error = await expectImportError(fromUrl('/silent', {}, { timeoutMs: 300 }));
 		expect(error.code).toBe('source-timeout');
-		expect(error.message).toBe(`Downloading ${server.url}/silent timed out: no response within 0.3 s`);
+		expect(error.message).toBe(
+			`Downloading ${server.url}/silent timed out: no response within 0.3 s`,
+		);
 		expect(Date.now() - started).toBeLessThan(5000);
 	});
 
 	test('a body that stalls mid-way stops after the idle timeout; the rows already read are committed', async () => {
-		const error = await expectImportError(fromUrl('/stall', { batchSize: 1000 }, { idleTimeoutMs: 300 }));
+		const error = await expectImportError(
+			fromUrl('/stall', { batchSize: 1000 }, { idleTimeoutMs: 300 }),
+		);
 		expect(error.code).toBe('source-timeout');
-		expect(error.message).toMatch(new RegExp(`^No data arrived from ${server.url}/stall for 0.3 s; the download was stopped`));
+		expect(error.message).toMatch(
+			new RegExp(`^No data arrived from ${server.url}/stall for 0.3 s; the download was stopped`),
+		);
 		// The last line waits for the byte after its line break (it could have been CRLF).
 		expect(error.result?.summary).toMatchObject({ rows: 4999, committedRows: 4999 });
 		expect(error.message).toContain('4,999 rows in 5 batches were committed before the failure');
 	});
 
 	test('a body that streams forever is cut off at maxBytes', async () => {
-		const error = await expectImportError(fromUrl('/forever', { maxBytes: 1024 * 1024, dryRun: true }));
+		const error = await expectImportError(
+			fromUrl('/forever', { maxBytes: 1024 * 1024, dryRun: true }),
+		);
 		expect(error.code).toBe('too-large');
-		expect(error.message).toMatch(new RegExp(`^${server.url.replace(/[.]/g, '\\.')}/forever is larger than the 1 MB limit \\(stopped after 1(\\.\\d)? MB\\)`));
+		expect(error.message).toMatch(
+			new RegExp(
+				`^${server.url.replace(/[.]/g, '\\.')}/forever is larger than the 1 MB limit \\(stopped after 1(\\.\\d)? MB\\)`,
+			),
+		);
 		expect(error.result?.summary.rows).toBeGreaterThan(10_000);
 	});
 
@@ -128,12 +152,16 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 	});
 
 	test('only http and https: other schemes and redirects to them are refused; redirect loops are bounded', async () => {
-		const ftp = await expectImportError(importCsv(store, { source: { url: 'ftp://example.com/list.csv' }, list: listId }));
+		const ftp = await expectImportError(
+			importCsv(store, { source: { url: 'ftp://example.com/list.csv' }, list: listId }),
+		);
 		expect(ftp.code).toBe('invalid-option');
 		expect(ftp.message).toBe("Only http and https URLs can be imported; 'ftp:' is not allowed");
 		const file = await expectImportError(fromUrl('/to-file'));
 		expect(file.code).toBe('source-unavailable');
-		expect(file.message).toMatch(/redirected to a 'file:' URL; only http and https are followed|Unsupported protocol file:/);
+		expect(file.message).toMatch(
+			/redirected to a 'file:' URL; only http and https are followed|Unsupported protocol file:/,
+		);
 		const loop = await expectImportError(fromUrl('/loop', {}, { maxRedirects: 3 }));
 		expect(loop.message).toContain('more than 3 redirects');
 	});
@@ -142,8 +170,12 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 		const closed = await startServer(() => undefined);
 		const url = closed.url;
 		await closed.close();
-		const error = await expectImportError(importCsv(store, { source: { url: `${url}/x.csv` }, list: listId }));
+		const error = await expectImportError(
+			importCsv(store, { source: { url: `${url}/x.csv` }, list: listId }),
+		);
 		expect(error.code).toBe('source-unavailable');
-		expect(error.message).toBe(`Downloading ${url}/x.csv failed: the connection was refused (is the server up?)`);
+		expect(error.message).toBe(
+			`Downloading ${url}/x.csv failed: the connection was refused (is the server up?)`,
+		);
 	});
 });
