@@ -1,0 +1,31 @@
+/**
+ * The Bounce Webhook engine (no n8n imports): every request the trigger serves, as plain
+ * functions from a request to a response plus the recorded events.
+ *
+ *   handleEventsRequest(store, provider, request, config, options?) → HandlerResult
+ *     provider events (SES/SNS, SendGrid, Mailgun, Postmark, Brevo, generic HMAC, DSN): verified
+ *     first (lib/events verifyAndParse), then recorded exactly once in one transaction.
+ *   handleUnsubscribe(store, signer, request, options?)  RFC 8058 one-click POST; GET shows a
+ *     confirmation page whose button POSTs (a GET never changes anything).
+ *   handleOpen(store, signer, request, options?)   1×1 GIF, the open counted once per recipient.
+ *   handleClick(store, signer, request, options?)  302 to the signed URL only, click counted.
+ *   recordEvents(store, events, options?)          the recording step on its own.
+ *   cachedStore(config) / cachedSigner(secret)     per-process caches for the adapter.
+ *
+ * `store` may be an opened SqlSubscriberStore or a function that opens it (called only once a
+ * request has been verified). A HandlerResult's `response` is what to answer; `events` are the
+ * verified events with what the store did (duplicate, unknownRecipient, statusAfter, …);
+ * `rejected` says why a request was refused (nothing recorded).
+ */
+export * from './types';
+export { handleEventsRequest, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
+export { handleClick, handleOpen, handleUnsubscribe, safeRedirectTarget, type LinkHandlerOptions } from './links';
+export { recordEvents, WEBHOOK_ACTOR } from './record';
+export {
+	campaignCounterFor,
+	countCampaignEvent,
+	pauseOnComplaintRate,
+	resolveComplaintPause,
+} from './campaignEvents';
+export { escapeHtml, TRANSPARENT_GIF } from './http';
+export { cachedSigner, cachedStore, cachedStoreCount, closeCachedStores } from './storeCache';
