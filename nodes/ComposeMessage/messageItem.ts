@@ -4,12 +4,7 @@
  * them); Bulk Send's item mode reads an item back with `composedMessageFromItem` and sends it
  * with lib/compose `toSendMailOptions`, which checks every field again.
  */
-import type {
-	IBinaryData,
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-} from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import {
 	ComposeError,
@@ -66,7 +61,8 @@ export async function readItemAttachments(
 		const buffer = await ctx.helpers.getBinaryDataBuffer(itemIndex, name);
 		const reference: AttachmentReference = {
 			binaryProperty: name,
-			filename: binary.fileName || `${name}${binary.fileExtension ? `.${binary.fileExtension}` : ''}`,
+			filename:
+				binary.fileName || `${name}${binary.fileExtension ? `.${binary.fileExtension}` : ''}`,
 			contentType: binary.mimeType || 'application/octet-stream',
 		};
 		if (isReferencedInline(html, name)) reference.cid = name;
@@ -107,7 +103,8 @@ export function composedMessageToItem(
 	const item: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
 	if (attachments.length) {
 		item.binary = {};
-		for (const attachment of attachments) item.binary[attachment.binaryProperty] = attachment.binary;
+		for (const attachment of attachments)
+			item.binary[attachment.binaryProperty] = attachment.binary;
 	}
 	return item;
 }
@@ -163,9 +160,12 @@ export async function composedMessageFromItem(
 			Object.entries(headers as IDataObject).map(([name, value]) => [name, String(value ?? '')]),
 		),
 		messageId: typeof json.messageId === 'string' ? json.messageId : '',
-		campaignId: json.campaignId === undefined || json.campaignId === null ? null : String(json.campaignId),
+		campaignId:
+			json.campaignId === undefined || json.campaignId === null ? null : String(json.campaignId),
 		subscriberId:
-			json.subscriberId === undefined || json.subscriberId === null ? null : String(json.subscriberId),
+			json.subscriberId === undefined || json.subscriberId === null
+				? null
+				: String(json.subscriberId),
 		encoding,
 	};
 	if (json.replyTo) message.replyTo = address(json.replyTo, 'replyTo', itemLabel);
@@ -178,7 +178,9 @@ export async function composedMessageFromItem(
 		const attachments: ComposeAttachment[] = [];
 		for (const entry of references) {
 			const reference =
-				typeof entry === 'string' ? { binaryProperty: entry } : ((entry ?? {}) as Partial<AttachmentReference>);
+				typeof entry === 'string'
+					? { binaryProperty: entry }
+					: ((entry ?? {}) as Partial<AttachmentReference>);
 			const property = String(reference.binaryProperty ?? '');
 			const binary = item.binary?.[property];
 			if (!property || !binary) {

@@ -42,7 +42,10 @@ import {
 
 const PER_ITEM = Symbol('per-item parameter');
 
-export type PerItemValue = ((itemIndex: number, item: INodeExecutionData | undefined) => unknown) & {
+export type PerItemValue = ((
+	itemIndex: number,
+	item: INodeExecutionData | undefined,
+) => unknown) & {
 	[PER_ITEM]: true;
 };
 
@@ -96,7 +99,9 @@ function isDataProperty(property: INodeProperties): boolean {
 
 function matchesCondition(actual: unknown, expected: unknown): boolean {
 	if (expected && typeof expected === 'object' && '_cnd' in (expected as object)) {
-		const [[operator, operand]] = Object.entries((expected as { _cnd: Record<string, unknown> })._cnd);
+		const [[operator, operand]] = Object.entries(
+			(expected as { _cnd: Record<string, unknown> })._cnd,
+		);
 		const a = actual as number & string;
 		switch (operator) {
 			case 'eq':
@@ -228,7 +233,9 @@ function buildNodeParameters(
 	const declarations = declarationsOf(nodeType).filter(isDataProperty);
 	for (const name of Object.keys(given)) {
 		if (!declarations.some((property) => property.name === name)) {
-			throw new Error(`n8nMock: the test sets parameter '${name}', which the node does not declare`);
+			throw new Error(
+				`n8nMock: the test sets parameter '${name}', which the node does not declare`,
+			);
 		}
 	}
 	let values: IDataObject = { ...(given as IDataObject) };
@@ -257,7 +264,8 @@ function buildNodeParameters(
 	for (const [name, value] of Object.entries(values)) {
 		const property = declarations.find(
 			(candidate) =>
-				candidate.name === name && isDisplayed(candidate.displayOptions, values, values, typeVersion),
+				candidate.name === name &&
+				isDisplayed(candidate.displayOptions, values, values, typeVersion),
 		) as INodeProperties;
 		checkOptionsValue(property, value, `parameter '${name}'`);
 		if (name in given) checkCollectionValue(property, value, `parameter '${name}'`);
@@ -282,19 +290,25 @@ function evaluateSimpleExpression(
 ): unknown {
 	const expression = source.trim();
 	if (expression === '$itemIndex') return itemIndex;
-	const match = /^\$json((?:\.[A-Za-z_$][\w$]*|\[\s*(?:"[^"]*"|'[^']*'|\d+)\s*\])*)$/.exec(expression);
+	const match = /^\$json((?:\.[A-Za-z_$][\w$]*|\[\s*(?:"[^"]*"|'[^']*'|\d+)\s*\])*)$/.exec(
+		expression,
+	);
 	if (!match) {
 		throw new Error(
 			`n8nMock cannot evaluate the expression {{ ${expression} }}; pass perItem((i, item) => …) instead`,
 		);
 	}
-	const parts = [...match[1].matchAll(/\.([A-Za-z_$][\w$]*)|\[\s*(?:"([^"]*)"|'([^']*)'|(\d+))\s*\]/g)].map(
-		(m) => m[1] ?? m[2] ?? m[3] ?? m[4],
-	);
+	const parts = [
+		...match[1].matchAll(/\.([A-Za-z_$][\w$]*)|\[\s*(?:"([^"]*)"|'([^']*)'|(\d+))\s*\]/g),
+	].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
 	return getPath(item?.json, parts);
 }
 
-function resolveValue(value: unknown, itemIndex: number, item: INodeExecutionData | undefined): unknown {
+function resolveValue(
+	value: unknown,
+	itemIndex: number,
+	item: INodeExecutionData | undefined,
+): unknown {
 	if (typeof value === 'function') {
 		if (!(value as PerItemValue)[PER_ITEM]) {
 			throw new Error('n8nMock: wrap computed parameter values in perItem()');
@@ -304,7 +318,8 @@ function resolveValue(value: unknown, itemIndex: number, item: INodeExecutionDat
 	if (isExpression(value)) {
 		const body = value.slice(1);
 		const whole = /^\s*\{\{([\s\S]*?)\}\}\s*$/.exec(body);
-		if (whole && !whole[1].includes('{{')) return evaluateSimpleExpression(whole[1], itemIndex, item);
+		if (whole && !whole[1].includes('{{'))
+			return evaluateSimpleExpression(whole[1], itemIndex, item);
 		return body.replace(/\{\{([\s\S]*?)\}\}/g, (_match, inner: string) => {
 			const result = evaluateSimpleExpression(inner, itemIndex, item);
 			if (result === undefined || result === null) return '';
@@ -349,7 +364,11 @@ function prettySize(bytes: number): string {
 }
 
 /** An IBinaryData held in memory, as n8n's default binary mode stores it. */
-export function binaryData(content: Buffer | string, fileName?: string, mimeType?: string): IBinaryData {
+export function binaryData(
+	content: Buffer | string,
+	fileName?: string,
+	mimeType?: string,
+): IBinaryData {
 	const buffer = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
 	const extension = fileName ? path.extname(fileName).slice(1).toLowerCase() : undefined;
 	const type = mimeType ?? (extension && MIME_TYPES[extension]) ?? 'application/octet-stream';
@@ -361,7 +380,8 @@ export function binaryData(content: Buffer | string, fileName?: string, mimeType
 	if (fileName) result.fileName = path.basename(fileName);
 	if (extension) result.fileExtension = extension;
 	const kind = type.split('/')[0];
-	if (['text', 'image', 'audio', 'video'].includes(kind)) result.fileType = kind as IBinaryData['fileType'];
+	if (['text', 'image', 'audio', 'video'].includes(kind))
+		result.fileType = kind as IBinaryData['fileType'];
 	else if (type === 'application/pdf') result.fileType = 'pdf';
 	else if (type === 'application/json') result.fileType = 'json';
 	return result;
@@ -381,11 +401,15 @@ export function binaryItem(
 
 async function streamToBuffer(stream: Readable): Promise<Buffer> {
 	const chunks: Buffer[] = [];
-	for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+	for await (const chunk of stream)
+		chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
 	return Buffer.concat(chunks);
 }
 
-export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptions = {}): ExecuteMock {
+export function createExecuteMock(
+	nodeType: INodeType,
+	options: ExecuteMockOptions = {},
+): ExecuteMock {
 	const description = nodeType.description;
 	const versions = Array.isArray(description.version) ? description.version : [description.version];
 	const typeVersion = options.node?.typeVersion ?? Math.max(...versions);
@@ -405,7 +429,10 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 		position: [0, 0],
 		parameters: nodeParameters as INode['parameters'],
 		credentials: Object.fromEntries(
-			Object.keys(options.credentials ?? {}).map((type) => [type, { id: `cred-${type}`, name: type }]),
+			Object.keys(options.credentials ?? {}).map((type) => [
+				type,
+				{ id: `cred-${type}`, name: type },
+			]),
 		),
 	};
 	const workflow = {
@@ -438,7 +465,9 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 		}
 		if (optionName === undefined) return;
 		const known = declarations.some((property) =>
-			((property.options ?? []) as Array<{ name: string }>).some((option) => option.name === optionName),
+			((property.options ?? []) as Array<{ name: string }>).some(
+				(option) => option.name === optionName,
+			),
 		);
 		if (!known) {
 			throw new Error(
@@ -464,11 +493,15 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 		}
 		const data = binary[propertyName];
 		if (data === undefined) {
-			throw new NodeOperationError(node, `The item has no binary field '${propertyName}' [item ${itemIndex}]`, {
-				itemIndex,
-				description:
-					'Check that the parameter where you specified the input binary field name is correct, and that it matches a field in the binary input',
-			});
+			throw new NodeOperationError(
+				node,
+				`The item has no binary field '${propertyName}' [item ${itemIndex}]`,
+				{
+					itemIndex,
+					description:
+						'Check that the parameter where you specified the input binary field name is correct, and that it matches a field in the binary input',
+				},
+			);
 		}
 		return data;
 	};
@@ -495,16 +528,21 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 			if (value === undefined) throw new Error(`Could not get parameter "${parameterPath}"`);
 			if (parameterOptions?.rawExpressions) return value;
 			const resolved = resolveValue(value, itemIndex, items[itemIndex]);
-			return resolved !== null && typeof resolved === 'object' ? structuredClone(resolved) : resolved;
+			return resolved !== null && typeof resolved === 'object'
+				? structuredClone(resolved)
+				: resolved;
 		},
 		getInputData(inputIndex = 0): INodeExecutionData[] {
-			if (inputIndex !== 0) throw new Error(`n8nMock: the node has one input, not input ${inputIndex}`);
+			if (inputIndex !== 0)
+				throw new Error(`n8nMock: the node has one input, not input ${inputIndex}`);
 			return items as INodeExecutionData[];
 		},
 		async getCredentials(type: string): Promise<ICredentialDataDecryptedObject> {
 			mock.credentialsRead.push(type);
 			if (!declaredCredentials.includes(type)) {
-				throw new Error(`n8nMock: the node reads credential '${type}', which its description does not declare`);
+				throw new Error(
+					`n8nMock: the node reads credential '${type}', which its description does not declare`,
+				);
 			}
 			const data = options.credentials?.[type];
 			if (!data) {
@@ -527,7 +565,11 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 			mock.hints.push(...hints);
 		},
 		evaluateExpression(expression: string, itemIndex = 0): unknown {
-			return resolveValue(expression.startsWith('=') ? expression : `=${expression}`, itemIndex, items[itemIndex]);
+			return resolveValue(
+				expression.startsWith('=') ? expression : `=${expression}`,
+				itemIndex,
+				items[itemIndex],
+			);
 		},
 		sendMessageToUI(...args: unknown[]): void {
 			mock.logs.push({ level: 'ui', message: args.map(String).join(' ') });
@@ -543,12 +585,25 @@ export function createExecuteMock(nodeType: INodeType, options: ExecuteMockOptio
 				if (typeof parameterData !== 'string') return parameterData;
 				return binaryOf(itemIndex, parameterData);
 			},
-			async getBinaryDataBuffer(itemIndex: number, parameterData: string | IBinaryData): Promise<Buffer> {
-				const data = typeof parameterData === 'string' ? itemAt(itemIndex).binary?.[parameterData] : parameterData;
-				if (!data) throw new Error(`n8nMock: item ${itemIndex} has no binary field '${String(parameterData)}'`);
+			async getBinaryDataBuffer(
+				itemIndex: number,
+				parameterData: string | IBinaryData,
+			): Promise<Buffer> {
+				const data =
+					typeof parameterData === 'string'
+						? itemAt(itemIndex).binary?.[parameterData]
+						: parameterData;
+				if (!data)
+					throw new Error(
+						`n8nMock: item ${itemIndex} has no binary field '${String(parameterData)}'`,
+					);
 				return bufferOf(data);
 			},
-			async prepareBinaryData(content: Buffer | Readable, filePath?: string, mimeType?: string): Promise<IBinaryData> {
+			async prepareBinaryData(
+				content: Buffer | Readable,
+				filePath?: string,
+				mimeType?: string,
+			): Promise<IBinaryData> {
 				const buffer = Buffer.isBuffer(content) ? content : await streamToBuffer(content);
 				const data = binaryData(buffer, filePath, mimeType);
 				mock.preparedBinaries.push(data);

@@ -12,7 +12,13 @@ import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
 import { NO_BASE_URL_WARNING } from '../../nodes/ComposeMessage/helpers/template';
 import { composedMessageFromItem } from '../../nodes/ComposeMessage/messageItem';
-import { binaryItem, createExecuteMock, perItem, runNode, type ExecuteMockOptions } from '../helpers/n8nMock';
+import {
+	binaryItem,
+	createExecuteMock,
+	perItem,
+	runNode,
+	type ExecuteMockOptions,
+} from '../helpers/n8nMock';
 import { storeFixture, type StoreFixture } from '../helpers/stores';
 import { buildRawMessage, topLevelHeaders } from '../unit/compose/helpers';
 
@@ -20,12 +26,19 @@ jest.mock('../../lib/compose', () => {
 	const actual = jest.requireActual('../../lib/compose');
 	return { ...actual, compileTemplate: jest.fn(actual.compileTemplate) };
 });
-const compileTemplate = compose.compileTemplate as jest.MockedFunction<typeof compose.compileTemplate>;
+const compileTemplate = compose.compileTemplate as jest.MockedFunction<
+	typeof compose.compileTemplate
+>;
 
 const SECRET = 'node-test-signing-secret-0123456789';
 const BASE_URL = 'https://n8n.example.com/webhook/bulk-mail';
 const CREDENTIALS = {
-	subscriberStoreApi: { backend: 'sqlite', file: 'unused.sqlite', publicBaseUrl: BASE_URL, signingSecret: SECRET },
+	subscriberStoreApi: {
+		backend: 'sqlite',
+		file: 'unused.sqlite',
+		publicBaseUrl: BASE_URL,
+		signingSecret: SECRET,
+	},
 };
 
 const TEMPLATE = {
@@ -39,9 +52,36 @@ const TEMPLATE = {
 /** Items as the Subscriber List node outputs them. */
 function subscriberItems(): INodeExecutionData[] {
 	return [
-		{ json: { id: '11', listId: '1', email: 'taro@example.com', name: 'Taro', fields: { city: 'Tokyo' }, status: 'active' } },
-		{ json: { id: '12', listId: '1', email: 'hanako@example.com', name: 'Hanako <b>', fields: { city: 'Kyoto' }, status: 'active' } },
-		{ json: { id: '13', listId: '1', email: 'ken@example.com', name: '', fields: {}, status: 'active' } },
+		{
+			json: {
+				id: '11',
+				listId: '1',
+				email: 'taro@example.com',
+				name: 'Taro',
+				fields: { city: 'Tokyo' },
+				status: 'active',
+			},
+		},
+		{
+			json: {
+				id: '12',
+				listId: '1',
+				email: 'hanako@example.com',
+				name: 'Hanako <b>',
+				fields: { city: 'Kyoto' },
+				status: 'active',
+			},
+		},
+		{
+			json: {
+				id: '13',
+				listId: '1',
+				email: 'ken@example.com',
+				name: '',
+				fields: {},
+				status: 'active',
+			},
+		},
 	];
 }
 
@@ -152,11 +192,17 @@ describe('Compose', () => {
 				html: '',
 				text: 'Hi {{ name }}, city {{ city }}',
 				customFields: '={{ $json.fields }}',
-				options: { defaults: '{"name": "reader", "item.order.id": "(none)", "city": "Nagoya"}', strict: true },
+				options: {
+					defaults: '{"name": "reader", "item.order.id": "(none)", "city": "Nagoya"}',
+					strict: true,
+				},
 			},
 			{ items },
 		);
-		expect(output[0].map((item) => item.json.subject)).toEqual(['Order A-1 for reader', 'Order (none) for reader']);
+		expect(output[0].map((item) => item.json.subject)).toEqual([
+			'Order A-1 for reader',
+			'Order (none) for reader',
+		]);
 		expect(output[0][0].json.text).toBe('Hi reader, city Nagoya');
 		expect(output[0][0].json.html).toBe('');
 
@@ -180,7 +226,12 @@ describe('Compose', () => {
 			'Sale\u0085Bcc: victim@example.net',
 		];
 		const items = attacks.map((topic, i) => ({
-			json: { id: `s${i}`, email: `r${i}@example.com`, name: `Eve\r\nBcc: victim@example.net`, topic },
+			json: {
+				id: `s${i}`,
+				email: `r${i}@example.com`,
+				name: `Eve\r\nBcc: victim@example.net`,
+				topic,
+			},
 		}));
 		const { output } = await run(
 			{ subject: '{{ item.topic }} for {{ name }}', fromName: '{{ name }} via ACME' },
@@ -190,10 +241,15 @@ describe('Compose', () => {
 			const json = item.json;
 			expect(String(json.subject)).not.toMatch(/[\r\n\u0085\u2028\u2029]/);
 			expect(String(json.subject)).not.toMatch(/%0d|=0d/i);
-			expect(Object.keys(json.headers as IDataObject).map((name) => name.toLowerCase())).not.toContain('bcc');
+			expect(
+				Object.keys(json.headers as IDataObject).map((name) => name.toLowerCase()),
+			).not.toContain('bcc');
 			expect((json.to as IDataObject).name).not.toMatch(/[\r\n]/);
 			expect((json.from as IDataObject).name).not.toMatch(/[\r\n]/);
-			const mock = createExecuteMock(new ComposeMessage(), { parameters: TEMPLATE, items: output[0] });
+			const mock = createExecuteMock(new ComposeMessage(), {
+				parameters: TEMPLATE,
+				items: output[0],
+			});
 			const raw = await buildRawMessage(await composedMessageFromItem(mock.context, index));
 			const names = topLevelHeaders(raw).map((header) => header.name.toLowerCase());
 			expect(names).not.toContain('bcc');
@@ -205,7 +261,9 @@ describe('Compose', () => {
 		const error = await runError({
 			html: '<p>Hello</p>\n<p>{% if fields.vip %}VIP</p>',
 		});
-		expect(error.message).toMatch(/^Item 1: Syntax error in the HTML body template at line 2, column 4: /);
+		expect(error.message).toMatch(
+			/^Item 1: Syntax error in the HTML body template at line 2, column 4: /,
+		);
 		expect(error.context.itemIndex).toBe(0);
 		expect(error.description).toMatch(/'HTML' parameter, line 2, column 4/);
 		expect(compileTemplate).toHaveBeenCalledTimes(1);
@@ -270,7 +328,10 @@ describe('Compose', () => {
 		expect(item.binary?.logo).toEqual(items[0].binary?.logo);
 
 		// Bulk Send's side: the item turns back into nodemailer options.
-		const sender = createExecuteMock(new ComposeMessage(), { parameters: TEMPLATE, items: output[0] });
+		const sender = createExecuteMock(new ComposeMessage(), {
+			parameters: TEMPLATE,
+			items: output[0],
+		});
 		const message = await composedMessageFromItem(sender.context, 0);
 		expect(message.attachments?.map((a) => [a.filename, a.contentType, a.cid, a.content])).toEqual([
 			['terms.pdf', 'application/pdf', undefined, pdf],
@@ -279,7 +340,13 @@ describe('Compose', () => {
 		const options = compose.toSendMailOptions(message);
 		expect(options.attachments).toEqual([
 			{ filename: 'terms.pdf', content: pdf, contentType: 'application/pdf' },
-			{ filename: 'logo.png', content: png, contentType: 'image/png', cid: 'logo', contentDisposition: 'inline' },
+			{
+				filename: 'logo.png',
+				content: png,
+				contentType: 'image/png',
+				cid: 'logo',
+				contentDisposition: 'inline',
+			},
 		]);
 		expect(options).toMatchObject({ disableFileAccess: true, disableUrlAccess: true });
 
@@ -295,7 +362,12 @@ describe('Compose', () => {
 			options: { trackClicks: true, trackOpens: true },
 		});
 		const json = output[0][0].json;
-		expect(json).toMatchObject({ subject: '[PROOF] Hello Taro', campaignId: null, subscriberId: null, proof: true });
+		expect(json).toMatchObject({
+			subject: '[PROOF] Hello Taro',
+			campaignId: null,
+			subscriberId: null,
+			proof: true,
+		});
 		const headers = json.headers as IDataObject;
 		expect(headers['X-Bulk-Mail-Proof']).toBe('1');
 		expect(headers[CORRELATION_HEADERS.campaignId]).toBeUndefined();
@@ -305,7 +377,10 @@ describe('Compose', () => {
 		const verified = new LinkSigner(SECRET).verify('unsubscribe', unsubscribeToken(headers));
 		expect(verified).toEqual({ ok: true, claims: { subscriberId: '' } });
 
-		const tracked = await run({ campaignId: 'may-2026', options: { trackClicks: true, trackOpens: true } });
+		const tracked = await run({
+			campaignId: 'may-2026',
+			options: { trackClicks: true, trackOpens: true },
+		});
 		const html = String(tracked.output[0][0].json.html);
 		expect(html).toContain(`${BASE_URL}/click?t=`);
 		expect(html).toContain(`${BASE_URL}/open?t=`);
@@ -313,26 +388,39 @@ describe('Compose', () => {
 
 	test('plain http base URLs are refused unless allowed, and then every item warns', async () => {
 		const httpCredentials = {
-			subscriberStoreApi: { ...CREDENTIALS.subscriberStoreApi, publicBaseUrl: 'http://localhost:5678/webhook/bulk-mail' },
+			subscriberStoreApi: {
+				...CREDENTIALS.subscriberStoreApi,
+				publicBaseUrl: 'http://localhost:5678/webhook/bulk-mail',
+			},
 		};
 		const refused = await runError({}, { credentials: httpCredentials });
 		expect(refused.message).toMatch(/^Item 1: .*https/);
 
-		const { output, mock } = await run({ options: { allowInsecureHttp: true } }, { credentials: httpCredentials });
+		const { output, mock } = await run(
+			{ options: { allowInsecureHttp: true } },
+			{ credentials: httpCredentials },
+		);
 		for (const item of output[0]) {
 			expect(item.json.warnings).toEqual([expect.stringMatching(/plain http/)]);
 		}
 		expect(String((output[0][0].json.headers as IDataObject)['List-Unsubscribe'])).toMatch(
 			/^<http:\/\/localhost:5678\/webhook\/bulk-mail\/unsubscribe\?t=/,
 		);
-		expect(mock.hints).toEqual([{ message: expect.stringMatching(/plain http/), location: 'outputPane' }]);
+		expect(mock.hints).toEqual([
+			{ message: expect.stringMatching(/plain http/), location: 'outputPane' },
+		]);
 	});
 
 	test('without a public base URL: no List-Unsubscribe, a warning, recipients need no id', async () => {
 		const items = [{ json: { email: 'someone@example.org', name: 'Someone' } }];
 		const { output } = await run(
 			{ html: '<p>Hi {{ name }}</p>' },
-			{ items, credentials: { subscriberStoreApi: { backend: 'sqlite', publicBaseUrl: '', signingSecret: '' } } },
+			{
+				items,
+				credentials: {
+					subscriberStoreApi: { backend: 'sqlite', publicBaseUrl: '', signingSecret: '' },
+				},
+			},
 		);
 		const json = output[0][0].json;
 		expect(json.headers).toEqual({});
@@ -341,7 +429,9 @@ describe('Compose', () => {
 
 		// With a base URL, a recipient without a subscriber id cannot get signed links.
 		const error = await runError({}, { items });
-		expect(error.message).toMatch(/^Item 1: The recipient someone@example\.org has no subscriber id/);
+		expect(error.message).toMatch(
+			/^Item 1: The recipient someone@example\.org has no subscriber id/,
+		);
 	});
 
 	test('ISO-2022-JP encoding, mailto unsubscribe and Message-ID domain options', async () => {
@@ -349,7 +439,11 @@ describe('Compose', () => {
 		const { output } = await run(
 			{
 				subject: '{{ name }}様、五月のお知らせ',
-				options: { encoding: 'iso-2022-jp', unsubscribeMailto: 'unsubscribe@example.com', messageIdDomain: 'mail.example.com' },
+				options: {
+					encoding: 'iso-2022-jp',
+					unsubscribeMailto: 'unsubscribe@example.com',
+					messageIdDomain: 'mail.example.com',
+				},
 			},
 			{ items },
 		);
@@ -360,7 +454,10 @@ describe('Compose', () => {
 			/^<https:[^>]+>, <mailto:unsubscribe@example\.com\?subject=unsubscribe%20[^>]+>$/,
 		);
 		expect(json.messageId).toMatch(/@mail\.example\.com>$/);
-		const sender = createExecuteMock(new ComposeMessage(), { parameters: TEMPLATE, items: output[0] });
+		const sender = createExecuteMock(new ComposeMessage(), {
+			parameters: TEMPLATE,
+			items: output[0],
+		});
 		const raw = await buildRawMessage(await composedMessageFromItem(sender.context, 0));
 		expect(raw).toMatch(/charset=ISO-2022-JP/i);
 		expect(raw).toMatch(/^Subject: =\?ISO-2022-JP\?B\?/im);
@@ -392,7 +489,12 @@ describe('Preview', () => {
 	let hanakoId: string;
 	const previousDir = process.env.BULK_MAIL_STORE_DIR;
 	const storeCredentials = () => ({
-		subscriberStoreApi: { backend: 'sqlite', file: 'test.sqlite', publicBaseUrl: BASE_URL, signingSecret: SECRET },
+		subscriberStoreApi: {
+			backend: 'sqlite',
+			file: 'test.sqlite',
+			publicBaseUrl: BASE_URL,
+			signingSecret: SECRET,
+		},
 	});
 
 	beforeAll(async () => {
@@ -480,7 +582,16 @@ describe('Preview', () => {
 				html: '',
 				text: 'Hi {{ name }} in {{ city }}',
 			},
-			{ credentials: { subscriberStoreApi: { backend: 'sqlite', file: '../outside.sqlite', publicBaseUrl: '', signingSecret: '' } } },
+			{
+				credentials: {
+					subscriberStoreApi: {
+						backend: 'sqlite',
+						file: '../outside.sqlite',
+						publicBaseUrl: '',
+						signingSecret: '',
+					},
+				},
+			},
 		);
 		const item = output[0][0];
 		expect(item.json).toMatchObject({
@@ -504,10 +615,15 @@ describe('Preview', () => {
 			"Item 1: The list 'Newsletter' has no subscriber with the e-mail nobody@example.com",
 		);
 		const { output } = await preview(
-			{ previewFor: 'subscriberId', previewSubscriberId: perItem((i) => (i === 0 ? '999999' : hanakoId)) },
+			{
+				previewFor: 'subscriberId',
+				previewSubscriberId: perItem((i) => (i === 0 ? '999999' : hanakoId)),
+			},
 			{ items: [{ json: {} }, { json: {} }], continueOnFail: true },
 		);
-		expect(output[0][0].json).toEqual({ error: "Item 1: There is no subscriber with the ID '999999'" });
+		expect(output[0][0].json).toEqual({
+			error: "Item 1: There is no subscriber with the ID '999999'",
+		});
 		expect(output[0][1].json.subject).toBe('Hello Hanako');
 		expect(output[0][1].pairedItem).toEqual({ item: 1 });
 	});

@@ -67,7 +67,10 @@ class Probe implements INodeType {
 }
 
 /** Runs `body` as the node's execute() and returns what it returned. */
-async function probe(body: (ctx: IExecuteFunctions) => unknown, options: Parameters<typeof runNode>[1] = {}) {
+async function probe(
+	body: (ctx: IExecuteFunctions) => unknown,
+	options: Parameters<typeof runNode>[1] = {},
+) {
 	const node: INodeType = new Probe();
 	node.execute = async function (this: IExecuteFunctions) {
 		return [[{ json: { result: (await body(this)) as string } }]];
@@ -84,20 +87,26 @@ describe('n8nMock', () => {
 		await expect(probe((ctx) => ctx.getNodeParameter('options.lod', 0, false))).rejects.toThrow(
 			/'options' declares no option 'lod'/,
 		);
-		await expect(probe((ctx) => ctx.getNodeParameter('options.loud', 0, false))).resolves.toMatchObject({
+		await expect(
+			probe((ctx) => ctx.getNodeParameter('options.loud', 0, false)),
+		).resolves.toMatchObject({
 			result: false,
 		});
 	});
 
 	test('parameters the test sets must exist, be visible and hold declared values', () => {
-		expect(() => createExecuteMock(new Probe(), { parameters: { mood: 'x' } })).toThrow(/does not declare/);
+		expect(() => createExecuteMock(new Probe(), { parameters: { mood: 'x' } })).toThrow(
+			/does not declare/,
+		);
 		expect(() => createExecuteMock(new Probe(), { parameters: { mode: 'b', onlyA: 'x' } })).toThrow(
 			/displayOptions hide/,
 		);
-		expect(() => createExecuteMock(new Probe(), { parameters: { mode: 'c' } })).toThrow(/not one of the values/);
-		expect(() => createExecuteMock(new Probe(), { parameters: { options: { lod: true } } })).toThrow(
-			/has no option 'lod'/,
+		expect(() => createExecuteMock(new Probe(), { parameters: { mode: 'c' } })).toThrow(
+			/not one of the values/,
 		);
+		expect(() =>
+			createExecuteMock(new Probe(), { parameters: { options: { lod: true } } }),
+		).toThrow(/has no option 'lod'/);
 		const lenient = createExecuteMock(new Probe(), {
 			parameters: { mode: 'b', onlyA: 'x' },
 			allowHiddenParameters: true,
@@ -114,11 +123,13 @@ describe('n8nMock', () => {
 			newInV2: true,
 			options: {},
 		});
-		expect(createExecuteMock(new Probe(), { node: { typeVersion: 1 } }).nodeParameters).not.toHaveProperty(
-			'newInV2',
-		);
+		expect(
+			createExecuteMock(new Probe(), { node: { typeVersion: 1 } }).nodeParameters,
+		).not.toHaveProperty('newInV2');
 		const hidden = createExecuteMock(new Probe(), { parameters: { mode: 'b' } });
-		expect(() => hidden.context.getNodeParameter('onlyA', 0)).toThrow('Could not get parameter "onlyA"');
+		expect(() => hidden.context.getNodeParameter('onlyA', 0)).toThrow(
+			'Could not get parameter "onlyA"',
+		);
 		expect(hidden.context.getNodeParameter('onlyA', 0, 'fallback')).toBe('fallback');
 		expect(hidden.readParameters).toEqual(['onlyA']);
 	});
@@ -127,18 +138,29 @@ describe('n8nMock', () => {
 		const items = [{ json: { user: { name: 'Taro' } } }, { json: { user: { name: 'Hanako' } } }];
 		const mock = createExecuteMock(new Probe(), {
 			items,
-			parameters: { onlyA: perItem((i, item) => `${i}:${String(item?.json.user && (item.json.user as { name: string }).name)}`) },
+			parameters: {
+				onlyA: perItem(
+					(i, item) =>
+						`${i}:${String(item?.json.user && (item.json.user as { name: string }).name)}`,
+				),
+			},
 		});
 		expect(mock.context.getNodeParameter('greeting', 0)).toBe('Hi Taro #0');
 		expect(mock.context.getNodeParameter('greeting', 1)).toBe('Hi Hanako #1');
 		expect(mock.context.getNodeParameter('onlyA', 1)).toBe('1:Hanako');
-		const unsupported = createExecuteMock(new Probe(), { parameters: { greeting: '={{ $now.toISO() }}' } });
+		const unsupported = createExecuteMock(new Probe(), {
+			parameters: { greeting: '={{ $now.toISO() }}' },
+		});
 		expect(() => unsupported.context.getNodeParameter('greeting', 0)).toThrow(/cannot evaluate/);
 	});
 
 	test('credentials must be declared and supplied', async () => {
-		await expect(probe((ctx) => ctx.getCredentials('otherApi'))).rejects.toThrow(/does not declare/);
-		await expect(probe((ctx) => ctx.getCredentials('probeApi'))).rejects.toThrow(NodeOperationError);
+		await expect(probe((ctx) => ctx.getCredentials('otherApi'))).rejects.toThrow(
+			/does not declare/,
+		);
+		await expect(probe((ctx) => ctx.getCredentials('probeApi'))).rejects.toThrow(
+			NodeOperationError,
+		);
 		const { result } = await probe(async (ctx) => (await ctx.getCredentials('probeApi')).token, {
 			credentials: { probeApi: { token: 't0k' } },
 		});
@@ -160,15 +182,33 @@ describe('n8nMock', () => {
 	});
 
 	test('binary helpers work on real Buffers and fail like n8n', async () => {
-		const items = [binaryItem({}, { doc: { content: 'hello', fileName: 'doc.txt' } }), { json: {} }];
+		const items = [
+			binaryItem({}, { doc: { content: 'hello', fileName: 'doc.txt' } }),
+			{ json: {} },
+		];
 		const mock = createExecuteMock(new Probe(), { items });
 		const helpers = mock.context.helpers;
-		expect(helpers.assertBinaryData(0, 'doc')).toMatchObject({ fileName: 'doc.txt', mimeType: 'text/plain' });
+		expect(helpers.assertBinaryData(0, 'doc')).toMatchObject({
+			fileName: 'doc.txt',
+			mimeType: 'text/plain',
+		});
 		expect(await helpers.getBinaryDataBuffer(0, 'doc')).toEqual(Buffer.from('hello'));
-		expect(() => helpers.assertBinaryData(0, 'nope')).toThrow("The item has no binary field 'nope' [item 0]");
-		expect(() => helpers.assertBinaryData(1, 'doc')).toThrow(/expects the node's input data to contain a binary file 'doc'/);
-		const prepared = await helpers.prepareBinaryData(Buffer.from('<p>x</p>'), 'page.html', 'text/html');
-		expect(prepared).toMatchObject({ fileName: 'page.html', mimeType: 'text/html', fileExtension: 'html' });
+		expect(() => helpers.assertBinaryData(0, 'nope')).toThrow(
+			"The item has no binary field 'nope' [item 0]",
+		);
+		expect(() => helpers.assertBinaryData(1, 'doc')).toThrow(
+			/expects the node's input data to contain a binary file 'doc'/,
+		);
+		const prepared = await helpers.prepareBinaryData(
+			Buffer.from('<p>x</p>'),
+			'page.html',
+			'text/html',
+		);
+		expect(prepared).toMatchObject({
+			fileName: 'page.html',
+			mimeType: 'text/html',
+			fileExtension: 'html',
+		});
 		expect(mock.preparedBinaries).toEqual([prepared]);
 	});
 
@@ -181,7 +221,13 @@ describe('n8nMock', () => {
 			parameters: { ...common, operation: 'compose', proof: true },
 		});
 		expect(composed.mock.readParameters).toEqual(
-			expect.arrayContaining(['operation', 'subject', 'recipientEmail', 'proofSubjectPrefix', 'options']),
+			expect.arrayContaining([
+				'operation',
+				'subject',
+				'recipientEmail',
+				'proofSubjectPrefix',
+				'options',
+			]),
 		);
 		const previewed = await runNode(new ComposeMessage(), {
 			credentials,

@@ -68,7 +68,10 @@ async function previewRecipient(
 		const store = await stores.get();
 		const list = await store.getList(listRef);
 		if (!list) {
-			throw new ComposeError('invalid-recipient', `There is no list named or numbered '${listRef}'`);
+			throw new ComposeError(
+				'invalid-recipient',
+				`There is no list named or numbered '${listRef}'`,
+			);
 		}
 		const subscriber = await store.getSubscriber({ listId: list.id, email });
 		if (!subscriber) {
@@ -129,7 +132,8 @@ export async function preview(this: IExecuteFunctions): Promise<INodeExecutionDa
 					recipient: {
 						email: recipient.email,
 						name: recipient.name ?? '',
-						subscriberId: recipient.id === undefined || recipient.id === null ? null : String(recipient.id),
+						subscriberId:
+							recipient.id === undefined || recipient.id === null ? null : String(recipient.id),
 					},
 					textMode: template.textMode,
 				};

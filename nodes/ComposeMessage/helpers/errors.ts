@@ -13,9 +13,15 @@ const TEMPLATE_PARAMETERS: Record<string, string> = {
 /** What to do about a compose error, for the error's description in the editor. */
 function describe(error: ComposeError): string | undefined {
 	const parameter = error.template ? TEMPLATE_PARAMETERS[error.template] : undefined;
-	const where = parameter
-		? `Look at the '${parameter}' parameter${error.line !== undefined ? `, line ${error.line}${error.column !== undefined ? `, column ${error.column}` : ''}` : ''}${error.token ? ` (near ${error.token.slice(0, 80)})` : ''}.`
-		: '';
+	let where = '';
+	if (parameter) {
+		const position = [
+			error.line !== undefined ? `line ${error.line}` : '',
+			error.column !== undefined ? `column ${error.column}` : '',
+		].filter(Boolean);
+		const near = error.token ? ` (near ${error.token.slice(0, 80)})` : '';
+		where = `Look at the '${[`${parameter}' parameter`, ...position].join(', ')}${near}.`;
+	}
 	switch (error.code) {
 		case 'template-syntax':
 			return `${where} Merge fields are written {{ name }}, tags {% if fields.vip %}…{% endif %}.`.trim();
