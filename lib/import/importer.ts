@@ -464,6 +464,8 @@ export async function importCsv(
 
 		let header: string[] | null = null;
 		let plan: ColumnPlan | null = null;
+		/** Fields per record, as set by the header (or the first record): what csv-parse expects. */
+		let columnCount = 0;
 		const trimValues = options.csv?.trim ?? true;
 		const encodingName = encoding === 'shift_jis' ? 'shift_jis (CP932)' : encoding;
 		const sniffedEncoding = declaredEncoding === 'auto';
@@ -477,7 +479,7 @@ export async function importCsv(
 				if (entry.error) {
 					if (!plan && hasHeader && !header) {
 						throw new ImportError(
-							`The header row (line ${line}) could not be read: ${describeCsvError(entry.error)}`,
+							`The header row (line ${line}) could not be read: ${describeCsvError(entry.error, columnCount, hasHeader)}`,
 							'parse-error',
 							line,
 						);
@@ -487,7 +489,7 @@ export async function importCsv(
 						line,
 						'',
 						'invalid',
-						describeCsvError(entry.error, header?.length ?? 0),
+						describeCsvError(entry.error, columnCount, hasHeader),
 						record,
 					);
 					continue;
@@ -512,6 +514,7 @@ export async function importCsv(
 		};
 
 		const planFrom = (headerRow: string[] | null, firstRecord: string[]): ColumnPlan => {
+			columnCount = firstRecord.length;
 			try {
 				const columns = planColumns(options.mapping ?? {}, headerRow, firstRecord, delimiter);
 				detected = describePlan(columns, encoding, delimiter, headerRow);
@@ -680,25 +683,16 @@ function invalidBytes(encoding: string, line: number, column: string, sniffed: b
 	);
 }
 
-function describeCsvError(error: CsvError, expectedFields = 0): string {
-	switch (error.code) {
-		case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
-			const record = (error as { record?: unknown[] }).record;
-			const found = record?.length ?? '?';
-			return (
-				`found ${String(found)} columns where the ${expectedFields ? 'header has' : 'first record has'} ` +
-				`${expectedFields || '?'} — an unquoted delimiter inside a value, or a missing one? ` +
-				'(quote the value, or turn on "relax column count")'
-			);
-		}
-		case 'CSV_INVALID_CLOSING_QUOTE':
-		case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-			return 'a quoted value is followed by other characters before the next delimiter (write "" for a quote inside a quoted value)';
-		case 'INVALID_OPENING_QUOTE':
-			return 'a quote appears in the middle of an unquoted value (quote the whole value and double the inner quote: "a ""b"" c")';
-		default:
-			return error.message;
+function describeCsvError(error: CsvError, expectedFields: number, hasHeader: boolean): string {
+	if (error.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
+		const record = (error as { record?: unknown[] }).record;
+		return (
+			`found ${record?.length ?? '?'} columns where the ${hasHeader ? 'header' : 'first record'} ` +
+			`has ${expectedFields || '?'} — an unquoted delimiter inside a value, or a missing one? ` +
+			'(quote the value, or turn on "relax column count")'
+		);
 	}
+	return error.message;
 }
 
 function toImportError(

@@ -217,7 +217,8 @@ async function fetchUrl(
 				const protocol = String(options.protocol ?? '');
 				if (!ALLOWED_PROTOCOLS.has(protocol)) {
 					throw new ImportError(
-						`${label} redirected to a '${protocol}' URL; only http and https are followed`,
+						`Downloading ${label} failed: it redirected to a '${protocol}' URL; only http and ` +
+							'https are followed',
 						'source-unavailable',
 					);
 				}
@@ -263,8 +264,11 @@ function describeHttpError(
 	timeoutMs: number,
 	maxRedirects: number,
 ): ImportError {
-	const cause = (error as { cause?: unknown }).cause;
-	if (cause instanceof ImportError) return cause;
+	// Our own refusal (beforeRedirect) arrives wrapped by follow-redirects and axios.
+	for (let cause = (error as { cause?: unknown }).cause, depth = 0; cause && depth < 4; depth++) {
+		if (cause instanceof ImportError) return cause;
+		cause = (cause as { cause?: unknown }).cause;
+	}
 	const code = (error as { code?: string }).code ?? '';
 	if (code === 'ERR_CANCELED' || code === 'ABORT_ERR') {
 		return new ImportError('The import was cancelled', 'aborted');

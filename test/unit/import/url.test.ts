@@ -159,8 +159,8 @@ describe.each(BACKENDS)('importing from an http(s) URL (%s)', (backend) => {
 		expect(ftp.message).toBe("Only http and https URLs can be imported; 'ftp:' is not allowed");
 		const file = await expectImportError(fromUrl('/to-file'));
 		expect(file.code).toBe('source-unavailable');
-		expect(file.message).toMatch(
-			/redirected to a 'file:' URL; only http and https are followed|Unsupported protocol file:/,
+		expect(file.message).toBe(
+			`Downloading ${server.url}/to-file failed: it redirected to a 'file:' URL; only http and https are followed`,
 		);
 		const loop = await expectImportError(fromUrl('/loop', {}, { maxRedirects: 3 }));
 		expect(loop.message).toContain('more than 3 redirects');
