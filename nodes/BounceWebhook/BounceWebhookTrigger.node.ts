@@ -1,0 +1,204 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+import { EventConfigError, isWebhookProvider } from '../../lib/events';
+import { ENDPOINT_PATHS } from '../../lib/store/urls';
+import {
+	handleClick,
+	handleEventsRequest,
+	handleOpen,
+	handleUnsubscribe,
+	safeMessage,
+	type HandlerResult,
+	type RecordedEvent,
+	type RecordOptions,
+} from '../../lib/webhook';
+import { jsonResponse, textResponse } from '../../lib/webhook/http';
+import { subscriberStoreConnectionTest } from '../shared/storeCredential';
+import { webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
+import { DEFAULT_START_KINDS, properties } from './description';
+import { sendResponse, toHttpRequest } from './http';
+import { bounceWebhookCredentialTest } from './credentialTest';
+import { providerConfig } from './providerConfig';
+
+type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click';
+
+/**
+ * Which endpoint a request came to. n8n names every webhook of a node 'default' (or 'setup'),
+ * so the last segment of the request path tells them apart (…/webhook/<id>/<endpoint>).
+ */
+function endpointOf(path: string): Endpoint | null {
+	const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
+	const name = decodeURIComponent(last).toLowerCase();
+	for (const endpoint of ['events', 'unsubscribe', 'open', 'click'] as const) {
+		if (ENDPOINT_PATHS[endpoint] === name) return endpoint;
+	}
+	return null;
+}
+
+interface TriggerOptions {
+	complaintRateLimit?: number;
+	complaintMinSample?: number;
+	includeRaw?: boolean;
+	maxBodyKb?: number;
+	pauseOnComplaints?: boolean;
+}
+
+/** The output item: the normalised event and what the store did with it. */
+function toItem(event: RecordedEvent): INodeExecutionData {
+	const json: IDataObject = {
+		provider: event.provider,
+		eventId: event.eventId,
+		messageId: event.messageId,
+		recipient: event.recipient,
+		kind: event.kind,
+		smtpStatus: event.smtpStatus,
+		diagnostic: event.diagnostic,
+		occurredAt: event.occurredAt,
+		campaignId: event.campaignId,
+		subscriberId: event.subscriberId,
+	};
+	if (event.kind === 'click') json.url = event.url ?? null;
+	json.statusAfter = event.statusAfter;
+	json.duplicate = event.duplicate;
+	json.unknownRecipient = event.unknownRecipient;
+	json.suppressed = event.suppressed;
+	json.subscribers = event.subscribers as unknown as IDataObject[];
+	json.campaignCounted = event.campaignCounted;
+	json.campaignPaused = event.campaignPaused;
+	if (event.raw !== undefined) json.raw = event.raw as IDataObject;
+	return { json };
+}
+
+export class BounceWebhookTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Bounce Webhook Trigger',
+		name: 'bounceWebhookTrigger',
+		icon: { light: 'file:bounceWebhook.svg', dark: 'file:bounceWebhook.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{"Provider: " + $parameter["provider"]}}',
+		description:
+			'Receive verified bounce, complaint, unsubscribe, open and click events and update the subscriber store exactly once',
+		defaults: { name: 'Bounce Webhook Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bounceWebhookApi', required: true, testedBy: 'bounceWebhookCredentialTest' },
+		],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.events },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.unsubscribe },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.unsubscribe },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.open },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.click },
+		],
+		properties,
+	};
+
+	methods = { credentialTest: { subscriberStoreConnectionTest, bounceWebhookCredentialTest } };
+
+	// The user registers the URL at the provider: there is nothing to create or delete remotely.
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const request = await toHttpRequest(this);
+		const endpoint = endpointOf(this.getRequestObject().path ?? '');
+		if (!endpoint) {
+			sendResponse(this, textResponse(404, 'Not found'));
+			return { noWebhookResponse: true };
+		}
+		const options = this.getNodeParameter('triggerOptions', {}) as TriggerOptions;
+		const { store, signer } = await webhookStoreFromCredential(this);
+		const record: RecordOptions = {
+			actor: webhookActor(this),
+			complaintPause:
+				options.pauseOnComplaints === false
+					? false
+					: {
+							threshold: (options.complaintRateLimit ?? 0.3) / 100,
+							minSample: Math.max(1, Math.floor(options.complaintMinSample ?? 1000)),
+						},
+		};
+
+		let handle: () => Promise<HandlerResult>;
+		if (endpoint === 'events') {
+			const provider = this.getNodeParameter('provider', 'generic') as string;
+			if (!isWebhookProvider(provider)) {
+				throw new NodeOperationError(this.getNode(), `Unknown provider '${provider}'`);
+			}
+			const secrets = await this.getCredentials('bounceWebhookApi');
+			const config = providerConfig(provider, secrets, {
+				includeRaw: options.includeRaw === true,
+				maxBodyBytes: Math.max(1, options.maxBodyKb ?? 1024) * 1024,
+			});
+			handle = () => handleEventsRequest(store, provider, request, config, record);
+		} else {
+			const linkSigner = signer();
+			if (!linkSigner) {
+				throw new NodeOperationError(
+					this.getNode(),
+					'The Subscriber Store credential has no Link Signing Secret, so links cannot be verified',
+					{ description: 'Set the same secret that Compose Message signed the links with' },
+				);
+			}
+			const handler = endpoint === 'open' ? handleOpen : endpoint === 'click' ? handleClick : handleUnsubscribe;
+			handle = () => handler(store, linkSigner, request, record);
+		}
+
+		let result: HandlerResult;
+		try {
+			result = await handle();
+		} catch (error) {
+			if (error instanceof EventConfigError) {
+				throw new NodeOperationError(this.getNode(), error.message, {
+					description: 'Fill in the matching field of the Bounce Webhook API credential',
+				});
+			}
+			// The store (or the network) failed after the request was verified: the sender retries.
+			this.logger.warn(`Bounce Webhook: could not record a ${endpoint} request: ${safeMessage(error)}`);
+			result = {
+				response:
+					endpoint === 'events'
+						? jsonResponse(503, { ok: false, error: 'The subscriber store is unavailable; retry later' })
+						: textResponse(503, 'Temporarily unavailable, please try again later'),
+				events: [],
+			};
+		}
+
+		sendResponse(this, result.response);
+		if (result.subscription) {
+			const { type, topicArn, confirmed, error } = result.subscription;
+			this.logger.info(`Bounce Webhook: SNS ${type} for ${topicArn}${confirmed ? ' confirmed' : ''}${error ? `: ${error}` : ''}`);
+		}
+		if (result.rejected) {
+			this.logger.debug(`Bounce Webhook: refused a ${endpoint} request (${result.rejected.status}): ${result.rejected.reason}`);
+		}
+
+		const startFor = this.getNodeParameter('startFor', DEFAULT_START_KINDS) as string[];
+		const items = result.events.filter((event) => !event.duplicate && startFor.includes(event.kind)).map(toItem);
+		if (items.length === 0) return { noWebhookResponse: true };
+		return { noWebhookResponse: true, workflowData: [items] };
+	}
+}

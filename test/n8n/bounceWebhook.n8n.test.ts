@@ -1,0 +1,254 @@
+/**
+ * The Bounce Webhook trigger inside a real n8n 2.40.7 (`n8n start`, workflow published), on its
+ * real webhook URLs: generic HMAC events, a SendGrid-signed batch, forged requests, the
+ * one-click unsubscribe, the open pixel and the click redirect — each updating the store, on
+ * both store backends.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { signGenericPayload } from '../../lib/events';
+import { LinkSigner } from '../../lib/store/linkTokens';
+import { openStore, type StoreConfig } from '../../lib/store/openStore';
+import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import { BACKENDS, PG_CONNECTION, storeFixture, type Backend } from '../helpers/stores';
+import { seedCampaign, seedList } from '../unit/webhook/helpers';
+import { bounceWorkflow, executionCount, executionDataText, registerBounceWebhook, TRIGGER_TYPE } from './bounceWebhookHelpers';
+import { createN8nInstance, type N8nInstance } from './harness';
+
+jest.setTimeout(300_000);
+
+const GENERIC_SECRET = 'generic-secret-for-the-n8n-test';
+const LINK_SECRET = 'link-signing-secret-for-n8n-test!';
+const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const GENERIC_HOOK = '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e01';
+const SENDGRID_HOOK = '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e02';
+const WORKFLOW_ID = 'wfBounce1';
+
+function genericPost(events: unknown[], secret = GENERIC_SECRET): RequestInit {
+	const body = JSON.stringify({ events });
+	return {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(secret, body) },
+		body,
+	};
+}
+
+function sendgridPost(records: unknown[]): RequestInit {
+	const body = JSON.stringify(records);
+	const timestamp = String(Math.floor(Date.now() / 1000));
+	const signature = sign('sha256', Buffer.from(timestamp + body), { key: sendgridKeys.privateKey, dsaEncoding: 'der' });
+	return {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/json',
+			'x-twilio-email-event-webhook-signature': signature.toString('base64'),
+			'x-twilio-email-event-webhook-timestamp': timestamp,
+		},
+		body,
+	};
+}
+
+/** Executions are saved a moment after the webhook answered. */
+async function waitForExecutions(n8n: N8nInstance, expected: number): Promise<number> {
+	const deadline = Date.now() + 20_000;
+	let seen = executionCount(n8n, WORKFLOW_ID);
+	while (seen < expected && Date.now() < deadline) {
+		await sleep(200);
+		seen = executionCount(n8n, WORKFLOW_ID);
+	}
+	return seen;
+}
+
+describe.each(BACKENDS)('Bounce Webhook trigger in real n8n (%s store)', (backend: Backend) => {
+	let n8n: N8nInstance;
+	let store: SqlSubscriberStore;
+	let ids: Record<string, string>;
+	let campaignId: string;
+	const pgFixture = backend === 'postgres' ? storeFixture('postgres') : undefined;
+	const signer = new LinkSigner(LINK_SECRET);
+	const url = (hook: string, endpoint: string) => n8n.webhookUrl(`${hook}/${endpoint}`);
+
+	beforeAll(async () => {
+		n8n = await createN8nInstance({ dbType: 'sqlite' });
+		registerBounceWebhook(n8n);
+		const storeData =
+			backend === 'sqlite'
+				? { backend: 'sqlite', file: 'bounces.sqlite' }
+				: { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema: (pgFixture!.config as { schema: string }).schema };
+		await n8n.importCredentials([
+			{
+				id: 'storeCred1',
+				name: 'Store',
+				type: 'subscriberStoreApi',
+				data: { ...storeData, signingSecret: LINK_SECRET, publicBaseUrl: `https://mail.example.com/webhook/${GENERIC_HOOK}` },
+			},
+			{
+				id: 'bounceCred1',
+				name: 'Bounce secrets',
+				type: 'bounceWebhookApi',
+				data: {
+					genericSecret: GENERIC_SECRET,
+					sendgridPublicKey: sendgridKeys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+				},
+			},
+		]);
+		await n8n.importWorkflow(
+			bounceWorkflow(WORKFLOW_ID, [
+				{ name: 'Generic Events', webhookId: GENERIC_HOOK, provider: 'generic' },
+				{ name: 'SendGrid Events', webhookId: SENDGRID_HOOK, provider: 'sendgrid', startFor: ['hard', 'complaint'] },
+			]),
+		);
+		await n8n.publish(WORKFLOW_ID);
+
+		// The store the n8n process will use, seeded before it starts.
+		const config: StoreConfig =
+			backend === 'sqlite'
+				? { backend: 'sqlite', file: 'bounces.sqlite', baseDir: path.join(n8n.userFolder, '.n8n', 'bulk-mail') }
+				: pgFixture!.config;
+		store = await openStore(config);
+		const emails = ['ann@example.com', 'bob@example.com', 'cho@example.com', 'dan@example.com', 'eve@example.com'];
+		const seeded = await seedList(store, emails);
+		ids = seeded.ids;
+		campaignId = await seedCampaign(store, seeded.listId, Object.values(ids));
+
+		await n8n.start();
+		await n8n.waitForWebhook(`${GENERIC_HOOK}/events`);
+		await n8n.waitForWebhook(`${SENDGRID_HOOK}/events`);
+	});
+
+	afterAll(async () => {
+		await store?.close();
+		await n8n?.cleanup();
+		await pgFixture?.cleanup();
+	});
+
+	test('n8n loads the trigger', async () => {
+		expect(await n8n.nodeTypes()).toContain(TRIGGER_TYPE);
+	});
+
+	test('generic HMAC events: recorded once, forged ones refused; only chosen kinds start executions', async () => {
+		const before = executionCount(n8n, WORKFLOW_ID);
+		const events = [
+			{ id: 'g-hard-1', type: 'hard', email: 'ann@example.com', status: '5.1.1', diagnostic: 'mailbox unknown' },
+			{ id: 'g-open-1', type: 'open', email: 'bob@example.com' },
+		];
+		const response = await fetch(url(GENERIC_HOOK, 'events'), genericPost(events));
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ ok: true, received: 2, recorded: 2, duplicates: 0 });
+		expect(await store.getSubscriber({ id: ids['ann@example.com'] })).toMatchObject({ status: 'bounced', hardBounces: 1 });
+		const audit = await store.getAuditLog({ entityId: ids['ann@example.com'], action: 'delivery.hard' }, { limit: 5 });
+		expect(audit.items).toHaveLength(1);
+		expect(audit.items[0].actor).toMatchObject({ type: 'webhook', id: WORKFLOW_ID, name: expect.stringContaining('Generic Events') });
+
+		// One execution for the hard bounce (the open is recorded, not started).
+		expect(await waitForExecutions(n8n, before + 1)).toBe(before + 1);
+		const data = executionDataText(n8n, WORKFLOW_ID);
+		expect(data).toContain('g-hard-1');
+		expect(data).not.toContain('g-open-1');
+
+		// The provider retries: acknowledged, nothing counted, no new execution.
+		const retry = await fetch(url(GENERIC_HOOK, 'events'), genericPost(events));
+		expect(await retry.json()).toMatchObject({ recorded: 0, duplicates: 2 });
+		expect((await store.getSubscriber({ id: ids['ann@example.com'] }))!.hardBounces).toBe(1);
+
+		const forged = await fetch(url(GENERIC_HOOK, 'events'), genericPost([{ id: 'g-forged', type: 'complaint', email: 'cho@example.com' }], 'wrong-secret-of-some-length'));
+		expect(forged.status).toBe(401);
+		expect(((await forged.json()) as { ok: boolean }).ok).toBe(false);
+		// A signed body that is not JSON: our 400 (n8n does not parse the body first).
+		const notJson = '{"events": [';
+		const malformed = await fetch(url(GENERIC_HOOK, 'events'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, notJson) },
+			body: notJson,
+		});
+		expect(malformed.status).toBe(400);
+		expect(((await malformed.json()) as { error: string }).error).toMatch(/not valid JSON/);
+		expect((await store.getSubscriber({ id: ids['cho@example.com'] }))!.status).toBe('active');
+		await sleep(500);
+		expect(executionCount(n8n, WORKFLOW_ID)).toBe(before + 1);
+	});
+
+	test('a SendGrid-signed batch updates the store and the campaign', async () => {
+		const ts = Math.floor(Date.now() / 1000);
+		const tag = (email: string) => ({ 'X-Bulk-Mail-Campaign': campaignId, 'X-Bulk-Mail-Subscriber': ids[email] });
+		const records = [
+			{ email: 'cho@example.com', timestamp: ts, event: 'spamreport', sg_event_id: 'sg-c1', ...tag('cho@example.com') },
+			{ email: 'dan@example.com', timestamp: ts, event: 'bounce', type: 'bounce', status: '5.1.1', reason: '550 5.1.1 unknown', sg_event_id: 'sg-b1', ...tag('dan@example.com') },
+			{ email: 'eve@example.com', timestamp: ts, event: 'delivered', sg_event_id: 'sg-d1', ...tag('eve@example.com') },
+			{ email: 'eve@example.com', timestamp: ts, event: 'open', sg_event_id: 'sg-o1', ...tag('eve@example.com') },
+			{ email: 'eve@example.com', timestamp: ts, event: 'open', sg_event_id: 'sg-o1', ...tag('eve@example.com') },
+			{ email: 'nobody@example.com', timestamp: ts, event: 'bounce', type: 'bounce', status: '5.1.1', sg_event_id: 'sg-b2' },
+		];
+		const response = await fetch(url(SENDGRID_HOOK, 'events'), sendgridPost(records));
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ received: 6, recorded: 5, duplicates: 1, unknownRecipients: 1 });
+		expect((await store.getSubscriber({ id: ids['cho@example.com'] }))!.status).toBe('complained');
+		expect((await store.getSubscriber({ id: ids['dan@example.com'] }))!.status).toBe('bounced');
+		expect(await store.isSuppressed('cho@example.com')).toBe(true);
+		const campaign = await store.sql.get('SELECT complained, bounced, delivered, opened FROM campaigns WHERE id = ?', [campaignId]);
+		expect(Object.fromEntries(Object.entries(campaign!).map(([k, v]) => [k, Number(v)]))).toEqual({
+			complained: 1,
+			bounced: 1,
+			delivered: 1,
+			opened: 1,
+		});
+		const unsigned = await fetch(url(SENDGRID_HOOK, 'events'), { ...sendgridPost(records), headers: { 'content-type': 'application/json' } });
+		expect(unsigned.status).toBe(401);
+	});
+
+	test('one-click unsubscribe, the confirmation page, the open pixel and the click redirect', async () => {
+		const bob = ids['bob@example.com'];
+		const unsubscribeToken = signer.sign('unsubscribe', { subscriberId: bob, campaignId });
+		const page = await fetch(`${url(GENERIC_HOOK, 'unsubscribe')}?t=${unsubscribeToken}`);
+		expect(page.status).toBe(200);
+		expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+		expect(page.headers.get('content-security-policy')).toContain("form-action 'self'");
+		const html = await page.text();
+		expect(html).toContain('bob@example.com');
+		expect(html).toContain('<form method="post"');
+		expect((await store.getSubscriber({ id: bob }))!.status).toBe('active');
+
+		const tampered = await fetch(`${url(GENERIC_HOOK, 'unsubscribe')}?t=${unsubscribeToken.slice(0, -4)}AAAA`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'List-Unsubscribe=One-Click',
+		});
+		expect(tampered.status).toBe(403);
+		expect((await store.getSubscriber({ id: bob }))!.status).toBe('active');
+
+		const oneClick = await fetch(`${url(GENERIC_HOOK, 'unsubscribe')}?t=${unsubscribeToken}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'List-Unsubscribe=One-Click',
+		});
+		expect(oneClick.status).toBe(200);
+		expect(await oneClick.text()).toContain('You are unsubscribed');
+		expect((await store.getSubscriber({ id: bob }))!.status).toBe('unsubscribed');
+
+		const eve = ids['eve@example.com'];
+		const pixel = await fetch(`${url(GENERIC_HOOK, 'open')}?t=${signer.sign('open', { subscriberId: eve, campaignId })}`);
+		expect(pixel.status).toBe(200);
+		expect(pixel.headers.get('content-type')).toBe('image/gif');
+		expect(Buffer.from(await pixel.arrayBuffer()).subarray(0, 6).toString()).toBe('GIF89a');
+
+		const target = 'https://shop.example.net/offer?id=7';
+		const click = await fetch(`${url(GENERIC_HOOK, 'click')}?t=${signer.sign('click', { subscriberId: eve, campaignId, url: target })}`, {
+			redirect: 'manual',
+		});
+		expect(click.status).toBe(302);
+		expect(click.headers.get('location')).toBe(target);
+		const forgedClick = await fetch(`${url(GENERIC_HOOK, 'click')}?t=${new LinkSigner('x'.repeat(32)).sign('click', { subscriberId: eve, url: 'https://evil.example/' })}`, {
+			redirect: 'manual',
+		});
+		expect(forgedClick.status).toBe(403);
+		expect(forgedClick.headers.get('location')).toBeNull();
+
+		const counters = await store.sql.get('SELECT unsubscribed, opened, clicked FROM campaigns WHERE id = ?', [campaignId]);
+		expect(Object.fromEntries(Object.entries(counters!).map(([k, v]) => [k, Number(v)]))).toEqual({
+			unsubscribed: 1,
+			opened: 1,
+			clicked: 1,
+		});
+	});
+});
