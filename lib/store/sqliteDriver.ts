@@ -132,3 +132,16 @@ export function acquireSqliteDriver(location: string): SqlDriver {
 		},
 	};
 }
+
+/**
+ * Closes this process's shared connection to a store file and forgets it, so the file can be
+ * replaced (restore from a backup). Handles still held elsewhere fail from then on ("database is
+ * not open"); the next open starts a fresh connection. Returns whether a connection was open.
+ */
+export async function closeSharedSqliteDriver(location: string): Promise<boolean> {
+	const entry = shared.get(location);
+	if (!entry) return false;
+	shared.delete(location);
+	await entry.driver.close();
+	return true;
+}
