@@ -1,0 +1,79 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { SendResult } from '../../../lib/send';
+
+/** What item mode outputs per input item: `sent` and `suppressed` on output 1, the rest on 2. */
+export type ItemStatus = 'sent' | 'suppressed' | 'failed' | 'unknown' | 'skipped' | 'invalid';
+
+export interface RecipientInfo {
+	to: string;
+	subscriberId: string | null;
+	campaignId: string | null;
+}
+
+/**
+ * A hard bounce: the server refused the recipient for good (RCPT, or a 5.1.x / 5.2.x status),
+ * not the sender or the content. A soft bounce: still deferred (4xx) after the last retry.
+ */
+export function bounceOf(result: SendResult): 'hard' | 'soft' | null {
+	const error = result.error;
+	if (!error || result.status !== 'failed' || error.responseCode === null) return null;
+	if (error.kind === 'permanent' && error.responseCode >= 500) {
+		const recipientRefused =
+			/^RCPT/i.test(error.command ?? '') || /^5\.[12]\./.test(error.enhancedStatus ?? '');
+		return recipientRefused ? 'hard' : null;
+	}
+	if (error.kind === 'retryable' && error.responseCode >= 400) return 'soft';
+	return null;
+}
+
+/** The output JSON of one send result; errors name the item (1-based). */
+export function resultJson(
+	result: SendResult,
+	recipient: RecipientInfo,
+	itemIndex: number,
+): IDataObject {
+	const json: IDataObject = {
+		status: result.status,
+		to: recipient.to,
+		subscriberId: recipient.subscriberId,
+		campaignId: recipient.campaignId,
+		messageId: result.messageId,
+		accepted: result.accepted,
+		rejected: result.rejected,
+		response: result.response,
+		attempts: result.attempts,
+	};
+	if (result.error) {
+		json.error = `Item ${itemIndex + 1}: ${result.error.message}`;
+		json.errorKind = result.error.kind;
+		json.responseCode = result.error.responseCode;
+		json.enhancedStatus = result.error.enhancedStatus;
+		json.smtpCommand = result.error.command;
+		const bounce = bounceOf(result);
+		if (bounce) json.bounce = bounce;
+	}
+	return json;
+}
+
+export function notSentJson(
+	status: 'suppressed' | 'invalid',
+	recipient: Partial<RecipientInfo>,
+	itemIndex: number,
+	reason: string,
+): IDataObject {
+	const json: IDataObject = {
+		status,
+		to: recipient.to ?? null,
+		subscriberId: recipient.subscriberId ?? null,
+		campaignId: recipient.campaignId ?? null,
+		messageId: null,
+		accepted: [],
+		rejected: [],
+		response: null,
+		attempts: 0,
+	};
+	if (status === 'suppressed') json.reason = `Not sent: ${reason}`;
+	else json.error = `Item ${itemIndex + 1}: ${reason}`;
+	return json;
+}
