@@ -12,7 +12,7 @@
  * on the 1M file and within 1.25× of the 100k file; PostgreSQL ≥ 20,000 rows/s.
  *
  *   node --import tsx bench/import.bench.ts [--backend=sqlite,postgres] [--file=utf8-1m,…]
- *     [--batch-size=2000] [--node-flags="--max-semi-space-size=16"]
+ *     [--batch-size=1000] [--node-flags="--max-semi-space-size=16"]
  *
  * Why newSpaceMb matters: V8 grows its young generation whenever enough data survives
  * scavenges since the last growth, up to a maximum derived from the heap limit (64 MB
@@ -39,7 +39,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Client } from 'pg';
-import { importCsv } from '../lib/import';
+import { DEFAULT_BATCH_SIZE, importCsv } from '../lib/import';
 import { openStore } from '../lib/store';
 import type { SubscriberStore } from '../lib/store/types';
 import { generateCsv, type GeneratedEncoding } from './gen-csv';
@@ -204,7 +204,7 @@ async function openFreshStore(
 async function child(): Promise<void> {
 	const backend = argument('backend') as Backend;
 	const file = FILES.find((candidate) => candidate.id === argument('file'));
-	const batchSize = Number(argument('batch-size') ?? 2000);
+	const batchSize = Number(argument('batch-size') ?? DEFAULT_BATCH_SIZE);
 	if (!BACKENDS.includes(backend) || !file)
 		throw new Error(`bad child arguments: ${process.argv.slice(2).join(' ')}`);
 	const { store, dispose } = await openFreshStore(backend);
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
 	const backends = (argument('backend')?.split(',') ?? BACKENDS) as Backend[];
 	const fileIds = argument('file')?.split(',');
 	const files = fileIds ? FILES.filter((file) => fileIds.includes(file.id)) : FILES;
-	const batchSize = Number(argument('batch-size') ?? 2000);
+	const batchSize = Number(argument('batch-size') ?? DEFAULT_BATCH_SIZE);
 	const nodeFlags = argument('node-flags')?.split(' ').filter(Boolean) ?? [];
 	await ensureData(files);
 	const bundle = await bundleChild();

@@ -34,7 +34,12 @@ import {
 } from './types';
 import { convertValue, isValidEmail, MAX_NAME_LENGTH } from './values';
 
-export const DEFAULT_BATCH_SIZE = 2000;
+/**
+ * Rows per store call. Measured on SQLite: 1000, 2000 and 5000 cost the same CPU per row, but
+ * larger batches stay alive across more scavenges and make V8 grow its young generation sooner
+ * (1M rows: peak RSS 144 MB at 1000, 147–208 MB at 2000, 281 MB at 5000).
+ */
+export const DEFAULT_BATCH_SIZE = 1000;
 const MAX_BATCH_SIZE = 50_000;
 export const DEFAULT_MAX_RECORD_SIZE = 1_000_000;
 /** Bytes read before sniffing encoding, binary content and delimiter. */

@@ -10,7 +10,7 @@
  *     csv: { encoding: 'auto', delimiter: 'auto', quote: '"', header: true, skipLines: 0,
  *            relaxColumnCount: false, trim: true, maxRecordSize: 1_000_000 },
  *     mapping: { emailColumn, nameColumn, fields: [{ column, field, type }], unmappedColumns },
- *     batchSize: 2000, maxBytes: 200 MB, report: { maxInMemory: 1000, path | stream },
+ *     batchSize: 1000, maxBytes: 200 MB, report: { maxInMemory: 1000, path | stream },
  *     actor: { type: 'n8n', id: executionId }, signal,
  *   });
  *

@@ -109,7 +109,7 @@ export interface ImportOptions {
 	dryRun?: boolean;
 	csv?: CsvOptions;
 	mapping?: ColumnMapping;
-	/** Rows per store call (one transaction each); default 2000, allowed 1–50,000. */
+	/** Rows per store call (one transaction each); default 1000, allowed 1–50,000. */
 	batchSize?: number;
 	/** Largest accepted input in bytes after decompression (default 200 MB). */
 	maxBytes?: number;
