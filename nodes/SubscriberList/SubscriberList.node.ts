@@ -9,6 +9,7 @@ import { subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { exportFields, exportOperations } from './actions/export.resource';
 import { listFields, listOperations } from './actions/list.resource';
 import { router } from './actions/router';
+import { storeFields, storeOperations } from './actions/store.resource';
 import { subscriberFields, subscriberOperations } from './actions/subscriber.resource';
 
 export class SubscriberList implements INodeType {
@@ -19,7 +20,7 @@ export class SubscriberList implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Keep subscriber lists: add, update, unsubscribe, erase and export subscribers',
+		description: 'Keep subscriber lists: add, update, unsubscribe, erase and export subscribers; back up the store',
 		defaults: { name: 'Subscriber List' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -34,6 +35,7 @@ export class SubscriberList implements INodeType {
 				options: [
 					{ name: 'Export', value: 'export' },
 					{ name: 'List', value: 'list' },
+					{ name: 'Store', value: 'store' },
 					{ name: 'Subscriber', value: 'subscriber' },
 				],
 				default: 'subscriber',
@@ -41,9 +43,11 @@ export class SubscriberList implements INodeType {
 			listOperations,
 			subscriberOperations,
 			exportOperations,
+			storeOperations,
 			...listFields,
 			...subscriberFields,
 			...exportFields,
+			...storeFields,
 		],
 	};
 

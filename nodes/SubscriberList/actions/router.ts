@@ -4,20 +4,24 @@ import { actorFor, openStoreFromCredential } from '../../shared/storeCredential'
 import type { OperationHandler } from './common';
 import { exportHandlers } from './export.resource';
 import { listHandlers } from './list.resource';
+import { storeHandlers } from './store.resource';
 import { subscriberHandlers } from './subscriber.resource';
 
 const handlers: Record<string, Record<string, OperationHandler>> = {
 	list: listHandlers,
 	subscriber: subscriberHandlers,
 	export: exportHandlers,
+	store: storeHandlers,
 };
 
 function toItems(result: unknown, itemIndex: number): INodeExecutionData[] {
 	const pairedItem = { item: itemIndex };
-	if (Array.isArray(result)) return result.map((json: IDataObject) => ({ json, pairedItem }));
-	const value = result as { json?: IDataObject; binary?: INodeExecutionData['binary'] };
-	if (value && value.json && value.binary) return [{ json: value.json, binary: value.binary, pairedItem }];
-	return [{ json: result as IDataObject, pairedItem }];
+	// A result is one JSON object, or a ready item with binary data; an array holds several of either.
+	return (Array.isArray(result) ? result : [result]).map((entry) => {
+		const value = entry as { json?: IDataObject; binary?: INodeExecutionData['binary'] };
+		if (value && value.json && value.binary) return { json: value.json, binary: value.binary, pairedItem };
+		return { json: entry as IDataObject, pairedItem };
+	});
 }
 
 /** Opens the store once per execution, runs the chosen operation per item, always closes it. */
