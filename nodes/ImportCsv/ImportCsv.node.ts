@@ -69,9 +69,13 @@ export class ImportCsv implements INodeType {
 		try {
 			store = await openStoreFromCredential(this);
 		} catch (error) {
-			throw new NodeOperationError(this.getNode(), `Cannot open the subscriber store: ${error.message}`, {
-				description: 'Check the Bulk Mail Subscriber Store credential (use its Test button).',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`Cannot open the subscriber store: ${error.message}`,
+				{
+					description: 'Check the Bulk Mail Subscriber Store credential (use its Test button).',
+				},
+			);
 		}
 		try {
 			for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {

@@ -213,7 +213,11 @@ export const mappingProperties: INodeProperties[] = [
 						name: 'type',
 						type: 'options',
 						options: [
-							{ name: 'Boolean', value: 'boolean', description: 'Yes/no, true/false, 1/0, はい/いいえ' },
+							{
+								name: 'Boolean',
+								value: 'boolean',
+								description: 'Yes/no, true/false, 1/0, はい/いいえ',
+							},
 							{ name: 'Date', value: 'date', description: 'Such as 2024-03-31 or 2024/3/31' },
 							{ name: 'Number', value: 'number' },
 							{ name: 'String', value: 'string' },

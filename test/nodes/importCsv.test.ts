@@ -20,7 +20,13 @@ import {
 import { ImportCsv } from '../../nodes/ImportCsv/ImportCsv.node';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { binaryItem, createExecuteMock, type ExecuteMockOptions } from '../helpers/n8nMock';
-import { BACKENDS, PG_CONNECTION, storeFixture, type Backend, type StoreFixture } from '../helpers/stores';
+import {
+	BACKENDS,
+	PG_CONNECTION,
+	storeFixture,
+	type Backend,
+	type StoreFixture,
+} from '../helpers/stores';
 import { allSubscribers, fixture, startServer, type TestServer } from '../unit/import/helpers';
 
 jest.setTimeout(60_000);
@@ -65,7 +71,10 @@ const csvItem = (content: Buffer | string, fileName = 'subscribers.csv', json: I
 function reportRows(item: INodeExecutionData): Array<Record<string, string>> {
 	const binary = item.binary?.report;
 	if (!binary) throw new Error('the summary item has no report binary');
-	expect(binary).toMatchObject({ mimeType: 'text/csv', fileName: expect.stringMatching(/-rejected-rows\.csv$/) });
+	expect(binary).toMatchObject({
+		mimeType: 'text/csv',
+		fileName: expect.stringMatching(/-rejected-rows\.csv$/),
+	});
 	return parse(Buffer.from(binary.data, 'base64'), { columns: true, bom: true });
 }
 
@@ -102,7 +111,12 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			process.env.BULK_MAIL_STORE_DIR = storeFix.config.baseDir;
 			credentials = { backend: 'sqlite', file: storeFix.config.file };
 		} else {
-			credentials = { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema: storeFix.config.schema! };
+			credentials = {
+				backend: 'postgres',
+				...PG_CONNECTION,
+				ssl: 'disable',
+				schema: storeFix.config.schema!,
+			};
 		}
 	});
 	afterAll(async () => {
@@ -161,16 +175,25 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			reason: "Line 3: 'not-an-email' is not a valid e-mail address (column 'email')",
 			raw: 'not-an-email,Two,31,1990/1/2,no',
 		});
-		expect(rejected[3].json.reason).toMatch(/Line 6: column 'birthday' \(field 'born'\): '1990-02-30' is not a valid date/);
+		expect(rejected[3].json.reason).toMatch(
+			/Line 6: column 'birthday' \(field 'born'\): '1990-02-30' is not a valid date/,
+		);
 		expect(rejected[6].json).toMatchObject({ outcome: 'duplicate', email: 'ok1@example.com' });
 
 		const report = reportRows(summary[0]);
 		expect(report.map((row) => Number(row.line))).toEqual([3, 4, 5, 6, 7, 8, 12]);
-		expect(report[2]).toMatchObject({ email: 'ok4@example.com', raw: 'ok4@example.com,Four,abc,1990-01-02,true' });
+		expect(report[2]).toMatchObject({
+			email: 'ok4@example.com',
+			raw: 'ok4@example.com,Four,abc,1990-01-02,true',
+		});
 		expect(mock.preparedBinaries).toHaveLength(1);
 
 		const stored = await allSubscribers(store, list.id);
-		expect(stored.map((s) => s.email).sort()).toEqual(['ok1@example.com', 'ok8@example.com', 'ok9@example.com']);
+		expect(stored.map((s) => s.email).sort()).toEqual([
+			'ok1@example.com',
+			'ok8@example.com',
+			'ok9@example.com',
+		]);
 		const one = stored.find((s) => s.email === 'ok1@example.com')!;
 		// First one wins: line 12's "Duplicate" did not overwrite line 2.
 		expect(one).toMatchObject({ name: 'One', fields: { age: 30, born: '1990-01-02', vip: true } });
@@ -189,7 +212,12 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			items: [csvItem(read('sjis.csv'), '会員.csv')],
 			parameters: { list: list.name },
 		});
-		expect(auto.summary[0].json).toMatchObject({ rows: 3, created: 3, invalid: 0, source: '会員.csv' });
+		expect(auto.summary[0].json).toMatchObject({
+			rows: 3,
+			created: 3,
+			invalid: 0,
+			source: '会員.csv',
+		});
 		expect((auto.summary[0].json.detected as IDataObject).encoding).toBe('shift_jis');
 		expect(auto.summary[0].binary).toBeUndefined();
 		expect(auto.rejected).toEqual([]);
@@ -198,7 +226,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			name: '髙﨑 花子',
 			fields: { 会社: '①商事' },
 		});
-		expect(stored.find((s) => s.email === 'jiro@example.jp')?.fields).toEqual({ 会社: '～波ダッシュ～' });
+		expect(stored.find((s) => s.email === 'jiro@example.jp')?.fields).toEqual({
+			会社: '～波ダッシュ～',
+		});
 
 		const declared = await run(credentials, {
 			items: [csvItem(read('sjis.csv'))],
@@ -221,7 +251,8 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 		});
 		expect(tsv.summary[0].json).toMatchObject({ rows: 2, created: 2 });
 
-		const noHeader = 'Export of 2024-04-01\n\nx1@example.com^Xavier One^Osaka\nx2@example.com^Xavier Two^Kobe\n';
+		const noHeader =
+			'Export of 2024-04-01\n\nx1@example.com^Xavier One^Osaka\nx2@example.com^Xavier Two^Kobe\n';
 		const custom = await run(credentials, {
 			items: [csvItem(noHeader)],
 			parameters: {
@@ -246,15 +277,29 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 		await run(credentials, { items: [csvItem(seed)], parameters: { list: list.name } });
 		const file = 'email,name\na@example.com,A2\nc@example.com,C\n';
 		const runMode = async (mode: string) =>
-			(await run(credentials, { items: [csvItem(file)], parameters: { list: list.name, mode } })).summary[0]
-				.json;
+			(await run(credentials, { items: [csvItem(file)], parameters: { list: list.name, mode } }))
+				.summary[0].json;
 
 		expect(await runMode('createOnly')).toMatchObject({ created: 1, updated: 0, skipped: 1 });
-		expect(await runMode('updateOnly')).toMatchObject({ created: 0, updated: 1, unchanged: 1, skipped: 0 });
-		expect((await store.getSubscriber({ listId: list.id, email: 'a@example.com' }))?.name).toBe('A2');
+		expect(await runMode('updateOnly')).toMatchObject({
+			created: 0,
+			updated: 1,
+			unchanged: 1,
+			skipped: 0,
+		});
+		expect((await store.getSubscriber({ listId: list.id, email: 'a@example.com' }))?.name).toBe(
+			'A2',
+		);
 
-		expect(await runMode('unsubscribe')).toMatchObject({ rows: 2, updated: 2, skipped: 0, mode: 'unsubscribe' });
-		expect((await store.getSubscriber({ listId: list.id, email: 'c@example.com' }))?.status).toBe('unsubscribed');
+		expect(await runMode('unsubscribe')).toMatchObject({
+			rows: 2,
+			updated: 2,
+			skipped: 0,
+			mode: 'unsubscribe',
+		});
+		expect((await store.getSubscriber({ listId: list.id, email: 'c@example.com' }))?.status).toBe(
+			'unsubscribed',
+		);
 		expect(await runMode('unsubscribe')).toMatchObject({ updated: 0, unchanged: 2 });
 
 		const other = 'email\nb@example.com\nnobody@example.com\n';
@@ -272,13 +317,22 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 		});
 		expect(trash.summary[0].json).toMatchObject({ updated: 1, skipped: 1 });
 		expect(trash.rejected).toHaveLength(1);
-		expect(trash.rejected[0].json).toMatchObject({ line: 3, outcome: 'skipped-missing', email: 'nobody@example.com' });
-		expect((await store.getSubscriber({ listId: list.id, email: 'b@example.com' }))?.status).toBe('trashed');
+		expect(trash.rejected[0].json).toMatchObject({
+			line: 3,
+			outcome: 'skipped-missing',
+			email: 'nobody@example.com',
+		});
+		expect((await store.getSubscriber({ listId: list.id, email: 'b@example.com' }))?.status).toBe(
+			'trashed',
+		);
 	});
 
 	it('never reactivates a blocked address unless Confirm Consent to Reactivate is on', async () => {
 		const list = await newList('consent');
-		await run(credentials, { items: [csvItem('email\nback@example.com\n')], parameters: { list: list.name } });
+		await run(credentials, {
+			items: [csvItem('email\nback@example.com\n')],
+			parameters: { list: list.name },
+		});
 		await run(credentials, {
 			items: [csvItem('email\nback@example.com\n')],
 			parameters: { list: list.name, mode: 'unsubscribe' },
@@ -289,15 +343,24 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			parameters: { list: list.name, mode: 'suppress' },
 		});
 		const file = 'email,name\nback@example.com,Back\ngone@example.com,Gone\n';
-		const again = await run(credentials, { items: [csvItem(file)], parameters: { list: list.name } });
+		const again = await run(credentials, {
+			items: [csvItem(file)],
+			parameters: { list: list.name },
+		});
 		expect(again.summary[0].json).toMatchObject({ updated: 1, skipped: 1, created: 0 });
 		expect(again.rejected.map((item) => item.json)).toEqual([
-			expect.objectContaining({ line: 3, email: 'gone@example.com', outcome: 'skipped-suppressed' }),
+			expect.objectContaining({
+				line: 3,
+				email: 'gone@example.com',
+				outcome: 'skipped-suppressed',
+			}),
 		]);
-		expect(await store.getSubscriber({ listId: list.id, email: 'back@example.com' })).toMatchObject({
-			name: 'Back',
-			status: 'unsubscribed',
-		});
+		expect(await store.getSubscriber({ listId: list.id, email: 'back@example.com' })).toMatchObject(
+			{
+				name: 'Back',
+				status: 'unsubscribed',
+			},
+		);
 		expect(await store.getSubscriber({ listId: list.id, email: 'gone@example.com' })).toBeNull();
 
 		const consented = await run(credentials, {
@@ -305,8 +368,12 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			parameters: { list: list.name, options: { allowReactivate: true } },
 		});
 		expect(consented.summary[0].json).toMatchObject({ updated: 1, created: 1, skipped: 0 });
-		expect((await store.getSubscriber({ listId: list.id, email: 'back@example.com' }))?.status).toBe('active');
-		expect((await store.getSubscriber({ listId: list.id, email: 'gone@example.com' }))?.status).toBe('active');
+		expect(
+			(await store.getSubscriber({ listId: list.id, email: 'back@example.com' }))?.status,
+		).toBe('active');
+		expect(
+			(await store.getSubscriber({ listId: list.id, email: 'gone@example.com' }))?.status,
+		).toBe('active');
 	});
 
 	it('creates a missing list only when told, and a dry run writes nothing', async () => {
@@ -334,7 +401,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			list: { id: null, name },
 		});
 		expect(dry.summary[0].json.warnings).toEqual([expect.stringMatching(/does not exist yet/)]);
-		expect(dry.mock.hints[0]).toMatchObject({ message: expect.stringMatching(/^Item 1: The list .* does not exist yet/) });
+		expect(dry.mock.hints[0]).toMatchObject({
+			message: expect.stringMatching(/^Item 1: The list .* does not exist yet/),
+		});
 		expect(dry.rejected).toHaveLength(1);
 		expect(await store.getList(name)).toBeNull();
 
@@ -355,7 +424,13 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			items: [csvItem(csv, 'cap.csv')],
 			parameters: { list: list.name, options: { maxRejectedRows: 5, batchSize: 7 } },
 		});
-		expect(summary[0].json).toMatchObject({ rows: 31, invalid: 30, created: 1, rejected: 30, rejectedInOutput: 5 });
+		expect(summary[0].json).toMatchObject({
+			rows: 31,
+			invalid: 30,
+			created: 1,
+			rejected: 30,
+			rejectedInOutput: 5,
+		});
 		expect(rejected.map((item) => item.json.line)).toEqual([2, 3, 4, 5, 6]);
 		const report = reportRows(summary[0]);
 		expect(report).toHaveLength(30);
@@ -376,7 +451,13 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			],
 			parameters: { list: '={{ $json.target }}' },
 		});
-		expect(summary.map((item) => [item.pairedItem, item.json.created, (item.json.list as IDataObject).name])).toEqual([
+		expect(
+			summary.map((item) => [
+				item.pairedItem,
+				item.json.created,
+				(item.json.list as IDataObject).name,
+			]),
+		).toEqual([
 			[{ item: 0 }, 1, first.name],
 			[{ item: 1 }, 2, second.name],
 		]);
@@ -394,10 +475,16 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 
 		it.each([
 			['empty.csv', "Item 1: The file 'empty.csv' is empty (0 bytes)"],
-			['header-only.csv', "Item 1: The file 'header-only.csv' has a header row ('email', 'name') but no data rows"],
+			[
+				'header-only.csv',
+				"Item 1: The file 'header-only.csv' has a header row ('email', 'name') but no data rows",
+			],
 			['image.png', "Item 1: The file 'image.png' is not a CSV file: it looks like a PNG image"],
 			['binary.bin', /^Item 1: The file 'binary.bin' .*(binary|not a text)/i],
-			['no-email.csv', /^Item 1: No e-mail column found\. Headers found: 'Name', 'Company', 'Phone'/],
+			[
+				'no-email.csv',
+				/^Item 1: No e-mail column found\. Headers found: 'Name', 'Company', 'Phone'/,
+			],
 		])('%s fails with a clear message naming the item', async (name, expected) => {
 			const error = await runError(credentials, {
 				items: [csvItem(read(name), name)],
@@ -414,7 +501,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 				items: [csvItem('mail;name\na@example.com;A\n')],
 				parameters: { list: list.name, mappingMode: 'define', emailColumn: 'e-mail address' },
 			});
-			expect(error.message).toMatch(/^Item 1: The e-mail column 'e-mail address' is not in the file\. Headers found: 'mail', 'name'/);
+			expect(error.message).toMatch(
+				/^Item 1: The e-mail column 'e-mail address' is not in the file\. Headers found: 'mail', 'name'/,
+			);
 			expect(error.description).toMatch(/Column Mapping/);
 		});
 
@@ -435,7 +524,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 				items: [csvItem('email\na@example.com\n')],
 				parameters: { list: list.name, options: { delimiter: 'custom', customDelimiter: '::' } },
 			});
-			expect(delimiter.message).toBe('Item 1: The custom delimiter must be one character, got "::"');
+			expect(delimiter.message).toBe(
+				'Item 1: The custom delimiter must be one character, got "::"',
+			);
 		});
 
 		it('keeps the batches committed before an unterminated quote, and says so', async () => {
@@ -447,7 +538,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			expect(error.message).toMatch(
 				/^Item 1: Unterminated quote: the quoted value that starts on line 8 is never closed.*6 rows in 3 batches were committed before the failure/s,
 			);
-			expect(error.description).toMatch(/^Committed before the failure: 6 rows in 3 batches \(created 6,/);
+			expect(error.description).toMatch(
+				/^Committed before the failure: 6 rows in 3 batches \(created 6,/,
+			);
 			expect(await store.countSubscribers({ listId: partial.id })).toBe(6);
 		});
 
@@ -457,7 +550,10 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 				continueOnFail: true,
 				items: [
 					csvItem(read('empty.csv'), 'empty.csv'),
-					csvItem(`email,name\nnot-an-address,Bad\n${read('unterminated-quote.csv').toString('utf8').split('\n').slice(1).join('\n')}`, 'broken.csv'),
+					csvItem(
+						`email,name\nnot-an-address,Bad\n${read('unterminated-quote.csv').toString('utf8').split('\n').slice(1).join('\n')}`,
+						'broken.csv',
+					),
 					csvItem('email\nlast@example.com\n', 'good.csv'),
 				],
 				parameters: { list: partial.name, options: { batchSize: 2 } },
@@ -485,7 +581,10 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			// The rows rejected before the failure are not hidden either.
 			expect(reportRows(summary[1]).map((row) => row.email)).toEqual(['not-an-address']);
 			expect(rejected).toEqual([
-				{ json: expect.objectContaining({ line: 2, email: 'not-an-address' }), pairedItem: { item: 1 } },
+				{
+					json: expect.objectContaining({ line: 2, email: 'not-an-address' }),
+					pairedItem: { item: 1 },
+				},
 			]);
 			expect(summary[2]).toMatchObject({ json: { created: 1, rows: 1 }, pairedItem: { item: 2 } });
 			expect(await store.countSubscribers({ listId: partial.id })).toBe(7);
@@ -510,7 +609,12 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 				const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
 				if (pathname === '/members.csv') {
 					res.writeHead(200, { 'content-type': 'text/csv' });
-					res.end(iconv.encode('メールアドレス,氏名\nurl1@example.jp,佐藤\nurl2@example.jp,鈴木\nbad,x\n', 'cp932'));
+					res.end(
+						iconv.encode(
+							'メールアドレス,氏名\nurl1@example.jp,佐藤\nurl2@example.jp,鈴木\nbad,x\n',
+							'cp932',
+						),
+					);
 				} else if (pathname === '/moved') {
 					res.writeHead(302, { location: '/members.csv' });
 					res.end();
@@ -551,14 +655,32 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			});
 			expect(summary[0].binary!.report.fileName).toBe('moved-rejected-rows.csv');
 			expect(rejected[0].json).toMatchObject({ line: 4, email: 'bad' });
-			expect((await store.getSubscriber({ listId: list.id, email: 'url2@example.jp' }))?.name).toBe('鈴木');
+			expect((await store.getSubscriber({ listId: list.id, email: 'url2@example.jp' }))?.name).toBe(
+				'鈴木',
+			);
 		});
 
 		it.each([
-			['/missing.csv', {}, /^Item 1: Downloading http:\/\/127\.0\.0\.1:\d+\/missing\.csv failed: the server answered HTTP 404 Not Found \(check the URL\)$/],
-			['/slow', { timeoutSeconds: 0.5 }, /^Item 1: Downloading http:\/\/127\.0\.0\.1:\d+\/slow timed out: no response within 0\.5 s$/],
-			['/forever', { sizeLimitMb: 1 }, /^Item 1: http:\/\/127\.0\.0\.1:\d+\/forever is larger than the 1 MB limit/],
-			['/moved', { maxRedirects: 0 }, /^Item 1: Downloading .*\/moved failed: HTTP 302 redirect was not followed/],
+			[
+				'/missing.csv',
+				{},
+				/^Item 1: Downloading http:\/\/127\.0\.0\.1:\d+\/missing\.csv failed: the server answered HTTP 404 Not Found \(check the URL\)$/,
+			],
+			[
+				'/slow',
+				{ timeoutSeconds: 0.5 },
+				/^Item 1: Downloading http:\/\/127\.0\.0\.1:\d+\/slow timed out: no response within 0\.5 s$/,
+			],
+			[
+				'/forever',
+				{ sizeLimitMb: 1 },
+				/^Item 1: http:\/\/127\.0\.0\.1:\d+\/forever is larger than the 1 MB limit/,
+			],
+			[
+				'/moved',
+				{ maxRedirects: 0 },
+				/^Item 1: Downloading .*\/moved failed: HTTP 302 redirect was not followed/,
+			],
 			['/to-ftp', {}, /^Item 1: .*redirected to a 'ftp:' URL; only http and https are followed/],
 		])('%s fails clearly (%j)', async (urlPath, urlOptions, expected) => {
 			const list = await newList('url-bad');
@@ -574,7 +696,9 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			const error = await runError(credentials, {
 				parameters: { source: 'url', url: 'file:///etc/passwd', list: list.name },
 			});
-			expect(error.message).toBe("Item 1: Only http and https URLs can be imported; 'file:' is not allowed");
+			expect(error.message).toBe(
+				"Item 1: Only http and https URLs can be imported; 'file:' is not allowed",
+			);
 		});
 	});
 });

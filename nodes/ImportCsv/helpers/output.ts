@@ -39,7 +39,13 @@ export async function summaryJson(
 
 export function rejectedItems(result: ImportResult, itemIndex: number): INodeExecutionData[] {
 	return result.rejected.map((row) => ({
-		json: { line: row.line, email: row.email, outcome: row.outcome, reason: row.reason, raw: row.raw },
+		json: {
+			line: row.line,
+			email: row.email,
+			outcome: row.outcome,
+			reason: row.reason,
+			raw: row.raw,
+		},
 		pairedItem: { item: itemIndex },
 	}));
 }

@@ -76,23 +76,35 @@ function urlSource(
 ): Pick<ItemParameters, 'source' | 'sourceLabel' | 'baseName' | 'maxBytes'> {
 	const url = String(ctx.getNodeParameter('url', itemIndex)).trim();
 	if (!url) {
-		throw new NodeOperationError(ctx.getNode(), 'No URL is given; enter the http(s) address of the CSV file', {
-			itemIndex,
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'No URL is given; enter the http(s) address of the CSV file',
+			{
+				itemIndex,
+			},
+		);
 	}
 	const options = ctx.getNodeParameter('urlOptions', itemIndex, {}) as IDataObject;
 	const timeoutSeconds = Number(options.timeoutSeconds ?? DEFAULT_URL_TIMEOUT_SECONDS);
 	const sizeLimitMb = Number(options.sizeLimitMb ?? DEFAULT_URL_SIZE_LIMIT_MB);
 	const maxRedirects = Number(options.maxRedirects ?? DEFAULT_URL_MAX_REDIRECTS);
 	if (!(timeoutSeconds > 0)) {
-		throw new NodeOperationError(ctx.getNode(), `The timeout must be more than 0 seconds, got ${timeoutSeconds}`, {
-			itemIndex,
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The timeout must be more than 0 seconds, got ${timeoutSeconds}`,
+			{
+				itemIndex,
+			},
+		);
 	}
 	if (!(sizeLimitMb > 0)) {
-		throw new NodeOperationError(ctx.getNode(), `The size limit must be more than 0 MB, got ${sizeLimitMb}`, {
-			itemIndex,
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The size limit must be more than 0 MB, got ${sizeLimitMb}`,
+			{
+				itemIndex,
+			},
+		);
 	}
 	if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
 		throw new NodeOperationError(
@@ -169,8 +181,7 @@ function mappingFrom(ctx: IExecuteFunctions, itemIndex: number): ColumnMapping {
 		nameColumn: nameColumn || null,
 		fields,
 		unmappedColumns: ctx.getNodeParameter('otherColumns', itemIndex, 'ignore') as
-			| 'ignore'
-			| 'fields',
+			'ignore' | 'fields',
 	};
 }
 
@@ -181,9 +192,13 @@ export async function readItemParameters(
 ): Promise<ItemParameters> {
 	const list = String(ctx.getNodeParameter('list', itemIndex)).trim();
 	if (!list) {
-		throw new NodeOperationError(ctx.getNode(), 'No target list is given; enter a list name or ID', {
-			itemIndex,
-		});
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'No target list is given; enter a list name or ID',
+			{
+				itemIndex,
+			},
+		);
 	}
 	const mode = ctx.getNodeParameter('mode', itemIndex) as ImportMode;
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
