@@ -92,6 +92,16 @@ describe('Subscriber List node, Store resource (SQLite)', () => {
 		expect(items[0].json).toMatchObject({ rows: 2, fileName: 'acme-lists.csv' });
 	});
 
+	it('leaves the single-file Export resource as it was (the router change for several files)', async () => {
+		const { output } = await runNode(new SubscriberList(), {
+			parameters: { resource: 'export', operation: 'csv', filters: { list: 'Other' } },
+			credentials: SQLITE_CREDENTIALS,
+		});
+		expect(output[0]).toHaveLength(1);
+		expect(output[0][0]).toMatchObject({ json: { fileName: 'subscribers.csv', rows: 2 }, pairedItem: { item: 0 } });
+		expect(csvOf(output[0][0].binary!.data).map((row) => row.email)).toEqual(['other0@example.org', 'other1@example.org']);
+	});
+
 	it('erases a list only when the operator confirms, and reports the counts', async () => {
 		const refused = runNode(new SubscriberList(), {
 			parameters: { resource: 'store', operation: 'eraseList', list: 'Newsletter' },
