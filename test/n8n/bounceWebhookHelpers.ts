@@ -30,6 +30,9 @@ export interface TriggerSpec {
 	name: string;
 	webhookId: string;
 	provider: string;
+	/** Credential ids (default storeCred1 / bounceCred1). */
+	storeCredential?: string;
+	secretsCredential?: string;
 	startFor?: string[];
 	options?: Record<string, unknown>;
 }
@@ -52,8 +55,8 @@ export function bounceWorkflow(id: string, triggers: TriggerSpec[]): WorkflowInp
 				triggerOptions: trigger.options ?? {},
 			},
 			credentials: {
-				subscriberStoreApi: { id: 'storeCred1', name: 'Store' },
-				bounceWebhookApi: { id: 'bounceCred1', name: 'Bounce secrets' },
+				subscriberStoreApi: { id: trigger.storeCredential ?? 'storeCred1', name: trigger.storeCredential ?? 'storeCred1' },
+				bounceWebhookApi: { id: trigger.secretsCredential ?? 'bounceCred1', name: trigger.secretsCredential ?? 'bounceCred1' },
 			},
 		});
 		const sink = `${trigger.name} Done`;
