@@ -459,7 +459,7 @@ export async function recordCampaignEventIn(
 	if (!/^\d{1,18}$/.test(String(event.campaignId)) || !/^\d{1,18}$/.test(String(event.subscriberId))) return false;
 	const at = event.occurredAt ? new Date(event.occurredAt).toISOString() : new Date().toISOString();
 	// the campaign row first, as every engine transaction does, so PostgreSQL never deadlocks
-	if (!(await lockCampaign(tx, String(event.campaignId)))) return false;
+	if (!(await lockCampaign(tx, String(event.campaignId), 'id'))) return false;
 	const changed = await tx.run(
 		`UPDATE send_log SET ${column} = ? WHERE campaign_id = ? AND subscriber_id = ? AND ${column} IS NULL`,
 		[at, event.campaignId, event.subscriberId],

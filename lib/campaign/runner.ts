@@ -138,8 +138,11 @@ export async function runCampaign(
 	const batchSize = positiveInteger('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 10_000);
 	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
 	const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, Math.max(8, maxConnections * 4), 10_000);
-	const windowSize = positiveInteger('inFlightWindow', options.inFlightWindow, Math.max(64, maxInFlight * 4), 100_000);
-	const chunkSize = Math.max(1, Math.min(maxInFlight, Math.floor(windowSize / 2)));
+	const windowSize = positiveInteger('inFlightWindow', options.inFlightWindow, Math.max(128, maxInFlight * 6), 100_000);
+	// recipients marked `sending` per transaction, and outcomes written per transaction: big
+	// enough that the store is a few percent of the work, small enough to fit the window
+	// several times (the engine's in-flight messages + unwritten outcomes + the next chunk)
+	const chunkSize = Math.max(1, Math.min(Math.max(maxInFlight, 32), Math.floor(windowSize / 3)));
 	const flushSize = chunkSize;
 	const maxFailures = options.maxFailuresInSummary ?? 100;
 	if (options.timeBudgetMs !== undefined && !(Number(options.timeBudgetMs) > 0)) {
@@ -251,17 +254,30 @@ export async function runCampaign(
 
 	let buffer: LogResult[] = [];
 	let flushing: Promise<void> = Promise.resolve();
+	let flushQueued = false;
+	let flushError: unknown = null;
 	const inFlightEmails = new Map<string, string>();
 
+	// Outcomes are written in the background, one transaction at a time; the window (which
+	// counts unwritten outcomes) keeps the buffer bounded.
 	const flush = (): Promise<void> => {
+		if (flushQueued) return flushing;
+		flushQueued = true;
 		flushing = flushing.then(async () => {
+			flushQueued = false;
 			if (!buffer.length) return;
 			const batch = buffer;
 			buffer = [];
-			const outcome = await flushResults(store, campaignId, batch, { owner, now: clock(), actor });
-			window.release(batch.length);
-			if (outcome.status !== 'running') {
-				requestStop('interrupted', `Campaign ${campaignId} was ${outcome.status} during the run.`);
+			try {
+				const outcome = await flushResults(store, campaignId, batch, { owner, now: clock(), actor });
+				window.release(batch.length);
+				if (outcome.status !== 'running') {
+					requestStop('interrupted', `Campaign ${campaignId} was ${outcome.status} during the run.`);
+				}
+			} catch (error) {
+				flushError ??= error ?? new Error('Writing outcomes to the send log failed');
+				window.poke();
+				throw error;
 			}
 		});
 		return flushing;
@@ -289,10 +305,12 @@ export async function runCampaign(
 				bounce: result.bounce,
 			});
 		}
-		if (buffer.length >= flushSize || window.waiting) await flush();
+		if (buffer.length >= flushSize || window.waiting) flush().catch(() => undefined);
 	};
 
 	const onResult = async (result: SendResult) => {
+		// the send log cannot be written: end the run (what is in `sending` stays at most once)
+		if (flushError) throw flushError;
 		const subscriberId = String(result.ref);
 		const email = inFlightEmails.get(subscriberId) ?? '';
 		inFlightEmails.delete(subscriberId);
@@ -358,7 +376,8 @@ export async function runCampaign(
 				}
 				const chunk = batch.slice(index, index + chunkSize);
 				index += chunk.length;
-				await window.acquire(chunk.length, flush, () => stop.signal.aborted);
+				await window.acquire(chunk.length, flush, () => stop.signal.aborted || flushError !== null);
+				if (flushError) throw flushError;
 				if (stop.signal.aborted) {
 					window.release(chunk.length);
 					return;

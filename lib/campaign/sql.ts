@@ -23,10 +23,16 @@ export function textsParam(dialect: Dialect, values: readonly string[]): unknown
 	return dialect === 'postgres' ? values : JSON.stringify(values);
 }
 
-/** Locks the campaign row for the rest of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises). */
-export async function lockCampaign(tx: SqlExecutor, id: string): Promise<Row | undefined> {
+/** The campaign columns the send path reads on every batch (not the template, which is large). */
+export const RUN_COLUMNS = 'id, status, list_id, filter, max_subscriber_id, next_subscriber_id';
+
+/**
+ * Locks the campaign row for the rest of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE
+ * already serialises) and reads `columns` of it.
+ */
+export async function lockCampaign(tx: SqlExecutor, id: string, columns = '*'): Promise<Row | undefined> {
 	return tx.get(
-		`SELECT * FROM campaigns WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+		`SELECT ${columns} FROM campaigns WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
 		[id],
 	);
 }

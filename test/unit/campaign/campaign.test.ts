@@ -206,12 +206,24 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		await addSubscribers(store, listId, 150);
 		const permanent = new Set([3, 40, 77, 110, 149].map((i) => address(i)));
 		const deferredForever = address(60);
+		// a random 10% deferred at RCPT and 5% after the data, on the first attempt (and a few on
+		// the second too), chosen up front so the outcome does not depend on the sending order
 		const random = seeded(515);
+		const deferAtRcpt = new Map<string, number>();
+		const deferAtData = new Set<string>();
+		for (let i = 0; i < 150; i++) {
+			if (random() < 0.1) deferAtRcpt.set(address(i), random() < 0.3 ? 2 : 1);
+			if (random() < 0.05) deferAtData.add(address(i));
+		}
 		const script = (ctx: ScriptContext): ScriptAction | undefined => {
 			if (ctx.stage === 'rcpt' && permanent.has(ctx.address)) return { reply: 550, message: '5.1.1 No such user' };
 			if (ctx.stage === 'rcpt' && ctx.address === deferredForever) return { reply: 451, message: '4.2.0 Mailbox busy' };
-			if (ctx.stage === 'rcpt' && random() < 0.1) return { reply: 451, message: '4.3.0 Try again later' };
-			if (ctx.stage === 'data' && random() < 0.03) return { reply: 421, message: '4.7.0 Slow down' };
+			if (ctx.stage === 'rcpt' && ctx.seen <= (deferAtRcpt.get(ctx.address) ?? 0)) {
+				return { reply: 451, message: '4.3.0 Try again later' };
+			}
+			if (ctx.stage === 'data' && ctx.seen === 1 && deferAtData.has(ctx.address)) {
+				return { reply: 421, message: '4.7.0 Slow down' };
+			}
 			return undefined;
 		};
 		const srv = await server({ script });
@@ -223,7 +235,7 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		});
 		expect(summary).toMatchObject({ outcome: 'finished', sentThisRun: 144, failedThisRun: 6, unknownThisRun: 0 });
 		const deferrals = srv.events.filter((e) => e.reply && e.reply < 500 && e.address !== deferredForever);
-		expect(deferrals.length).toBeGreaterThan(5);
+		expect(deferrals.length).toBeGreaterThan(10);
 
 		const counts = receivedCounts(srv);
 		for (let i = 0; i < 150; i++) {
@@ -279,10 +291,12 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			expect(summary.outcome).toBe('stopped');
 			expect(summary.status).toBe('running');
 			expect(summary.remaining).toBeGreaterThan(0);
-			expect(summary.durationMs).toBeLessThan(2000);
+			// the budget is kept: in-flight messages finish, nothing new starts
+			expect(summary.durationMs).toBeLessThan(5000);
 		}
 		expect(slices).toBeGreaterThan(2);
-		for (let i = 1; i < remainingSeen.length; i++) expect(remainingSeen[i]).toBeLessThan(remainingSeen[i - 1]);
+		// (a slice on a busy machine may spend its whole budget connecting)
+		for (let i = 1; i < remainingSeen.length; i++) expect(remainingSeen[i]).toBeLessThanOrEqual(remainingSeen[i - 1]);
 		const counts = receivedCounts(srv);
 		expect(counts.size).toBe(150);
 		for (const count of counts.values()) expect(count).toBe(1);
