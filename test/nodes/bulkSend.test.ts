@@ -20,6 +20,7 @@ import {
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { BulkSend } from '../../nodes/BulkSend/BulkSend.node';
+import { inTimeZone } from '../../nodes/BulkSend/actions/campaign.resource';
 import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/helpers/redisCredential';
 import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/helpers/smtpCredential';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
@@ -638,6 +639,27 @@ describe('Bulk Send: Campaign (SQLite store)', () => {
 		const cancelId = String(cancelled.output[0][0].json.id);
 		const result = await campaignRun(server, file, { operation: 'cancel', campaignId: cancelId });
 		expect(result.output[0][0].json).toMatchObject({ id: cancelId, status: 'cancelled' });
+	});
+
+	test('a send-at time in the workflow’s zone schedules the campaign; runs before it send nothing', async () => {
+		const server = await smtpServer();
+		const { store, file } = await seeded(2);
+		await store.close();
+		const created = await campaignRun(server, file, {
+			operation: 'create',
+			campaignName: 'Later',
+			list: 'Newsletter',
+			...TEMPLATE,
+			sendAt: '2099-01-01T09:00:00',
+		});
+		// the mock's workflow time zone is UTC
+		expect(created.output[0][0].json).toMatchObject({ status: 'scheduled', sendAt: '2099-01-01T09:00:00.000Z' });
+		const run = await campaignRun(server, file, { operation: 'start', campaignId: String(created.output[0][0].json.id) });
+		expect(run.output[0][0].json).toMatchObject({ outcome: 'not-due', sentThisRun: 0, status: 'scheduled' });
+		expect(server.messages).toHaveLength(0);
+		expect(inTimeZone('2026-06-01T09:00:00', 'Asia/Tokyo')).toBe('2026-06-01T00:00:00.000Z');
+		expect(inTimeZone('2026-07-01T09:00', 'Europe/Berlin')).toBe('2026-07-01T07:00:00.000Z');
+		expect(inTimeZone('2026-06-01T09:00:00+02:00', 'Asia/Tokyo')).toBe('2026-06-01T09:00:00+02:00');
 	});
 
 	test('campaign test send: a proof per address, outside the campaign counters', async () => {

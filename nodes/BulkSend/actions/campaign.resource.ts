@@ -358,6 +358,40 @@ function readTemplate(op: OperationContext, itemIndex: number) {
 	return { spec, compose };
 }
 
+/**
+ * n8n's date-time picker gives a wall-clock time without a zone ("2026-06-01T09:00:00"), meant
+ * in the workflow's time zone; a value with Z or an offset is kept as it is.
+ */
+export function inTimeZone(value: string, timeZone: string): string | null {
+	if (!value) return null;
+	const naive = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(value);
+	if (!naive) return value;
+	const [, y, mo, d, h, mi, se] = naive.map(Number);
+	const wall = Date.UTC(y, mo - 1, d, h, mi, se || 0);
+	const offsetAt = (time: number) => {
+		const parts = Object.fromEntries(
+			new Intl.DateTimeFormat('en-US', {
+				timeZone,
+				hourCycle: 'h23',
+				year: 'numeric',
+				month: '2-digit',
+				day: '2-digit',
+				hour: '2-digit',
+				minute: '2-digit',
+				second: '2-digit',
+			})
+				.formatToParts(new Date(time))
+				.map((part) => [part.type, part.value]),
+		);
+		const shown = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+		return shown - time;
+	};
+	// two passes settle the offset around a daylight-saving change
+	let utc = wall - offsetAt(wall);
+	utc = wall - offsetAt(utc);
+	return new Date(utc).toISOString();
+}
+
 const create: ItemOperation = async (op, itemIndex) => {
 	const { ctx, resources } = op;
 	const store = await resources.store();
@@ -377,7 +411,7 @@ const create: ItemOperation = async (op, itemIndex) => {
 	const smtp = await resources.smtp(itemIndex);
 	const limiter = await withSharedLimit(op, itemIndex, readLimiterConfig(op, itemIndex), smtp);
 	if (limiter) resolveLimits(limiter);
-	const sendAt = text(ctx.getNodeParameter('sendAt', itemIndex, '')).trim() || null;
+	const sendAt = inTimeZone(text(ctx.getNodeParameter('sendAt', itemIndex, '')).trim(), ctx.getTimezone());
 	const campaign = await createCampaign(
 		store,
 		{
