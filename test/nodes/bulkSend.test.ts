@@ -732,6 +732,26 @@ describe('Bulk Send: Campaign (SQLite store)', () => {
 	});
 });
 
+describe('Bulk Send description', () => {
+	test('two outputs, not an AI tool, every credential tested by a method of the node', () => {
+		const nodeType = new BulkSend();
+		const { description } = nodeType;
+		expect(description).toMatchObject({ name: 'bulkSend', version: 1, outputNames: ['Results', 'Failures'] });
+		expect(description.outputs).toHaveLength(2);
+		expect(description.usableAsTool).toBeUndefined();
+		expect(description.credentials!.map((credential) => [credential.name, credential.required])).toEqual([
+			['bulkMailSmtpApi', true],
+			['subscriberStoreApi', false],
+			['bulkMailRedisApi', true],
+		]);
+		for (const credential of description.credentials!) {
+			expect(Object.keys(nodeType.methods.credentialTest)).toContain(credential.testedBy);
+		}
+		// the Redis credential only appears (and is only required) with a shared rate limit
+		expect(description.credentials![2].displayOptions).toEqual({ show: { shareRateLimit: [true] } });
+	});
+});
+
 describe('credential tests', () => {
 	const testFunctions = {} as ICredentialTestFunctions;
 	const smtpTest = (data: ICredentialDataDecryptedObject) =>
