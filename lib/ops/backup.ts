@@ -319,11 +319,13 @@ export interface RestoreOptions {
 	/** Where the replaced file is kept; default the backups folder beside the store. */
 	keepDir?: string;
 	/**
-	 * Erase again what was erased after the backup was taken (default true): the replaced file's
-	 * audit log names every erased subscriber and list, and a restore must not bring them back.
-	 * Only done when both files belong to the same store (same suppression salt).
+	 * Keep what people asked for after the backup was taken (default true): a restore must not
+	 * bring back an erased person or mail someone who opted out meanwhile. From the replaced
+	 * file: erasures named in its audit log are applied again; its suppressions are added;
+	 * subscribers it has as unsubscribed, bounced or complained get that status back. Only done
+	 * when both files belong to the same store (same suppression salt).
 	 */
-	reapplyErasures?: boolean;
+	keepLaterOptOuts?: boolean;
 	actor?: Actor;
 	now?: Date;
 }
@@ -338,6 +340,8 @@ export interface RestoreResult {
 	subscribers: number;
 	/** Erasures found in the replaced file after the backup's last audit entry, and applied again. */
 	erasuresReapplied: { lists: number; subscribers: number };
+	/** Suppressions and opt-out statuses of the replaced file that the backup did not have yet. */
+	optOutsCarriedOver: { suppressions: number; statuses: number };
 	warnings: string[];
 }
 
@@ -415,13 +419,87 @@ function saltOf(file: string): string | null {
 	}
 }
 
+const OPTED_OUT = ['unsubscribed', 'bounced', 'complained'];
+const CARRY_PAGE = 1000;
+
+/**
+ * Brings the replaced file's suppressions and opt-out statuses into the restored store, so no one
+ * who opted out (or was suppressed, or erased) after the backup is mailed again.
+ */
+async function carryOverOptOuts(
+	store: SqlSubscriberStore,
+	previousFile: string,
+	actor: Actor,
+): Promise<{ suppressions: number; statuses: number }> {
+	const db = new DatabaseSync(previousFile, { readOnly: true });
+	const result = { suppressions: 0, statuses: 0 };
+	try {
+		const suppressionPage = db.prepare(
+			'SELECT hash, email, reason, source, created_at FROM suppressions WHERE hash > ? ORDER BY hash LIMIT ?',
+		);
+		for (let after = ''; ; ) {
+			const rows = suppressionPage.all(after, CARRY_PAGE) as Array<Record<string, string | null>>;
+			if (!rows.length) break;
+			after = String(rows[rows.length - 1].hash);
+			result.suppressions += await store.sql.transaction(async (tx) => {
+				let added = 0;
+				for (const row of rows) {
+					const insert = await tx.run(
+						'INSERT INTO suppressions (hash, email, reason, source, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+						[row.hash, row.email, row.reason, row.source, row.created_at],
+					);
+					// Erased since the backup: the clear-text address goes here too.
+					if (!insert.changes && row.email === null) {
+						await tx.run('UPDATE suppressions SET email = NULL WHERE hash = ? AND email IS NOT NULL', [row.hash]);
+					}
+					if (insert.changes) {
+						added++;
+						await store.audit(tx, actor, 'suppression.add', 'suppression', String(row.hash).slice(0, 16), {
+							reason: row.reason,
+							source: row.source,
+							carriedOverByRestore: true,
+						});
+					}
+				}
+				return added;
+			});
+		}
+		const optOutPage = db.prepare(
+			`SELECT id, status FROM subscribers WHERE status IN (${OPTED_OUT.map(() => '?').join(', ')}) AND id > ? ORDER BY id LIMIT ?`,
+		);
+		for (let after = 0; ; ) {
+			const rows = optOutPage.all(...OPTED_OUT, after, CARRY_PAGE) as Array<{ id: number; status: string }>;
+			if (!rows.length) break;
+			after = Number(rows[rows.length - 1].id);
+			result.statuses += await store.sql.transaction(async (tx) => {
+				let changed = 0;
+				for (const row of rows) {
+					const current = await tx.get('SELECT status FROM subscribers WHERE id = ?', [row.id]);
+					if (!current || OPTED_OUT.includes(String(current.status))) continue;
+					await tx.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?', [row.status, new Date().toISOString(), row.id]);
+					await store.audit(tx, actor, 'subscriber.status', 'subscriber', String(row.id), {
+						from: current.status,
+						to: row.status,
+						reason: 'opted out after the restored backup was taken',
+					});
+					changed++;
+				}
+				return changed;
+			});
+		}
+	} finally {
+		db.close();
+	}
+	return result;
+}
+
 /**
  * Replaces a SQLite store file with a backup, safely: the backup is copied beside the store and
  * checked there (integrity, tables, schema version) before anything changes; this process's
  * shared connection is closed; the restore is refused while another process has the file open;
  * the current file is kept as `<name>.before-restore-<UTC time>.sqlite`; the checked copy is then
- * renamed into place (atomic on one file system). Erasures made after the backup are applied
- * again, and the restore is written to the restored store's audit log.
+ * renamed into place (atomic on one file system). Erasures, suppressions and opt-outs made after
+ * the backup are carried over, and the restore is written to the restored store's audit log.
  */
 export async function restoreSqliteStore(options: RestoreOptions): Promise<RestoreResult> {
 	const storeFile = path.resolve(options.storeFile);
@@ -455,6 +533,7 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 	const warnings: string[] = [];
 	let previous: string | null = null;
 	let erasures: Erasure[] = [];
+	let carryOverFrom: string | null = null;
 	try {
 		await closeSharedSqliteDriver(storeFile);
 		if (existsSync(storeFile)) {
@@ -462,15 +541,20 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 			const keepDir = path.resolve(options.keepDir ?? defaultBackupDir(storeFile));
 			mkdirSync(keepDir, { recursive: true, mode: 0o700 });
 			previous = path.join(keepDir, `${backupPrefix(storeFile)}.before-restore-${stamp}.sqlite`);
-			if (options.reapplyErasures !== false) {
+			let sameStore = false;
+			if (options.keepLaterOptOuts !== false) {
 				const previousSalt = saltOf(storeFile);
-				if (previousSalt === inspection.salt) {
+				sameStore = previousSalt === inspection.salt;
+				if (sameStore) {
 					erasures = erasuresAfter(storeFile, inspection.lastAuditSeq);
-				} else if (previousSalt !== null) {
-					warnings.push('The backup belongs to another store (different suppression salt); erasures of the replaced store were not applied to it');
+				} else {
+					warnings.push(
+						'The backup is not from the same store as the replaced file (different suppression salt, or that file is unreadable); its erasures and opt-outs were not carried over',
+					);
 				}
 			}
 			moveFile(storeFile, previous);
+			if (sameStore) carryOverFrom = previous;
 		}
 		moveFile(staging, storeFile);
 		chmodSync(storeFile, 0o600);
@@ -483,6 +567,7 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 	const store = await SqlSubscriberStore.open(acquireSqliteDriver(storeFile));
 	const actor = options.actor ?? { type: 'ops', name: 'restore' };
 	const reapplied = { lists: 0, subscribers: 0 };
+	let carried = { suppressions: 0, statuses: 0 };
 	try {
 		for (const erasure of erasures.filter((entry) => entry.action === 'list.erase')) {
 			if (!(await store.getList(erasure.entityId))) continue;
@@ -495,11 +580,13 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 			await store.eraseSubscriber(subscriber.id, actor);
 			reapplied.subscribers++;
 		}
+		if (carryOverFrom) carried = await carryOverOptOuts(store, carryOverFrom, actor);
 		await store.sql.transaction(async (tx) => {
 			await store.audit(tx, actor, 'store.restore', 'store', null, {
 				from: path.basename(backupFile),
 				previous: previous ? path.basename(previous) : null,
 				erasuresReapplied: reapplied,
+				optOutsCarriedOver: carried,
 			});
 		});
 		return {
@@ -510,6 +597,7 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 			lists: (await store.getLists()).length,
 			subscribers: await store.countSubscribers({ includeTrashed: true }),
 			erasuresReapplied: reapplied,
+			optOutsCarriedOver: carried,
 			warnings,
 		};
 	} finally {

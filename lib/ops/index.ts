@@ -12,10 +12,12 @@
  *   listBackups(storeFile, backupDir?) → BackupEntry[] (newest first); pruneBackups(…).
  *   inspectSqliteBackup(file) → { schemaVersion, lists, subscribers, suppressions, auditEntries,
  *     lastAuditSeq } or StoreError 'invalid' (not SQLite, integrity, not a store, too new).
- *   restoreSqliteStore({ storeFile, backupFile, keepDir?, reapplyErasures?: true, actor? })
+ *   restoreSqliteStore({ storeFile, backupFile, keepDir?, keepLaterOptOuts?: true, actor? })
  *     → RestoreResult { restored, from, previous, schemaVersion, lists, subscribers,
- *       erasuresReapplied: { lists, subscribers }, warnings }. Refused while another process
- *     has the store open; closes this process's shared connection to it first.
+ *       erasuresReapplied: { lists, subscribers }, optOutsCarriedOver: { suppressions,
+ *       statuses }, warnings }. Refused while another process has the store open; closes this
+ *     process's shared connection to it first. Erasures, suppressions and opt-out statuses of
+ *     the replaced file that are newer than the backup are carried over.
  *   portableFiles(store, { fileNamePrefix? }) → PortableFile[] { table, fileName, description }
  *   portableCsv(store, table, { bom?: true, pageSize? }) → { stream, rows() }
  *   exportEverythingToFolder(store, folder, options) → ExportedFile[] { table, file, rows, bytes }

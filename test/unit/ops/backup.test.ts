@@ -131,10 +131,14 @@ describe('SQLite backups', () => {
 		const eraseLater = (await store.getSubscriber({ listId: list.id, email: 'kept7@example.org' }))!;
 		const backup = await backupStore(store);
 
-		// After the backup: more data, a rename, and one person exercises the right to erasure.
+		// After the backup: more data, a rename, one person exercises the right to erasure, one
+		// unsubscribes, one address complains (suppressed in every list).
 		await addSubscribers(store, list.id, 10, 'after');
 		await store.renameList(list.id, 'Renamed', actor);
 		await store.eraseSubscriber(eraseLater.id, actor);
+		const quitter = (await store.getSubscriber({ listId: list.id, email: 'kept3@example.org' }))!;
+		await store.setStatus(quitter.id, 'unsubscribed', {}, actor);
+		await store.suppress('kept4@example.org', 'complaint', 'feedback-loop', actor);
 		const doomed = await store.createList({ name: 'Doomed' }, actor);
 		expect(await store.countSubscribers({ includeTrashed: true })).toBe(60);
 
@@ -147,6 +151,8 @@ describe('SQLite backups', () => {
 			lists: 1,
 			subscribers: 50,
 			erasuresReapplied: { lists: 0, subscribers: 1 },
+			// kept4's complaint (kept7's hash came back with its erasure); kept3's unsubscribe.
+			optOutsCarriedOver: { suppressions: 1, statuses: 1 },
 			warnings: [],
 		});
 		// The store handle opened before the restore was closed by it; a fresh open sees the backup.
@@ -155,7 +161,11 @@ describe('SQLite backups', () => {
 			expect((await restored.getList(list.id))?.name).toBe('Readers');
 			expect(await restored.getList(doomed.id)).toBeNull();
 			expect(await restored.getSubscriber({ listId: list.id, email: 'after1@example.org' })).toBeNull();
-			expect((await restored.getSubscriber({ listId: list.id, email: 'kept3@example.org' }))?.name).toBe('kept person 3');
+			expect((await restored.getSubscriber({ listId: list.id, email: 'kept2@example.org' }))?.name).toBe('kept person 2');
+			// Opt-outs made after the backup hold: kept3 stays unsubscribed, kept4 stays suppressed.
+			expect(await restored.getSubscriber({ id: quitter.id })).toMatchObject({ name: 'kept person 3', status: 'unsubscribed' });
+			expect(await restored.isSuppressed('kept4@example.org')).toBe(true);
+			expect((await restored.getSuppressions({ limit: 10 })).items.find((entry) => entry.reason === 'erased')).toMatchObject({ email: null });
 			// The erasure made after the backup was applied again: the address is gone, its hash stays.
 			expect(await restored.getSubscriber({ listId: list.id, email: 'kept7@example.org' })).toBeNull();
 			expect((await restored.getSubscriber({ id: eraseLater.id }))?.email).toBe(`erased-${eraseLater.id}@erased.invalid`);
@@ -166,6 +176,7 @@ describe('SQLite backups', () => {
 				from: path.basename(backup.file),
 				previous: 'test.before-restore-20261105T120000.000Z.sqlite',
 				erasuresReapplied: { lists: 0, subscribers: 1 },
+				optOutsCarriedOver: { suppressions: 1, statuses: 1 },
 			});
 			// And it still writes.
 			await restored.upsertSubscriber(list.id, { email: 'new@example.org' }, {}, actor);
@@ -241,6 +252,30 @@ describe('SQLite backups', () => {
 		expect(existsSync(storeFile)).toBe(true);
 		const result = await restoreSqliteStore({ storeFile, backupFile: good.file });
 		expect(result.subscribers).toBe(5);
+	});
+
+	it('restores another store’s backup as it is, saying that nothing was carried over', async () => {
+		const list = await store.createList({ name: 'Mine' }, actor);
+		await addSubscribers(store, list.id, 3, 'mine');
+		await store.suppress('mine1@example.org', 'manual', 'operator', actor);
+		const otherFixture = storeFixture('sqlite');
+		const other = await otherFixture.open();
+		try {
+			await addSubscribers(other, (await other.createList({ name: 'Theirs' }, actor)).id, 2, 'theirs');
+			const theirs = await backupStore(other);
+			const result = await restoreSqliteStore({ storeFile, backupFile: theirs.file });
+			expect(result).toMatchObject({
+				subscribers: 2,
+				erasuresReapplied: { lists: 0, subscribers: 0 },
+				optOutsCarriedOver: { suppressions: 0, statuses: 0 },
+				warnings: [
+					'The backup is not from the same store as the replaced file (different suppression salt, or that file is unreadable); its erasures and opt-outs were not carried over',
+				],
+			});
+		} finally {
+			await other.close();
+			await otherFixture.cleanup();
+		}
 	});
 
 	it('restores into a store folder whose file is gone (disaster recovery)', async () => {
