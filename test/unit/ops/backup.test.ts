@@ -15,6 +15,7 @@ import {
 } from '../../../lib/ops';
 import { openStore } from '../../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import { LATEST_SCHEMA_VERSION } from '../../../lib/store/migrations';
 import { storeFixture, type StoreFixture } from '../../helpers/stores';
 import { actor, addSubscribers, snapshotCounts, startWriter } from './helpers';
 
@@ -90,7 +91,7 @@ describe('SQLite backups', () => {
 			expect(statSync(result.file).mode & 0o777).toBe(0o600);
 		}
 		expect(readdirSync(backupDir).sort()).toEqual(backups.map((result) => path.basename(result.file)).sort());
-		expect(inspectSqliteBackup(backups[0].file)).toMatchObject({ schemaVersion: 2, lists: 1, subscribers: counts[0].subscribers });
+		expect(inspectSqliteBackup(backups[0].file)).toMatchObject({ schemaVersion: LATEST_SCHEMA_VERSION, lists: 1, subscribers: counts[0].subscribers });
 	});
 
 	it('keeps N generations: the oldest are deleted, other stores’ backups are left alone', async () => {
@@ -147,7 +148,7 @@ describe('SQLite backups', () => {
 			restored: storeFile,
 			from: backup.file,
 			previous: path.join(baseDir, 'backups', 'test.before-restore-20261105T120000.000Z.sqlite'),
-			schemaVersion: 2,
+			schemaVersion: LATEST_SCHEMA_VERSION,
 			lists: 1,
 			subscribers: 50,
 			erasuresReapplied: { lists: 0, subscribers: 1 },
@@ -217,7 +218,7 @@ describe('SQLite backups', () => {
 		edit.exec("UPDATE bm_meta SET value = '99' WHERE key = 'schema_version'");
 		edit.close();
 		await expect(restoreSqliteStore({ storeFile, backupFile: newer })).rejects.toThrow(
-			'newer.sqlite has schema version 99, newer than this package knows (2); update the package first',
+			`newer.sqlite has schema version 99, newer than this package knows (${LATEST_SCHEMA_VERSION}); update the package first`,
 		);
 
 		const torn = path.join(backupDir, 'torn.sqlite');

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../../lib/ops/cli';
 import type { BackupEntry, BackupResult, ExportedFile, RestoreResult } from '../../../lib/ops';
+import { LATEST_SCHEMA_VERSION } from '../../../lib/store/migrations';
 import { storeFixture, type StoreFixture } from '../../helpers/stores';
 import { actor, addSubscribers } from './helpers';
 
@@ -31,7 +32,7 @@ describe('ops command line', () => {
 		expect(backup.file.startsWith(path.join(baseDir, 'backups'))).toBe(true);
 		const listed = (await runCli(['list', '--file', 'test.sqlite', ...dir])) as BackupEntry[];
 		expect(listed.map((entry) => entry.file)).toEqual([backup.file]);
-		expect(await runCli(['verify', backup.file])).toMatchObject({ schemaVersion: 2, lists: 1, subscribers: 4 });
+		expect(await runCli(['verify', backup.file])).toMatchObject({ schemaVersion: LATEST_SCHEMA_VERSION, lists: 1, subscribers: 4 });
 
 		const restored = (await runCli(['restore', '--file', 'test.sqlite', '--from', path.basename(backup.file), ...dir])) as RestoreResult;
 		expect(restored).toMatchObject({ restored: path.join(baseDir, 'test.sqlite'), from: backup.file, subscribers: 4 });
