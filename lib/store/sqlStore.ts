@@ -379,14 +379,18 @@ export class SqlSubscriberStore implements SubscriberStore {
 		const runId = options.importRunId ?? null;
 		return this.driver.transaction(async (tx) => {
 			const list = await this.requireList(tx, listId);
+			// Hashing every address costs more than the lookup itself; skip both while nothing is suppressed.
+			const anySuppressed = Boolean(await tx.get('SELECT 1 AS x FROM suppressions LIMIT 1'));
 			const prepared = rows.map((row) => {
 				const email = cleanEmail(row.email);
 				const valid = isValidEmail(email);
-				return { row, email, key: emailKey(email), valid, hash: valid ? this.hashEmail(email) : '' };
+				return { row, email, key: emailKey(email), valid, hash: valid && anySuppressed ? this.hashEmail(email) : '' };
 			});
 			const keys = [...new Set(prepared.filter((p) => p.valid).map((p) => p.key))];
 			const existing = await this.fetchExisting(tx, list.id, keys);
-			const suppressed = await this.fetchSuppressed(tx, prepared.filter((p) => p.valid).map((p) => p.hash));
+			const suppressed = anySuppressed
+				? await this.fetchSuppressed(tx, prepared.filter((p) => p.valid).map((p) => p.hash))
+				: new Set<string>();
 
 			const seenInBatch = new Set<string>();
 			const inserts: PlannedInsert[] = [];
@@ -510,7 +514,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 		// One set-based statement per batch on both backends (a JSON array on SQLite, an array on PostgreSQL).
 		const rows =
 			tx.dialect === 'postgres'
-				? await tx.all(`SELECT ${columns} FROM subscribers WHERE list_id = ? AND email_key = ANY(?::text[])`, [listId, keys])
+				? // Driven from the key array, so each key probes the unique index whatever the table statistics say.
+					await tx.all(
+						`SELECT s.id, s.email_key, s.name, s.fields, s.status, s.import_run
+						 FROM unnest(?::text[]) AS k(key) JOIN subscribers s ON s.list_id = ? AND s.email_key = k.key`,
+						[keys, listId],
+					)
 				: await tx.all(
 						`SELECT ${columns} FROM subscribers WHERE list_id = ? AND email_key IN (SELECT value FROM json_each(?))`,
 						[listId, JSON.stringify(keys)],
