@@ -27,6 +27,9 @@
  *   recordCampaignEvent(store, { campaignId, subscriberId, type: 'opened' | 'clicked' |
  *     'bounced' | 'complained' | 'unsubscribed' | 'delivered' }) → boolean (counted once per
  *     recipient; recordCampaignEventIn(tx, …) inside a caller's transaction, for the webhook)
+ *   sendCampaignProof(store, id, { to: string[] (≤ 20), smtp, transport?, composeSecret?, baseUrl?,
+ *     asSubscriberId? }) → { sent, failed, results: [{ to, status, messageId, error }] }: a test
+ *     send ("[TEST]" subject, no tracking, no campaign counters or send log), in any status.
  *   runCampaign(store, id, { smtp (with password), transport?, limiter? (config or a shared
  *     SendLimiter), retry?, breaker?, composeSecret?, baseUrl?, timeBudgetMs?, batchSize?,
  *     maxInFlight?, inFlightWindow?, retryUnknown?, resume?, leaseMs?, owner?, now?, signal?,
@@ -84,6 +87,7 @@ export {
 	scheduleCampaign,
 	type CampaignEventType,
 } from './campaigns';
+export { MAX_PROOF_RECIPIENTS, sendCampaignProof, type ProofOptions, type ProofReport } from './proof';
 export { CampaignRunError, runCampaign } from './runner';
 export { CampaignError } from './sql';
 export * from './types';

@@ -40,7 +40,7 @@ export async function lockCampaign(tx: SqlExecutor, id: string, columns = '*'): 
 export class CampaignError extends Error {
 	constructor(
 		message: string,
-		readonly code: 'not-found' | 'invalid' | 'conflict',
+		readonly code: 'not-found' | 'invalid' | 'conflict' | 'smtp',
 	) {
 		super(message);
 		this.name = 'CampaignError';

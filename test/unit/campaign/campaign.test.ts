@@ -11,6 +11,7 @@ import {
 	recordCampaignEvent,
 	resumeCampaign,
 	runCampaign,
+	sendCampaignProof,
 	type RecipientEntry,
 } from '../../../lib/campaign';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
@@ -513,6 +514,37 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const entry = (await getRecipients(store, campaign.id, { limit: 10 })).items.find((r) => r.subscriberId === id)!;
 		expect(entry.openedAt).not.toBeNull();
 		expect(entry.clickedAt).not.toBeNull();
+	});
+
+	it('sends a proof to a few addresses outside the campaign', async () => {
+		const listId = await newList();
+		await addSubscribers(store, listId, 3, { fields: () => ({ plan: 'pro' }) });
+		const srv = await server({ keepRaw: true });
+		const campaign = await newCampaign(listId);
+		const report = await sendCampaignProof(store, campaign.id, {
+			to: ['editor@example.net', 'boss@example.net'],
+			smtp: smtpSettingsFor(srv),
+			asSubscriberId: await idOf(store, listId, address(1)),
+		});
+		expect(report).toMatchObject({ sent: 2, failed: 0 });
+		expect(report.results.map((r) => [r.to, r.status])).toEqual([
+			['editor@example.net', 'sent'],
+			['boss@example.net', 'sent'],
+		]);
+		expect(srv.messages.map((m) => m.to[0]).sort()).toEqual(['boss@example.net', 'editor@example.net']);
+		const raw = srv.messages[0].raw.toString('utf8');
+		expect(raw).toContain('Subject: [TEST] News for Reader 1');
+		expect(raw).toContain('X-Bulk-Mail-Proof: 1');
+		expect(raw).toContain('your plan is pro');
+		expect(raw).not.toContain('X-Bulk-Mail-Campaign');
+		expect(await logStates(store, campaign.id)).toEqual({});
+		expect((await getCampaign(store, campaign.id))!.status).toBe('draft');
+		await expect(
+			sendCampaignProof(store, campaign.id, { to: ['not an address'], smtp: smtpSettingsFor(srv) }),
+		).rejects.toThrow("Proof address 1 ('not an address') is not a valid e-mail address");
+		await expect(sendCampaignProof(store, campaign.id, { to: [], smtp: smtpSettingsFor(srv) })).rejects.toThrow(
+			'Give at least one address',
+		);
 	});
 
 	it('rejects bad campaign input with specific errors and stores no secrets', async () => {
