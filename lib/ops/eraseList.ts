@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { idsParam, inIds, inTexts, textsParam } from '../campaign/sql';
-import type { SqlExecutor } from '../store/driver';
+import { withSecureDelete, type SqlExecutor } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import { StoreError, type Actor } from '../store/types';
 import { tableColumns } from './tables';
@@ -148,22 +148,6 @@ async function eraseBatch(
 		ids.map((id) => ({ entityId: id, details: { listId, via: 'list.erase' } })),
 	);
 	return { erased: ids.length, suppressed: added.length, redacted };
-}
-
-/**
- * SQLite keeps removed row content in free space until it is reused; with secure_delete on,
- * it overwrites what it removes with zeros. Switched on for this connection only around our own
- * transaction (the shared connection serialises transactions, so nothing else runs meanwhile).
- */
-async function withSecureDelete<T>(tx: SqlExecutor, work: () => Promise<T>): Promise<T> {
-	if (tx.dialect !== 'sqlite') return work();
-	const prior = Number(Object.values((await tx.get('PRAGMA secure_delete')) ?? {})[0] ?? 0);
-	await tx.exec('PRAGMA secure_delete = ON');
-	try {
-		return await work();
-	} finally {
-		await tx.exec(`PRAGMA secure_delete = ${prior === 1 ? 'ON' : prior === 2 ? 'FAST' : 'OFF'}`);
-	}
 }
 
 /**

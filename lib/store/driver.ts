@@ -31,3 +31,19 @@ export class Mutex {
 		return result;
 	}
 }
+
+/**
+ * SQLite keeps removed row content in free space until it is reused; with secure_delete on,
+ * it overwrites what it removes with zeros. Switched on for this connection only around our own
+ * transaction (the shared connection serialises transactions, so nothing else runs meanwhile).
+ */
+export async function withSecureDelete<T>(tx: SqlExecutor, work: () => Promise<T>): Promise<T> {
+	if (tx.dialect !== 'sqlite') return work();
+	const prior = Number(Object.values((await tx.get('PRAGMA secure_delete')) ?? {})[0] ?? 0);
+	await tx.exec('PRAGMA secure_delete = ON');
+	try {
+		return await work();
+	} finally {
+		await tx.exec(`PRAGMA secure_delete = ${prior === 1 ? 'ON' : prior === 2 ? 'FAST' : 'OFF'}`);
+	}
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decideBounce, validateBouncePolicy, type BounceState } from './bouncePolicy';
-import type { Row, SqlDriver, SqlExecutor } from './driver';
+import { withSecureDelete, type Row, type SqlDriver, type SqlExecutor } from './driver';
 import { cleanEmail, emailKey, isValidEmail, requireValidEmail, suppressionHash } from './email';
 import { migrate } from './migrations';
 import {
@@ -732,7 +732,7 @@ export class SqlSubscriberStore implements SubscriberStore {
 	}
 
 	async eraseSubscriber(id: string, actor: Actor): Promise<{ erased: boolean }> {
-		return this.driver.transaction(async (tx) => {
+		return this.driver.transaction(async (tx) => withSecureDelete(tx, async () => {
 			const current = await this.requireSubscriber(tx, id);
 			await this.addSuppression(tx, current.email, 'erased', 'erase', actor);
 			// Only the hash survives: the suppression entry's clear-text address goes too.
@@ -743,9 +743,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 				 last_error = NULL, source = '', updated_at = ? WHERE id = ?`,
 				[placeholder, placeholder, placeholder, now(), id],
 			);
+			// SMTP replies in the send log can quote the address.
+			await tx.run('UPDATE send_log SET response = NULL, error = NULL WHERE subscriber_id = ?', [id]);
 			await this.audit(tx, actor, 'subscriber.erase', 'subscriber', id, { listId: current.listId });
 			return { erased: true };
-		});
+		}));
 	}
 
 	// ---------------------------------------------------------------- subscribers: reads
