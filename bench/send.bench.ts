@@ -25,7 +25,15 @@
  * Seeded stores are cached in bench/.data/ (gitignored) and copied for each run.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	copyFileSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -33,7 +41,12 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
 import { createCampaign, runCampaign } from '../lib/campaign';
 import { compileTemplate, toSendMailOptions } from '../lib/compose';
-import { createPooledTransport, sendMessages, type OutgoingMessage, type SmtpSettings } from '../lib/send';
+import {
+	createPooledTransport,
+	sendMessages,
+	type OutgoingMessage,
+	type SmtpSettings,
+} from '../lib/send';
 import { openStore } from '../lib/store';
 import type { SqlSubscriberStore } from '../lib/store/sqlStore';
 import { startSmtpSink } from '../test/helpers/smtpSink';
@@ -113,7 +126,11 @@ function heapSampler() {
 	};
 }
 
-async function measure(kind: string, messages: number, work: () => Promise<Record<string, unknown> | void>): Promise<ChildResult> {
+async function measure(
+	kind: string,
+	messages: number,
+	work: () => Promise<Record<string, unknown> | void>,
+): Promise<ChildResult> {
 	const sampler = heapSampler();
 	const cpuBefore = process.cpuUsage();
 	const started = performance.now();
@@ -177,7 +194,12 @@ async function childPerMessage(port: number, count: number): Promise<ChildResult
 	const message = prebuiltMessage();
 	return measure('perMessage', count, async () => {
 		for (let i = 0; i < count; i++) {
-			const transport = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, name: 'bench.test' });
+			const transport = nodemailer.createTransport({
+				host: '127.0.0.1',
+				port,
+				ignoreTLS: true,
+				name: 'bench.test',
+			});
 			try {
 				await transport.sendMail({ ...message, to: `reader${i}@example.org` });
 			} finally {
@@ -198,7 +220,8 @@ async function childItem(port: number, count: number): Promise<ChildResult> {
 			collectResults: false,
 			breaker: false,
 		});
-		if (report.counts.sent !== count) throw new Error(`item mode sent ${report.counts.sent} of ${count}: ${report.message}`);
+		if (report.counts.sent !== count)
+			throw new Error(`item mode sent ${report.counts.sent} of ${count}: ${report.message}`);
 	});
 }
 
@@ -206,11 +229,19 @@ async function openBenchStore(dir: string): Promise<SqlSubscriberStore> {
 	return openStore({ backend: 'sqlite', file: 'bench.sqlite', baseDir: dir });
 }
 
-async function childCampaign(port: number, storeDir: string, campaignId: string, count: number): Promise<ChildResult> {
+async function childCampaign(
+	port: number,
+	storeDir: string,
+	campaignId: string,
+	count: number,
+): Promise<ChildResult> {
 	const store = await openBenchStore(storeDir);
 	try {
 		return await measure('campaign', count, async () => {
-			const summary = await runCampaign(store, campaignId, { smtp: sinkSettings(port), breaker: false });
+			const summary = await runCampaign(store, campaignId, {
+				smtp: sinkSettings(port),
+				breaker: false,
+			});
 			if (summary.sentThisRun !== count || summary.outcome !== 'finished') {
 				throw new Error(`the campaign sent ${summary.sentThisRun} of ${count}: ${summary.message}`);
 			}
@@ -220,13 +251,22 @@ async function childCampaign(port: number, storeDir: string, campaignId: string,
 	}
 }
 
-async function childRate(port: number, storeDir: string, campaignId: string, seconds: number): Promise<ChildResult> {
+async function childRate(
+	port: number,
+	storeDir: string,
+	campaignId: string,
+	seconds: number,
+): Promise<ChildResult> {
 	const store = await openBenchStore(storeDir);
 	const smtp = sinkSettings(port);
 	const transport = createPooledTransport(smtp);
 	const starts: number[] = [];
-	const sendMail = transport.sendMail.bind(transport) as (mail: SendMailOptions) => Promise<unknown>;
-	(transport as unknown as { sendMail: (mail: SendMailOptions) => Promise<unknown> }).sendMail = (mail) => {
+	const sendMail = transport.sendMail.bind(transport) as (
+		mail: SendMailOptions,
+	) => Promise<unknown>;
+	(transport as unknown as { sendMail: (mail: SendMailOptions) => Promise<unknown> }).sendMail = (
+		mail,
+	) => {
 		starts.push(performance.now());
 		return sendMail(mail);
 	};
@@ -282,7 +322,12 @@ async function child(): Promise<void> {
 			result = await childCampaign(port, argument('store')!, argument('campaign')!, count);
 			break;
 		case 'rate':
-			result = await childRate(port, argument('store')!, argument('campaign')!, Number(argument('seconds')));
+			result = await childRate(
+				port,
+				argument('store')!,
+				argument('campaign')!,
+				Number(argument('seconds')),
+			);
 			break;
 		default:
 			throw new Error(`unknown child kind ${kind}`);
@@ -316,7 +361,10 @@ async function bundleChild(): Promise<string | null> {
 function runChild(bundle: string | null, args: string[]): Promise<ChildResult> {
 	const argv = [...(bundle ? [bundle] : ['--import', 'tsx', __filename]), ...args];
 	return new Promise((resolve, reject) => {
-		const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+		const proc = spawn(process.execPath, argv, {
+			stdio: ['ignore', 'pipe', 'inherit'],
+			env: process.env,
+		});
 		let output = '';
 		proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
 		proc.on('error', reject);
@@ -332,7 +380,9 @@ function runChild(bundle: string | null, args: string[]): Promise<ChildResult> {
 }
 
 /** A SQLite store with `count` active subscribers, seeded once and cached; copied per run. */
-async function seededStore(count: number): Promise<{ dir: string; campaignId: string; dispose: () => void }> {
+async function seededStore(
+	count: number,
+): Promise<{ dir: string; campaignId: string; dispose: () => void }> {
 	mkdirSync(DATA_DIR, { recursive: true });
 	const seedDir = path.join(DATA_DIR, `send-seed-${count}`);
 	const stamp = path.join(seedDir, 'seed.json');
@@ -352,16 +402,26 @@ async function seededStore(count: number): Promise<{ dir: string; campaignId: st
 		}
 		await store.close();
 		writeFileSync(stamp, wanted);
-		console.error(`seeded ${count.toLocaleString('en-US')} subscribers in ${Math.round(performance.now() - started)} ms`);
+		console.error(
+			`seeded ${count.toLocaleString('en-US')} subscribers in ${Math.round(performance.now() - started)} ms`,
+		);
 	}
 	mkdirSync(path.join(DATA_DIR, 'stores'), { recursive: true });
 	const dir = mkdtempSync(path.join(DATA_DIR, 'stores', 'send-'));
 	copyFileSync(path.join(seedDir, 'bench.sqlite'), path.join(dir, 'bench.sqlite'));
 	const store = await openBenchStore(dir);
 	const list = (await store.getLists())[0];
-	const campaign = await createCampaign(store, { name: 'Bench campaign', listId: list.id, template: benchTemplate() }, actor);
+	const campaign = await createCampaign(
+		store,
+		{ name: 'Bench campaign', listId: list.id, template: benchTemplate() },
+		actor,
+	);
 	await store.close();
-	return { dir, campaignId: campaign.id, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+	return {
+		dir,
+		campaignId: campaign.id,
+		dispose: () => rmSync(dir, { recursive: true, force: true }),
+	};
 }
 
 async function main(): Promise<void> {
@@ -376,17 +436,31 @@ async function main(): Promise<void> {
 	const log = (label: string, result: ChildResult) =>
 		console.error(`${label}: ${JSON.stringify(result)}`);
 	try {
-		console.error(`message: ${benchTemplate().html.length} bytes of HTML template; smtp-sink on port ${port}`);
+		console.error(
+			`message: ${benchTemplate().html.length} bytes of HTML template; smtp-sink on port ${port}`,
+		);
 		if (wants('raw')) {
-			results.raw = await runChild(bundle, ['--child=raw', `--port=${port}`, `--count=${n(100_000)}`]);
+			results.raw = await runChild(bundle, [
+				'--child=raw',
+				`--port=${port}`,
+				`--count=${n(100_000)}`,
+			]);
 			log('raw pooled nodemailer', results.raw);
 		}
 		if (wants('perMessage')) {
-			results.perMessage = await runChild(bundle, ['--child=perMessage', `--port=${port}`, `--count=${n(10_000)}`]);
+			results.perMessage = await runChild(bundle, [
+				'--child=perMessage',
+				`--port=${port}`,
+				`--count=${n(10_000)}`,
+			]);
 			log('transport per message', results.perMessage);
 		}
 		if (wants('item')) {
-			results.item = await runChild(bundle, ['--child=item', `--port=${port}`, `--count=${n(100_000)}`]);
+			results.item = await runChild(bundle, [
+				'--child=item',
+				`--port=${port}`,
+				`--count=${n(100_000)}`,
+			]);
 			log('item mode', results.item);
 		}
 		if (wants('campaign')) {
@@ -457,29 +531,48 @@ async function main(): Promise<void> {
 	process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
-function verdicts(s: Record<string, number | null>, results: Record<string, ChildResult>): string[] {
+function verdicts(
+	s: Record<string, number | null>,
+	results: Record<string, ChildResult>,
+): string[] {
 	const lines: string[] = [];
-	const check = (label: string, ok: boolean, detail: string) => lines.push(`${label}: ${ok ? 'met' : 'MISSED'} (${detail})`);
+	const check = (label: string, ok: boolean, detail: string) =>
+		lines.push(`${label}: ${ok ? 'met' : 'MISSED'} (${detail})`);
 	const raw = s.rawNodemailerPerSec;
 	const perMessage = s.perMessageTransportPerSec;
 	for (const key of ['itemModePerSec', 'campaignModePerSec']) {
 		const value = s[key];
 		if (value === null) continue;
-		if (raw) check(`${key} ≥ 90% of raw`, value >= 0.9 * raw, `${Math.round((value / raw) * 100)}%`);
-		if (perMessage) check(`${key} ≥ 4× per-message transport`, value >= 4 * perMessage, `${(value / perMessage).toFixed(1)}×`);
+		if (raw)
+			check(`${key} ≥ 90% of raw`, value >= 0.9 * raw, `${Math.round((value / raw) * 100)}%`);
+		if (perMessage)
+			check(
+				`${key} ≥ 4× per-message transport`,
+				value >= 4 * perMessage,
+				`${(value / perMessage).toFixed(1)}×`,
+			);
 	}
 	// CPU per message: the same comparison, less sensitive to other load on the machine
 	if (results.raw) {
 		const rawCpu = results.raw.cpuMs / results.raw.messages;
 		for (const kind of ['item', 'campaign']) {
 			const r = results[kind];
-			if (r) lines.push(`${kind} CPU per message vs raw: ${Math.round((rawCpu / (r.cpuMs / r.messages)) * 100)}% of raw's efficiency`);
+			if (r)
+				lines.push(
+					`${kind} CPU per message vs raw: ${Math.round((rawCpu / (r.cpuMs / r.messages)) * 100)}% of raw's efficiency`,
+				);
 		}
 	}
-	if (s.rateLimitErrorPct !== null) check('rateLimitErrorPct ≤ 3', s.rateLimitErrorPct <= 3, `${s.rateLimitErrorPct}%`);
-	if (s.maxSendsInAnySecond !== null) check('maxSendsInAnySecond ≤ 200', s.maxSendsInAnySecond <= 200, String(s.maxSendsInAnySecond));
+	if (s.rateLimitErrorPct !== null)
+		check('rateLimitErrorPct ≤ 3', s.rateLimitErrorPct <= 3, `${s.rateLimitErrorPct}%`);
+	if (s.maxSendsInAnySecond !== null)
+		check('maxSendsInAnySecond ≤ 200', s.maxSendsInAnySecond <= 200, String(s.maxSendsInAnySecond));
 	if (s.campaignPeakRssMb1M !== null) {
-		check('campaign 1M peak RSS ≤ 300 MB', s.campaignPeakRssMb1M <= 300, `${s.campaignPeakRssMb1M} MB`);
+		check(
+			'campaign 1M peak RSS ≤ 300 MB',
+			s.campaignPeakRssMb1M <= 300,
+			`${s.campaignPeakRssMb1M} MB`,
+		);
 		if (s.campaignPeakRssMb100k) {
 			const ratio = s.campaignPeakRssMb1M / s.campaignPeakRssMb100k;
 			check('campaign peak RSS 1M / 100k ≤ 1.25', ratio <= 1.25, ratio.toFixed(2));

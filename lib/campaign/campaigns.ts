@@ -54,12 +54,21 @@ export function toCampaign(row: Row): Campaign {
 		name: String(row.name),
 		listId: String(row.list_id),
 		filter: parseJson(row.filter, {}),
-		template: parseJson<CampaignTemplate>(row.template, { spec: { subject: '', from: '' }, options: {} }),
+		template: parseJson<CampaignTemplate>(row.template, {
+			spec: { subject: '', from: '' },
+			options: {},
+		}),
 		sender: parseJson<CampaignSender>(row.sender, {}),
 		status: row.status as CampaignStatus,
 		sendAt: (row.send_at as string | null) ?? null,
-		maxSubscriberId: row.max_subscriber_id === null || row.max_subscriber_id === undefined ? null : String(row.max_subscriber_id),
-		totalRecipients: row.total_recipients === null || row.total_recipients === undefined ? null : Number(row.total_recipients),
+		maxSubscriberId:
+			row.max_subscriber_id === null || row.max_subscriber_id === undefined
+				? null
+				: String(row.max_subscriber_id),
+		totalRecipients:
+			row.total_recipients === null || row.total_recipients === undefined
+				? null
+				: Number(row.total_recipients),
 		counters,
 		pauseReason: (row.pause_reason as string | null) ?? null,
 		lastError: (row.last_error as string | null) ?? null,
@@ -87,7 +96,10 @@ function storedComposeOptions(options: unknown): StoredComposeOptions {
 	if (typeof options !== 'object' || Array.isArray(options)) {
 		throw new CampaignError('Compose options must be an object', 'invalid');
 	}
-	if ('secret' in (options as Record<string, unknown>) && (options as Record<string, unknown>).secret) {
+	if (
+		'secret' in (options as Record<string, unknown>) &&
+		(options as Record<string, unknown>).secret
+	) {
 		throw new CampaignError(
 			'The link-signing secret is not stored with a campaign: leave it out of the compose options and give it to each run (composeSecret)',
 			'invalid',
@@ -102,7 +114,12 @@ export function storedSender(sender: CampaignInput['sender']): CampaignSender {
 	if (!sender) return {};
 	const result: CampaignSender = {};
 	if (sender.smtp) {
-		const { password: _p, dkim, caCertificates: _ca, ...smtp } = sender.smtp as Record<string, unknown> & {
+		const {
+			password: _p,
+			dkim,
+			caCertificates: _ca,
+			...smtp
+		} = sender.smtp as Record<string, unknown> & {
 			dkim?: { domainName: string; keySelector: string };
 		};
 		result.smtp = {
@@ -115,7 +132,8 @@ export function storedSender(sender: CampaignInput['sender']): CampaignSender {
 		result.limiter = { ...limits, ...(redis?.id ? { redisId: redis.id } : {}) };
 	}
 	if (sender.retry) result.retry = { ...sender.retry };
-	if (sender.breaker !== undefined) result.breaker = sender.breaker === false ? false : { ...sender.breaker };
+	if (sender.breaker !== undefined)
+		result.breaker = sender.breaker === false ? false : { ...sender.breaker };
 	return result;
 }
 
@@ -139,21 +157,31 @@ export async function createCampaign(
 	input: CampaignInput,
 	actor: Actor,
 ): Promise<Campaign> {
-	if (!input || typeof input !== 'object') throw new CampaignError('Campaign details are missing', 'invalid');
+	if (!input || typeof input !== 'object')
+		throw new CampaignError('Campaign details are missing', 'invalid');
 	const name = String(input.name ?? '').trim();
 	if (!name) throw new CampaignError('The campaign name is empty', 'invalid');
-	if (name.length > MAX_NAME) throw new CampaignError(`The campaign name is longer than ${MAX_NAME} characters`, 'invalid');
+	if (name.length > MAX_NAME)
+		throw new CampaignError(`The campaign name is longer than ${MAX_NAME} characters`, 'invalid');
 	const list = await store.getList(String(input.listId ?? ''));
-	if (!list) throw new CampaignError(`There is no list '${String(input.listId ?? '')}'`, 'not-found');
+	if (!list)
+		throw new CampaignError(`There is no list '${String(input.listId ?? '')}'`, 'not-found');
 	const filter = validateFilter(input.filter);
 	const options = storedComposeOptions(input.composeOptions);
 	if (!input.template || typeof input.template !== 'object') {
-		throw new CampaignError('The campaign needs a template: { subject, html and/or text, from }', 'invalid');
+		throw new CampaignError(
+			'The campaign needs a template: { subject, html and/or text, from }',
+			'invalid',
+		);
 	}
 	try {
-		compileTemplate(input.template, { ...options, secret: options.baseUrl ? VALIDATION_SECRET : undefined });
+		compileTemplate(input.template, {
+			...options,
+			secret: options.baseUrl ? VALIDATION_SECRET : undefined,
+		});
 	} catch (error) {
-		if (error instanceof ComposeError) throw new CampaignError(`The campaign template is not valid: ${error.message}`, 'invalid');
+		if (error instanceof ComposeError)
+			throw new CampaignError(`The campaign template is not valid: ${error.message}`, 'invalid');
 		throw error;
 	}
 	const template: CampaignTemplate = { spec: { ...input.template }, options };
@@ -178,7 +206,11 @@ export async function createCampaign(
 			],
 		);
 		const campaign = toCampaign(row as Row);
-		await audit(store, tx, actor, 'campaign.create', campaign.id, { name, listId: list.id, sendAt });
+		await audit(store, tx, actor, 'campaign.create', campaign.id, {
+			name,
+			listId: list.id,
+			sendAt,
+		});
 		return campaign;
 	});
 }
@@ -197,15 +229,24 @@ async function requireCampaign(tx: SqlExecutor, id: string): Promise<Row> {
 
 export async function listCampaigns(
 	store: SqlSubscriberStore,
-	options: { status?: CampaignStatus | CampaignStatus[]; listId?: string; limit?: number; cursor?: string | null } = {},
+	options: {
+		status?: CampaignStatus | CampaignStatus[];
+		listId?: string;
+		limit?: number;
+		cursor?: string | null;
+	} = {},
 ): Promise<Page<Campaign>> {
 	const limit = checkLimit(options.limit ?? 100);
 	const where: string[] = [];
 	const params: unknown[] = [];
-	const statuses = options.status === undefined ? [] : ([] as CampaignStatus[]).concat(options.status);
+	const statuses =
+		options.status === undefined ? [] : ([] as CampaignStatus[]).concat(options.status);
 	for (const status of statuses) {
 		if (!CAMPAIGN_STATUSES.includes(status)) {
-			throw new CampaignError(`'${status}' is not a campaign status; use one of ${CAMPAIGN_STATUSES.join(', ')}`, 'invalid');
+			throw new CampaignError(
+				`'${status}' is not a campaign status; use one of ${CAMPAIGN_STATUSES.join(', ')}`,
+				'invalid',
+			);
 		}
 	}
 	if (statuses.length) {
@@ -241,7 +282,10 @@ export async function pauseCampaign(
 		const status = row.status as CampaignStatus;
 		if (status === 'paused') return toCampaign(row);
 		if (status !== 'running' && status !== 'scheduled' && status !== 'draft') {
-			throw new CampaignError(`Campaign ${String(row.id)} is ${status}; only a draft, scheduled or running campaign can be paused`, 'conflict');
+			throw new CampaignError(
+				`Campaign ${String(row.id)} is ${status}; only a draft, scheduled or running campaign can be paused`,
+				'conflict',
+			);
 		}
 		const updated = await tx.get(
 			"UPDATE campaigns SET status = 'paused', pause_reason = ?, updated_at = ? WHERE id = ? RETURNING *",
@@ -253,13 +297,21 @@ export async function pauseCampaign(
 }
 
 /** Makes a paused campaign runnable again (it sends on its next run). */
-export async function resumeCampaign(store: SqlSubscriberStore, id: string, actor: Actor): Promise<Campaign> {
+export async function resumeCampaign(
+	store: SqlSubscriberStore,
+	id: string,
+	actor: Actor,
+): Promise<Campaign> {
 	return store.sql.transaction(async (tx) => {
 		const row = await requireCampaign(tx, id);
 		const status = row.status as CampaignStatus;
 		if (status !== 'paused') {
-			if (status === 'running' || status === 'scheduled' || status === 'draft') return toCampaign(row);
-			throw new CampaignError(`Campaign ${String(row.id)} is ${status} and cannot be resumed`, 'conflict');
+			if (status === 'running' || status === 'scheduled' || status === 'draft')
+				return toCampaign(row);
+			throw new CampaignError(
+				`Campaign ${String(row.id)} is ${status} and cannot be resumed`,
+				'conflict',
+			);
 		}
 		const next: CampaignStatus = row.started_at ? 'running' : row.send_at ? 'scheduled' : 'draft';
 		const updated = await tx.get(
@@ -272,13 +324,20 @@ export async function resumeCampaign(store: SqlSubscriberStore, id: string, acto
 }
 
 /** Ends a campaign for good: nobody else is mailed (messages already in flight finish). */
-export async function cancelCampaign(store: SqlSubscriberStore, id: string, actor: Actor): Promise<Campaign> {
+export async function cancelCampaign(
+	store: SqlSubscriberStore,
+	id: string,
+	actor: Actor,
+): Promise<Campaign> {
 	return store.sql.transaction(async (tx) => {
 		const row = await requireCampaign(tx, id);
 		const status = row.status as CampaignStatus;
 		if (status === 'cancelled') return toCampaign(row);
 		if (status === 'finished') {
-			throw new CampaignError(`Campaign ${String(row.id)} has finished; there is nothing left to cancel`, 'conflict');
+			throw new CampaignError(
+				`Campaign ${String(row.id)} has finished; there is nothing left to cancel`,
+				'conflict',
+			);
 		}
 		const at = new Date().toISOString();
 		const updated = await tx.get(
@@ -302,7 +361,10 @@ export async function scheduleCampaign(
 		const row = await requireCampaign(tx, id);
 		const status = row.status as CampaignStatus;
 		if (status !== 'draft' && status !== 'scheduled' && !(status === 'paused' && !row.started_at)) {
-			throw new CampaignError(`Campaign ${String(row.id)} is ${status}; only a campaign that has not started can be scheduled`, 'conflict');
+			throw new CampaignError(
+				`Campaign ${String(row.id)} is ${status}; only a campaign that has not started can be scheduled`,
+				'conflict',
+			);
 		}
 		const next: CampaignStatus = status === 'paused' ? 'paused' : at ? 'scheduled' : 'draft';
 		const updated = await tx.get(
@@ -318,18 +380,24 @@ export async function scheduleCampaign(
 export async function countUnclaimedMembers(tx: SqlExecutor, row: Row): Promise<number> {
 	const filter = validateFilter(parseJson(row.filter, {}));
 	const { where, params } = filterConditions(tx.dialect, filter);
-	const conditions = ["list_id = ?", "status = 'active'", 'id > ?', ...where];
+	const conditions = ['list_id = ?', "status = 'active'", 'id > ?', ...where];
 	const args: unknown[] = [row.list_id, row.next_subscriber_id ?? 0, ...params];
 	if (row.max_subscriber_id !== null && row.max_subscriber_id !== undefined) {
 		conditions.push('id <= ?');
 		args.push(row.max_subscriber_id);
 	}
-	const count = await tx.get(`SELECT COUNT(*) AS n FROM subscribers WHERE ${conditions.join(' AND ')}`, args);
+	const count = await tx.get(
+		`SELECT COUNT(*) AS n FROM subscribers WHERE ${conditions.join(' AND ')}`,
+		args,
+	);
 	return Number(count?.n ?? 0);
 }
 
 /** Recipients still to be handled: waiting rows of the log plus members not claimed yet. */
-export async function countRemaining(tx: SqlExecutor, row: Row): Promise<{ remaining: number; inFlight: number }> {
+export async function countRemaining(
+	tx: SqlExecutor,
+	row: Row,
+): Promise<{ remaining: number; inFlight: number }> {
 	const status = row.status as CampaignStatus;
 	if (status === 'cancelled' || status === 'finished') return { remaining: 0, inFlight: 0 };
 	const states = await tx.all<{ state: string; n: unknown }>(
@@ -346,15 +414,27 @@ export async function countRemaining(tx: SqlExecutor, row: Row): Promise<{ remai
 }
 
 /** The campaign with its counters and progress. */
-export async function campaignStatus(store: SqlSubscriberStore, id: string): Promise<CampaignProgress> {
+export async function campaignStatus(
+	store: SqlSubscriberStore,
+	id: string,
+): Promise<CampaignProgress> {
 	const row = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [checkCampaignId(id)]);
 	if (!row) throw new CampaignError(`There is no campaign with id '${id}'`, 'not-found');
 	const campaign = toCampaign(row);
 	const { remaining, inFlight } = await countRemaining(store.sql, row);
 	const c = campaign.counters;
 	const handled = c.sent + c.failed + c.unknown + c.skipped;
-	const progressPct = handled + remaining === 0 ? 100 : Math.floor((handled * 10000) / (handled + remaining)) / 100;
-	return { campaign, counters: c, handled, remaining, inFlight, progressPct, message: describeStatus(campaign, remaining) };
+	const progressPct =
+		handled + remaining === 0 ? 100 : Math.floor((handled * 10000) / (handled + remaining)) / 100;
+	return {
+		campaign,
+		counters: c,
+		handled,
+		remaining,
+		inFlight,
+		progressPct,
+		message: describeStatus(campaign, remaining),
+	};
 }
 
 export function describeStatus(campaign: Campaign, remaining: number): string {
@@ -386,7 +466,10 @@ function toRecipient(row: Row): RecipientEntry {
 		attempts: Number(row.attempts ?? 0),
 		messageId: text(row.message_id),
 		response: text(row.response),
-		responseCode: row.response_code === null || row.response_code === undefined ? null : Number(row.response_code),
+		responseCode:
+			row.response_code === null || row.response_code === undefined
+				? null
+				: Number(row.response_code),
 		error: text(row.error),
 		openedAt: text(row.opened_at),
 		clickedAt: text(row.clicked_at),
@@ -402,14 +485,21 @@ function toRecipient(row: Row): RecipientEntry {
 export async function getRecipients(
 	store: SqlSubscriberStore,
 	id: string,
-	options: { state?: RecipientState | RecipientState[]; limit?: number; cursor?: string | null } = {},
+	options: {
+		state?: RecipientState | RecipientState[];
+		limit?: number;
+		cursor?: string | null;
+	} = {},
 ): Promise<Page<RecipientEntry>> {
 	const campaignId = checkCampaignId(id);
 	const limit = checkLimit(options.limit ?? 100);
 	const states = options.state === undefined ? [] : ([] as RecipientState[]).concat(options.state);
 	for (const state of states) {
 		if (!RECIPIENT_STATES.includes(state)) {
-			throw new CampaignError(`'${state}' is not a recipient state; use one of ${RECIPIENT_STATES.join(', ')}`, 'invalid');
+			throw new CampaignError(
+				`'${state}' is not a recipient state; use one of ${RECIPIENT_STATES.join(', ')}`,
+				'invalid',
+			);
 		}
 	}
 	const exists = await store.sql.get('SELECT id FROM campaigns WHERE id = ?', [campaignId]);
@@ -431,10 +521,14 @@ export async function getRecipients(
 		[...params, limit + 1],
 	);
 	const items = rows.slice(0, limit).map(toRecipient);
-	return { items, next: rows.length > limit ? encodeCursor(items[items.length - 1].subscriberId) : null };
+	return {
+		items,
+		next: rows.length > limit ? encodeCursor(items[items.length - 1].subscriberId) : null,
+	};
 }
 
-export type CampaignEventType = 'opened' | 'clicked' | 'bounced' | 'complained' | 'unsubscribed' | 'delivered';
+export type CampaignEventType =
+	'opened' | 'clicked' | 'bounced' | 'complained' | 'unsubscribed' | 'delivered';
 
 const EVENT_COLUMNS: Record<CampaignEventType, string> = {
 	opened: 'opened_at',
@@ -455,8 +549,16 @@ export async function recordCampaignEventIn(
 	event: { campaignId: string; subscriberId: string; type: CampaignEventType; occurredAt?: string },
 ): Promise<boolean> {
 	const column = EVENT_COLUMNS[event.type];
-	if (!column) throw new CampaignError(`'${String(event.type)}' is not a campaign event; use one of ${Object.keys(EVENT_COLUMNS).join(', ')}`, 'invalid');
-	if (!/^\d{1,18}$/.test(String(event.campaignId)) || !/^\d{1,18}$/.test(String(event.subscriberId))) return false;
+	if (!column)
+		throw new CampaignError(
+			`'${String(event.type)}' is not a campaign event; use one of ${Object.keys(EVENT_COLUMNS).join(', ')}`,
+			'invalid',
+		);
+	if (
+		!/^\d{1,18}$/.test(String(event.campaignId)) ||
+		!/^\d{1,18}$/.test(String(event.subscriberId))
+	)
+		return false;
 	const at = event.occurredAt ? new Date(event.occurredAt).toISOString() : new Date().toISOString();
 	// the campaign row first, as every engine transaction does, so PostgreSQL never deadlocks
 	if (!(await lockCampaign(tx, String(event.campaignId), 'id'))) return false;

@@ -87,7 +87,12 @@ export {
 	scheduleCampaign,
 	type CampaignEventType,
 } from './campaigns';
-export { MAX_PROOF_RECIPIENTS, sendCampaignProof, type ProofOptions, type ProofReport } from './proof';
+export {
+	MAX_PROOF_RECIPIENTS,
+	sendCampaignProof,
+	type ProofOptions,
+	type ProofReport,
+} from './proof';
 export { CampaignRunError, runCampaign } from './runner';
 export { CampaignError } from './sql';
 export * from './types';

@@ -25,7 +25,12 @@ export interface ProofReport {
 	sent: number;
 	failed: number;
 	/** One per address, in the order given. */
-	results: Array<{ to: string; status: SendResult['status']; messageId: string | null; error: string | null }>;
+	results: Array<{
+		to: string;
+		status: SendResult['status'];
+		messageId: string | null;
+		error: string | null;
+	}>;
 }
 
 /**
@@ -40,21 +45,35 @@ export async function sendCampaignProof(
 ): Promise<ProofReport> {
 	const campaignId = checkCampaignId(id);
 	const campaign = await getCampaign(store, campaignId);
-	if (!campaign) throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
-	const addresses = (Array.isArray(options?.to) ? options.to : []).map((to) => String(to ?? '').trim());
-	if (!addresses.length) throw new CampaignError('Give at least one address to send the proof to', 'invalid');
+	if (!campaign)
+		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
+	const addresses = (Array.isArray(options?.to) ? options.to : []).map((to) =>
+		String(to ?? '').trim(),
+	);
+	if (!addresses.length)
+		throw new CampaignError('Give at least one address to send the proof to', 'invalid');
 	if (addresses.length > MAX_PROOF_RECIPIENTS) {
-		throw new CampaignError(`A proof goes to at most ${MAX_PROOF_RECIPIENTS} addresses (got ${addresses.length})`, 'invalid');
+		throw new CampaignError(
+			`A proof goes to at most ${MAX_PROOF_RECIPIENTS} addresses (got ${addresses.length})`,
+			'invalid',
+		);
 	}
 	addresses.forEach((address, index) => {
 		if (!isValidEmail(address)) {
-			throw new CampaignError(`Proof address ${index + 1} ('${address.slice(0, 100)}') is not a valid e-mail address`, 'invalid');
+			throw new CampaignError(
+				`Proof address ${index + 1} ('${address.slice(0, 100)}') is not a valid e-mail address`,
+				'invalid',
+			);
 		}
 	});
 	let sample: { name: string; fields: Record<string, unknown> } = { name: '', fields: {} };
 	if (options.asSubscriberId) {
 		const subscriber = await store.getSubscriber({ id: String(options.asSubscriberId) });
-		if (!subscriber) throw new CampaignError(`There is no subscriber with id '${options.asSubscriberId}'`, 'not-found');
+		if (!subscriber)
+			throw new CampaignError(
+				`There is no subscriber with id '${options.asSubscriberId}'`,
+				'not-found',
+			);
 		sample = { name: subscriber.name, fields: subscriber.fields };
 	}
 	let messages: OutgoingMessage[];
@@ -70,7 +89,10 @@ export async function sendCampaignProof(
 		}));
 	} catch (error) {
 		if (error instanceof ComposeError) {
-			throw new CampaignError(`The proof of campaign ${campaignId} cannot be composed: ${error.message}`, 'invalid');
+			throw new CampaignError(
+				`The proof of campaign ${campaignId} cannot be composed: ${error.message}`,
+				'invalid',
+			);
 		}
 		throw error;
 	}

@@ -55,7 +55,10 @@ function positiveInteger(name: string, value: unknown, fallback: number, max = 1
 	if (value === undefined || value === null) return fallback;
 	const n = Number(value);
 	if (!Number.isInteger(n) || n < 1 || n > max) {
-		throw new CampaignError(`${name} must be a whole number from 1 to ${max} (got ${String(value)})`, 'invalid');
+		throw new CampaignError(
+			`${name} must be a whole number from 1 to ${max} (got ${String(value)})`,
+			'invalid',
+		);
 	}
 	return n;
 }
@@ -70,11 +73,13 @@ function bounceOf(result: SendResult): 'hard' | 'soft' | null {
 	const error = result.error;
 	if (!error || result.status !== 'failed') return null;
 	if (error.kind === 'permanent' && error.responseCode !== null && error.responseCode >= 500) {
-		if (/^RCPT/i.test(error.command ?? '') || /^5\.[12]\./.test(error.enhancedStatus ?? '')) return 'hard';
+		if (/^RCPT/i.test(error.command ?? '') || /^5\.[12]\./.test(error.enhancedStatus ?? ''))
+			return 'hard';
 		return null;
 	}
 	// deferred until the retries ran out: a soft bounce
-	if (error.kind === 'retryable' && error.responseCode !== null && error.responseCode >= 400) return 'soft';
+	if (error.kind === 'retryable' && error.responseCode !== null && error.responseCode >= 400)
+		return 'soft';
 	return null;
 }
 
@@ -137,8 +142,18 @@ export async function runCampaign(
 	const leaseMs = positiveInteger('leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 86_400_000);
 	const batchSize = positiveInteger('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 10_000);
 	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
-	const maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, Math.max(8, maxConnections * 4), 10_000);
-	const windowSize = positiveInteger('inFlightWindow', options.inFlightWindow, Math.max(128, maxInFlight * 6), 100_000);
+	const maxInFlight = positiveInteger(
+		'maxInFlight',
+		options.maxInFlight,
+		Math.max(8, maxConnections * 4),
+		10_000,
+	);
+	const windowSize = positiveInteger(
+		'inFlightWindow',
+		options.inFlightWindow,
+		Math.max(128, maxInFlight * 6),
+		100_000,
+	);
 	// recipients marked `sending` per transaction, and outcomes written per transaction: big
 	// enough that the store is a few percent of the work, small enough to fit the window
 	// several times (the engine's in-flight messages + unwritten outcomes + the next chunk)
@@ -146,11 +161,15 @@ export async function runCampaign(
 	const flushSize = chunkSize;
 	const maxFailures = options.maxFailuresInSummary ?? 100;
 	if (options.timeBudgetMs !== undefined && !(Number(options.timeBudgetMs) > 0)) {
-		throw new CampaignError(`timeBudgetMs must be a positive number of milliseconds (got ${String(options.timeBudgetMs)})`, 'invalid');
+		throw new CampaignError(
+			`timeBudgetMs must be a positive number of milliseconds (got ${String(options.timeBudgetMs)})`,
+			'invalid',
+		);
 	}
 
 	const existing = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [campaignId]);
-	if (!existing) throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
+	if (!existing)
+		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
 	const stored = toCampaign(existing);
 
 	const summary: CampaignRunSummary = {
@@ -171,7 +190,12 @@ export async function runCampaign(
 		warnings,
 		limits: 'unlimited',
 	};
-	const finishSummary = async (status: CampaignStatus, outcome: RunOutcome, message: string, remaining?: number) => {
+	const finishSummary = async (
+		status: CampaignStatus,
+		outcome: RunOutcome,
+		message: string,
+		remaining?: number,
+	) => {
 		summary.status = status;
 		summary.outcome = outcome;
 		summary.message = message;
@@ -194,13 +218,20 @@ export async function runCampaign(
 		});
 	} catch (error) {
 		if (error instanceof ComposeError) {
-			throw new CampaignError(`Campaign ${campaignId} cannot be composed: ${error.message}`, 'invalid');
+			throw new CampaignError(
+				`Campaign ${campaignId} cannot be composed: ${error.message}`,
+				'invalid',
+			);
 		}
 		throw error;
 	}
 	warnings.push(...template.warnings);
 
-	const decision = await startRun(store, campaignId, { now: clock(), resume: options.resume === true, actor });
+	const decision = await startRun(store, campaignId, {
+		now: clock(),
+		resume: options.resume === true,
+		actor,
+	});
 	if (!decision.run) {
 		const campaign = toCampaign(decision.row);
 		const { remaining } = await countRemaining(store.sql, decision.row);
@@ -210,7 +241,12 @@ export async function runCampaign(
 				: decision.reason === 'finished'
 					? `Campaign ${campaignId} is ${campaign.status}; nothing was sent.`
 					: `Campaign ${campaignId} is paused (${campaign.pauseReason ?? 'no reason given'}); resume it to send.`;
-		return finishSummary(campaign.status, decision.reason === 'finished' ? 'finished' : decision.reason, message, remaining);
+		return finishSummary(
+			campaign.status,
+			decision.reason === 'finished' ? 'finished' : decision.reason,
+			message,
+			remaining,
+		);
 	}
 
 	// ---------------------------------------------------------------- the pipeline
@@ -230,12 +266,17 @@ export async function runCampaign(
 	if (options.timeBudgetMs !== undefined) {
 		timers.push(
 			setTimeout(
-				() => requestStop('stopped', `The time budget of ${options.timeBudgetMs} ms was used up; the next run continues.`),
+				() =>
+					requestStop(
+						'stopped',
+						`The time budget of ${options.timeBudgetMs} ms was used up; the next run continues.`,
+					),
 				options.timeBudgetMs,
 			),
 		);
 	}
-	const onCallerAbort = () => requestStop('stopped', 'The run was stopped by its caller; the next run continues.');
+	const onCallerAbort = () =>
+		requestStop('stopped', 'The run was stopped by its caller; the next run continues.');
 	if (options.signal?.aborted) onCallerAbort();
 	options.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
@@ -269,10 +310,17 @@ export async function runCampaign(
 			const batch = buffer;
 			buffer = [];
 			try {
-				const outcome = await flushResults(store, campaignId, batch, { owner, now: clock(), actor });
+				const outcome = await flushResults(store, campaignId, batch, {
+					owner,
+					now: clock(),
+					actor,
+				});
 				window.release(batch.length);
 				if (outcome.status !== 'running') {
-					requestStop('interrupted', `Campaign ${campaignId} was ${outcome.status} during the run.`);
+					requestStop(
+						'interrupted',
+						`Campaign ${campaignId} was ${outcome.status} during the run.`,
+					);
 				}
 			} catch (error) {
 				flushError ??= error ?? new Error('Writing outcomes to the send log failed');
@@ -358,7 +406,10 @@ export async function runCampaign(
 					const claim = prefetch ? await prefetch : await claimNext();
 					prefetch = null;
 					if (claim.status !== 'running') {
-						requestStop('interrupted', `Campaign ${campaignId} was ${claim.status} during the run.`);
+						requestStop(
+							'interrupted',
+							`Campaign ${campaignId} was ${claim.status} during the run.`,
+						);
 						return;
 					}
 					batch = claim.ids;
@@ -382,7 +433,11 @@ export async function runCampaign(
 					window.release(chunk.length);
 					return;
 				}
-				const marked = await markSending(store, campaignId, chunk, { owner, now: clock(), leaseMs });
+				const marked = await markSending(store, campaignId, chunk, {
+					owner,
+					now: clock(),
+					leaseMs,
+				});
 				window.release(chunk.length - marked.ready.length);
 				summary.skippedThisRun += marked.skipped;
 				if (marked.status !== 'running') {
@@ -431,9 +486,12 @@ export async function runCampaign(
 		}
 	}
 
-	const heartbeat = setInterval(() => {
-		renewLeases(store, campaignId, { owner, now: clock(), leaseMs }).catch(() => undefined);
-	}, Math.max(50, Math.floor(leaseMs / 3)));
+	const heartbeat = setInterval(
+		() => {
+			renewLeases(store, campaignId, { owner, now: clock(), leaseMs }).catch(() => undefined);
+		},
+		Math.max(50, Math.floor(leaseMs / 3)),
+	);
 	timers.push(heartbeat);
 	const flusher = setInterval(() => {
 		if (buffer.length) flush().catch(() => undefined);
@@ -511,7 +569,9 @@ export async function runCampaign(
 	return finishSummary(campaign.status, outcome, message, ended.remaining);
 }
 
-function stripRedisId(limiter: NonNullable<import('./types').CampaignSender['limiter']>): LimiterConfig {
+function stripRedisId(
+	limiter: NonNullable<import('./types').CampaignSender['limiter']>,
+): LimiterConfig {
 	const { redisId: _redisId, ...rest } = limiter;
 	return rest;
 }

@@ -30,7 +30,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * to satisfy ORDER BY subscriber_id, which reads every row of the campaign; the state index
  * reads only the rows in that state.
  */
-const byState = (d: Dialect) => (d === 'sqlite' ? 'send_log INDEXED BY send_log_state' : 'send_log');
+const byState = (d: Dialect) =>
+	d === 'sqlite' ? 'send_log INDEXED BY send_log_state' : 'send_log';
 
 export interface ClaimOptions {
 	owner: string;
@@ -84,7 +85,10 @@ export async function claimBatch(
 		const take = async (sql: string, params: unknown[], state: string) => {
 			const need = options.size - ids.length;
 			if (need <= 0) return;
-			const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [...params, need]);
+			const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [
+				...params,
+				need,
+			]);
 			for (const r of rows) {
 				ids.push(String(r.subscriber_id));
 				reclaimed.push(String(r.subscriber_id));
@@ -92,14 +96,22 @@ export async function claimBatch(
 			if (state === 'unknown') unknownDelta -= rows.length;
 		};
 		const log = byState(tx.dialect);
-		await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`, [campaignId], 'queued');
+		await take(
+			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`,
+			[campaignId],
+			'queued',
+		);
 		await take(
 			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`,
 			[campaignId, now],
 			'claimed',
 		);
 		if (options.retryUnknown) {
-			await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`, [campaignId], 'unknown');
+			await take(
+				`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`,
+				[campaignId],
+				'unknown',
+			);
 		}
 		if (reclaimed.length) {
 			await tx.run(
@@ -139,15 +151,27 @@ export async function claimBatch(
 			}
 			const reachedEnd = freshIds.length < need;
 			const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
-			await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
+			await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [
+				nextCursor,
+				campaignId,
+			]);
 			atEnd = reachedEnd;
 		}
 		if (unknownDelta) {
-			await tx.run('UPDATE campaigns SET unknown = unknown + ?, updated_at = ? WHERE id = ?', [unknownDelta, now, campaignId]);
+			await tx.run('UPDATE campaigns SET unknown = unknown + ?, updated_at = ? WHERE id = ?', [
+				unknownDelta,
+				now,
+				campaignId,
+			]);
 		}
 		ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
 		// a short batch means every source ran dry (a full one may have more behind it)
-		return { status, ids, exhausted: atEnd && ids.length < options.size, recoveredUnknown: stale.changes };
+		return {
+			status,
+			ids,
+			exhausted: atEnd && ids.length < options.size,
+			recoveredUnknown: stale.changes,
+		};
 	});
 }
 
@@ -206,7 +230,8 @@ export async function markSending(
 			const s = byId.get(id);
 			let reason: string | null = null;
 			if (!s) reason = 'The subscriber was deleted before it was their turn.';
-			else if (s.status !== 'active') reason = `The subscriber is ${s.status as SubscriberStatus} (was active when the campaign started).`;
+			else if (s.status !== 'active')
+				reason = `The subscriber is ${s.status as SubscriberStatus} (was active when the campaign started).`;
 			else if (suppressed.has(hashes.get(id)!)) reason = 'The address is on the suppression list.';
 			if (reason === null) readyIds.push(id);
 			else skipReasons.set(reason, [...(skipReasons.get(reason) ?? []), id]);
@@ -230,7 +255,11 @@ export async function markSending(
 			skipped += result.changes;
 		}
 		if (skipped) {
-			await tx.run('UPDATE campaigns SET skipped = skipped + ?, updated_at = ? WHERE id = ?', [skipped, now, campaignId]);
+			await tx.run('UPDATE campaigns SET skipped = skipped + ?, updated_at = ? WHERE id = ?', [
+				skipped,
+				now,
+				campaignId,
+			]);
 		}
 		const ready: ReadyRecipient[] = [];
 		for (const id of readyIds) {
@@ -367,7 +396,19 @@ async function writeOutcomes(
 			`UPDATE send_log SET state = ?, attempts = ?, message_id = ?, response = ?, response_code = ?, error = ?,
 			 lease_until = NULL, updated_at = ?, owner = CASE WHEN ? = 'queued' THEN NULL ELSE owner END
 			 WHERE campaign_id = ? AND subscriber_id = ? AND state = 'sending' AND owner = ? RETURNING subscriber_id, state`,
-			[r.state, r.attempts, r.messageId, r.response, r.responseCode, r.error, now, r.state, campaignId, r.subscriberId, owner],
+			[
+				r.state,
+				r.attempts,
+				r.messageId,
+				r.response,
+				r.responseCode,
+				r.error,
+				now,
+				r.state,
+				campaignId,
+				r.subscriberId,
+				owner,
+			],
 		);
 		if (row) rows.push(row);
 	}
@@ -442,7 +483,8 @@ export async function startRun(
 		let row = (await lockCampaign(tx, campaignId))!;
 		const status = row.status as CampaignStatus;
 		const now = iso(options.now);
-		if (status === 'finished' || status === 'cancelled') return { run: false, row, reason: 'finished' };
+		if (status === 'finished' || status === 'cancelled')
+			return { run: false, row, reason: 'finished' };
 		if (status === 'paused' && !options.resume) return { run: false, row, reason: 'not-runnable' };
 		if (status === 'running' || (status === 'paused' && row.started_at)) {
 			if (status === 'paused') {
@@ -455,7 +497,8 @@ export async function startRun(
 			return { run: true, row };
 		}
 		// draft, scheduled, or paused before it ever started
-		if (row.send_at && Date.parse(String(row.send_at)) > options.now) return { run: false, row, reason: 'not-due' };
+		if (row.send_at && Date.parse(String(row.send_at)) > options.now)
+			return { run: false, row, reason: 'not-due' };
 		const list = await tx.get('SELECT id FROM lists WHERE id = ?', [row.list_id]);
 		if (!list) {
 			throw new CampaignError(
@@ -463,8 +506,16 @@ export async function startRun(
 				'not-found',
 			);
 		}
-		const max = await tx.get('SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id = ?', [row.list_id]);
-		const snapshot = { ...row, max_subscriber_id: max?.max ?? 0, next_subscriber_id: 0, status: 'running' };
+		const max = await tx.get(
+			'SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id = ?',
+			[row.list_id],
+		);
+		const snapshot = {
+			...row,
+			max_subscriber_id: max?.max ?? 0,
+			next_subscriber_id: 0,
+			status: 'running',
+		};
 		const { remaining } = await countRemaining(tx, snapshot);
 		row = (await tx.get(
 			`UPDATE campaigns SET status = 'running', pause_reason = NULL, max_subscriber_id = ?, next_subscriber_id = 0,
@@ -496,14 +547,15 @@ export async function endRun(
 				"UPDATE campaigns SET status = 'paused', pause_reason = ?, updated_at = ? WHERE id = ? RETURNING *",
 				[options.pauseReason, now, campaignId],
 			))!;
-			await store.audit(tx, options.actor, 'campaign.pause', 'campaign', campaignId, { reason: options.pauseReason });
+			await store.audit(tx, options.actor, 'campaign.pause', 'campaign', campaignId, {
+				reason: options.pauseReason,
+			});
 		}
 		if (options.lastError !== null || row.last_error) {
-			row = (await tx.get('UPDATE campaigns SET last_error = ?, updated_at = ? WHERE id = ? RETURNING *', [
-				options.lastError,
-				now,
-				campaignId,
-			]))!;
+			row = (await tx.get(
+				'UPDATE campaigns SET last_error = ?, updated_at = ? WHERE id = ? RETURNING *',
+				[options.lastError, now, campaignId],
+			))!;
 		}
 		const { remaining } = await countRemaining(tx, row);
 		if (row.status === 'running' && remaining === 0) {

@@ -30,7 +30,11 @@ export const RUN_COLUMNS = 'id, status, list_id, filter, max_subscriber_id, next
  * Locks the campaign row for the rest of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE
  * already serialises) and reads `columns` of it.
  */
-export async function lockCampaign(tx: SqlExecutor, id: string, columns = '*'): Promise<Row | undefined> {
+export async function lockCampaign(
+	tx: SqlExecutor,
+	id: string,
+	columns = '*',
+): Promise<Row | undefined> {
 	return tx.get(
 		`SELECT ${columns} FROM campaigns WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
 		[id],
@@ -50,7 +54,10 @@ export class CampaignError extends Error {
 export function checkCampaignId(id: unknown): string {
 	const text = String(id ?? '').trim();
 	if (!/^\d{1,18}$/.test(text)) {
-		throw new CampaignError(`'${text.slice(0, 40)}' is not a campaign id (a whole number)`, 'invalid');
+		throw new CampaignError(
+			`'${text.slice(0, 40)}' is not a campaign id (a whole number)`,
+			'invalid',
+		);
 	}
 	return text;
 }
@@ -58,7 +65,10 @@ export function checkCampaignId(id: unknown): string {
 export function validateFilter(filter: unknown): CampaignFilter {
 	if (filter === undefined || filter === null) return {};
 	if (typeof filter !== 'object' || Array.isArray(filter)) {
-		throw new CampaignError('The campaign filter must be an object with search and/or field', 'invalid');
+		throw new CampaignError(
+			'The campaign filter must be an object with search and/or field',
+			'invalid',
+		);
 	}
 	const input = filter as Record<string, unknown>;
 	const unknownKeys = Object.keys(input).filter((key) => key !== 'search' && key !== 'field');
@@ -78,7 +88,10 @@ export function validateFilter(filter: unknown): CampaignFilter {
 	if (input.field !== undefined && input.field !== null) {
 		const field = input.field as Record<string, unknown>;
 		if (typeof field !== 'object' || typeof field.name !== 'string' || !field.name.trim()) {
-			throw new CampaignError('The filter field needs a name (the custom field) and a value', 'invalid');
+			throw new CampaignError(
+				'The filter field needs a name (the custom field) and a value',
+				'invalid',
+			);
 		}
 		if (field.value === undefined || field.value === null || typeof field.value === 'object') {
 			throw new CampaignError(`The filter field '${field.name}' needs a value (text)`, 'invalid');
@@ -101,7 +114,11 @@ export function filterConditions(
 		params.push(term, term);
 	}
 	if (filter.field) {
-		where.push(dialect === 'postgres' ? '(fields::jsonb ->> ?) = ?' : 'CAST(json_extract(fields, ?) AS TEXT) = ?');
+		where.push(
+			dialect === 'postgres'
+				? '(fields::jsonb ->> ?) = ?'
+				: 'CAST(json_extract(fields, ?) AS TEXT) = ?',
+		);
 		params.push(
 			dialect === 'postgres' ? filter.field.name : `$."${filter.field.name.replace(/"/g, '')}"`,
 			filter.field.value,
@@ -137,7 +154,10 @@ export const MAX_PAGE = 10_000;
 export function checkLimit(limit: unknown): number {
 	const value = Number(limit);
 	if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE) {
-		throw new CampaignError(`The page size must be a whole number from 1 to ${MAX_PAGE}`, 'invalid');
+		throw new CampaignError(
+			`The page size must be a whole number from 1 to ${MAX_PAGE}`,
+			'invalid',
+		);
 	}
 	return value;
 }

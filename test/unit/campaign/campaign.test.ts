@@ -123,7 +123,10 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		expect(seen).toHaveLength(122);
 		expect(new Set(seen.map((r) => r.subscriberId)).size).toBe(122);
 		const skipped = await getRecipients(store, campaign.id, { state: 'skipped', limit: 10 });
-		expect(skipped.items.map((r) => r.email).sort()).toEqual([address(0, 'suppressed'), address(1, 'suppressed')]);
+		expect(skipped.items.map((r) => r.email).sort()).toEqual([
+			address(0, 'suppressed'),
+			address(1, 'suppressed'),
+		]);
 		expect(skipped.items[0].error).toMatch(/suppression list/);
 		const sent = seen.find((r) => r.email === address(7))!;
 		expect(sent).toMatchObject({ state: 'sent', attempts: 1, error: null });
@@ -138,9 +141,15 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 
 	it('honours a filter, and fixes membership when the campaign starts', async () => {
 		const listId = await newList();
-		await addSubscribers(store, listId, 60, { fields: (i) => ({ plan: i % 3 === 0 ? 'pro' : 'free' }) });
-		const srv = await server({ script: (ctx) => (ctx.stage === 'data' ? { delayMs: 5 } : undefined) });
-		const campaign = await newCampaign(listId, { filter: { field: { name: 'plan', value: 'pro' } } });
+		await addSubscribers(store, listId, 60, {
+			fields: (i) => ({ plan: i % 3 === 0 ? 'pro' : 'free' }),
+		});
+		const srv = await server({
+			script: (ctx) => (ctx.stage === 'data' ? { delayMs: 5 } : undefined),
+		});
+		const campaign = await newCampaign(listId, {
+			filter: { field: { name: 'plan', value: 'pro' } },
+		});
 		const first = await runCampaign(store, campaign.id, {
 			smtp: smtpSettingsFor(srv, { pool: { maxConnections: 1 } }),
 			batchSize: 5,
@@ -198,7 +207,9 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		expect(skipped.items.map((r) => r.subscriberId).sort()).toEqual(
 			[unsubscribeId, deleteId, await idOf(store, listId, address(31))].sort(),
 		);
-		expect(skipped.items.find((r) => r.subscriberId === unsubscribeId)!.error).toMatch(/unsubscribed/);
+		expect(skipped.items.find((r) => r.subscriberId === unsubscribeId)!.error).toMatch(
+			/unsubscribed/,
+		);
 		await expectCountersMatchLog(store, campaign.id);
 	});
 
@@ -217,8 +228,10 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			if (random() < 0.05) deferAtData.add(address(i));
 		}
 		const script = (ctx: ScriptContext): ScriptAction | undefined => {
-			if (ctx.stage === 'rcpt' && permanent.has(ctx.address)) return { reply: 550, message: '5.1.1 No such user' };
-			if (ctx.stage === 'rcpt' && ctx.address === deferredForever) return { reply: 451, message: '4.2.0 Mailbox busy' };
+			if (ctx.stage === 'rcpt' && permanent.has(ctx.address))
+				return { reply: 550, message: '5.1.1 No such user' };
+			if (ctx.stage === 'rcpt' && ctx.address === deferredForever)
+				return { reply: 451, message: '4.2.0 Mailbox busy' };
 			if (ctx.stage === 'rcpt' && ctx.seen <= (deferAtRcpt.get(ctx.address) ?? 0)) {
 				return { reply: 451, message: '4.3.0 Try again later' };
 			}
@@ -234,8 +247,15 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			retry: FAST_RETRY,
 			batchSize: 40,
 		});
-		expect(summary).toMatchObject({ outcome: 'finished', sentThisRun: 144, failedThisRun: 6, unknownThisRun: 0 });
-		const deferrals = srv.events.filter((e) => e.reply && e.reply < 500 && e.address !== deferredForever);
+		expect(summary).toMatchObject({
+			outcome: 'finished',
+			sentThisRun: 144,
+			failedThisRun: 6,
+			unknownThisRun: 0,
+		});
+		const deferrals = srv.events.filter(
+			(e) => e.reply && e.reply < 500 && e.address !== deferredForever,
+		);
 		expect(deferrals.length).toBeGreaterThan(10);
 
 		const counts = receivedCounts(srv);
@@ -247,19 +267,29 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		for (const rcpt of permanent) {
 			expect(srv.events.filter((e) => e.address === rcpt)).toHaveLength(1);
 		}
-		expect(srv.events.filter((e) => e.address === deferredForever)).toHaveLength(FAST_RETRY.maxAttempts);
+		expect(srv.events.filter((e) => e.address === deferredForever)).toHaveLength(
+			FAST_RETRY.maxAttempts,
+		);
 
 		const hard = summary.failures.filter((f) => f.bounce === 'hard');
 		expect(hard.map((f) => f.email).sort()).toEqual([...permanent].sort());
 		for (const failure of hard) {
-			expect(failure).toMatchObject({ state: 'failed', attempts: 1, responseCode: 550, enhancedStatus: '5.1.1' });
+			expect(failure).toMatchObject({
+				state: 'failed',
+				attempts: 1,
+				responseCode: 550,
+				enhancedStatus: '5.1.1',
+			});
 			expect(failure.message).toMatch(/No such user/);
 			const subscriber = await store.getSubscriber({ listId, email: failure.email });
 			expect(subscriber).toMatchObject({ status: 'bounced', hardBounces: 1 });
 		}
 		const soft = summary.failures.find((f) => f.email === deferredForever)!;
 		expect(soft).toMatchObject({ state: 'failed', bounce: 'soft', attempts: 3, responseCode: 451 });
-		expect(await store.getSubscriber({ listId, email: deferredForever })).toMatchObject({ status: 'active', softBounces: 1 });
+		expect(await store.getSubscriber({ listId, email: deferredForever })).toMatchObject({
+			status: 'active',
+			softBounces: 1,
+		});
 
 		const status = await campaignStatus(store, campaign.id);
 		expect(status.counters).toMatchObject({ sent: 144, failed: 6, bounced: 5 });
@@ -271,7 +301,9 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 	it('runs in time-budget slices that resume without duplicates', async () => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 150);
-		const srv = await server({ script: (ctx) => (ctx.stage === 'data' ? { delayMs: 8 } : undefined) });
+		const srv = await server({
+			script: (ctx) => (ctx.stage === 'data' ? { delayMs: 8 } : undefined),
+		});
 		const campaign = await newCampaign(listId);
 		const remainingSeen: number[] = [];
 		let slices = 0;
@@ -297,7 +329,8 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		}
 		expect(slices).toBeGreaterThan(2);
 		// (a slice on a busy machine may spend its whole budget connecting)
-		for (let i = 1; i < remainingSeen.length; i++) expect(remainingSeen[i]).toBeLessThanOrEqual(remainingSeen[i - 1]);
+		for (let i = 1; i < remainingSeen.length; i++)
+			expect(remainingSeen[i]).toBeLessThanOrEqual(remainingSeen[i - 1]);
 		const counts = receivedCounts(srv);
 		expect(counts.size).toBe(150);
 		for (const count of counts.values()) expect(count).toBe(1);
@@ -312,7 +345,12 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const campaign = await newCampaign(listId, { sendAt });
 		expect(campaign).toMatchObject({ status: 'scheduled', sendAt });
 		const early = await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv) });
-		expect(early).toMatchObject({ outcome: 'not-due', status: 'scheduled', sentThisRun: 0, remaining: 10 });
+		expect(early).toMatchObject({
+			outcome: 'not-due',
+			status: 'scheduled',
+			sentThisRun: 0,
+			remaining: 10,
+		});
 		expect(early.message).toContain(sendAt);
 		expect(srv.messages).toHaveLength(0);
 		expect(await logStates(store, campaign.id)).toEqual({});
@@ -349,7 +387,11 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		expect(states.sending ?? 0).toBe(0);
 
 		const whilePaused = await runCampaign(store, campaignId, { smtp });
-		expect(whilePaused).toMatchObject({ outcome: 'not-runnable', sentThisRun: 0, status: 'paused' });
+		expect(whilePaused).toMatchObject({
+			outcome: 'not-runnable',
+			sentThisRun: 0,
+			status: 'paused',
+		});
 		expect(whilePaused.message).toMatch(/paused \(Checking a complaint\)/);
 
 		expect((await resumeCampaign(store, campaignId, actor)).status).toBe('running');
@@ -371,7 +413,9 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const summary = await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv) });
 		expect(summary).toMatchObject({ status: 'cancelled', sentThisRun: 0, remaining: 0 });
 		expect(srv.messages).toHaveLength(0);
-		await expect(resumeCampaign(store, campaign.id, actor)).rejects.toThrow(/cancelled and cannot be resumed/);
+		await expect(resumeCampaign(store, campaign.id, actor)).rejects.toThrow(
+			/cancelled and cannot be resumed/,
+		);
 		await expect(pauseCampaign(store, campaign.id, actor)).rejects.toThrow(CampaignError);
 	});
 
@@ -379,7 +423,8 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 100);
 		const srv = await server({
-			script: (ctx) => (ctx.stage === 'rcpt' ? { reply: 550, message: '5.7.1 Blocked by policy' } : undefined),
+			script: (ctx) =>
+				ctx.stage === 'rcpt' ? { reply: 550, message: '5.7.1 Blocked by policy' } : undefined,
 		});
 		const campaign = await newCampaign(listId);
 		const summary = await runCampaign(store, campaign.id, {
@@ -429,11 +474,14 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 12);
 		const srv = await server({
-			script: (ctx) => (ctx.stage === 'data' && ctx.address === address(5) ? { hang: true } : undefined),
+			script: (ctx) =>
+				ctx.stage === 'data' && ctx.address === address(5) ? { hang: true } : undefined,
 		});
 		const campaign = await newCampaign(listId);
 		const summary = await runCampaign(store, campaign.id, {
-			smtp: smtpSettingsFor(srv, { timeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 400 } }),
+			smtp: smtpSettingsFor(srv, {
+				timeouts: { connectionMs: 2000, greetingMs: 2000, socketMs: 400 },
+			}),
 			retry: FAST_RETRY,
 		});
 		expect(summary).toMatchObject({ outcome: 'finished', sentThisRun: 11, unknownThisRun: 1 });
@@ -450,10 +498,17 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 	it('turns recipients left in sending by a dead run into unknown; retryUnknown sends them', async () => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 30);
-		const srv = await server({ script: (ctx) => (ctx.stage === 'data' ? { delayMs: 5 } : undefined) });
+		const srv = await server({
+			script: (ctx) => (ctx.stage === 'data' ? { delayMs: 5 } : undefined),
+		});
 		const campaign = await newCampaign(listId);
 		const smtp = smtpSettingsFor(srv, { pool: { maxConnections: 1 } });
-		const first = await runCampaign(store, campaign.id, { smtp, batchSize: 5, maxInFlight: 1, timeBudgetMs: 60 });
+		const first = await runCampaign(store, campaign.id, {
+			smtp,
+			batchSize: 5,
+			maxInFlight: 1,
+			timeBudgetMs: 60,
+		});
 		expect(first.outcome).toBe('stopped');
 		// what a process killed mid-send leaves behind: rows in `sending` with a lease that ran out
 		const dead = await store.sql.all(
@@ -468,7 +523,12 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			);
 		}
 		const deadIds = dead.map((row) => String(row.subscriber_id));
-		const second = await runCampaign(store, campaign.id, { smtp, batchSize: 5, maxInFlight: 1, timeBudgetMs: 60 });
+		const second = await runCampaign(store, campaign.id, {
+			smtp,
+			batchSize: 5,
+			maxInFlight: 1,
+			timeBudgetMs: 60,
+		});
 		expect(second.recoveredUnknown).toBe(3);
 		const afterSecond = await getRecipients(store, campaign.id, { state: 'unknown', limit: 10 });
 		expect(afterSecond.items.map((r) => r.subscriberId)).toEqual(deadIds);
@@ -490,7 +550,10 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const retried = await runCampaign(store, other.id, { smtp, retryUnknown: true });
 		expect(retried.outcome).toBe('finished');
 		expect(retried.recoveredUnknown).toBeGreaterThan(0);
-		expect((await campaignStatus(store, other.id)).counters).toMatchObject({ sent: 30, unknown: 0 });
+		expect((await campaignStatus(store, other.id)).counters).toMatchObject({
+			sent: 30,
+			unknown: 0,
+		});
 		await expectCountersMatchLog(store, other.id);
 	});
 
@@ -502,16 +565,62 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv) });
 		const id = await idOf(store, listId, address(1));
 		const other = await idOf(store, listId, address(2));
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: id, type: 'opened' })).toBe(true);
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: id, type: 'opened' })).toBe(false);
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: other, type: 'opened' })).toBe(true);
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: id, type: 'clicked' })).toBe(true);
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: id, type: 'unsubscribed' })).toBe(true);
-		expect(await recordCampaignEvent(store, { campaignId: campaign.id, subscriberId: '999999', type: 'opened' })).toBe(false);
-		expect(await recordCampaignEvent(store, { campaignId: '999999', subscriberId: id, type: 'opened' })).toBe(false);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: id,
+				type: 'opened',
+			}),
+		).toBe(true);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: id,
+				type: 'opened',
+			}),
+		).toBe(false);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: other,
+				type: 'opened',
+			}),
+		).toBe(true);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: id,
+				type: 'clicked',
+			}),
+		).toBe(true);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: id,
+				type: 'unsubscribed',
+			}),
+		).toBe(true);
+		expect(
+			await recordCampaignEvent(store, {
+				campaignId: campaign.id,
+				subscriberId: '999999',
+				type: 'opened',
+			}),
+		).toBe(false);
+		expect(
+			await recordCampaignEvent(store, { campaignId: '999999', subscriberId: id, type: 'opened' }),
+		).toBe(false);
 		const { counters } = await campaignStatus(store, campaign.id);
-		expect(counters).toMatchObject({ sent: 3, opened: 2, clicked: 1, unsubscribed: 1, complained: 0 });
-		const entry = (await getRecipients(store, campaign.id, { limit: 10 })).items.find((r) => r.subscriberId === id)!;
+		expect(counters).toMatchObject({
+			sent: 3,
+			opened: 2,
+			clicked: 1,
+			unsubscribed: 1,
+			complained: 0,
+		});
+		const entry = (await getRecipients(store, campaign.id, { limit: 10 })).items.find(
+			(r) => r.subscriberId === id,
+		)!;
 		expect(entry.openedAt).not.toBeNull();
 		expect(entry.clickedAt).not.toBeNull();
 	});
@@ -531,7 +640,10 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			['editor@example.net', 'sent'],
 			['boss@example.net', 'sent'],
 		]);
-		expect(srv.messages.map((m) => m.to[0]).sort()).toEqual(['boss@example.net', 'editor@example.net']);
+		expect(srv.messages.map((m) => m.to[0]).sort()).toEqual([
+			'boss@example.net',
+			'editor@example.net',
+		]);
 		const raw = srv.messages[0].raw.toString('utf8');
 		expect(raw).toContain('Subject: [TEST] News for Reader 1');
 		expect(raw).toContain('X-Bulk-Mail-Proof: 1');
@@ -542,9 +654,9 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		await expect(
 			sendCampaignProof(store, campaign.id, { to: ['not an address'], smtp: smtpSettingsFor(srv) }),
 		).rejects.toThrow("Proof address 1 ('not an address') is not a valid e-mail address");
-		await expect(sendCampaignProof(store, campaign.id, { to: [], smtp: smtpSettingsFor(srv) })).rejects.toThrow(
-			'Give at least one address',
-		);
+		await expect(
+			sendCampaignProof(store, campaign.id, { to: [], smtp: smtpSettingsFor(srv) }),
+		).rejects.toThrow('Give at least one address');
 	});
 
 	it('rejects bad campaign input with specific errors and stores no secrets', async () => {
@@ -553,15 +665,21 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 			createCampaign(store, { name: 'X', listId, template: TEMPLATE, ...input } as never, actor);
 		await expect(attempt({ name: '  ' })).rejects.toThrow('The campaign name is empty');
 		await expect(attempt({ listId: '424242' })).rejects.toThrow("There is no list '424242'");
-		await expect(attempt({ filter: { status: 'active' } })).rejects.toThrow(/unknown keys \(status\)/);
-		await expect(attempt({ filter: { field: { name: 'plan' } } })).rejects.toThrow(/filter field 'plan' needs a value/);
+		await expect(attempt({ filter: { status: 'active' } })).rejects.toThrow(
+			/unknown keys \(status\)/,
+		);
+		await expect(attempt({ filter: { field: { name: 'plan' } } })).rejects.toThrow(
+			/filter field 'plan' needs a value/,
+		);
 		await expect(attempt({ template: { ...TEMPLATE, html: '<p>{% if %}</p>' } })).rejects.toThrow(
 			/The campaign template is not valid: Syntax error in the HTML body template at line 1, column 9/,
 		);
-		await expect(attempt({ composeOptions: { baseUrl: 'https://mail.example.com', secret: 'x'.repeat(32) } })).rejects.toThrow(
-			/secret is not stored with a campaign/,
+		await expect(
+			attempt({ composeOptions: { baseUrl: 'https://mail.example.com', secret: 'x'.repeat(32) } }),
+		).rejects.toThrow(/secret is not stored with a campaign/);
+		await expect(attempt({ sendAt: 'next tuesday' })).rejects.toThrow(
+			/'next tuesday' is not a date/,
 		);
-		await expect(attempt({ sendAt: 'next tuesday' })).rejects.toThrow(/'next tuesday' is not a date/);
 
 		const campaign = await createCampaign(
 			store,
@@ -577,18 +695,32 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 						security: 'starttls',
 						user: 'u',
 						password: 'super-secret-password',
-						dkim: { domainName: 'example.com', keySelector: 's1', privateKey: '-----BEGIN PRIVATE KEY-----\nabc' },
+						dkim: {
+							domainName: 'example.com',
+							keySelector: 's1',
+							privateKey: '-----BEGIN PRIVATE KEY-----\nabc',
+						},
 					},
-					limiter: { perSecond: 10, redis: { id: 'acct', url: 'redis://:redis-pass@127.0.0.1:6379' } },
+					limiter: {
+						perSecond: 10,
+						redis: { id: 'acct', url: 'redis://:redis-pass@127.0.0.1:6379' },
+					},
 				},
 			},
 			actor,
 		);
 		const row = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [campaign.id]);
 		const stored = JSON.stringify(row);
-		for (const secret of ['super-secret-password', 'BEGIN PRIVATE KEY', 'redis-pass']) expect(stored).not.toContain(secret);
+		for (const secret of ['super-secret-password', 'BEGIN PRIVATE KEY', 'redis-pass'])
+			expect(stored).not.toContain(secret);
 		expect(campaign.sender).toEqual({
-			smtp: { host: 'smtp.example.com', port: 587, security: 'starttls', user: 'u', dkim: { domainName: 'example.com', keySelector: 's1' } },
+			smtp: {
+				host: 'smtp.example.com',
+				port: 587,
+				security: 'starttls',
+				user: 'u',
+				dkim: { domainName: 'example.com', keySelector: 's1' },
+			},
 			limiter: { perSecond: 10, redisId: 'acct' },
 		});
 		// signed links need the secret at run time
@@ -600,15 +732,25 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		await expect(runCampaign(store, '31337', { smtp: smtpSettingsFor(srv) })).rejects.toThrow(
 			"There is no campaign with id '31337'",
 		);
-		await expect(runCampaign(store, 'abc', { smtp: smtpSettingsFor(srv) })).rejects.toThrow(/not a campaign id/);
+		await expect(runCampaign(store, 'abc', { smtp: smtpSettingsFor(srv) })).rejects.toThrow(
+			/not a campaign id/,
+		);
 		await expect(
-			runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv), batchSize: 0, composeSecret: 'x'.repeat(32) }),
+			runCampaign(store, campaign.id, {
+				smtp: smtpSettingsFor(srv),
+				batchSize: 0,
+				composeSecret: 'x'.repeat(32),
+			}),
 		).rejects.toThrow(/batchSize must be a whole number/);
 
 		const listed = await listCampaigns(store, { status: 'draft', limit: 1 });
 		expect(listed.items).toHaveLength(1);
 		expect(listed.next).toBeNull();
-		await expect(listCampaigns(store, { status: 'sending' as never })).rejects.toThrow(/'sending' is not a campaign status/);
-		await expect(getRecipients(store, campaign.id, { state: 'done' as never })).rejects.toThrow(/not a recipient state/);
+		await expect(listCampaigns(store, { status: 'sending' as never })).rejects.toThrow(
+			/'sending' is not a campaign status/,
+		);
+		await expect(getRecipients(store, campaign.id, { state: 'done' as never })).rejects.toThrow(
+			/not a recipient state/,
+		);
 	});
 });

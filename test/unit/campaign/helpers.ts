@@ -19,7 +19,12 @@ export async function addSubscribers(
 	store: SqlSubscriberStore,
 	listId: string,
 	count: number,
-	options: { prefix?: string; start?: number; status?: BulkUpsertRow['status']; fields?: (i: number) => Record<string, unknown> } = {},
+	options: {
+		prefix?: string;
+		start?: number;
+		status?: BulkUpsertRow['status'];
+		fields?: (i: number) => Record<string, unknown>;
+	} = {},
 ): Promise<void> {
 	const start = options.start ?? 0;
 	for (let from = 0; from < count; from += 5000) {
@@ -33,30 +38,45 @@ export async function addSubscribers(
 			});
 		}
 		const result = await store.bulkUpsert(listId, rows, {}, actor);
-		if (result.created !== rows.length) throw new Error(`seeding created ${result.created} of ${rows.length}`);
+		if (result.created !== rows.length)
+			throw new Error(`seeding created ${result.created} of ${rows.length}`);
 	}
 }
 
-export async function idOf(store: SqlSubscriberStore, listId: string, email: string): Promise<string> {
+export async function idOf(
+	store: SqlSubscriberStore,
+	listId: string,
+	email: string,
+): Promise<string> {
 	const subscriber = await store.getSubscriber({ listId, email });
 	if (!subscriber) throw new Error(`no subscriber ${email}`);
 	return subscriber.id;
 }
 
 /** Send-log rows per state. */
-export async function logStates(store: SqlSubscriberStore, campaignId: string): Promise<Record<string, number>> {
-	const rows = await store.sql.all('SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? GROUP BY state', [
-		campaignId,
-	]);
+export async function logStates(
+	store: SqlSubscriberStore,
+	campaignId: string,
+): Promise<Record<string, number>> {
+	const rows = await store.sql.all(
+		'SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? GROUP BY state',
+		[campaignId],
+	);
 	const result: Record<string, number> = {};
 	for (const row of rows) result[String(row.state)] = Number(row.n);
 	return result;
 }
 
 /** The campaign's counters agree with its send log. */
-export async function expectCountersMatchLog(store: SqlSubscriberStore, campaignId: string): Promise<void> {
+export async function expectCountersMatchLog(
+	store: SqlSubscriberStore,
+	campaignId: string,
+): Promise<void> {
 	const states = await logStates(store, campaignId);
-	const row = await store.sql.get('SELECT sent, failed, unknown, skipped FROM campaigns WHERE id = ?', [campaignId]);
+	const row = await store.sql.get(
+		'SELECT sent, failed, unknown, skipped FROM campaigns WHERE id = ?',
+		[campaignId],
+	);
 	expect({
 		sent: Number(row!.sent),
 		failed: Number(row!.failed),
@@ -74,7 +94,8 @@ export async function expectCountersMatchLog(store: SqlSubscriberStore, campaign
 export function receivedCounts(server: TestSmtpServer): Map<string, number> {
 	const counts = new Map<string, number>();
 	for (const message of server.messages) {
-		for (const rcpt of message.to) counts.set(rcpt.toLowerCase(), (counts.get(rcpt.toLowerCase()) ?? 0) + 1);
+		for (const rcpt of message.to)
+			counts.set(rcpt.toLowerCase(), (counts.get(rcpt.toLowerCase()) ?? 0) + 1);
 	}
 	return counts;
 }

@@ -4,11 +4,24 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { campaignStatus, createCampaign, runCampaign, type CampaignRunSummary } from '../../../lib/campaign';
+import {
+	campaignStatus,
+	createCampaign,
+	runCampaign,
+	type CampaignRunSummary,
+} from '../../../lib/campaign';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { smtpSettingsFor, startSmtpServer, type TestSmtpServer } from '../../helpers/smtp';
 import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
-import { actor, addSubscribers, address, expectCountersMatchLog, logStates, receivedCounts, TEMPLATE } from './helpers';
+import {
+	actor,
+	addSubscribers,
+	address,
+	expectCountersMatchLog,
+	logStates,
+	receivedCounts,
+	TEMPLATE,
+} from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -19,7 +32,12 @@ interface Worker {
 	ready: Promise<void>;
 	go(): void;
 	/** Resolves with the summary (or null when killed) once the process exited. */
-	done: Promise<{ code: number | null; signal: NodeJS.Signals | null; summary: CampaignRunSummary | null; stderr: string }>;
+	done: Promise<{
+		code: number | null;
+		signal: NodeJS.Signals | null;
+		summary: CampaignRunSummary | null;
+		stderr: string;
+	}>;
 }
 
 function startWorker(config: Record<string, unknown>): Worker {
@@ -73,7 +91,11 @@ describe.each(BACKENDS)('campaign runs in several processes on %s', (backend) =>
 	async function setup(count: number): Promise<string> {
 		const list = await store.createList({ name: 'Readers' }, actor);
 		await addSubscribers(store, list.id, count);
-		const campaign = await createCampaign(store, { name: 'Big news', listId: list.id, template: TEMPLATE }, actor);
+		const campaign = await createCampaign(
+			store,
+			{ name: 'Big news', listId: list.id, template: TEMPLATE },
+			actor,
+		);
 		return campaign.id;
 	}
 
@@ -149,7 +171,10 @@ describe.each(BACKENDS)('campaign runs in several processes on %s', (backend) =>
 		expect(rerun.recoveredUnknown).toBeLessThanOrEqual(rerun.inFlightWindow);
 
 		const states = await logStates(store, campaignId);
-		expect(states).toEqual({ sent: count - inFlightAtDeath, ...(inFlightAtDeath ? { unknown: inFlightAtDeath } : {}) });
+		expect(states).toEqual({
+			sent: count - inFlightAtDeath,
+			...(inFlightAtDeath ? { unknown: inFlightAtDeath } : {}),
+		});
 		const counts = receivedCounts(server);
 		const unknownRows = await store.sql.all(
 			"SELECT s.email FROM send_log l JOIN subscribers s ON s.id = l.subscriber_id WHERE l.campaign_id = ? AND l.state = 'unknown'",
