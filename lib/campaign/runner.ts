@@ -7,7 +7,7 @@ import { toSendMailOptions } from '../compose/sendMail';
 import type { ClassifiedSendError } from '../send/errors';
 import { sendMessages } from '../send/itemSender';
 import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
-import type { LimiterConfig, SendLimiter } from '../send/limiter';
+import { resolveLimits, type LimiterConfig, type SendLimiter } from '../send/limiter';
 import { validateSmtpSettings } from '../send/transport';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor } from '../store/types';
@@ -141,24 +141,6 @@ export async function runCampaign(
 	const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 	const leaseMs = positiveInteger('leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 86_400_000);
 	const batchSize = positiveInteger('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 10_000);
-	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
-	const maxInFlight = positiveInteger(
-		'maxInFlight',
-		options.maxInFlight,
-		Math.max(8, maxConnections * 4),
-		10_000,
-	);
-	const windowSize = positiveInteger(
-		'inFlightWindow',
-		options.inFlightWindow,
-		Math.max(128, maxInFlight * 6),
-		100_000,
-	);
-	// recipients marked `sending` per transaction, and outcomes written per transaction: big
-	// enough that the store is a few percent of the work, small enough to fit the window
-	// several times (the engine's in-flight messages + unwritten outcomes + the next chunk)
-	const chunkSize = Math.max(1, Math.min(Math.max(maxInFlight, 32), Math.floor(windowSize / 3)));
-	const flushSize = chunkSize;
 	const maxFailures = options.maxFailuresInSummary ?? 100;
 	if (options.timeBudgetMs !== undefined && !(Number(options.timeBudgetMs) > 0)) {
 		throw new CampaignError(
@@ -171,6 +153,30 @@ export async function runCampaign(
 	if (!existing)
 		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
 	const stored = toCampaign(existing);
+	const limiter: LimiterConfig | SendLimiter | undefined =
+		options.limiter ?? (stored.sender.limiter ? stripRedisId(stored.sender.limiter) : undefined);
+	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
+	const maxInFlight = positiveInteger(
+		'maxInFlight',
+		options.maxInFlight,
+		defaultInFlight(maxConnections, limiter),
+		10_000,
+	);
+	const windowSize = positiveInteger(
+		'inFlightWindow',
+		options.inFlightWindow,
+		Math.max(128, maxInFlight * 6),
+		100_000,
+	);
+	// recipients marked `sending` per transaction, and outcomes written per transaction: big
+	// enough that the store is a few percent of the work, small enough to fit the window
+	// several times (the engine's in-flight messages + unwritten outcomes + the next chunk)
+	// (at a slow rate limit, only as many as are in progress: nothing waits long in `sending`)
+	const chunkSize = Math.max(
+		1,
+		Math.min(maxInFlight < 8 ? maxInFlight : Math.max(maxInFlight, 32), Math.floor(windowSize / 3)),
+	);
+	const flushSize = chunkSize;
 
 	const summary: CampaignRunSummary = {
 		campaignId,
@@ -243,7 +249,11 @@ export async function runCampaign(
 					: `Campaign ${campaignId} is paused (${campaign.pauseReason ?? 'no reason given'}); resume it to send.`;
 		return finishSummary(
 			campaign.status,
-			decision.reason === 'finished' ? 'finished' : decision.reason,
+			decision.reason !== 'finished'
+				? decision.reason
+				: campaign.status === 'finished'
+					? 'finished'
+					: 'not-runnable',
 			message,
 			remaining,
 		);
@@ -498,8 +508,6 @@ export async function runCampaign(
 	}, FLUSH_INTERVAL_MS);
 	timers.push(flusher);
 
-	const limiter: LimiterConfig | SendLimiter | undefined =
-		options.limiter ?? (stored.sender.limiter ? stripRedisId(stored.sender.limiter) : undefined);
 	let report: SendRunReport | null = null;
 	let runError: unknown = null;
 	try {
@@ -567,6 +575,32 @@ export async function runCampaign(
 		message = `Nothing left to claim for this run; other runs still hold ${ended.remaining} recipients.`;
 	}
 	return finishSummary(campaign.status, outcome, message, ended.remaining);
+}
+
+/**
+ * Messages in progress at once: maxConnections × 4 (as item mode), but no more than about two
+ * seconds' worth at a slow rate limit, so a stopped run (time budget) is not left waiting for
+ * messages queued far ahead in the limiter.
+ */
+function defaultInFlight(
+	maxConnections: number,
+	limiter: LimiterConfig | SendLimiter | undefined,
+): number {
+	const base = Math.max(8, maxConnections * 4);
+	if (!limiter || typeof (limiter as SendLimiter).schedule === 'function') return base;
+	let limits;
+	try {
+		limits = resolveLimits(limiter as LimiterConfig);
+	} catch {
+		return base; // the send engine reports the bad limit with its own message
+	}
+	const rates = [
+		limits.perSecond,
+		limits.perMinute === undefined ? undefined : limits.perMinute / 60,
+		limits.perHour === undefined ? undefined : limits.perHour / 3600,
+	].filter((rate): rate is number => rate !== undefined && rate > 0);
+	if (!rates.length) return base;
+	return Math.max(2, Math.min(base, Math.ceil(Math.min(...rates) * 2)));
 }
 
 function stripRedisId(

@@ -337,6 +337,31 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		await expectCountersMatchLog(store, campaign.id);
 	});
 
+	it('keeps a rate limit and ends a limited run on time', async () => {
+		const listId = await newList();
+		await addSubscribers(store, listId, 200);
+		const srv = await server();
+		const campaign = await newCampaign(listId);
+		const summary = await runCampaign(store, campaign.id, {
+			smtp: smtpSettingsFor(srv),
+			limiter: { perSecond: 20 },
+			timeBudgetMs: 1000,
+		});
+		expect(summary).toMatchObject({ outcome: 'stopped', limits: '20/s' });
+		expect(summary.sentThisRun).toBeGreaterThanOrEqual(5);
+		expect(summary.sentThisRun).toBeLessThanOrEqual(21);
+		expect(summary.remaining).toBe(200 - summary.sentThisRun);
+		// messages queued in the limiter are put back, not waited for
+		expect(summary.durationMs).toBeLessThan(3000);
+		const times = srv.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+		for (let i = 0, j = 0; i < times.length; i++) {
+			while (times[i] - times[j] >= 1000) j++;
+			expect(i - j + 1).toBeLessThanOrEqual(21);
+		}
+		const states = await logStates(store, campaign.id);
+		expect(states).toEqual({ sent: summary.sentThisRun, queued: expect.any(Number) });
+	});
+
 	it('sends nothing before its send-at time, then sends once due', async () => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 10);
@@ -411,7 +436,13 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		const campaign = await newCampaign(listId);
 		expect((await cancelCampaign(store, campaign.id, actor)).status).toBe('cancelled');
 		const summary = await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv) });
-		expect(summary).toMatchObject({ status: 'cancelled', sentThisRun: 0, remaining: 0 });
+		expect(summary).toMatchObject({
+			status: 'cancelled',
+			outcome: 'not-runnable',
+			sentThisRun: 0,
+			remaining: 0,
+		});
+		expect(summary.message).toBe(`Campaign ${campaign.id} is cancelled; nothing was sent.`);
 		expect(srv.messages).toHaveLength(0);
 		await expect(resumeCampaign(store, campaign.id, actor)).rejects.toThrow(
 			/cancelled and cannot be resumed/,
