@@ -19,6 +19,7 @@ import {
 	markSending,
 	releaseClaims,
 	renewLeases,
+	sentInLastDay,
 	startRun,
 	unmarkSending,
 	type ClaimResult,
@@ -153,8 +154,9 @@ export async function runCampaign(
 	if (!existing)
 		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
 	const stored = toCampaign(existing);
-	const limiter: LimiterConfig | SendLimiter | undefined =
+	let limiter: LimiterConfig | SendLimiter | undefined =
 		options.limiter ?? (stored.sender.limiter ? stripRedisId(stored.sender.limiter) : undefined);
+	limiter = await withSentToday(store, limiter, clock());
 	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
 	const maxInFlight = positiveInteger(
 		'maxInFlight',
@@ -601,6 +603,26 @@ function defaultInFlight(
 	].filter((rate): rate is number => rate !== undefined && rate > 0);
 	if (!rates.length) return base;
 	return Math.max(2, Math.min(base, Math.ceil(Math.min(...rates) * 2)));
+}
+
+/**
+ * A daily cap (or warm-up) without Redis only knows what this run sends: start it from what the
+ * store's campaigns sent in the last 24 hours, unless the caller said (sentToday).
+ */
+async function withSentToday(
+	store: SqlSubscriberStore,
+	limiter: LimiterConfig | SendLimiter | undefined,
+	now: number,
+): Promise<LimiterConfig | SendLimiter | undefined> {
+	if (!limiter || typeof (limiter as SendLimiter).schedule === 'function') return limiter;
+	const config = limiter as LimiterConfig;
+	if (config.redis || config.sentToday !== undefined) return config;
+	try {
+		if (resolveLimits(config, now).dailyCap === null) return config;
+	} catch {
+		return config;
+	}
+	return { ...config, sentToday: await sentInLastDay(store, now) };
 }
 
 function stripRedisId(

@@ -579,3 +579,23 @@ export async function endRun(
 		return { row, remaining };
 	});
 }
+
+/**
+ * Messages handed to SMTP in the last 24 hours by any campaign of this store (sent, failed or
+ * unknown), for a daily cap kept without Redis: each run's limiter starts from it, so slices of
+ * one day share the day's budget. A rolling 24 hours, as providers count.
+ */
+export async function sentInLastDay(store: SqlSubscriberStore, now: number): Promise<number> {
+	const since = iso(now - 24 * 60 * 60 * 1000);
+	const campaigns = await store.sql.all('SELECT id FROM campaigns WHERE updated_at >= ?', [since]);
+	let total = 0;
+	for (const campaign of campaigns) {
+		const row = await store.sql.get(
+			`SELECT COUNT(*) AS n FROM ${byState(store.sql.dialect)}
+			 WHERE campaign_id = ? AND state IN ('sent', 'failed', 'unknown') AND updated_at >= ?`,
+			[campaign.id, since],
+		);
+		total += Number(row?.n ?? 0);
+	}
+	return total;
+}

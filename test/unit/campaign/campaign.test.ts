@@ -362,6 +362,26 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		expect(states).toEqual({ sent: summary.sentThisRun, queued: expect.any(Number) });
 	});
 
+	it('shares a daily cap between the runs of a day (no Redis)', async () => {
+		const listId = await newList();
+		await addSubscribers(store, listId, 30);
+		const srv = await server();
+		const first = await newCampaign(listId);
+		const run = (id: string) =>
+			runCampaign(store, id, { smtp: smtpSettingsFor(srv), limiter: { perDay: 12 } });
+		const morning = await run(first.id);
+		expect(morning).toMatchObject({ outcome: 'daily-cap', status: 'running', sentThisRun: 12 });
+		expect(morning.message).toMatch(/daily sending limit of 12/);
+		// a later slice, and another campaign, the same day: the budget is spent
+		const later = await run(first.id);
+		expect(later).toMatchObject({ outcome: 'daily-cap', sentThisRun: 0, remaining: 18 });
+		const other = await newCampaign(listId);
+		expect(await run(other.id)).toMatchObject({ outcome: 'daily-cap', sentThisRun: 0 });
+		expect(srv.messages).toHaveLength(12);
+		const states = await logStates(store, first.id);
+		expect(states).toEqual({ sent: 12, queued: 18 });
+	});
+
 	it('sends nothing before its send-at time, then sends once due', async () => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 10);
