@@ -515,8 +515,13 @@ export async function getRecipients(
 		where.push('l.subscriber_id > ?');
 		params.push(after);
 	}
+	// one state: walk the state index in subscriber order (SQLite's planner would walk the whole
+	// campaign by primary key and filter)
+	const index =
+		states.length === 1 && store.sql.dialect === 'sqlite' ? ' INDEXED BY send_log_state' : '';
 	const rows = await store.sql.all(
-		`SELECT l.*, s.email, s.name FROM send_log l LEFT JOIN subscribers s ON s.id = l.subscriber_id
+		`SELECT l.*, s.email, s.name FROM send_log l${index}
+		 LEFT JOIN subscribers s ON s.id = l.subscriber_id
 		 WHERE ${where.join(' AND ')} ORDER BY l.subscriber_id LIMIT ?`,
 		[...params, limit + 1],
 	);
