@@ -295,7 +295,7 @@ describe('Bulk Send: Message → Send (item mode)', () => {
 			}),
 		);
 		expect(error.message).toBe(
-			"Item 2: Item 2 is not a composed message: 'subject' is missing. Compose it with the Compose Message node.",
+			"Item 2 is not a composed message: 'subject' is missing. Compose it with the Compose Message node.",
 		);
 		expect(error.description).toMatch(/Default From E-Mail/);
 		expect(server.messages).toHaveLength(0);

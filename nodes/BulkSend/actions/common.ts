@@ -74,7 +74,12 @@ export function positiveNumber(value: unknown): number | undefined {
 	return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-const ITEM_PREFIX = /^Item \d+: /;
+const ITEM_PREFIX = /^Item \d+\b/;
+
+/** The message with "Item n: " in front, unless it already starts by naming an item. */
+export function withItemLabel(itemIndex: number, message: string): string {
+	return ITEM_PREFIX.test(message) ? message : `${itemLabel(itemIndex)}: ${message}`;
+}
 
 // n8n replaces a whole error message that merely mentions one of these codes with a generic
 // sentence ("The service refused the connection…"), losing the item and the cause; say it in words.
@@ -119,7 +124,7 @@ export function itemError(
 	description?: string,
 ): NodeOperationError {
 	const message = error instanceof Error ? error.message : String(error);
-	const prefixed = ITEM_PREFIX.test(message) ? message : `${itemLabel(itemIndex)}: ${message}`;
+	const prefixed = withItemLabel(itemIndex, message);
 	const own = (error as { description?: unknown } | null)?.description;
 	return new NodeOperationError(node, plainMessage(prefixed), {
 		itemIndex,

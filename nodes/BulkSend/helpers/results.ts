@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { SendResult } from '../../../lib/send';
+import { withItemLabel } from '../actions/common';
 
 /** What item mode outputs per input item: `sent` and `suppressed` on output 1, the rest on 2. */
 export type ItemStatus = 'sent' | 'suppressed' | 'failed' | 'unknown' | 'skipped' | 'invalid';
@@ -45,7 +46,7 @@ export function resultJson(
 		attempts: result.attempts,
 	};
 	if (result.error) {
-		json.error = `Item ${itemIndex + 1}: ${result.error.message}`;
+		json.error = withItemLabel(itemIndex, result.error.message);
 		json.errorKind = result.error.kind;
 		json.responseCode = result.error.responseCode;
 		json.enhancedStatus = result.error.enhancedStatus;
@@ -74,6 +75,6 @@ export function notSentJson(
 		attempts: 0,
 	};
 	if (status === 'suppressed') json.reason = `Not sent: ${reason}`;
-	else json.error = `Item ${itemIndex + 1}: ${reason}`;
+	else json.error = withItemLabel(itemIndex, reason);
 	return json;
 }
