@@ -60,15 +60,18 @@
  *   are written in batches, one transaction per batch.
  * - At most once: a recipient still `sending` whose lease ran out (its process died) becomes
  *   `unknown` and is never mailed again unless a run says `retryUnknown: true`. Only the
- *   in-flight window (`inFlightWindow`, default 4 × maxInFlight, at least 64) can end up so.
+ *   in-flight window (`inFlightWindow`, default 6 × maxInFlight, at least 128) can end up so.
  *   Leases are renewed by a live run; `leaseMs` (default 120 s) is how long a dead run's
- *   recipients wait before another run takes them over.
+ *   recipients wait before another run takes them over. Every run of a campaign must use the
+ *   same clock (`now` is for tests and must not run ahead of the others').
  * - SMTP outcomes come from the send engine (lib/send sendMessages, the same code as item mode):
  *   5xx → `failed`, never retried, and a hard bounce through the store's bounce policy when the
  *   server refused the recipient (RCPT, or a 5.1.x/5.2.x status); 4xx or a connection lost before
  *   the hand-over → retried with backoff, then `failed` with a soft bounce; lost after the end
  *   of data → `unknown`; authentication/TLS → the run stops (CampaignRunError). The failure-
- *   rate breaker pauses the campaign with `pauseReason`. A daily cap ends the run.
+ *   rate breaker pauses the campaign with `pauseReason`. A daily cap ends the run; without
+ *   Redis, each run's day budget starts from what the store's campaigns sent in the last 24 h.
+ *   maxInFlight defaults to maxConnections × 4, or about 2 s worth at a slow rate limit.
  * - `timeBudgetMs`: the run stops handing out messages when it is used up (backoff waits end
  *   early), lets in-flight messages finish, puts its unsent claims back and returns with
  *   `remaining` > 0; the next run continues. A Schedule trigger can drive a long campaign so.

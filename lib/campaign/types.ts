@@ -176,11 +176,11 @@ export interface RunCampaignOptions {
 	timeBudgetMs?: number;
 	/** Recipients claimed per batch (keyset; default 500). */
 	batchSize?: number;
-	/** Messages in progress inside the send engine at once (default maxConnections × 4). */
+	/** Messages in progress at once (default maxConnections × 4; fewer at a slow rate limit). */
 	maxInFlight?: number;
 	/**
 	 * Most recipients in `sending` at once for this run (marked, not yet recorded); bounds how
-	 * many can end up `unknown` if the process dies. Default 4 × maxInFlight, at least 64.
+	 * many can end up `unknown` if the process dies. Default 6 × maxInFlight, at least 128.
 	 */
 	inFlightWindow?: number;
 	/** Retry recipients whose delivery is unknown (default false: they are never mailed again). */
@@ -191,7 +191,7 @@ export interface RunCampaignOptions {
 	leaseMs?: number;
 	/** Identifies this run in the send log (default host:pid:random). */
 	owner?: string;
-	/** Clock (ms since the epoch), for send-at times and leases. */
+	/** Clock (ms since the epoch), for send-at times and leases; a campaign's runs share one. */
 	now?: () => number;
 	/** Stops the run like the time budget. */
 	signal?: AbortSignal;
