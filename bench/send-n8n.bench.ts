@@ -327,7 +327,11 @@ async function main(): Promise<void> {
 		const items = await itemRun('benchItems1', 'item mode through Bulk Send');
 		const sendEmailRun = await itemRun('benchSendEmail1', "n8n's Send Email (n8n-nodes-base.emailSend v2.1)");
 
-		const share = campaign.perSec / raw;
+		// the machine's load may change during the run: the reference is taken before and after
+		const rawAfter = await rawReference(sink, toSendMailOptions(rendered), rawCount);
+		const reference = (raw + rawAfter) / 2;
+		log(`reference again after the runs: ${rawAfter} msg/s (mean ${Math.round(reference)})`);
+		const share = campaign.perSec / reference;
 		log(`n8nCampaignPerSec ≥ 80% of raw (this run's reference): ${share >= 0.8 ? 'met' : 'MISSED'} (${Math.round(share * 100)}%)`);
 		const ratio = items.perSec / sendEmailRun.perSec;
 		log(`n8nItemModePerSec ≥ 30× n8nSendEmailPerSec: ${ratio >= 30 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}×)`);

@@ -77,7 +77,7 @@ export class BulkSend implements INodeType {
 			campaignOperations,
 			{
 				displayName:
-					'With a Subscriber Store credential, suppressed and non-active addresses are never sent to. Campaign operations need one.',
+					'Results gets the sent items and those the store suppressed; Failures gets refused, unknown (possibly delivered, never retried) and skipped items. With a Subscriber Store credential, suppressed and non-active addresses are never sent to.',
 				name: 'storeNotice',
 				type: 'notice',
 				default: '',
