@@ -58,16 +58,6 @@ export const properties: INodeProperties[] = [
 			'Which events also start a workflow execution. Every verified event updates the store either way; duplicates never start one.',
 	},
 	{
-		// n8n (2.x, node version 1) reads `options.binaryData` before calling a trigger and, when
-		// set, leaves the body unparsed. The endpoints read the raw bytes themselves (signatures
-		// cover them): a malformed JSON body then gets our 400 instead of n8n's 422, multipart
-		// bodies stay readable, and nothing is parsed twice.
-		displayName: 'Raw Body',
-		name: 'options',
-		type: 'hidden',
-		default: { binaryData: true },
-	},
-	{
 		displayName: 'Options',
 		name: 'triggerOptions',
 		type: 'collection',

@@ -8,8 +8,10 @@ type N8nRequest = ReturnType<IWebhookFunctions['getRequestObject']> & {
 
 /**
  * The request as the engine needs it, with the body bytes exactly as sent (signatures are
- * computed over them). n8n 2.x reads `req.rawBody` before calling the trigger for every body
- * except multipart ones; a multipart/form-data body has been consumed by its form parser.
+ * computed over them). For a version-2 node n8n 2.x reads `req.rawBody` (and parses it) before
+ * calling the trigger for JSON, text, form and XML bodies; others (a DSN's message/rfc822 or
+ * multipart/report) are still unread and read here. A multipart/form-data body has been
+ * consumed by n8n's form parser, and JSON that does not parse is answered 422 by n8n itself.
  */
 export async function toHttpRequest(ctx: IWebhookFunctions): Promise<HttpRequest> {
 	const req = ctx.getRequestObject() as N8nRequest;

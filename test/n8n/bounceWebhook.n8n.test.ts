@@ -179,15 +179,18 @@ describe.each(BACKENDS)('Bounce Webhook trigger in real n8n (%s store)', (backen
 		const forged = await fetch(url(GENERIC_HOOK, 'events'), genericPost([{ id: 'g-forged', type: 'complaint', email: 'cho@example.com' }], 'wrong-secret-of-some-length'));
 		expect(forged.status).toBe(401);
 		expect(((await forged.json()) as { ok: boolean }).ok).toBe(false);
-		// A signed body that is not JSON: our 400 (n8n does not parse the body first).
-		const notJson = '{"events": [';
+		// Signed JSON of the wrong shape: our 400. (JSON that does not parse at all is answered
+		// 422 by n8n before the trigger runs.)
+		const wrongShape = JSON.stringify({ events: 'not a list' });
 		const malformed = await fetch(url(GENERIC_HOOK, 'events'), {
 			method: 'POST',
-			headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, notJson) },
-			body: notJson,
+			headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, wrongShape) },
+			body: wrongShape,
 		});
 		expect(malformed.status).toBe(400);
-		expect(((await malformed.json()) as { error: string }).error).toMatch(/not valid JSON/);
+		expect(((await malformed.json()) as { error: string }).error).toMatch(/"events" must be an array/);
+		const notJson = await fetch(url(GENERIC_HOOK, 'events'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"events": [' });
+		expect(notJson.status).toBe(422);
 		expect((await store.getSubscriber({ id: ids['cho@example.com'] }))!.status).toBe('active');
 		expect(await settledExecutions(n8n, WORKFLOW_ID)).toBe(before + 1);
 	});

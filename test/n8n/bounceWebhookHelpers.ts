@@ -46,7 +46,7 @@ export function bounceWorkflow(id: string, triggers: TriggerSpec[]): WorkflowInp
 			id: `t${index}`,
 			name: trigger.name,
 			type: TRIGGER_TYPE,
-			typeVersion: 1,
+			typeVersion: 2,
 			position: [0, index * 200],
 			webhookId: trigger.webhookId,
 			parameters: {

@@ -15,6 +15,7 @@ import { cachedStoreCount, closeCachedStores } from '../../lib/webhook';
 import { BounceWebhookApi } from '../../credentials/BounceWebhookApi.credentials';
 import { BounceWebhookTrigger } from '../../nodes/BounceWebhook/BounceWebhookTrigger.node';
 import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/credentialTest';
+import { cachedCredentials, clearCachedCredentials, CREDENTIAL_TTL_MS } from '../../nodes/shared/webhookStore';
 import { GENERIC_SECRET, genericRequest, LINK_SECRET, SENDGRID_PUBLIC_KEY, seedList } from '../unit/webhook/helpers';
 
 const HOOK = '0f3c6a1e-1111-4c2d-9e2f-5a6b7c8d9e0f';
@@ -88,7 +89,7 @@ async function call(options: CallOptions) {
 			if (!credentials[type]) throw new Error(`Node does not have credentials of type '${type}'`);
 			return credentials[type];
 		},
-		getNode: () => ({ name: 'Bounces', type: 'n8n-nodes-bulk-mail.bounceWebhookTrigger', typeVersion: 1, parameters }),
+		getNode: () => ({ name: 'Bounces', type: 'n8n-nodes-bulk-mail.bounceWebhookTrigger', typeVersion: 2, parameters }),
 		getWorkflow: () => ({ id: 'wf1', name: 'Bounce handling', active: true }),
 		logger: {
 			debug: (message: string) => logged.push(message),
@@ -293,6 +294,26 @@ describe('Bounce Webhook Trigger node', () => {
 		}
 		expect(cachedStoreCount()).toBe(before);
 		expect(before).toBeGreaterThanOrEqual(1);
+	});
+});
+
+describe('credential reuse across webhook requests', () => {
+	test('a credential is read once per CREDENTIAL_TTL_MS and per credential id', async () => {
+		clearCachedCredentials();
+		let reads = 0;
+		const ctx = (id: string) =>
+			({
+				getNode: () => ({ credentials: { bounceWebhookApi: { id, name: id } } }),
+				getCredentials: async () => ({ genericSecret: `secret-${id}-${++reads}` }),
+			}) as unknown as IWebhookFunctions;
+		const t0 = 1_000_000;
+		const first = await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0);
+		expect(await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0 + CREDENTIAL_TTL_MS - 1)).toBe(first);
+		expect(reads).toBe(1);
+		expect(await cachedCredentials(ctx('b'), 'bounceWebhookApi', t0)).toEqual({ genericSecret: 'secret-b-2' });
+		expect(await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0 + CREDENTIAL_TTL_MS)).toEqual({ genericSecret: 'secret-a-3' });
+		expect(reads).toBe(3);
+		clearCachedCredentials();
 	});
 });
 
