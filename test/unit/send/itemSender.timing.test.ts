@@ -288,8 +288,10 @@ describe('sendMessages (item mode)', () => {
 			},
 		);
 		expect(report.counts.sent).toBe(21);
+		// 21 messages at 20/s take a second to start; unthrottled they arrive within ~100 ms. Arrival
+		// times carry the SMTP round trip's jitter on a busy machine, hence the margin.
 		const times = srv.messages.map((m) => m.receivedAt);
-		expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(850);
+		expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(600);
 		expect(report.limits).toBe('20/s');
 	});
 
