@@ -5,6 +5,7 @@ import { compileTemplate } from '../compose/compile';
 import { ComposeError } from '../compose/errors';
 import { toSendMailOptions } from '../compose/sendMail';
 import type { ClassifiedSendError } from '../send/errors';
+import { bounceOf } from '../send/bounce';
 import { sendMessages } from '../send/itemSender';
 import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
 import { resolveLimits, type LimiterConfig, type SendLimiter } from '../send/limiter';
@@ -67,21 +68,6 @@ function positiveInteger(name: string, value: unknown, fallback: number, max = 1
 function clip(text: string | null | undefined): string | null {
 	if (text === null || text === undefined) return null;
 	return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
-}
-
-/** A hard bounce: the server refused the recipient for good (not the sender or the content). */
-function bounceOf(result: SendResult): 'hard' | 'soft' | null {
-	const error = result.error;
-	if (!error || result.status !== 'failed') return null;
-	if (error.kind === 'permanent' && error.responseCode !== null && error.responseCode >= 500) {
-		if (/^RCPT/i.test(error.command ?? '') || /^5\.[12]\./.test(error.enhancedStatus ?? ''))
-			return 'hard';
-		return null;
-	}
-	// deferred until the retries ran out: a soft bounce
-	if (error.kind === 'retryable' && error.responseCode !== null && error.responseCode >= 400)
-		return 'soft';
-	return null;
 }
 
 /** Counts `used` against `max`; `acquire` waits until there is room. */

@@ -29,3 +29,4 @@ export * from './retry';
 export * from './limiter';
 export * from './breaker';
 export * from './itemSender';
+export * from './bounce';

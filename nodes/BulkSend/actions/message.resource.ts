@@ -22,6 +22,7 @@ import {
 	FailureRateBreaker,
 	resolveLimits,
 	resolveRetryPolicy,
+	bounceOf,
 	sendMessages,
 	type OutgoingMessage,
 	type SendResult,
@@ -30,7 +31,6 @@ import {
 import { composedMessageFromItem } from '../../ComposeMessage/messageItem';
 import { suppressionReasons } from '../helpers/suppression';
 import {
-	bounceOf,
 	notSentJson,
 	resultJson,
 	type RecipientInfo,

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { SendResult } from '../../../lib/send';
+import { bounceOf, type SendResult } from '../../../lib/send';
 import { withItemLabel } from '../actions/common';
 
 /** What item mode outputs per input item: `sent` and `suppressed` on output 1, the rest on 2. */
@@ -10,22 +10,6 @@ export interface RecipientInfo {
 	to: string;
 	subscriberId: string | null;
 	campaignId: string | null;
-}
-
-/**
- * A hard bounce: the server refused the recipient for good (RCPT, or a 5.1.x / 5.2.x status),
- * not the sender or the content. A soft bounce: still deferred (4xx) after the last retry.
- */
-export function bounceOf(result: SendResult): 'hard' | 'soft' | null {
-	const error = result.error;
-	if (!error || result.status !== 'failed' || error.responseCode === null) return null;
-	if (error.kind === 'permanent' && error.responseCode >= 500) {
-		const recipientRefused =
-			/^RCPT/i.test(error.command ?? '') || /^5\.[12]\./.test(error.enhancedStatus ?? '');
-		return recipientRefused ? 'hard' : null;
-	}
-	if (error.kind === 'retryable' && error.responseCode >= 400) return 'soft';
-	return null;
 }
 
 /** The output JSON of one send result; errors name the item (1-based). */
