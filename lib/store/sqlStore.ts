@@ -514,10 +514,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 		// One set-based statement per batch on both backends (a JSON array on SQLite, an array on PostgreSQL).
 		const rows =
 			tx.dialect === 'postgres'
-				? // Driven from the key array, so each key probes the unique index whatever the table statistics say.
+				? // Driven from the key array through LATERAL, so each key probes the unique index even while the
+					// table statistics are stale (a hash join over the whole list made big imports quadratic).
 					await tx.all(
 						`SELECT s.id, s.email_key, s.name, s.fields, s.status, s.import_run
-						 FROM unnest(?::text[]) AS k(key) JOIN subscribers s ON s.list_id = ? AND s.email_key = k.key`,
+						 FROM unnest(?::text[]) AS k(key)
+						 CROSS JOIN LATERAL (SELECT * FROM subscribers WHERE list_id = ? AND email_key = k.key) AS s`,
 						[keys, listId],
 					)
 				: await tx.all(
