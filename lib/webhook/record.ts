@@ -9,6 +9,7 @@ import type { SqlExecutor } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, SubscriberStatus } from '../store/types';
 import {
+	campaignCounterFor,
 	countCampaignEvent,
 	findCampaignRecipient,
 	isRowId,
@@ -61,10 +62,114 @@ export async function recordEvents(
 	const pause = resolveComplaintPause(options.complaintPause);
 	return inRetriedTransaction(store, async (tx) => {
 		await lockCampaigns(tx, events.map((event) => event.campaignId));
-		const recorded: RecordedEvent[] = [];
-		for (const event of events) recorded.push(await recordOne(store, tx, event, pause, actor));
+		const recorded: RecordedEvent[] = new Array(events.length);
+		// Most provider events (delivered, open, click, deferred) only need deduplicating and
+		// counting: done set-based, a few statements per batch instead of several per event, which
+		// keeps the campaign row's lock short on PostgreSQL.
+		const counted: number[] = [];
+		events.forEach((event, index) => {
+			if (!toDeliveryEventInput(event)) counted.push(index);
+		});
+		if (counted.length) await recordCountedEvents(tx, events, counted, recorded);
+		for (let index = 0; index < events.length; index++) {
+			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor);
+		}
 		return recorded;
 	});
+}
+
+const CHUNK = 400;
+
+function chunks<T>(list: T[], size = CHUNK): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+	return out;
+}
+
+/** Campaign counter → its per-recipient column in the send log. */
+const SEND_LOG_COLUMN: Record<string, string> = {
+	opened: 'opened_at',
+	clicked: 'clicked_at',
+	delivered: 'delivered_at',
+};
+
+/**
+ * The kinds the subscriber row does not count: deduplicated on `<provider>:<eventId>` in one
+ * statement per chunk (a repeat inside the batch is a duplicate too), then counted against their
+ * campaigns per (campaign, counter), once per recipient as lib/campaign counts (the send log's
+ * `<counter>_at` column set once). A click also counts as an open.
+ */
+async function recordCountedEvents(
+	tx: SqlExecutor,
+	events: NormalisedEvent[],
+	indexes: number[],
+	recorded: RecordedEvent[],
+): Promise<void> {
+	const at = new Date().toISOString();
+	const firstIndexOf = new Map<string, number>();
+	for (const index of indexes) {
+		const id = `${events[index].provider}:${events[index].eventId}`;
+		if (!firstIndexOf.has(id)) firstIndexOf.set(id, index);
+	}
+	const fresh = new Set<string>();
+	for (const ids of chunks([...firstIndexOf.keys()])) {
+		const rows = await tx.all(
+			`INSERT INTO processed_events (event_id, processed_at) VALUES ${ids.map(() => '(?, ?)').join(', ')}
+			 ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+			ids.flatMap((id) => [id, at]),
+		);
+		for (const row of rows) fresh.add(String(row.event_id));
+	}
+
+	// (campaign, counter) → subscriber → index of the first fresh event that may count it
+	const groups = new Map<string, Map<string, number[]>>();
+	const addTo = (campaignId: string, counter: string, subscriberId: string, index: number) => {
+		const key = `${campaignId}\u0000${counter}`;
+		let bySubscriber = groups.get(key);
+		if (!bySubscriber) groups.set(key, (bySubscriber = new Map()));
+		const list = bySubscriber.get(subscriberId) ?? [];
+		list.push(index);
+		bySubscriber.set(subscriberId, list);
+	};
+	for (const index of indexes) {
+		const event = events[index];
+		const id = `${event.provider}:${event.eventId}`;
+		const result = blank(event);
+		recorded[index] = result;
+		if (firstIndexOf.get(id) !== index || !fresh.has(id)) {
+			result.duplicate = true;
+			continue;
+		}
+		const counter = campaignCounterFor(event.kind);
+		if (!counter || !isRowId(event.campaignId)) continue;
+		const subscriberId = isRowId(event.subscriberId)
+			? event.subscriberId
+			: await findCampaignRecipient(tx, event.campaignId, event.recipient);
+		if (!subscriberId) continue;
+		addTo(event.campaignId, counter, subscriberId, index);
+		if (counter === 'clicked') addTo(event.campaignId, 'opened', subscriberId, -1); // not the click's own flag
+	}
+
+	for (const [key, bySubscriber] of groups) {
+		const [campaignId, counter] = key.split('\u0000');
+		const column = SEND_LOG_COLUMN[counter];
+		let newlyCounted = 0;
+		for (const subscriberIds of chunks([...bySubscriber.keys()])) {
+			const rows = await tx.all(
+				`UPDATE send_log SET ${column} = ? WHERE campaign_id = ? AND ${column} IS NULL
+				 AND subscriber_id IN (${subscriberIds.map(() => '?').join(', ')}) RETURNING subscriber_id`,
+				[at, campaignId, ...subscriberIds],
+			);
+			newlyCounted += rows.length;
+			for (const row of rows) {
+				const first = bySubscriber.get(String(row.subscriber_id))?.find((index) => index >= 0);
+				if (first !== undefined) recorded[first].campaignCounted = true;
+			}
+		}
+		if (newlyCounted) {
+			await tx.run(`UPDATE campaigns SET ${counter} = ${counter} + ?, updated_at = ? WHERE id = ?`, [newlyCounted, at, campaignId]);
+		}
+	}
 }
 
 async function recordOne(
@@ -84,14 +189,6 @@ async function recordOne(
 		result.statusAfter = applied.subscribers[0]?.status ?? null;
 		result.unknownRecipient = applied.subscribers.length === 0;
 		result.suppressed = applied.suppressed;
-	} else {
-		// Kinds the subscriber row does not count (delivered, deferred, open, click) are still
-		// counted once: the same processed-events table as the store's own events.
-		const fresh = await tx.run(
-			'INSERT INTO processed_events (event_id, processed_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING',
-			[`${event.provider}:${event.eventId}`, new Date().toISOString()],
-		);
-		if (!fresh.changes) return { ...result, duplicate: true };
 	}
 	if (isRowId(event.campaignId)) {
 		const subscriberId = isRowId(event.subscriberId)

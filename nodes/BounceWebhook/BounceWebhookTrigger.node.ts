@@ -36,8 +36,7 @@ type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click';
  * so the last segment of the request path tells them apart (…/webhook/<id>/<endpoint>).
  */
 function endpointOf(path: string): Endpoint | null {
-	const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
-	const name = decodeURIComponent(last).toLowerCase();
+	const name = (path.replace(/\/+$/, '').split('/').pop() ?? '').toLowerCase();
 	for (const endpoint of ['events', 'unsubscribe', 'open', 'click'] as const) {
 		if (ENDPOINT_PATHS[endpoint] === name) return endpoint;
 	}

@@ -223,6 +223,39 @@ describe.each(BACKENDS)('events endpoint (%s store)', (backend) => {
 		expect(second.events[0].duplicate).toBe(true);
 	});
 
+	test('a large batch (more ids than one statement takes) is deduplicated and counted exactly once', async () => {
+		const emails = Array.from({ length: 450 }, (_, i) => `bulk${i}@example.com`);
+		const { listId, ids } = await seedList(store, emails);
+		const campaignId = await seedCampaign(store, listId, Object.values(ids));
+		const at = new Date().toISOString();
+		const event = (i: number, kind: 'delivered' | 'open') => ({
+			provider: 'sendgrid' as const,
+			eventId: `bulk-${kind}-${i}`,
+			messageId: null,
+			recipient: emails[i % 450],
+			kind,
+			smtpStatus: null,
+			diagnostic: null,
+			occurredAt: at,
+			campaignId,
+			subscriberId: ids[emails[i % 450]],
+		});
+		// 450 deliveries, 450 opens, and 100 events sent twice in the same batch
+		const batch = [
+			...emails.map((_, i) => event(i, 'delivered')),
+			...emails.map((_, i) => event(i, 'open')),
+			...Array.from({ length: 100 }, (_, i) => event(i * 4, 'delivered')),
+		];
+		const recorded = await recordEvents(store, batch);
+		expect(recorded.filter((r) => !r.duplicate)).toHaveLength(900);
+		expect(recorded.slice(900).every((r) => r.duplicate && !r.campaignCounted)).toBe(true);
+		expect(recorded.filter((r) => r.campaignCounted)).toHaveLength(900);
+		expect(await campaignRow(store, campaignId)).toMatchObject({ delivered: 450, opened: 450 });
+		const again = await recordEvents(store, batch);
+		expect(again.every((r) => r.duplicate)).toBe(true);
+		expect(await campaignRow(store, campaignId)).toMatchObject({ delivered: 450, opened: 450 });
+	});
+
 	test('a store that cannot be opened answers 503 so the provider retries; missing secrets are a configuration error', async () => {
 		const unavailable = await handleEventsRequest(
 			() => Promise.reject(new Error('connect ECONNREFUSED postgres://user:pw@db:5432/x')),
