@@ -10,6 +10,7 @@ import {
 	hasControlCharacters,
 	parseMailbox,
 	sanitizeHeaderText,
+	STRUCTURAL_HEADERS,
 	validateEmailAddress,
 	validateHeaderName,
 } from './headerSafety';
@@ -54,19 +55,9 @@ export const BUILT_IN_FIELDS = [
 	'campaign_id',
 ] as const;
 
+// The structural headers plus the ones the engine itself writes per recipient.
 const RESERVED_HEADERS = new Set([
-	'from',
-	'to',
-	'cc',
-	'bcc',
-	'reply-to',
-	'sender',
-	'subject',
-	'message-id',
-	'date',
-	'mime-version',
-	'content-type',
-	'content-transfer-encoding',
+	...STRUCTURAL_HEADERS,
 	'return-path',
 	'list-unsubscribe',
 	'list-unsubscribe-post',

@@ -138,3 +138,19 @@ export function validateHeaderName(name: string): string {
 	}
 	return name;
 }
+
+/** Headers nodemailer builds from the message itself; a caller's own headers may not set them. */
+export const STRUCTURAL_HEADERS: ReadonlySet<string> = new Set([
+	'from',
+	'to',
+	'cc',
+	'bcc',
+	'reply-to',
+	'sender',
+	'subject',
+	'message-id',
+	'date',
+	'mime-version',
+	'content-type',
+	'content-transfer-encoding',
+]);

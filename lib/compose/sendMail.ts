@@ -6,7 +6,12 @@
 import type { SendMailOptions } from 'nodemailer';
 
 import { ComposeError } from './errors';
-import { parseMailbox, sanitizeHeaderText, validateHeaderName } from './headerSafety';
+import {
+	parseMailbox,
+	sanitizeHeaderText,
+	STRUCTURAL_HEADERS,
+	validateHeaderName,
+} from './headerSafety';
 import { encodeIso2022Jp, encodeIso2022JpHeader } from './iso2022jp';
 import type { ComposeAttachment, ComposedMessage, MailAddress, MessageEncoding } from './types';
 
@@ -16,20 +21,6 @@ export interface SendMailConversionOptions {
 }
 
 const LIST_UNSUBSCRIBE_VALUE = /^<[\x21-\x3b\x3d\x3f-\x7e]+>(?:, ?<[\x21-\x3b\x3d\x3f-\x7e]+>)*$/;
-const STRUCTURAL_HEADERS = new Set([
-	'from',
-	'to',
-	'cc',
-	'bcc',
-	'reply-to',
-	'sender',
-	'subject',
-	'message-id',
-	'date',
-	'mime-version',
-	'content-type',
-	'content-transfer-encoding',
-]);
 
 function mailbox(value: unknown, label: string): MailAddress {
 	const parsed = parseMailbox(value, label);
