@@ -746,7 +746,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 				[placeholder, placeholder, placeholder, now(), id],
 			);
 			// SMTP replies in the send log can quote the address.
-			await tx.run('UPDATE send_log SET response = NULL, error = NULL WHERE subscriber_id = ?', [id]);
+			await tx.run(
+				// campaign_id first, so the send log's primary key is used instead of a full scan.
+				'UPDATE send_log SET response = NULL, error = NULL WHERE campaign_id IN (SELECT id FROM campaigns) AND subscriber_id = ?',
+				[id],
+			);
 			await this.audit(tx, actor, 'subscriber.erase', 'subscriber', id, { listId: current.listId });
 			return { erased: true };
 		}));
