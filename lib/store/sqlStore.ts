@@ -936,6 +936,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 		let rows: Row[] = [];
 		if (event.subscriberId && /^\d+$/.test(String(event.subscriberId))) {
 			rows = await tx.all(`SELECT ${SUBSCRIBER_COLUMNS}, email_lower FROM subscribers WHERE id = ?`, [event.subscriberId]);
+			// The id may come from a returned message's headers, which whoever mails the bounce box
+			// writes: it only counts for the address the event is about.
+			if (event.email && rows.length && rows[0].email_lower !== cleanEmail(event.email).toLowerCase()) {
+				rows = [];
+			}
 		}
 		if (!rows.length && event.email) {
 			const params: unknown[] = [cleanEmail(event.email).toLowerCase()];

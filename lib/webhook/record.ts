@@ -191,8 +191,13 @@ async function recordOne(
 		result.suppressed = applied.suppressed;
 	}
 	if (isRowId(event.campaignId)) {
-		const subscriberId = isRowId(event.subscriberId)
-			? event.subscriberId
+		// A subscriber id from the payload counts only when it is the recipient's own row (the
+		// store ignored it otherwise); else the campaign's recipient is looked up by address.
+		const idMatchesRecipient =
+			isRowId(event.subscriberId) &&
+			(!input || !event.recipient || result.subscribers.some((s) => s.id === String(event.subscriberId)));
+		const subscriberId = idMatchesRecipient
+			? String(event.subscriberId)
 			: await findCampaignRecipient(tx, event.campaignId, event.recipient);
 		if (subscriberId) {
 			const outcome = await countCampaignEvent(

@@ -74,6 +74,33 @@ describe.each(BACKENDS)('events endpoint (%s store)', (backend) => {
 		expect((await store.getSubscriber({ id: ids['bob@example.com'] }))!.status).toBe('active');
 	});
 
+	test('a subscriber id in the payload only counts for its own address (returned-mail headers can be forged)', async () => {
+		const { listId, ids } = await seedList(store, ['ann@example.com', 'bob@example.com']);
+		const campaignId = await seedCampaign(store, listId, [ids['ann@example.com'], ids['bob@example.com']]);
+		// Names Ann's row but is about Bob's address: Bob bounces, Ann is left alone.
+		const event = {
+			id: 'evt-forged-id',
+			type: 'hard',
+			email: 'bob@example.com',
+			subscriberId: ids['ann@example.com'],
+			campaignId,
+			status: '5.1.1',
+		};
+		const result = await handleEventsRequest(store, 'generic', genericRequest([event]), generic);
+		expect(result.response.status).toBe(200);
+		expect(result.events[0].subscribers).toEqual([
+			expect.objectContaining({ id: ids['bob@example.com'], status: 'bounced', changed: true }),
+		]);
+		expect((await store.getSubscriber({ id: ids['ann@example.com'] }))!).toMatchObject({ status: 'active', hardBounces: 0 });
+		expect((await store.getSubscriber({ id: ids['bob@example.com'] }))!.status).toBe('bounced');
+		expect(await campaignRow(store, campaignId)).toMatchObject({ bounced: 1 });
+		const bounceLog = await store.sql.all(
+			"SELECT subscriber_id FROM send_log WHERE campaign_id = ? AND bounced_at IS NOT NULL ORDER BY subscriber_id",
+			[campaignId],
+		);
+		expect(bounceLog.map((row) => String(row.subscriber_id))).toEqual([ids['bob@example.com']]);
+	});
+
 	test('forged, tampered, stale and unsigned requests are refused with nothing recorded', async () => {
 		const { ids } = await seedList(store, ['ann@example.com']);
 		const events = [{ id: 'evt-x', type: 'complaint', email: 'ann@example.com' }];
