@@ -132,14 +132,15 @@ export async function handleConfirm(
 	if (method === 'GET') {
 		// Read-only: what would be confirmed, and a button that posts back.
 		const row = isRowId(subscriberId)
-			? await opened.sql.get('SELECT s.email, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?', [subscriberId])
+			? await opened.sql.get('SELECT s.email, s.name AS person, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?', [subscriberId])
 			: undefined;
 		let response: HttpResponse;
 		if (!row) response = page(404, texts.goneTitle, [texts.goneText]);
 		else if (row.status === 'active') response = page(200, texts.confirmedTitle, [texts.alreadyConfirmedText(String(row.name))]);
 		else if (row.status !== 'pending') response = page(409, texts.cannotConfirmTitle, [texts.cannotConfirmText]);
 		else {
-			response = page(200, texts.confirmTitle, [texts.confirmQuestion(String(row.email), String(row.name))], {
+			const greeting = row.person ? [texts.greeting(String(row.person))] : [];
+			response = page(200, texts.confirmTitle, [...greeting, texts.confirmQuestion(String(row.email), String(row.name))], {
 				forms: [{ action: actionUrl(token, lang), fields: { t: token }, button: texts.confirmButton }],
 			});
 		}

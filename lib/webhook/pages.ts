@@ -19,6 +19,7 @@ export interface PageTexts {
 	invalidTitle: string;
 	invalidText: string;
 	confirmTitle: string;
+	greeting: (name: string) => string;
 	confirmQuestion: (email: string, list: string) => string;
 	confirmButton: string;
 	confirmedTitle: string;
@@ -47,6 +48,7 @@ const EN: PageTexts = {
 	invalidText:
 		'The link could not be verified: it may have expired, or your mail program may have changed or cut it off. Please use the complete link from the most recent message.',
 	confirmTitle: 'Confirm your subscription',
+	greeting: (name) => `Hello ${name},`,
 	confirmQuestion: (email, list) => `Please confirm that ${email} wants to receive “${list}”.`,
 	confirmButton: 'Confirm my subscription',
 	confirmedTitle: 'Thank you, your subscription is confirmed',
@@ -83,6 +85,7 @@ const JA: PageTexts = {
 	invalidText:
 		'リンクを確認できませんでした。有効期限が切れているか、メールソフトによってリンクが変更・切断された可能性があります。最新のメールに記載されたリンクをそのままお使いください。',
 	confirmTitle: '購読登録の確認',
+	greeting: (name) => `${name} 様`,
 	confirmQuestion: (email, list) => `${email} で「${list}」の配信を受け取ることを確認してください。`,
 	confirmButton: '登録を確定する',
 	confirmedTitle: 'ご登録ありがとうございます。購読が確定しました',

@@ -221,6 +221,8 @@ describe.each(BACKENDS)('double opt-in (%s store)', (backend) => {
 			expect(body(page)).toContain('<form method="post"');
 			expect(body(page)).toContain(`name="t" value="${token}"`);
 			expect(body(page)).toContain('ivy@example.org');
+			expect(body(page)).toContain('<p>Hello &lt;img src=x onerror=alert(1)&gt;,</p>');
+			expect(body(page)).not.toContain('<img');
 			expect(body(page)).not.toContain('<script>');
 			expect(body(page)).toContain('&lt;script&gt;alert(&quot;list&quot;)&lt;/script&gt; &amp; News');
 			// A scanner fetching it again, HEAD-like GETs with odd headers: still nothing.
