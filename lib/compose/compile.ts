@@ -53,6 +53,7 @@ export const BUILT_IN_FIELDS = [
 	'unsubscribe_url',
 	'preferences_url',
 	'campaign_id',
+	'confirm_url',
 ] as const;
 
 // The structural headers plus the ones the engine itself writes per recipient.
@@ -625,6 +626,8 @@ export class CompiledTemplate {
 		scope.unsubscribe_url = unsubscribeUrl;
 		scope.preferences_url = preferencesUrl;
 		scope.campaign_id = campaignId ?? '';
+		// Set only by a double opt-in confirmation message (lib/optin).
+		scope.confirm_url = context.confirmUrl ?? '';
 		scope[RENDER_STATE] = state;
 
 		// Render --------------------------------------------------------------------------

@@ -86,6 +86,8 @@ export interface RenderContext {
 	/** A test send: subject prefix, no tracking, no campaign id or correlation headers. */
 	proof?: boolean;
 	attachments?: ComposeAttachment[] | null;
+	/** The signed confirm link of a double opt-in confirmation message (`{{ confirm_url }}`). */
+	confirmUrl?: string | null;
 }
 
 /** One rendered message, ready for nodemailer (see `toSendMailOptions`) or Bulk Send. */

@@ -17,7 +17,7 @@ import { quoteIdentifier, tableColumns } from './tables';
  * The files are read one after another, not as one snapshot: for a point-in-time copy of a
  * SQLite store take a backup (backupStore) and export from it.
  */
-export type PortableTable = 'lists' | 'subscribers' | 'suppressions' | 'audit_log' | 'campaigns' | 'send_log';
+export type PortableTable = 'lists' | 'subscribers' | 'suppressions' | 'audit_log' | 'campaigns' | 'send_log' | 'consents';
 
 export interface PortableFile {
 	table: PortableTable;
@@ -47,13 +47,19 @@ const FILES: Array<Omit<PortableFile, 'fileName'> & { baseName: string; optional
 	{ table: 'audit_log', baseName: 'audit-log.csv', description: 'The audit log: who changed what, when' },
 	{ table: 'campaigns', baseName: 'campaigns.csv', description: 'Campaigns with their templates and counters', optional: true },
 	{ table: 'send_log', baseName: 'send-log.csv', description: 'Per recipient and campaign: delivery state, Message-ID, SMTP response, events', optional: true },
+	{
+		table: 'consents',
+		baseName: 'consents.csv',
+		description: 'Consent records: when and how each subscriber confirmed (method, source, IP address, user agent)',
+		optional: true,
+	},
 ];
 
 const LIST_COLUMNS = ['id', 'name', 'description', 'subscribers', 'created_at', 'updated_at'];
 const SUPPRESSION_COLUMNS = ['hash', 'email', 'reason', 'source', 'created_at'];
 const AUDIT_COLUMNS = ['id', 'at', 'actor', 'action', 'entity_type', 'entity_id', 'details'];
 /** Keyset order of the tables exported column by column. */
-const KEYS: Partial<Record<PortableTable, string[]>> = { campaigns: ['id'], send_log: ['campaign_id', 'subscriber_id'] };
+const KEYS: Partial<Record<PortableTable, string[]>> = { campaigns: ['id'], send_log: ['campaign_id', 'subscriber_id'], consents: ['id'] };
 
 function cell(value: unknown): string {
 	if (value === null || value === undefined) return '';
@@ -167,7 +173,8 @@ export async function portableCsv(
 			})();
 			break;
 		case 'campaigns':
-		case 'send_log': {
+		case 'send_log':
+		case 'consents': {
 			columns = await tableColumns(store.sql, table);
 			if (!columns.length) throw new Error(`This store has no ${table} table to export`);
 			records = tableRows(store.sql, table, columns, KEYS[table] ?? [], pageSize);

@@ -157,6 +157,37 @@ export const MIGRATIONS: Migration[] = [
 			'CREATE INDEX send_log_state ON send_log (campaign_id, state, subscriber_id)',
 		],
 	},
+	{
+		version: 3,
+		description: 'double opt-in: consent records and confirmation re-send limits (lib/optin)',
+		statements: (d) => [
+			// How and when a subscriber confirmed. The IP address and user agent are personal data,
+			// so they live here (removed with the subscriber row, blanked by an erase) and not in the
+			// append-only audit log, whose `subscriber.confirm` entry names this record.
+			`CREATE TABLE consents (
+				id ${id(d)},
+				subscriber_id ${ref(d)} NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+				list_id ${ref(d)} NOT NULL,
+				method TEXT NOT NULL,
+				source TEXT NOT NULL DEFAULT '',
+				ip TEXT,
+				user_agent TEXT,
+				requested_at TEXT,
+				confirmed_at TEXT NOT NULL
+			)`,
+			'CREATE INDEX consents_subscriber ON consents (subscriber_id, id)',
+			// Confirmation mails sent per address (salted hash, as on the suppression list), so a
+			// form cannot be used to mail-bomb a stranger; `nonce` is the one confirmation message
+			// Bulk Send may still deliver to that pending address.
+			`CREATE TABLE confirmation_sends (
+				address_hash TEXT PRIMARY KEY,
+				last_sent_at TEXT NOT NULL,
+				window_start TEXT NOT NULL,
+				sends INTEGER NOT NULL,
+				nonce TEXT
+			)`,
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -452,7 +452,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 							: { ...oldFields, ...checkFields(row.fields) };
 				let status = old.status;
 				let statusKept: SubscriberStatus | undefined;
-				if (requested !== undefined && requested !== old.status) {
+				if (requested === 'pending' && (old.status === 'active' || old.status === 'stopped')) {
+					// Asking for confirmation never downgrades a confirmed subscriber (or overrides the
+					// operator's stop): the row keeps its status.
+					statusKept = old.status;
+				} else if (requested !== undefined && requested !== old.status) {
 					const blocked =
 						(requested === 'active' || requested === 'pending') &&
 						(CONSENT_BLOCKING_STATUSES.includes(old.status) || isSuppressed);
@@ -745,6 +749,8 @@ export class SqlSubscriberStore implements SubscriberStore {
 				 last_error = NULL, source = '', updated_at = ? WHERE id = ?`,
 				[placeholder, placeholder, placeholder, now(), id],
 			);
+			// A consent record's IP address and user agent are personal data too.
+			await tx.run('UPDATE consents SET ip = NULL, user_agent = NULL WHERE subscriber_id = ?', [id]);
 			// SMTP replies in the send log can quote the address.
 			await tx.run(
 				// campaign_id first, so the send log's primary key is used instead of a full scan.

@@ -9,6 +9,10 @@
  *     confirmation page whose button POSTs (a GET never changes anything).
  *   handleOpen(store, signer, request, options?)   1×1 GIF, the open counted once per recipient.
  *   handleClick(store, signer, request, options?)  302 to the signed URL only, click counted.
+ *   handleConfirm(store, signer, request, options?)   double opt-in: GET shows a button, POST
+ *     confirms (pending → active, consent recorded with IP and user agent); idempotent.
+ *   handlePreferences(store, signer, request, options?)   the lists of the token's address; POST
+ *     leaves the chosen ones or all. Pages in English and Japanese (lib/webhook/pages.ts).
  *   recordEvents(store, events, options?)          the recording step on its own.
  *   cachedStore(config) / cachedSigner(secret)     per-process caches for the adapter.
  *
@@ -21,6 +25,8 @@ export * from './types';
 export { handleEventsRequest, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
 export { handleClick, handleOpen, handleUnsubscribe, safeRedirectTarget, type LinkHandlerOptions } from './links';
 export { recordEvents, WEBHOOK_ACTOR } from './record';
+export { handleConfirm, handlePreferences, type OptinHandlerOptions, type OptinHandlerResult, type OptinOutcome } from './optin';
+export { PAGE_LANGUAGES, PAGE_TEXTS, pickLanguage, type PageLanguage, type PageLanguageOption } from './pages';
 export {
 	campaignCounterFor,
 	countCampaignEvent,

@@ -9,6 +9,8 @@ export interface HttpRequest {
 	rawBody?: Buffer;
 	/** Query parameters; repeated ones may come as arrays (only the first is used). */
 	query?: Record<string, unknown>;
+	/** The client's IP address as the adapter sees it (behind a proxy: as n8n resolved it). */
+	remoteAddress?: string;
 }
 
 /** What to answer; the adapter writes it out unchanged. */

@@ -13,11 +13,14 @@ import { EventConfigError, isWebhookProvider } from '../../lib/events';
 import { ENDPOINT_PATHS } from '../../lib/store/urls';
 import {
 	handleClick,
+	handleConfirm,
 	handleEventsRequest,
+	handlePreferences,
 	handleOpen,
 	handleUnsubscribe,
 	safeMessage,
 	type HandlerResult,
+	type PageLanguageOption,
 	type RecordedEvent,
 	type RecordOptions,
 } from '../../lib/webhook';
@@ -29,7 +32,7 @@ import { sendResponse, toHttpRequest } from './http';
 import { bounceWebhookCredentialTest } from './credentialTest';
 import { providerConfig } from './providerConfig';
 
-type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click';
+type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences';
 
 /**
  * Which endpoint a request came to. n8n names every webhook of a node 'default' (or 'setup'),
@@ -37,7 +40,7 @@ type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click';
  */
 function endpointOf(path: string): Endpoint | null {
 	const name = (path.replace(/\/+$/, '').split('/').pop() ?? '').toLowerCase();
-	for (const endpoint of ['events', 'unsubscribe', 'open', 'click'] as const) {
+	for (const endpoint of ['events', 'unsubscribe', 'open', 'click', 'confirm', 'preferences'] as const) {
 		if (ENDPOINT_PATHS[endpoint] === name) return endpoint;
 	}
 	return null;
@@ -49,6 +52,7 @@ interface TriggerOptions {
 	includeRaw?: boolean;
 	maxBodyKb?: number;
 	pauseOnComplaints?: boolean;
+	pageLanguage?: PageLanguageOption;
 }
 
 /** The output item: the normalised event and what the store did with it. */
@@ -102,6 +106,10 @@ export class BounceWebhookTrigger implements INodeType {
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.unsubscribe },
 			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.open },
 			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.click },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.confirm },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.confirm },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.preferences },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.preferences },
 		],
 		properties,
 	};
@@ -164,8 +172,14 @@ export class BounceWebhookTrigger implements INodeType {
 					{ description: 'Set the same secret that Compose Message signed the links with' },
 				);
 			}
-			const handler = endpoint === 'open' ? handleOpen : endpoint === 'click' ? handleClick : handleUnsubscribe;
-			handle = () => handler(store, linkSigner, request, record);
+			if (endpoint === 'confirm' || endpoint === 'preferences') {
+				const handler = endpoint === 'confirm' ? handleConfirm : handlePreferences;
+				const language = options.pageLanguage ?? 'auto';
+				handle = () => handler(store, linkSigner, request, { ...record, language });
+			} else {
+				const handler = endpoint === 'open' ? handleOpen : endpoint === 'click' ? handleClick : handleUnsubscribe;
+				handle = () => handler(store, linkSigner, request, record);
+			}
 		}
 
 		let result: HandlerResult;

@@ -5,7 +5,7 @@ export const DEFAULT_START_KINDS = ['hard', 'soft', 'complaint', 'unsubscribe'];
 export const properties: INodeProperties[] = [
 	{
 		displayName:
-			'Set the Subscriber Store credential’s Public Base URL to this node’s production URL without its last path part (it ends in /webhook/ and an ID): unsubscribe, open and click links point below it. Give your e-mail provider the /events URL.',
+			'Set the Subscriber Store credential’s Public Base URL to this node’s production URL without its last path part (it ends in /webhook/ and an ID): unsubscribe, open, click, confirm and preferences links point below it. Give your e-mail provider the /events URL.',
 		name: 'setupNotice',
 		type: 'notice',
 		default: '',
@@ -94,6 +94,18 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 16384 },
 				default: 1024,
 				description: 'Larger provider requests are refused with 413',
+			},
+			{
+				displayName: 'Page Language',
+				name: 'pageLanguage',
+				type: 'options',
+				options: [
+					{ name: 'From the Browser (Accept-Language)', value: 'auto' },
+					{ name: 'English', value: 'en' },
+					{ name: 'Japanese', value: 'ja' },
+				],
+				default: 'auto',
+				description: 'Language of the confirm and preference pages; the browser’s choice falls back to English',
 			},
 			{
 				displayName: 'Pause Campaigns on Complaints',

@@ -34,6 +34,8 @@ export async function toHttpRequest(ctx: IWebhookFunctions): Promise<HttpRequest
 		headers: req.headers,
 		rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined,
 		query: (req.query ?? {}) as Record<string, unknown>,
+		// Express's req.ip honours n8n's proxy-hops setting (N8N_PROXY_HOPS), unlike a raw header.
+		remoteAddress: req.ip ?? req.socket?.remoteAddress ?? undefined,
 	};
 }
 

@@ -140,6 +140,10 @@ describe('Bounce Webhook Trigger node', () => {
 			`POST ${ENDPOINT_PATHS.unsubscribe}`,
 			`GET ${ENDPOINT_PATHS.open}`,
 			`GET ${ENDPOINT_PATHS.click}`,
+			`GET ${ENDPOINT_PATHS.confirm}`,
+			`POST ${ENDPOINT_PATHS.confirm}`,
+			`GET ${ENDPOINT_PATHS.preferences}`,
+			`POST ${ENDPOINT_PATHS.preferences}`,
 		]);
 		expect(description.webhooks!.every((hook) => !hook.isFullPath)).toBe(true);
 		const icon = description.icon as { light: string; dark: string };

@@ -28,6 +28,8 @@ import {
 	type SendResult,
 	type SendRunReport,
 } from '../../../lib/send';
+import { consumeConfirmation, verifyConfirmationMark } from '../../../lib/optin';
+import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { composedMessageFromItem } from '../../ComposeMessage/messageItem';
 import { suppressionReasons } from '../helpers/suppression';
 import {
@@ -140,6 +142,8 @@ interface Prepared {
 	itemIndex: number;
 	recipient: RecipientInfo;
 	message: OutgoingMessage | null;
+	/** The message as the item gave it, kept only for a double opt-in confirmation's check. */
+	confirmation?: { message: ComposedMessage; mark: unknown };
 }
 
 function recipientOf(message: ComposedMessage): RecipientInfo {
@@ -220,6 +224,23 @@ async function applyBounces(
 	}
 }
 
+/**
+ * Why a pending subscriber must not get this item, or null: the item's confirmation mark must be
+ * genuine for exactly this message (Subscriber List → Send Confirmation sealed it) and not used
+ * before; it is used up here, so the confirmation goes out once.
+ */
+async function confirmationRefusal(
+	op: OperationContext,
+	store: SqlSubscriberStore,
+	confirmation: { message: ComposedMessage; mark: unknown },
+): Promise<string | null> {
+	const { secret } = await op.resources.links();
+	const check = verifyConfirmationMark(secret, confirmation.message, confirmation.mark);
+	if (!check.ok) return `the item is not its confirmation message: ${check.reason}`;
+	const fresh = await consumeConfirmation(store, confirmation.message.to.address, check.mark.nonce);
+	return fresh ? null : 'this confirmation message was sent already, or a newer one replaced it';
+}
+
 async function runItems(
 	op: OperationContext,
 	prepared: Prepared[],
@@ -279,10 +300,12 @@ export const send: BatchOperation = async (op) => {
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const message = await readMessage(op, itemIndex, defaultFrom);
+			const mark = items[itemIndex]?.json?.confirmation;
 			prepared.push({
 				itemIndex,
 				recipient: recipientOf(message),
 				message: { ...toSendMailOptions(message), ref: itemIndex },
+				...(mark !== undefined && mark !== null ? { confirmation: { message, mark } } : {}),
 			});
 		} catch (error) {
 			if (!continueOnFail) {
@@ -313,6 +336,7 @@ export const send: BatchOperation = async (op) => {
 			prepared.map((entry) => ({
 				email: entry.recipient.to,
 				subscriberId: entry.recipient.subscriberId,
+				...(entry.confirmation ? { confirmation: () => confirmationRefusal(op, store, entry.confirmation!) } : {}),
 			})),
 		);
 		reasons.forEach((reason, index) => {

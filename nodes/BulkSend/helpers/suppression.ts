@@ -8,7 +8,9 @@
  *   stopped or trashed);
  * - any other address found in the store is sent only if it is active in at least one list,
  *   and never when it bounced or complained in any list (those are facts about the address);
- * - an address the store does not know is sent (transactional mail to non-subscribers).
+ * - an address the store does not know is sent (transactional mail to non-subscribers);
+ * - a `pending` subscriber gets only its double opt-in confirmation message: an item that
+ *   carries a confirmation mark, checked (and used up) by the recipient's `confirmation`.
  */
 import type { MailingList } from '../../../lib/store/types';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
@@ -16,6 +18,12 @@ import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 export interface RecipientToCheck {
 	email: string;
 	subscriberId: string | null;
+	/**
+	 * For an item that says it is a confirmation message: null when its mark is genuine for this
+	 * message and not used before (it is used up then), else why not. Asked only when the named
+	 * subscriber is pending and nothing else stops the message.
+	 */
+	confirmation?: () => Promise<string | null>;
 }
 
 const ADDRESS_BLOCKING = new Set(['bounced', 'complained']);
@@ -70,6 +78,11 @@ export async function suppressionReasons(
 		if (recipient.subscriberId) {
 			const subscriber = await store.getSubscriber({ id: recipient.subscriberId });
 			if (subscriber && subscriber.email.toLowerCase() === email) {
+				if (subscriber.status === 'pending' && recipient.confirmation) {
+					const refused = await recipient.confirmation();
+					reasons.push(refused === null ? null : `subscriber ${subscriber.id} is pending and ${refused}`);
+					continue;
+				}
 				reasons.push(
 					subscriber.status === 'active'
 						? null

@@ -9,6 +9,7 @@ import {
 	type OperationContext,
 	type OperationHandler,
 } from './common';
+import { optinFields, optinHandlers } from './optin.operations';
 
 const statusOptions = SUBSCRIBER_STATUSES.map((status) => ({
 	name: status.charAt(0).toUpperCase() + status.slice(1),
@@ -28,7 +29,9 @@ export const subscriberOperations: INodeProperties = {
 		{ name: 'Get', value: 'get', action: 'Get a subscriber', description: 'Get a subscriber by ID or e-mail' },
 		{ name: 'Get Many', value: 'getMany', action: 'Get many subscribers' },
 		{ name: 'Move to Trash', value: 'trash', action: 'Move a subscriber to trash' },
+		{ name: 'Purge Unconfirmed', value: 'purgeUnconfirmed', action: 'Purge unconfirmed subscribers', description: 'Remove pending subscribers that never confirmed within a number of days (audited)' },
 		{ name: 'Reactivate', value: 'reactivate', action: 'Reactivate a subscriber', description: 'Make a subscriber active again (needs explicit consent for opted-out addresses)' },
+		{ name: 'Send Confirmation', value: 'sendConfirmation', action: 'Send a confirmation message', description: 'Make the double opt-in confirmation message (signed, expiring confirm link) for each pending subscriber, for Bulk Send' },
 		{ name: 'Stop', value: 'stop', action: 'Stop a subscriber', description: 'Pause mailing this subscriber (operator decision)' },
 		{ name: 'Unsubscribe', value: 'unsubscribe', action: 'Unsubscribe a subscriber' },
 		{ name: 'Update', value: 'update', action: 'Update a subscriber' },
@@ -98,6 +101,14 @@ export const subscriberFields: INodeProperties[] = [
 				type: 'boolean',
 				default: false,
 				description: 'Whether to replace all custom fields instead of merging into them',
+			},
+			{
+				displayName: 'Require Confirmation',
+				name: 'requireConfirmation',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether a new subscriber starts as pending (double opt-in) and is mailed nothing but the confirmation message until they confirm. An existing active subscriber stays active; an opted-out one is not reactivated.',
 			},
 			{
 				displayName: 'Source',
@@ -242,6 +253,7 @@ export const subscriberFields: INodeProperties[] = [
 			{ displayName: 'Statuses', name: 'status', type: 'multiOptions', options: statusOptions, default: [] },
 		],
 	},
+	...optinFields,
 ];
 
 export async function filterFromParameters(op: OperationContext): Promise<SubscriberFilter> {
@@ -281,7 +293,7 @@ export const subscriberHandlers: Record<string, OperationHandler> = {
 				email: ctx.getNodeParameter('email', itemIndex) as string,
 				name: name === '' ? undefined : name,
 				fields: parseCustomFields(op, ctx.getNodeParameter('customFields', itemIndex, '{}')),
-				status: (options.status as SubscriberStatus | undefined) ?? undefined,
+				status: options.requireConfirmation === true ? 'pending' : ((options.status as SubscriberStatus | undefined) ?? undefined),
 				source: (options.source as string | undefined) ?? 'n8n',
 			},
 			{
@@ -357,4 +369,5 @@ export const subscriberHandlers: Record<string, OperationHandler> = {
 		await op.store.eraseSubscriber(id, op.actor);
 		return { erased: true, id };
 	},
+	...optinHandlers,
 };

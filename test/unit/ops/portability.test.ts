@@ -51,6 +51,7 @@ describe.each(BACKENDS)('export everything on %s', (backend) => {
 			'acme-audit-log.csv',
 			'acme-campaigns.csv',
 			'acme-send-log.csv',
+			'acme-consents.csv',
 		]);
 		const read = (table: string) => {
 			const csv = readCsv(byTable.get(table)!.file);
@@ -145,6 +146,7 @@ describe.each(BACKENDS)('export everything on %s', (backend) => {
 	it('leaves out the campaign files when the store has no campaign tables', async () => {
 		await store.sql.exec('DROP TABLE send_log');
 		await store.sql.exec('DROP TABLE campaigns');
+		await store.sql.exec('DROP TABLE consents');
 		const files = await portableFiles(store);
 		expect(files.map((file) => file.fileName)).toEqual(['lists.csv', 'subscribers.csv', 'suppressions.csv', 'audit-log.csv']);
 		const written = await exportEverythingToFolder(store, folder);

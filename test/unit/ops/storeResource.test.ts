@@ -71,7 +71,7 @@ describe('Subscriber List node, Store resource (SQLite)', () => {
 			credentials: SQLITE_CREDENTIALS,
 		});
 		const items = output[0];
-		expect(items.map((item) => item.json.table)).toEqual(['lists', 'subscribers', 'suppressions', 'audit_log', 'campaigns', 'send_log']);
+		expect(items.map((item) => item.json.table)).toEqual(['lists', 'subscribers', 'suppressions', 'audit_log', 'campaigns', 'send_log', 'consents']);
 		expect(items.map((item) => item.binary!.file.fileName)).toEqual([
 			'acme-lists.csv',
 			'acme-subscribers.csv',
@@ -79,13 +79,14 @@ describe('Subscriber List node, Store resource (SQLite)', () => {
 			'acme-audit-log.csv',
 			'acme-campaigns.csv',
 			'acme-send-log.csv',
+			'acme-consents.csv',
 		]);
 		for (const item of items) {
 			expect(item.pairedItem).toEqual({ item: 0 });
 			expect(item.binary!.file.mimeType).toBe('text/csv');
 			expect(csvOf(item.binary!.file)).toHaveLength(Number(item.json.rows));
 		}
-		expect(mock.preparedBinaries).toHaveLength(6);
+		expect(mock.preparedBinaries).toHaveLength(7);
 		const subscribers = csvOf(items[1].binary!.file);
 		expect(subscribers).toHaveLength(7);
 		expect(subscribers.find((row) => row.email === 'news0@example.org')!.name).toBe("'=1+1");

@@ -1,0 +1,157 @@
+/**
+ * Confirming a pending subscriber, with the consent record that proves it: when, how (method and
+ * the subscriber's source, e.g. the sign-up form), from which IP address and user agent.
+ *
+ * The record goes to the `consents` table (exported with the store, blanked by an erase) and the
+ * change to the audit log as `subscriber.confirm`, naming the record. The IP address and user
+ * agent stay out of the audit log: it is append-only, and they are personal data an erase must
+ * be able to remove.
+ */
+import type { SqlExecutor } from '../store/driver';
+import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { Actor, SubscriberStatus } from '../store/types';
+
+/** How a confirmation came about, as the consent record keeps it. */
+export interface ConsentEvidence {
+	/** e.g. `double-opt-in` (the confirm link), or what an operator recorded. */
+	method: string;
+	ip?: string | null;
+	userAgent?: string | null;
+	/** When it happened (default now). */
+	at?: string;
+}
+
+export interface ConsentRecord {
+	id: string;
+	subscriberId: string;
+	listId: string;
+	method: string;
+	source: string;
+	ip: string | null;
+	userAgent: string | null;
+	requestedAt: string | null;
+	confirmedAt: string;
+}
+
+export type ConfirmOutcome =
+	/** pending → active, consent recorded. */
+	| 'confirmed'
+	/** Already active: nothing changed (a second click, a scanner that posts). */
+	| 'already-confirmed'
+	/** Unsubscribed, bounced, complained, stopped, trashed or suppressed: never made active here. */
+	| 'refused'
+	/** No such subscriber (purged as unconfirmed, or deleted). */
+	| 'unknown';
+
+export interface ConfirmResult {
+	outcome: ConfirmOutcome;
+	subscriberId: string;
+	listId: string | null;
+	listName: string | null;
+	email: string | null;
+	status: SubscriberStatus | null;
+	consent: ConsentRecord | null;
+}
+
+const MAX_USER_AGENT = 512;
+const MAX_IP = 64;
+
+function clip(value: string | null | undefined, max: number): string | null {
+	if (value === undefined || value === null) return null;
+	// Control characters never reach the record (nor a CSV export of it).
+	const text = String(value).replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+	return text ? text.slice(0, max) : null;
+}
+
+function toRecord(row: Record<string, unknown>): ConsentRecord {
+	return {
+		id: String(row.id),
+		subscriberId: String(row.subscriber_id),
+		listId: String(row.list_id),
+		method: String(row.method),
+		source: String(row.source ?? ''),
+		ip: (row.ip as string | null) ?? null,
+		userAgent: (row.user_agent as string | null) ?? null,
+		requestedAt: (row.requested_at as string | null) ?? null,
+		confirmedAt: String(row.confirmed_at),
+	};
+}
+
+/**
+ * Makes a pending subscriber active and records the consent, inside the caller's transaction.
+ * Only `pending` is ever changed: an active subscriber is left alone (idempotent), and an
+ * opted-out, bounced, complained, stopped, trashed or suppressed one is refused.
+ */
+export async function confirmSubscriberIn(
+	store: SqlSubscriberStore,
+	tx: SqlExecutor,
+	subscriberId: string,
+	evidence: ConsentEvidence,
+	actor: Actor,
+): Promise<ConfirmResult> {
+	const result: ConfirmResult = {
+		outcome: 'unknown',
+		subscriberId,
+		listId: null,
+		listName: null,
+		email: null,
+		status: null,
+		consent: null,
+	};
+	if (!/^\d{1,18}$/.test(subscriberId)) return result;
+	const row = await tx.get(
+		`SELECT s.id, s.list_id, s.email, s.status, s.source, s.created_at, l.name AS list_name
+		 FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF s' : ''}`,
+		[subscriberId],
+	);
+	if (!row) return result;
+	result.listId = String(row.list_id);
+	result.listName = String(row.list_name);
+	result.email = String(row.email);
+	result.status = row.status as SubscriberStatus;
+	if (row.status === 'active') {
+		result.outcome = 'already-confirmed';
+		return result;
+	}
+	const suppressed = await tx.get('SELECT 1 AS x FROM suppressions WHERE hash = ?', [store.hashEmail(String(row.email))]);
+	if (row.status !== 'pending' || suppressed) {
+		result.outcome = 'refused';
+		return result;
+	}
+	const at = evidence.at ?? new Date().toISOString();
+	await tx.run("UPDATE subscribers SET status = 'active', updated_at = ? WHERE id = ?", [at, subscriberId]);
+	const consent = await tx.get(
+		`INSERT INTO consents (subscriber_id, list_id, method, source, ip, user_agent, requested_at, confirmed_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+		[
+			subscriberId,
+			row.list_id,
+			clip(evidence.method, 64) ?? 'unknown',
+			String(row.source ?? ''),
+			clip(evidence.ip, MAX_IP),
+			clip(evidence.userAgent, MAX_USER_AGENT),
+			row.created_at ?? null,
+			at,
+		],
+	);
+	const record = toRecord(consent as Record<string, unknown>);
+	await store.audit(tx, actor, 'subscriber.confirm', 'subscriber', subscriberId, {
+		from: 'pending',
+		to: 'active',
+		listId: record.listId,
+		consentId: record.id,
+		method: record.method,
+		source: record.source,
+	});
+	result.outcome = 'confirmed';
+	result.status = 'active';
+	result.consent = record;
+	return result;
+}
+
+/** The consent records of a subscriber, oldest first. */
+export async function getConsents(store: SqlSubscriberStore, subscriberId: string): Promise<ConsentRecord[]> {
+	if (!/^\d{1,18}$/.test(subscriberId)) return [];
+	const rows = await store.sql.all('SELECT * FROM consents WHERE subscriber_id = ? ORDER BY id', [subscriberId]);
+	return rows.map(toRecord);
+}

@@ -1,0 +1,79 @@
+/**
+ * Purging sign-ups that were never confirmed: pending subscribers with no consent record whose
+ * row has not changed (a new sign-up or a confirmation mail touches it) for the given number of
+ * days. Nothing else is ever removed. Audited per list with the removed row ids (no addresses).
+ */
+import type { SqlSubscriberStore } from '../store/sqlStore';
+import { StoreError, type Actor } from '../store/types';
+
+export const DEFAULT_PURGE_AFTER_DAYS = 30;
+
+export interface PurgeOptions {
+	/** Pending rows untouched for more than this many days are removed (default 30). */
+	olderThanDays?: number;
+	/** Only this list (default every list). */
+	listId?: string;
+	/** Rows removed per statement (default 1000). */
+	batchSize?: number;
+	now?: number;
+}
+
+export interface PurgeResult {
+	purged: number;
+	olderThanDays: number;
+	cutoff: string;
+	listId: string | null;
+	/** Removed per list id. */
+	byList: Record<string, number>;
+}
+
+export async function purgeUnconfirmed(store: SqlSubscriberStore, options: PurgeOptions, actor: Actor): Promise<PurgeResult> {
+	const days = options.olderThanDays ?? DEFAULT_PURGE_AFTER_DAYS;
+	if (!Number.isFinite(days) || days < 1 || days > 3650) {
+		throw new StoreError('Purge unconfirmed subscribers after 1 to 3650 days', 'invalid');
+	}
+	const batchSize = options.batchSize ?? 1000;
+	const listId = options.listId ?? null;
+	if (listId !== null && !/^\d{1,18}$/.test(listId)) throw new StoreError(`There is no list with id '${listId}'`, 'not-found');
+	const cutoff = new Date((options.now ?? Date.now()) - days * 24 * 60 * 60 * 1000).toISOString();
+	const result: PurgeResult = { purged: 0, olderThanDays: days, cutoff, listId, byList: {} };
+	for (;;) {
+		const removed = await store.sql.transaction(async (tx) => {
+			const rows = await tx.all(
+				`SELECT s.id, s.list_id FROM subscribers s
+				 WHERE s.status = 'pending' AND s.updated_at < ?${listId ? ' AND s.list_id = ?' : ''}
+				   AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.subscriber_id = s.id)
+				 ORDER BY s.id LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF s SKIP LOCKED' : ''}`,
+				listId ? [cutoff, listId, batchSize] : [cutoff, batchSize],
+			);
+			if (!rows.length) return 0;
+			const perList = new Map<string, string[]>();
+			for (const row of rows) {
+				const key = String(row.list_id);
+				perList.set(key, [...(perList.get(key) ?? []), String(row.id)]);
+			}
+			let count = 0;
+			for (const [list, ids] of perList) {
+				// The status is checked again in the DELETE itself: a row confirmed meanwhile stays.
+				const deleted = await tx.all(
+					`DELETE FROM subscribers WHERE status = 'pending' AND id IN (${ids.map(() => '?').join(', ')}) RETURNING id`,
+					ids,
+				);
+				const deletedIds = deleted.map((row) => String(row.id));
+				if (!deletedIds.length) continue;
+				count += deletedIds.length;
+				result.byList[list] = (result.byList[list] ?? 0) + deletedIds.length;
+				await store.audit(tx, actor, 'subscriber.purge-unconfirmed', 'list', list, {
+					purged: deletedIds.length,
+					subscriberIds: deletedIds,
+					olderThanDays: days,
+					cutoff,
+				});
+			}
+			return count;
+		});
+		result.purged += removed;
+		if (removed < batchSize) break;
+	}
+	return result;
+}

@@ -1,0 +1,315 @@
+/**
+ * The double opt-in endpoints behind the links a confirmation message and Compose Message sign:
+ *
+ * - confirm: GET shows a page with a button and changes nothing (mail scanners prefetch links);
+ *   POST makes the pending subscriber active and records the consent (IP address, user agent,
+ *   the subscriber's source). A second POST is idempotent.
+ * - preferences: GET shows which lists the subscriber's address is on (every list, through the
+ *   one signed link); POST leaves the chosen lists, or all of them.
+ *
+ * A token that does not verify (tampered, expired, another purpose) gets a 403 page and nothing
+ * is read or recorded. The token is the forms' only credential (a hidden field, and the query of
+ * the form's action), so another site cannot post a form on the subscriber's behalf.
+ */
+import { confirmSubscriberIn, type ConfirmResult } from '../optin/consent';
+import type { SqlExecutor } from '../store/driver';
+import { emailKey } from '../store/email';
+import type { LinkSigner, LinkTokenClaims, LinkTokenFailure } from '../store/linkTokens';
+import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { SubscriberStatus } from '../store/types';
+import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
+import { formFields, linkToken, textResponse } from './http';
+import { optinPageResponse, pickLanguage, PAGE_TEXTS, type PageLanguageOption, type PageTexts } from './pages';
+import { inRetriedTransaction, WEBHOOK_ACTOR } from './record';
+import type { HandlerResult, HttpRequest, HttpResponse, RecordOptions } from './types';
+
+export interface OptinHandlerOptions extends RecordOptions {
+	/** Page language: fixed, or `auto` from Accept-Language (default). */
+	language?: PageLanguageOption;
+	/** Clock in milliseconds (token expiry); tests only. */
+	now?: () => number;
+}
+
+type StoreSource = SqlSubscriberStore | (() => Promise<SqlSubscriberStore>);
+
+/** What a confirm or preferences request did, for the adapter (and tests). */
+export interface OptinOutcome {
+	endpoint: 'confirm' | 'preferences';
+	subscriberId: string;
+	/** confirm: the ConfirmResult outcome, or `shown` for a GET; preferences: `shown`, `left`, `left-all`. */
+	outcome: string;
+	/** Subscriber rows whose status changed. */
+	changed: Array<{ id: string; listId: string; from: SubscriberStatus; to: SubscriberStatus }>;
+	consentId?: string;
+}
+
+export interface OptinHandlerResult extends HandlerResult {
+	optin?: OptinOutcome;
+}
+
+function resolveStore(store: StoreSource): Promise<SqlSubscriberStore> {
+	return typeof store === 'function' ? store() : Promise.resolve(store);
+}
+
+function tokenProblem(reason: LinkTokenFailure | 'missing'): string {
+	switch (reason) {
+		case 'missing':
+			return 'The link has no token';
+		case 'expired':
+			return 'The link has expired';
+		case 'malformed':
+			return 'The link token is malformed';
+		default:
+			return 'The link token does not verify (tampered or signed with another secret)';
+	}
+}
+
+function methodOf(request: HttpRequest): 'GET' | 'POST' | null {
+	const method = String(request.method).toUpperCase();
+	return method === 'GET' || method === 'POST' ? method : null;
+}
+
+function header(request: HttpRequest, name: string): string | undefined {
+	const value = Object.entries(request.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+	return Array.isArray(value) ? value[0] : value === undefined ? undefined : String(value);
+}
+
+interface Verified {
+	claims: LinkTokenClaims;
+	token: string;
+	form: URLSearchParams | undefined;
+	texts: PageTexts;
+	lang: 'en' | 'ja';
+	method: 'GET' | 'POST';
+}
+
+/** Method, token and language; a refusal response when the request cannot go on. */
+function verify(
+	purpose: 'confirm' | 'preferences',
+	signer: LinkSigner,
+	request: HttpRequest,
+	options: OptinHandlerOptions,
+): Verified | OptinHandlerResult {
+	const lang = pickLanguage(request, options.language);
+	const texts = PAGE_TEXTS[lang];
+	const method = methodOf(request);
+	if (!method) {
+		return { response: textResponse(405, 'Method not allowed'), events: [], rejected: { status: 405, reason: 'Only GET and POST are accepted' } };
+	}
+	const form = method === 'POST' ? formFields(request) : undefined;
+	const token = linkToken(request, form);
+	const verified = token ? signer.verify(purpose, token, options.now?.() ?? Date.now()) : null;
+	if (!token || !verified || !verified.ok) {
+		const reason = tokenProblem(!token ? 'missing' : verified && !verified.ok ? verified.reason : 'malformed');
+		return {
+			response: optinPageResponse(403, { lang, title: texts.invalidTitle, paragraphs: [texts.invalidText] }),
+			events: [],
+			rejected: { status: 403, reason },
+		};
+	}
+	return { claims: verified.claims, token, form, texts, lang, method };
+}
+
+function actionUrl(token: string, lang: string): string {
+	return `?t=${encodeURIComponent(token)}&lang=${lang}`;
+}
+
+/** Confirm: GET shows the button, POST confirms (pending → active, consent recorded). */
+export async function handleConfirm(
+	store: StoreSource,
+	signer: LinkSigner,
+	request: HttpRequest,
+	options: OptinHandlerOptions = {},
+): Promise<OptinHandlerResult> {
+	const checked = verify('confirm', signer, request, options);
+	if (!('claims' in checked)) return checked;
+	const { claims, token, texts, lang, method } = checked;
+	const subscriberId = claims.subscriberId;
+	const opened = await resolveStore(store);
+	const page = (status: number, title: string, paragraphs: string[], extra: Partial<Parameters<typeof optinPageResponse>[1]> = {}) =>
+		optinPageResponse(status, { lang, title, paragraphs, ...extra });
+
+	if (method === 'GET') {
+		// Read-only: what would be confirmed, and a button that posts back.
+		const row = isRowId(subscriberId)
+			? await opened.sql.get('SELECT s.email, s.name AS person, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?', [subscriberId])
+			: undefined;
+		let response: HttpResponse;
+		if (!row) response = page(404, texts.goneTitle, [texts.goneText]);
+		else if (row.status === 'active') response = page(200, texts.confirmedTitle, [texts.alreadyConfirmedText(String(row.name))]);
+		else if (row.status !== 'pending') response = page(409, texts.cannotConfirmTitle, [texts.cannotConfirmText]);
+		else {
+			const greeting = row.person ? [texts.greeting(String(row.person))] : [];
+			response = page(200, texts.confirmTitle, [...greeting, texts.confirmQuestion(String(row.email), String(row.name))], {
+				forms: [{ action: actionUrl(token, lang), fields: { t: token }, button: texts.confirmButton }],
+			});
+		}
+		return { response, events: [], optin: { endpoint: 'confirm', subscriberId, outcome: 'shown', changed: [] } };
+	}
+
+	const actor = options.actor ?? WEBHOOK_ACTOR;
+	const result: ConfirmResult = await inRetriedTransaction(opened, (tx) =>
+		confirmSubscriberIn(
+			opened,
+			tx,
+			subscriberId,
+			{
+				method: 'double-opt-in',
+				ip: request.remoteAddress ?? null,
+				userAgent: header(request, 'user-agent') ?? null,
+				at: new Date(options.now?.() ?? Date.now()).toISOString(),
+			},
+			actor,
+		),
+	);
+	const optin: OptinOutcome = { endpoint: 'confirm', subscriberId, outcome: result.outcome, changed: [] };
+	let response: HttpResponse;
+	switch (result.outcome) {
+		case 'confirmed':
+			optin.changed.push({ id: subscriberId, listId: String(result.listId), from: 'pending', to: 'active' });
+			optin.consentId = result.consent?.id;
+			response = page(200, texts.confirmedTitle, [texts.confirmedText(String(result.listName))]);
+			break;
+		case 'already-confirmed':
+			response = page(200, texts.confirmedTitle, [texts.alreadyConfirmedText(String(result.listName))]);
+			break;
+		case 'refused':
+			response = page(409, texts.cannotConfirmTitle, [texts.cannotConfirmText]);
+			break;
+		default:
+			response = page(404, texts.goneTitle, [texts.goneText]);
+	}
+	return { response, events: [], optin };
+}
+
+/** Statuses a subscriber may leave from on the preference page. */
+const LEAVABLE = new Set<string>(['active', 'pending', 'stopped']);
+
+interface AddressRow {
+	id: string;
+	listId: string;
+	listName: string;
+	email: string;
+	status: SubscriberStatus;
+}
+
+/**
+ * Every list the token's address is on (the same address compared as the store does: domain
+ * case-insensitive), trashed rows left out.
+ */
+async function rowsOfAddress(sql: SqlExecutor, subscriberId: string, lock = false): Promise<{ email: string | null; rows: AddressRow[] }> {
+	if (!isRowId(subscriberId)) return { email: null, rows: [] };
+	const own = await sql.get('SELECT email, email_key, status FROM subscribers WHERE id = ?', [subscriberId]);
+	if (!own || own.status === 'trashed') return { email: null, rows: [] };
+	const rows = await sql.all(
+		`SELECT s.id, s.list_id, s.email, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id
+		 WHERE s.email_lower = ? AND s.status <> 'trashed' ORDER BY l.name, s.id${lock && sql.dialect === 'postgres' ? ' FOR UPDATE OF s' : ''}`,
+		[String(own.email).toLowerCase()],
+	);
+	const key = emailKey(String(own.email));
+	return {
+		email: String(own.email),
+		rows: rows
+			.filter((row) => emailKey(String(row.email)) === key)
+			.map((row) => ({
+				id: String(row.id),
+				listId: String(row.list_id),
+				listName: String(row.name),
+				email: String(row.email),
+				status: row.status as SubscriberStatus,
+			})),
+	};
+}
+
+function preferencesPage(
+	texts: PageTexts,
+	lang: 'en' | 'ja',
+	token: string,
+	email: string | null,
+	rows: AddressRow[],
+	notice?: string,
+): HttpResponse {
+	if (!email || !rows.length) {
+		return optinPageResponse(200, { lang, title: texts.preferencesTitle, notice, paragraphs: [texts.preferencesNone] });
+	}
+	const label = (row: AddressRow) => `${row.listName} (${texts.status[row.status] ?? row.status})`;
+	const leavable = rows.filter((row) => LEAVABLE.has(row.status));
+	const forms = leavable.length
+		? [
+				{
+					action: actionUrl(token, lang),
+					fields: { t: token, action: 'leave' },
+					button: texts.leaveButton,
+					choices: { legend: texts.leaveLegend, name: 'list', options: leavable.map((row) => ({ value: row.listId, label: label(row) })) },
+				},
+				{ action: actionUrl(token, lang), fields: { t: token, action: 'all' }, button: texts.allButton, intro: texts.allIntro, secondary: true },
+			]
+		: [];
+	return optinPageResponse(200, {
+		lang,
+		title: texts.preferencesTitle,
+		notice,
+		paragraphs: [texts.preferencesIntro(email)],
+		items: rows.map(label),
+		forms,
+	});
+}
+
+/** Preferences: GET lists the address's lists; POST leaves the chosen ones (`list`) or all (`action=all`). */
+export async function handlePreferences(
+	store: StoreSource,
+	signer: LinkSigner,
+	request: HttpRequest,
+	options: OptinHandlerOptions = {},
+): Promise<OptinHandlerResult> {
+	const checked = verify('preferences', signer, request, options);
+	if (!('claims' in checked)) return checked;
+	const { claims, token, form, texts, lang, method } = checked;
+	const subscriberId = claims.subscriberId;
+	const opened = await resolveStore(store);
+
+	if (method === 'GET') {
+		const { email, rows } = await rowsOfAddress(opened.sql, subscriberId);
+		return {
+			response: preferencesPage(texts, lang, token, email, rows),
+			events: [],
+			optin: { endpoint: 'preferences', subscriberId, outcome: 'shown', changed: [] },
+		};
+	}
+
+	const all = form?.get('action') === 'all';
+	const chosen = new Set((form?.getAll('list') ?? []).filter(isRowId));
+	const actor = options.actor ?? WEBHOOK_ACTOR;
+	const pause = resolveComplaintPause(options.complaintPause);
+	const at = new Date(options.now?.() ?? Date.now()).toISOString();
+	const changed = await inRetriedTransaction(opened, async (tx) => {
+		await lockCampaigns(tx, [claims.campaignId ?? null]);
+		const { rows } = await rowsOfAddress(tx, subscriberId, true);
+		// Only rows of this address, whatever list ids the form names.
+		const leaving = rows.filter((row) => LEAVABLE.has(row.status) && (all || chosen.has(row.listId)));
+		for (const row of leaving) {
+			await tx.run("UPDATE subscribers SET status = 'unsubscribed', updated_at = ? WHERE id = ?", [at, row.id]);
+			await opened.audit(tx, actor, 'subscriber.status', 'subscriber', row.id, {
+				from: row.status,
+				to: 'unsubscribed',
+				reason: all ? 'preferences page: unsubscribe from all' : 'preferences page: leave list',
+			});
+			if (claims.campaignId && isRowId(claims.campaignId) && row.id === subscriberId) {
+				await countCampaignEvent(opened, tx, { kind: 'unsubscribe', campaignId: claims.campaignId, subscriberId: row.id, occurredAt: at }, pause, actor);
+			}
+		}
+		return leaving.map((row) => ({ id: row.id, listId: row.listId, listName: row.listName, from: row.status, to: 'unsubscribed' as SubscriberStatus }));
+	});
+	const { email, rows } = await rowsOfAddress(opened.sql, subscriberId);
+	const notice = all ? texts.leftAll : changed.length ? texts.leftLists(changed.map((row) => row.listName)) : texts.leftNothing;
+	return {
+		response: preferencesPage(texts, lang, token, email, rows, notice),
+		events: [],
+		optin: {
+			endpoint: 'preferences',
+			subscriberId,
+			outcome: all ? 'left-all' : 'left',
+			changed: changed.map(({ id, listId, from, to }) => ({ id, listId, from, to })),
+		},
+	};
+}
