@@ -516,10 +516,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 			tx.dialect === 'postgres'
 				? // Driven from the key array through LATERAL, so each key probes the unique index even while the
 					// table statistics are stale (a hash join over the whole list made big imports quadratic).
+					// OFFSET 0 keeps the planner from pulling the subquery up into a plain join, which it
+					// would otherwise plan as that same hash join.
 					await tx.all(
 						`SELECT s.id, s.email_key, s.name, s.fields, s.status, s.import_run
 						 FROM unnest(?::text[]) AS k(key)
-						 CROSS JOIN LATERAL (SELECT * FROM subscribers WHERE list_id = ? AND email_key = k.key) AS s`,
+						 CROSS JOIN LATERAL (
+							SELECT * FROM subscribers WHERE list_id = ? AND email_key = k.key OFFSET 0
+						 ) AS s`,
 						[keys, listId],
 					)
 				: await tx.all(
