@@ -332,9 +332,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 	}
 
 	private async requireList(tx: SqlExecutor, id: string): Promise<MailingList> {
-		const row = /^\d+$/.test(String(id)) ? await tx.get('SELECT * FROM lists WHERE id = ?', [id]) : undefined;
+		return toList(await this.requireListRow(tx, id, 'l.*'));
+	}
+
+	/** The list's row with `columns` selected (the list is `l`); not-found when there is none. */
+	private async requireListRow(tx: SqlExecutor, id: string, columns: string): Promise<Row> {
+		const row = /^\d+$/.test(String(id)) ? await tx.get(`SELECT ${columns} FROM lists l WHERE l.id = ?`, [id]) : undefined;
 		if (!row) throw new StoreError(`There is no list with id '${id}'`, 'not-found');
-		return toList(row);
+		return row;
 	}
 
 	async renameList(id: string, name: string, actor: Actor): Promise<MailingList> {
@@ -418,9 +423,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 		const mode = options.mode ?? 'upsert';
 		const runId = options.importRunId ?? null;
 		return this.driver.transaction(async (tx) => {
-			const list = await this.requireList(tx, listId);
-			// Hashing every address costs more than the lookup itself; skip both while nothing is suppressed.
-			const anySuppressed = Boolean(await tx.get('SELECT 1 AS x FROM suppressions LIMIT 1'));
+			// The list and whether anything is suppressed in one round trip (PostgreSQL pays per statement).
+			// Hashing every address costs more than the suppression lookup itself; skip both while nothing
+			// is suppressed.
+			const listRow = await this.requireListRow(tx, listId, 'l.*, EXISTS (SELECT 1 FROM suppressions) AS any_suppressed');
+			const list = toList(listRow);
+			const anySuppressed = Boolean(listRow.any_suppressed);
 			const prepared = rows.map((row) => {
 				const email = cleanEmail(row.email);
 				const valid = isValidEmail(email);
