@@ -219,6 +219,46 @@ export class SqlSubscriberStore implements SubscriberStore {
 		);
 	}
 
+	/** Many audit entries in one statement, in the given order. */
+	private async auditMany(
+		tx: SqlExecutor,
+		actor: Actor,
+		entries: Array<{ action: string; entityType: string; entityId: string | null; details: Record<string, unknown> }>,
+	): Promise<void> {
+		if (!entries.length) return;
+		const at = now();
+		const actorJson = JSON.stringify(actor);
+		if (tx.dialect === 'postgres') {
+			await tx.run(
+				`INSERT INTO audit_log (id, at, actor, action, entity_type, entity_id, details)
+				 SELECT t.id, ?, ?, t.action, t.entity_type, t.entity_id, t.details
+				 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(id, action, entity_type, entity_id, details, n)
+				 ORDER BY t.n`,
+				[
+					at,
+					actorJson,
+					entries.map(() => randomUUID()),
+					entries.map((entry) => entry.action),
+					entries.map((entry) => entry.entityType),
+					entries.map((entry) => entry.entityId),
+					entries.map((entry) => JSON.stringify(entry.details)),
+				],
+			);
+			return;
+		}
+		await tx.run(
+			`INSERT INTO audit_log (id, at, actor, action, entity_type, entity_id, details)
+			 SELECT j.value ->> 0, ?, ?, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?) AS j ORDER BY j.key`,
+			[
+				at,
+				actorJson,
+				JSON.stringify(
+					entries.map((entry) => [randomUUID(), entry.action, entry.entityType, entry.entityId, JSON.stringify(entry.details)]),
+				),
+			],
+		);
+	}
+
 	async getAuditLog(
 		filter: { entityId?: string; action?: string },
 		page: PageOptions,
@@ -292,9 +332,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 	}
 
 	private async requireList(tx: SqlExecutor, id: string): Promise<MailingList> {
-		const row = /^\d+$/.test(String(id)) ? await tx.get('SELECT * FROM lists WHERE id = ?', [id]) : undefined;
+		return toList(await this.requireListRow(tx, id, 'l.*'));
+	}
+
+	/** The list's row with `columns` selected (the list is `l`); not-found when there is none. */
+	private async requireListRow(tx: SqlExecutor, id: string, columns: string): Promise<Row> {
+		const row = /^\d+$/.test(String(id)) ? await tx.get(`SELECT ${columns} FROM lists l WHERE l.id = ?`, [id]) : undefined;
 		if (!row) throw new StoreError(`There is no list with id '${id}'`, 'not-found');
-		return toList(row);
+		return row;
 	}
 
 	async renameList(id: string, name: string, actor: Actor): Promise<MailingList> {
@@ -378,9 +423,12 @@ export class SqlSubscriberStore implements SubscriberStore {
 		const mode = options.mode ?? 'upsert';
 		const runId = options.importRunId ?? null;
 		return this.driver.transaction(async (tx) => {
-			const list = await this.requireList(tx, listId);
-			// Hashing every address costs more than the lookup itself; skip both while nothing is suppressed.
-			const anySuppressed = Boolean(await tx.get('SELECT 1 AS x FROM suppressions LIMIT 1'));
+			// The list and whether anything is suppressed in one round trip (PostgreSQL pays per statement).
+			// Hashing every address costs more than the suppression lookup itself; skip both while nothing
+			// is suppressed.
+			const listRow = await this.requireListRow(tx, listId, 'l.*, EXISTS (SELECT 1 FROM suppressions) AS any_suppressed');
+			const list = toList(listRow);
+			const anySuppressed = Boolean(listRow.any_suppressed);
 			const prepared = rows.map((row) => {
 				const email = cleanEmail(row.email);
 				const valid = isValidEmail(email);
@@ -520,10 +568,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 			tx.dialect === 'postgres'
 				? // Driven from the key array through LATERAL, so each key probes the unique index even while the
 					// table statistics are stale (a hash join over the whole list made big imports quadratic).
+					// OFFSET 0 keeps the planner from pulling the subquery up into a plain join, which it
+					// would otherwise plan as that same hash join.
 					await tx.all(
 						`SELECT s.id, s.email_key, s.name, s.fields, s.status, s.import_run
 						 FROM unnest(?::text[]) AS k(key)
-						 CROSS JOIN LATERAL (SELECT * FROM subscribers WHERE list_id = ? AND email_key = k.key) AS s`,
+						 CROSS JOIN LATERAL (
+							SELECT * FROM subscribers WHERE list_id = ? AND email_key = k.key OFFSET 0
+						 ) AS s`,
 						[keys, listId],
 					)
 				: await tx.all(
@@ -629,33 +681,54 @@ export class SqlSubscriberStore implements SubscriberStore {
 		return this.driver.transaction(async (tx) => {
 			const list = await this.requireList(tx, listId);
 			const missing: Array<{ email: string; ref?: number }> = [];
-			let changed = 0;
-			const at = now();
+			const valid: Array<{ entry: { email: string; ref?: number }; email: string }> = [];
 			for (const entry of emails) {
 				const email = cleanEmail(entry.email);
-				if (!isValidEmail(email)) {
-					missing.push(entry);
-					continue;
-				}
-				if (action === 'suppress') {
-					if (await this.addSuppression(tx, email, 'imported', 'import', actor)) changed++;
-					continue;
-				}
-				const row = await tx.get('SELECT id, status FROM subscribers WHERE list_id = ? AND email_key = ?', [
-					list.id,
-					emailKey(email),
-				]);
+				if (isValidEmail(email)) valid.push({ entry, email });
+				else missing.push(entry);
+			}
+			if (action === 'suppress') {
+				const added = await this.addSuppressions(tx, valid.map((v) => v.email), 'imported', 'import', actor);
+				return { changed: added, missing };
+			}
+			// Set-based like writeBatch: one lookup, one update and one audit insert per batch.
+			const existing = await this.fetchExisting(tx, list.id, [...new Set(valid.map((v) => emailKey(v.email)))]);
+			const to: SubscriberStatus = action === 'trash' ? 'trashed' : 'unsubscribed';
+			const changes: Array<{ id: string; from: SubscriberStatus }> = [];
+			for (const { entry, email } of valid) {
+				const row = existing.get(emailKey(email));
 				if (!row) {
 					missing.push(entry);
 					continue;
 				}
-				const to: SubscriberStatus = action === 'trash' ? 'trashed' : 'unsubscribed';
 				if (row.status === to || (to === 'unsubscribed' && row.status === 'complained')) continue;
-				await tx.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?', [to, at, row.id]);
-				await this.audit(tx, actor, 'subscriber.status', 'subscriber', String(row.id), { from: row.status, to });
-				changed++;
+				changes.push({ id: row.id, from: row.status });
+				// A repeat of the address later in the batch finds it changed already.
+				row.status = to;
 			}
-			return { changed, missing };
+			if (changes.length) {
+				const ids = changes.map((change) => change.id);
+				if (tx.dialect === 'postgres') {
+					await tx.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ANY(?::bigint[])', [to, now(), ids]);
+				} else {
+					await tx.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))', [
+						to,
+						now(),
+						JSON.stringify(ids.map(Number)),
+					]);
+				}
+				await this.auditMany(
+					tx,
+					actor,
+					changes.map((change) => ({
+						action: 'subscriber.status',
+						entityType: 'subscriber',
+						entityId: change.id,
+						details: { from: change.from, to },
+					})),
+				);
+			}
+			return { changed: changes.length, missing };
 		});
 	}
 
@@ -861,6 +934,47 @@ export class SqlSubscriberStore implements SubscriberStore {
 		);
 		if (result.changes) await this.audit(tx, actor, 'suppression.add', 'suppression', hash.slice(0, 16), { reason, source });
 		return result.changes > 0;
+	}
+
+	/** addSuppression for many addresses in one statement; returns how many were new. */
+	private async addSuppressions(
+		tx: SqlExecutor,
+		emails: string[],
+		reason: string,
+		source: string,
+		actor: Actor,
+	): Promise<number> {
+		const byHash = new Map<string, string>();
+		for (const email of emails) {
+			const hash = this.hashEmail(email);
+			if (!byHash.has(hash)) byHash.set(hash, email);
+		}
+		if (!byHash.size) return 0;
+		const hashes = [...byHash.keys()];
+		const at = now();
+		const inserted =
+			tx.dialect === 'postgres'
+				? await tx.all(
+						`INSERT INTO suppressions (hash, email, reason, source, created_at)
+						 SELECT t.h, t.e, ?, ?, ? FROM unnest(?::text[], ?::text[]) AS t(h, e)
+						 ON CONFLICT (hash) DO NOTHING RETURNING hash`,
+						[reason, source, at, hashes, [...byHash.values()]],
+					)
+				: await tx.all(
+						`INSERT INTO suppressions (hash, email, reason, source, created_at)
+						 SELECT j.value ->> 0, j.value ->> 1, ?, ?, ? FROM json_each(?) AS j WHERE true
+						 ON CONFLICT (hash) DO NOTHING RETURNING hash`,
+						[reason, source, at, JSON.stringify([...byHash].map(([hash, email]) => [hash, email]))],
+					);
+		const added = new Set(inserted.map((row) => String(row.hash)));
+		await this.auditMany(
+			tx,
+			actor,
+			hashes
+				.filter((hash) => added.has(hash))
+				.map((hash) => ({ action: 'suppression.add', entityType: 'suppression', entityId: hash.slice(0, 16), details: { reason, source } })),
+		);
+		return added.size;
 	}
 
 	async suppress(email: string, reason: string, source: string, actor: Actor): Promise<void> {

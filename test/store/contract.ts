@@ -214,6 +214,58 @@ export function storeContract(backend: Backend): void {
 				expect(sup.changed).toBe(1);
 				expect(await store.isSuppressed('never@example.com')).toBe(true);
 			});
+
+			it('applies a listed batch set-based: repeats count once, complaints stay, each change audited', async () => {
+				const list = await store.createList({ name: 'L' }, actor);
+				const emails = ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];
+				await store.bulkUpsert(list.id, emails.map((email) => ({ email })), {}, actor);
+				const complainer = await store.getSubscriber({ listId: list.id, email: 'c@example.com' });
+				await store.setStatus(complainer!.id, 'complained', {}, actor);
+				const result = await store.bulkStatus(
+					list.id,
+					[
+						{ email: 'a@EXAMPLE.com', ref: 2 },
+						{ email: 'not-an-address', ref: 3 },
+						{ email: 'a@example.com', ref: 4 },
+						{ email: 'c@example.com', ref: 5 },
+						{ email: 'b@example.com', ref: 6 },
+						{ email: 'gone@example.com', ref: 7 },
+					],
+					'unsubscribe',
+					actor,
+				);
+				expect(result.changed).toBe(2);
+				expect(result.missing).toEqual([
+					{ email: 'not-an-address', ref: 3 },
+					{ email: 'gone@example.com', ref: 7 },
+				]);
+				const statuses = await Promise.all(emails.map((email) => store.getSubscriber({ listId: list.id, email })));
+				expect(statuses.map((s) => s?.status)).toEqual(['unsubscribed', 'unsubscribed', 'complained', 'active']);
+				const audit = await store.getAuditLog({ action: 'subscriber.status' }, { limit: 100 });
+				const changes = audit.items.filter((entry) => entry.details.to === 'unsubscribed');
+				expect(changes.map((entry) => entry.entityId)).toEqual([statuses[0]!.id, statuses[1]!.id]);
+				expect(changes.every((entry) => entry.details.from === 'active' && entry.actor.id === 'contract')).toBe(true);
+
+				const trashed = await store.bulkStatus(list.id, [{ email: 'd@example.com' }, { email: 'a@example.com' }], 'trash', actor);
+				expect(trashed).toEqual({ changed: 2, missing: [] });
+				expect(await store.countSubscribers({ listId: list.id, status: 'trashed' })).toBe(2);
+
+				const suppressed = await store.bulkStatus(
+					list.id,
+					[{ email: 'x@example.com' }, { email: 'X@example.com' }, { email: 'y@example.com' }, { email: 'bad' }],
+					'suppress',
+					actor,
+				);
+				expect(suppressed).toEqual({ changed: 2, missing: [{ email: 'bad' }] });
+				expect(await store.isSuppressed('x@example.com')).toBe(true);
+				expect(await store.isSuppressed('y@example.com')).toBe(true);
+				const again = await store.bulkStatus(list.id, [{ email: 'y@example.com' }, { email: 'z@example.com' }], 'suppress', actor);
+				expect(again.changed).toBe(1);
+				const added = await store.getAuditLog({ action: 'suppression.add' }, { limit: 100 });
+				expect(added.items).toHaveLength(3);
+				expect(new Set(added.items.map((entry) => entry.entityId)).size).toBe(3);
+				expect(added.items.every((entry) => entry.details.reason === 'imported')).toBe(true);
+			});
 		});
 
 		describe('erase', () => {
