@@ -25,6 +25,8 @@ export interface PurgeResult {
 	listId: string | null;
 	/** Removed per list id. */
 	byList: Record<string, number>;
+	/** Re-send counters of addresses not sent a confirmation since the cutoff, dropped too. */
+	resendCountersCleared: number;
 }
 
 export async function purgeUnconfirmed(store: SqlSubscriberStore, options: PurgeOptions, actor: Actor): Promise<PurgeResult> {
@@ -36,7 +38,7 @@ export async function purgeUnconfirmed(store: SqlSubscriberStore, options: Purge
 	const listId = options.listId ?? null;
 	if (listId !== null && !/^\d{1,18}$/.test(listId)) throw new StoreError(`There is no list with id '${listId}'`, 'not-found');
 	const cutoff = new Date((options.now ?? Date.now()) - days * 24 * 60 * 60 * 1000).toISOString();
-	const result: PurgeResult = { purged: 0, olderThanDays: days, cutoff, listId, byList: {} };
+	const result: PurgeResult = { purged: 0, olderThanDays: days, cutoff, listId, byList: {}, resendCountersCleared: 0 };
 	for (;;) {
 		const removed = await store.sql.transaction(async (tx) => {
 			const rows = await tx.all(
@@ -74,6 +76,10 @@ export async function purgeUnconfirmed(store: SqlSubscriberStore, options: Purge
 		});
 		result.purged += removed;
 		if (removed < batchSize) break;
+	}
+	// Their 24-hour window ended long ago, and any link they carried has been purged with its row.
+	if (listId === null) {
+		result.resendCountersCleared = (await store.sql.run('DELETE FROM confirmation_sends WHERE last_sent_at < ?', [cutoff])).changes;
 	}
 	return result;
 }

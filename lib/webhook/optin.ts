@@ -41,6 +41,10 @@ export interface OptinOutcome {
 	/** Subscriber rows whose status changed. */
 	changed: Array<{ id: string; listId: string; from: SubscriberStatus; to: SubscriberStatus }>;
 	consentId?: string;
+	/** The subscriber's address (when it was looked up). */
+	email?: string;
+	/** When it happened (ISO 8601, UTC). */
+	occurredAt: string;
 }
 
 export interface OptinHandlerResult extends HandlerResult {
@@ -144,7 +148,7 @@ export async function handleConfirm(
 				forms: [{ action: actionUrl(token, lang), fields: { t: token }, button: texts.confirmButton }],
 			});
 		}
-		return { response, events: [], optin: { endpoint: 'confirm', subscriberId, outcome: 'shown', changed: [] } };
+		return { response, events: [], optin: { endpoint: 'confirm', subscriberId, outcome: 'shown', changed: [], occurredAt: new Date(options.now?.() ?? Date.now()).toISOString() } };
 	}
 
 	const actor = options.actor ?? WEBHOOK_ACTOR;
@@ -162,7 +166,14 @@ export async function handleConfirm(
 			actor,
 		),
 	);
-	const optin: OptinOutcome = { endpoint: 'confirm', subscriberId, outcome: result.outcome, changed: [] };
+	const optin: OptinOutcome = {
+		endpoint: 'confirm',
+		subscriberId,
+		outcome: result.outcome,
+		changed: [],
+		occurredAt: new Date(options.now?.() ?? Date.now()).toISOString(),
+		...(result.email ? { email: result.email } : {}),
+	};
 	let response: HttpResponse;
 	switch (result.outcome) {
 		case 'confirmed':
@@ -273,7 +284,7 @@ export async function handlePreferences(
 		return {
 			response: preferencesPage(texts, lang, token, email, rows),
 			events: [],
-			optin: { endpoint: 'preferences', subscriberId, outcome: 'shown', changed: [] },
+			optin: { endpoint: 'preferences', subscriberId, outcome: 'shown', changed: [], occurredAt: new Date(options.now?.() ?? Date.now()).toISOString() },
 		};
 	}
 
@@ -310,6 +321,8 @@ export async function handlePreferences(
 			subscriberId,
 			outcome: all ? 'left-all' : 'left',
 			changed: changed.map(({ id, listId, from, to }) => ({ id, listId, from, to })),
+			occurredAt: at,
+			...(email ? { email } : {}),
 		},
 	};
 }

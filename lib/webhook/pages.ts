@@ -206,7 +206,7 @@ export function optinPageResponse(status: number, page: OptinPage): HttpResponse
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(page.title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222;line-height:1.6}
+<style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP","Yu Gothic",sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222;line-height:1.6}
 button{font-size:1em;padding:.6em 1.4em;margin:.5em 0;border:2px solid #1f5fa8;border-radius:4px;background:#1f5fa8;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#9b2c1f;border-color:#9b2c1f}
 button:focus-visible,input:focus-visible{outline:3px solid #f0a500;outline-offset:2px}

@@ -20,6 +20,8 @@ import {
 	handleUnsubscribe,
 	safeMessage,
 	type HandlerResult,
+	type OptinHandlerResult,
+	type OptinOutcome,
 	type PageLanguageOption,
 	type RecordedEvent,
 	type RecordOptions,
@@ -79,6 +81,34 @@ function toItem(event: RecordedEvent): INodeExecutionData {
 	json.campaignPaused = event.campaignPaused;
 	if (event.raw !== undefined) json.raw = event.raw as IDataObject;
 	return { json };
+}
+
+/**
+ * Output items of the confirm and preference pages: a confirmation (kind `confirm`) and each list
+ * left on the preference page (kind `unsubscribe`), when the trigger starts for those kinds.
+ */
+function optinItems(optin: OptinOutcome, startFor: string[]): INodeExecutionData[] {
+	const common = { provider: 'link', recipient: optin.email ?? null, occurredAt: optin.occurredAt, campaignId: null };
+	if (optin.endpoint === 'confirm') {
+		if (optin.outcome !== 'confirmed' || !startFor.includes('confirm')) return [];
+		const [row] = optin.changed;
+		return [
+			{
+				json: {
+					...common,
+					kind: 'confirm',
+					subscriberId: optin.subscriberId,
+					listId: row?.listId ?? null,
+					statusAfter: 'active',
+					consentId: optin.consentId ?? null,
+				},
+			},
+		];
+	}
+	if (!startFor.includes('unsubscribe')) return [];
+	return optin.changed.map((row) => ({
+		json: { ...common, kind: 'unsubscribe', subscriberId: row.id, listId: row.listId, statusAfter: row.to, via: 'preferences' },
+	}));
 }
 
 export class BounceWebhookTrigger implements INodeType {
@@ -213,6 +243,8 @@ export class BounceWebhookTrigger implements INodeType {
 
 		const startFor = this.getNodeParameter('startFor', DEFAULT_START_KINDS) as string[];
 		const items = result.events.filter((event) => !event.duplicate && startFor.includes(event.kind)).map(toItem);
+		const optin = (result as OptinHandlerResult).optin;
+		if (optin) items.push(...optinItems(optin, startFor));
 		if (items.length === 0) return { noWebhookResponse: true };
 		return { noWebhookResponse: true, workflowData: [items] };
 	}

@@ -46,6 +46,7 @@ export const properties: INodeProperties[] = [
 		options: [
 			{ name: 'Click', value: 'click' },
 			{ name: 'Complaint', value: 'complaint' },
+			{ name: 'Confirm (Double Opt-In)', value: 'confirm' },
 			{ name: 'Deferred', value: 'deferred' },
 			{ name: 'Delivered', value: 'delivered' },
 			{ name: 'Hard Bounce', value: 'hard' },

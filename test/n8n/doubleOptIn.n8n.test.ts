@@ -24,6 +24,7 @@ import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { CHROMIUM_ARGS, chromiumPath, freePort } from '../helpers/services';
 import { parseMessage, startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { executionDataText } from './bounceWebhookHelpers';
 import { createN8nInstance, type N8nInstance, type WorkflowInput } from './harness';
 
 jest.setTimeout(300_000);
@@ -169,6 +170,13 @@ describe('double opt-in example in real n8n', () => {
 		expect(consents).toEqual([
 			expect.objectContaining({ method: 'double-opt-in', source: 'signup-form', userAgent: 'OptinTest/1.0', ip: expect.stringMatching(/127\.0\.0\.1/) }),
 		]);
+
+		// The trigger started the workflow with the confirmation (where a welcome mail would go).
+		await waitFor('the confirmation execution', async () =>
+			executionDataText(n8n, 'bmExampleOptIn01').includes(consents[0].id) && executionDataText(n8n, 'bmExampleOptIn01').includes('consentId')
+				? true
+				: undefined,
+		);
 
 		const tampered = await fetch(`${hookBase}/confirm?t=${token.slice(0, -2)}xx`, { method: 'POST', body: '' });
 		expect(tampered.status).toBe(403);

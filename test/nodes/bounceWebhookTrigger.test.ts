@@ -265,6 +265,37 @@ describe('Bounce Webhook Trigger node', () => {
 		expect(post.result.workflowData![0][0].json).toMatchObject({ kind: 'unsubscribe', recipient: 'bob@example.com', statusAfter: 'unsubscribed' });
 	});
 
+	test('confirm and preference pages: a confirmation and a left list start executions when chosen', async () => {
+		const signer = new LinkSigner(LINK_SECRET);
+		const list = await store.createList({ name: 'Optin' }, { type: 'test' });
+		const pending = (await store.upsertSubscriber(list.id, { email: 'pat@example.com', status: 'pending' }, {}, { type: 'test' })).subscriber!;
+		const token = signer.sign('confirm', { subscriberId: pending.id });
+		const startFor = ['confirm', 'unsubscribe'];
+		const page = await call({ endpoint: 'confirm', method: 'GET', query: { t: token }, headers: { 'accept-language': 'ja' }, parameters: { startFor } });
+		expect(page.response.statusCode).toBe(200);
+		expect(page.text).toContain('登録を確定する');
+		expect(page.result).toEqual({ noWebhookResponse: true });
+		const forced = await call({ endpoint: 'confirm', method: 'GET', query: { t: token }, parameters: { startFor, triggerOptions: { pageLanguage: 'en' } }, headers: { 'accept-language': 'ja' } });
+		expect(forced.text).toContain('Confirm my subscription');
+		const form = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'NodeTest' };
+		const post = await call({ endpoint: 'confirm', method: 'POST', query: { t: token }, headers: form, rawBody: Buffer.from(''), parameters: { startFor } });
+		expect(post.response.statusCode).toBe(200);
+		expect(post.result.workflowData![0].map((item) => item.json)).toEqual([
+			expect.objectContaining({ kind: 'confirm', subscriberId: pending.id, listId: list.id, recipient: 'pat@example.com', statusAfter: 'active', consentId: expect.any(String) }),
+		]);
+		const again = await call({ endpoint: 'confirm', method: 'POST', query: { t: token }, headers: form, rawBody: Buffer.from(''), parameters: { startFor } });
+		expect(again.result).toEqual({ noWebhookResponse: true });
+
+		const prefs = signer.sign('preferences', { subscriberId: pending.id });
+		const left = await call({ endpoint: 'preferences', method: 'POST', query: { t: prefs }, headers: form, rawBody: Buffer.from('action=all'), parameters: { startFor } });
+		expect(left.text).toContain('You are unsubscribed from all lists.');
+		expect(left.result.workflowData![0].map((item) => item.json)).toEqual([
+			expect.objectContaining({ kind: 'unsubscribe', subscriberId: pending.id, statusAfter: 'unsubscribed', via: 'preferences' }),
+		]);
+		const tampered = await call({ endpoint: 'preferences', method: 'GET', query: { t: `${prefs}x` } });
+		expect(tampered.response.statusCode).toBe(403);
+	});
+
 	test('configuration mistakes fail the execution with a clear message; a dead store answers 503', async () => {
 		const request = genericRequest([{ id: 'n-7', type: 'hard', email: 'bob@example.com' }]);
 		await expect(

@@ -431,8 +431,12 @@ describe.each(BACKENDS)('double opt-in (%s store)', (backend) => {
 			expect(onlyOther).toMatchObject({ purged: 1, byList: { [otherList]: 1 } });
 			expect(await store.getSubscriber({ id: otherStale.id })).toBeNull();
 
+			const hash = store.hashEmail('old1@example.org');
+			await store.sql.run('INSERT INTO confirmation_sends (address_hash, last_sent_at, window_start, sends) VALUES (?, ?, ?, 1)', [hash, old, old]);
+			await reserveConfirmation(store, fresh, {}, actor);
 			const result = await purgeUnconfirmed(store, { olderThanDays: 30, batchSize: 1 }, actor);
-			expect(result).toMatchObject({ purged: 2, olderThanDays: 30, byList: { [listId]: 2 } });
+			expect(result).toMatchObject({ purged: 2, olderThanDays: 30, byList: { [listId]: 2 }, resendCountersCleared: 1 });
+			expect(Number((await store.sql.get('SELECT COUNT(*) AS n FROM confirmation_sends'))!.n)).toBe(1);
 			expect(await store.getSubscriber({ id: stale.id })).toBeNull();
 			expect(await store.getSubscriber({ id: stale2.id })).toBeNull();
 			for (const kept of [fresh, confirmedOld, activeOld, unsubscribedOld]) expect(await store.getSubscriber({ id: kept.id })).not.toBeNull();
