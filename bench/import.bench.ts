@@ -7,6 +7,8 @@
  *   {"backend":"sqlite","file":"utf8-1m","rows":1000000,"rowsPerSec":…,"peakRssMb":…, …}
  *
  * Extra fields: durationMs, cpuMs (the child's CPU time), storeMs (time inside bulkUpsert),
+ * pgCpuMs (CPU time of the PostgreSQL server processes serving the import; null on SQLite or when
+ * the server is not on this machine),
  * newSpaceMb / oldSpaceMb (largest V8 young / old generation), created, invalid, batchSize.
  * Targets (2-core machine) are checked on stderr: SQLite ≥ 50,000 rows/s with peak RSS ≤ 250 MB
  * on the 1M file and within 1.25× of the 100k file; PostgreSQL ≥ 20,000 rows/s.
@@ -30,7 +32,9 @@ import {
 	existsSync,
 	mkdirSync,
 	mkdtempSync,
+	readdirSync,
 	readFileSync,
+	readlinkSync,
 	rmSync,
 	statSync,
 	writeFileSync,
@@ -41,6 +45,7 @@ import v8 from 'node:v8';
 import { Client } from 'pg';
 import { DEFAULT_BATCH_SIZE, importCsv } from '../lib/import';
 import { openStore } from '../lib/store';
+import type { SqlSubscriberStore } from '../lib/store/sqlStore';
 import type { SubscriberStore } from '../lib/store/types';
 import { generateCsv, type GeneratedEncoding } from './gen-csv';
 
@@ -81,6 +86,8 @@ export interface BenchLine {
 	/** CPU time of the importing process (user + system): less sensitive to a busy machine. */
 	cpuMs: number;
 	storeMs: number;
+	/** CPU time of this import's PostgreSQL backends: with cpuMs, what a row costs on a busy machine. */
+	pgCpuMs: number | null;
 	/** Largest V8 young / old generation seen (sampled every 50 ms): what the peak RSS is made of. */
 	newSpaceMb: number;
 	oldSpaceMb: number;
@@ -171,6 +178,52 @@ function runChild(
 	});
 }
 
+/** Local ports of this process's TCP connections to the PostgreSQL port (Linux /proc). */
+function ownPostgresPorts(): number[] {
+	const sockets = new Set<string>();
+	for (const fd of readdirSync('/proc/self/fd')) {
+		try {
+			const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+			if (inode) sockets.add(inode);
+		} catch {
+			// closed meanwhile
+		}
+	}
+	const ports: number[] = [];
+	for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		if (!existsSync(table)) continue;
+		for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+			const columns = line.trim().split(/\s+/);
+			const [local, remote, inode] = [columns[1], columns[2], columns[9]];
+			if (sockets.has(inode) && parseInt(remote.split(':')[1], 16) === PG.port) {
+				ports.push(parseInt(local.split(':')[1], 16));
+			}
+		}
+	}
+	return ports;
+}
+
+/** CPU milliseconds used so far by each server process serving this process's connections. */
+async function postgresBackendCpu(store: SubscriberStore): Promise<Map<number, number> | null> {
+	try {
+		const sql = (store as SqlSubscriberStore).sql;
+		const rows = await sql.all<{ pid: number }>(
+			'SELECT pid FROM pg_stat_activity WHERE client_port = ANY(?::int[])',
+			[ownPostgresPorts()],
+		);
+		const ticksPerMs = 100 / 1000; // USER_HZ: 100 on Linux
+		const cpu = new Map<number, number>();
+		for (const { pid } of rows) {
+			const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+			// utime and stime: fields 14 and 15 of proc(5), 12 and 13 after the command name.
+			cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
+		}
+		return cpu;
+	} catch {
+		return null; // the server runs elsewhere, or /proc is not readable
+	}
+}
+
 async function openFreshStore(
 	backend: Backend,
 ): Promise<{ store: SubscriberStore; dispose: () => Promise<void> }> {
@@ -226,6 +279,7 @@ async function child(): Promise<void> {
 				if (space.space_name === 'old_space') spaces.old = Math.max(spaces.old, space.space_size);
 			}
 		}, 50);
+		const pgCpuBefore = backend === 'postgres' ? await postgresBackendCpu(store) : null;
 		const started = performance.now();
 		const cpuBefore = process.cpuUsage();
 		const result = await importCsv(store, {
@@ -240,6 +294,12 @@ async function child(): Promise<void> {
 		const durationMs = performance.now() - started;
 		const cpu = process.cpuUsage(cpuBefore);
 		clearInterval(sampler);
+		const pgCpuAfter = pgCpuBefore ? await postgresBackendCpu(store) : null;
+		let pgCpuMs: number | null = null;
+		if (pgCpuBefore && pgCpuAfter) {
+			pgCpuMs = 0;
+			for (const [pid, ms] of pgCpuAfter) pgCpuMs += ms - (pgCpuBefore.get(pid) ?? 0);
+		}
 		if (result.reportPath) rmSync(result.reportPath, { force: true });
 		const line: BenchLine = {
 			backend,
@@ -251,6 +311,7 @@ async function child(): Promise<void> {
 			durationMs: Math.round(durationMs),
 			cpuMs: Math.round((cpu.user + cpu.system) / 1000),
 			storeMs: Math.round(storeMs),
+			pgCpuMs: pgCpuMs === null ? null : Math.round(pgCpuMs),
 			newSpaceMb: Math.round(spaces.new / 1024 / 1024),
 			oldSpaceMb: Math.round(spaces.old / 1024 / 1024),
 			created: result.summary.created,

@@ -215,6 +215,17 @@ export function storeContract(backend: Backend): void {
 				expect(await store.isSuppressed('never@example.com')).toBe(true);
 			});
 
+			it('keeps names and fields with quotes, backslashes, commas and braces intact in bulk writes', async () => {
+				const list = await store.createList({ name: 'Awkward' }, actor);
+				const names = ['O"Brien, Jr.', 'back\\slash \\"', 'NULL', '{brace}', '', 'ünï 日本 😀'];
+				const rows = names.map((name, index) => ({ email: `awk${index}@example.com`, name, fields: { note: name } }));
+				expect(await store.bulkUpsert(list.id, rows, {}, actor)).toMatchObject({ created: names.length });
+				const page = await store.getSubscribers({ listId: list.id }, { limit: 10 });
+				expect(page.items.map((s) => [s.name, s.fields.note])).toEqual(names.map((name) => [name, name]));
+				const again = await store.bulkUpsert(list.id, rows, {}, actor);
+				expect(again).toMatchObject({ created: 0, updated: 0, unchanged: names.length });
+			});
+
 			it('applies a listed batch set-based: repeats count once, complaints stay, each change audited', async () => {
 				const list = await store.createList({ name: 'L' }, actor);
 				const emails = ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];
