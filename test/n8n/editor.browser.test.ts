@@ -327,5 +327,22 @@ describe('the n8n editor with the package installed', () => {
 		await page.waitForTimeout(1000);
 		await screenshot('canvas');
 		expectNoBrowserProblems();
+
+		// n8n follows the system theme and then shows each node's dark icon variant.
+		currentStep = 'the canvas in dark mode';
+		await page.emulateMedia({ colorScheme: 'dark' });
+		const canvasIcons = page.locator(`[data-test-id="canvas-node"] img[src*="/icons/${packageName}/"]`);
+		const deadline = Date.now() + STEP_TIMEOUT;
+		let sources: string[] = [];
+		do {
+			sources = await canvasIcons.evaluateAll((images: LoadableImage[]) => images.map((img) => img.src));
+			if (sources.length === NODES.length && sources.every((src) => src.endsWith('.dark.svg'))) break;
+			await page.waitForTimeout(200);
+		} while (Date.now() < deadline);
+		expect(sources.filter((src) => !src.endsWith('.dark.svg'))).toEqual([]);
+		expect(sources).toHaveLength(NODES.length);
+		await expectPackageIcons(page.locator('.vue-flow'), 'the canvas in dark mode');
+		await screenshot('canvas-dark');
+		expectNoBrowserProblems();
 	});
 });
