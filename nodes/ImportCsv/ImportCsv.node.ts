@@ -43,7 +43,8 @@ export class ImportCsv implements INodeType {
 		icon: { light: 'file:importCsv.svg', dark: 'file:importCsv.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["mode"] + " → " + $parameter["list"]}}',
+		// No dangling arrow on the canvas while the list is still empty.
+		subtitle: '={{$parameter["mode"] + ($parameter["list"] ? " → " + $parameter["list"] : "")}}',
 		description:
 			'Stream a subscriber CSV file (any size, UTF-8 or Shift_JIS) into a list, with a per-line report of rejected rows',
 		defaults: { name: 'Import CSV' },
