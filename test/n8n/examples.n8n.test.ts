@@ -1,7 +1,8 @@
 /**
  * The four example workflows of examples/ in a real n8n 2.40.7, run the way users run them:
  * imported from the same JSON files (rewritten only by `forTest`: Schedule intervals, the
- * newsletter's slice size and weekday), published, `n8n start`, real HTTP requests and real
+ * newsletter's slice size and weekday), `n8n start`, published through the editor's REST API
+ * (as the Publish button does), real HTTP requests and real
  * scheduled firings; a local SMTP server records what arrived. Once per store backend (one n8n
  * instance each, shared by the four examples):
  * 1. Import CSV upload: a multipart POST imports into a list; the answer reports rejected rows.
@@ -23,7 +24,7 @@ import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { runtimeDir } from '../../scripts/n8n-runtime';
 import { parseMessage, startSmtpServer, type ReceivedMessage, type TestSmtpServer } from '../helpers/smtp';
 import { BACKENDS, storeFixture, type Backend, type StoreFixture } from '../helpers/stores';
-import { EXAMPLE_FILES, exampleCredentials, forTest, loadExample, nodeNamed } from './exampleWorkflows';
+import { EXAMPLE_FILES, exampleCredentials, forTest, loadExample, nodeNamed, publishThroughEditorApi } from './exampleWorkflows';
 import { createN8nInstance, type N8nInstance, type WorkflowInput } from './harness';
 
 jest.setTimeout(240_000);
@@ -160,8 +161,8 @@ describe.each(BACKENDS)('example workflows in real n8n (%s store)', (backend: Ba
 		);
 		const workflows = Object.values(examples);
 		await n8n.importWorkflow(workflows);
-		for (const workflow of workflows) await n8n.publish(workflow.id);
 		await n8n.start();
+		await publishThroughEditorApi(n8n, workflows.map((workflow) => workflow.id));
 		await n8n.waitForWebhook(webhookPath(examples.importCsv, 'Upload CSV'));
 		await n8n.waitForWebhook(webhookPath(examples.transactional, 'Sign-up Received'));
 		await n8n.waitForWebhook(`${BOUNCE_HOOK}/events`);
