@@ -17,16 +17,30 @@ const EXAMPLE_CREDENTIALS = {
 	bounce: { id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bounceWebhookApi' },
 };
 
+/** The production URL prefix of the bounce example's trigger, `/webhook/<webhookId>`. */
+function bounceWebhookPath(dir = examplesDir) {
+	const workflow = JSON.parse(fs.readFileSync(path.join(dir, 'bounce-handling.json'), 'utf8'));
+	const trigger = workflow.nodes.find((node) => node.type === 'n8n-nodes-bulk-mail.bounceWebhookTrigger');
+	return `/webhook/${trigger.webhookId}`;
+}
+
 /**
- * What `npm start` puts in them: the embedded SQLite store (no public base URL yet: links need
- * the https address of a published Bounce Webhook, which only the user knows), a plain SMTP
- * relay on localhost:1025 (a local mail catcher; the plain connection is an explicit opt-in the
- * user sees in the credential) and fresh random secrets.
+ * What `npm start` puts in them: the embedded SQLite store, a plain SMTP relay on
+ * localhost:1025 (a local mail catcher; the plain connection is an explicit opt-in the user sees
+ * in the credential) and fresh random secrets. Templates with unsubscribe links need a public
+ * base URL, which must be https: `publicBaseUrl`, else the bounce example's trigger under
+ * https://localhost:<port> (links then compose and verify, but only answer once n8n is reached
+ * over https there — set the real address for real use).
  */
-function localCredentialData() {
+function localCredentialData({ port = 5678, publicBaseUrl } = {}) {
 	const secret = () => crypto.randomBytes(24).toString('base64url');
 	return {
-		store: { backend: 'sqlite', file: 'examples.sqlite', publicBaseUrl: '', signingSecret: secret() },
+		store: {
+			backend: 'sqlite',
+			file: 'examples.sqlite',
+			publicBaseUrl: publicBaseUrl || `https://localhost:${port}${bounceWebhookPath()}`,
+			signingSecret: secret(),
+		},
 		smtp: { host: 'localhost', port: 1025, security: 'none', allowPlain: true, ehloName: 'localhost' },
 		bounce: { genericSecret: secret() },
 	};
@@ -43,14 +57,14 @@ function exampleFiles(dir = examplesDir) {
  * the editor stay) and each example workflow whose file changed since it was last imported.
  * `runCli(args)` runs one n8n CLI command and may return a promise. Returns what it imported.
  */
-async function importExamples({ userFolder, runCli, log = () => {}, dir = examplesDir }) {
+async function importExamples({ userFolder, runCli, log = () => {}, dir = examplesDir, port, publicBaseUrl }) {
 	const stampFile = path.join(userFolder, '.imported-examples.json');
 	const stamps = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : {};
 	const save = () => fs.writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
 	const imported = { credentials: [], workflows: [] };
 
 	if (!stamps['credentials']) {
-		const data = localCredentialData();
+		const data = localCredentialData({ port, publicBaseUrl });
 		const credentials = Object.entries(EXAMPLE_CREDENTIALS).map(([key, credential]) => ({
 			...credential,
 			data: data[key],
@@ -83,4 +97,11 @@ async function importExamples({ userFolder, runCli, log = () => {}, dir = exampl
 	return imported;
 }
 
-module.exports = { EXAMPLE_CREDENTIALS, examplesDir, exampleFiles, importExamples, localCredentialData };
+module.exports = {
+	EXAMPLE_CREDENTIALS,
+	bounceWebhookPath,
+	examplesDir,
+	exampleFiles,
+	importExamples,
+	localCredentialData,
+};

@@ -7,6 +7,7 @@
  *
  *   N8N_PORT            editor/API port (default 5678)
  *   N8N_USER_FOLDER     n8n's user folder (default ./.n8n-home in the project)
+ *   BULK_MAIL_PUBLIC_BASE_URL  the example store credential's Public Base URL (https; first run)
  */
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -72,7 +73,13 @@ async function main() {
 	const installed = installPackedPackage(userFolder, tarball);
 	say(`installed ${installed.name}@${installed.version}`);
 	// The example workflows and, in a new user folder, the credentials they use.
-	await importExamples({ userFolder, runCli: n8nCli, log: say });
+	await importExamples({
+		userFolder,
+		runCli: n8nCli,
+		log: say,
+		port,
+		publicBaseUrl: process.env.BULK_MAIL_PUBLIC_BASE_URL,
+	});
 
 	say(`starting n8n (SQLite database in ${path.join(userFolder, '.n8n')})`);
 	// n8n's output is passed through; watching it tells when startup (incl. activation) is done.
