@@ -2,17 +2,19 @@
 'use strict';
 /**
  * `npm start`: a real n8n 2.40.7 with this package installed the way users install it, on n8n's
- * embedded SQLite database, with the example workflows imported. Foreground; Ctrl-C stops it.
+ * embedded SQLite database, with the example workflows (examples/*.json) and their credentials
+ * imported (scripts/examples.js). Foreground; Ctrl-C stops it.
  *
  *   N8N_PORT            editor/API port (default 5678)
  *   N8N_USER_FOLDER     n8n's user folder (default ./.n8n-home in the project)
+ *   BULK_MAIL_PUBLIC_BASE_URL  the example store credential's Public Base URL (https; first run)
  */
 const { spawn, execFileSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ensureN8n, n8nBin, nodeBinary, envWithNode24, N8N_VERSION } = require('./n8n-runtime');
 const { buildPackage, installPackedPackage, packPackage, projectRoot } = require('./package-install');
+const { EXAMPLE_CREDENTIALS, importExamples } = require('./examples');
 
 const port = Number(process.env.N8N_PORT || 5678);
 const userFolder = path.resolve(process.env.N8N_USER_FOLDER || path.join(projectRoot, '.n8n-home'));
@@ -40,25 +42,6 @@ delete n8nEnv.NODE_ENV;
 
 function n8nCli(args) {
 	execFileSync(nodeBinary(), [n8nBin(), ...args], { env: n8nEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
-/** Imports examples/*.json, each again only when its file changed (so edits in the editor stay). */
-function importExamples() {
-	const examplesDir = path.join(projectRoot, 'examples');
-	const files = fs.existsSync(examplesDir)
-		? fs.readdirSync(examplesDir).filter((name) => name.endsWith('.json')).sort()
-		: [];
-	const stampFile = path.join(userFolder, '.imported-examples.json');
-	const stamps = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : {};
-	for (const file of files) {
-		const full = path.join(examplesDir, file);
-		const hash = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex');
-		if (stamps[file] === hash) continue;
-		say(`importing example workflow ${file}`);
-		n8nCli(['import:workflow', `--input=${full}`]);
-		stamps[file] = hash;
-		fs.writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
-	}
 }
 
 async function healthy(startupDone, timeoutMs) {
@@ -89,7 +72,14 @@ async function main() {
 	say(`installing ${path.basename(tarball)} into ${path.join(userFolder, '.n8n', 'nodes')}`);
 	const installed = installPackedPackage(userFolder, tarball);
 	say(`installed ${installed.name}@${installed.version}`);
-	importExamples();
+	// The example workflows and, in a new user folder, the credentials they use.
+	await importExamples({
+		userFolder,
+		runCli: n8nCli,
+		log: say,
+		port,
+		publicBaseUrl: process.env.BULK_MAIL_PUBLIC_BASE_URL,
+	});
 
 	say(`starting n8n (SQLite database in ${path.join(userFolder, '.n8n')})`);
 	// n8n's output is passed through; watching it tells when startup (incl. activation) is done.
@@ -114,7 +104,11 @@ async function main() {
 		const seconds = ((Date.now() - started) / 1000).toFixed(0);
 		process.stderr.write(
 			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded.\n` +
-				`[start] Editor: ${editorUrl}\n[start] Press Ctrl-C to stop.\n\n`,
+				`[start] Editor: ${editorUrl}\n` +
+				`[start] Example workflows: Overview (their credentials: ${Object.values(EXAMPLE_CREDENTIALS)
+					.map((credential) => `"${credential.name}"`)
+					.join(', ')}; see README → Example workflows).\n` +
+				`[start] Press Ctrl-C to stop.\n\n`,
 		);
 	} else if (child.exitCode === null) {
 		say(`n8n did not answer ${editorUrl}/healthz within 3 minutes; it is still running, see its output above`);

@@ -1,0 +1,107 @@
+'use strict';
+/**
+ * The example workflows (examples/*.json) and the credentials they reference, for `npm start`
+ * and its test. The examples refer to credentials by these ids and names; `npm start` creates
+ * them once, in a new n8n user folder, so every example opens with its credentials filled in.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const examplesDir = path.resolve(__dirname, '..', 'examples');
+
+/** Ids, names and types as the example workflows reference them. */
+const EXAMPLE_CREDENTIALS = {
+	store: { id: 'bulkMailStore001', name: 'Subscriber Store (embedded SQLite)', type: 'subscriberStoreApi' },
+	smtp: { id: 'bulkMailSmtp0001', name: 'Local SMTP (localhost:1025, plain)', type: 'bulkMailSmtpApi' },
+	bounce: { id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bounceWebhookApi' },
+};
+
+/** The production URL prefix of the bounce example's trigger, `/webhook/<webhookId>`. */
+function bounceWebhookPath(dir = examplesDir) {
+	const workflow = JSON.parse(fs.readFileSync(path.join(dir, 'bounce-handling.json'), 'utf8'));
+	const trigger = workflow.nodes.find((node) => node.type === 'n8n-nodes-bulk-mail.bounceWebhookTrigger');
+	return `/webhook/${trigger.webhookId}`;
+}
+
+/**
+ * What `npm start` puts in them: the embedded SQLite store, a plain SMTP relay on
+ * localhost:1025 (a local mail catcher; the plain connection is an explicit opt-in the user sees
+ * in the credential) and fresh random secrets. Templates with unsubscribe links need a public
+ * base URL, which must be https: `publicBaseUrl`, else the bounce example's trigger under
+ * https://localhost:<port> (links then compose and verify, but only answer once n8n is reached
+ * over https there — set the real address for real use).
+ */
+function localCredentialData({ port = 5678, publicBaseUrl } = {}) {
+	const secret = () => crypto.randomBytes(24).toString('base64url');
+	return {
+		store: {
+			backend: 'sqlite',
+			file: 'examples.sqlite',
+			publicBaseUrl: publicBaseUrl || `https://localhost:${port}${bounceWebhookPath()}`,
+			signingSecret: secret(),
+		},
+		smtp: { host: 'localhost', port: 1025, security: 'none', allowPlain: true, ehloName: 'localhost' },
+		bounce: { genericSecret: secret() },
+	};
+}
+
+function exampleFiles(dir = examplesDir) {
+	return fs.existsSync(dir)
+		? fs.readdirSync(dir).filter((name) => name.endsWith('.json')).sort().map((name) => path.join(dir, name))
+		: [];
+}
+
+/**
+ * Imports the credentials (only into a user folder that has none of ours yet, so edits made in
+ * the editor stay) and each example workflow whose file changed since it was last imported.
+ * `runCli(args)` runs one n8n CLI command and may return a promise. Returns what it imported.
+ */
+async function importExamples({ userFolder, runCli, log = () => {}, dir = examplesDir, port, publicBaseUrl }) {
+	const stampFile = path.join(userFolder, '.imported-examples.json');
+	const stamps = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : {};
+	const save = () => fs.writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
+	const imported = { credentials: [], workflows: [] };
+
+	if (!stamps['credentials']) {
+		const data = localCredentialData({ port, publicBaseUrl });
+		const credentials = Object.entries(EXAMPLE_CREDENTIALS).map(([key, credential]) => ({
+			...credential,
+			data: data[key],
+		}));
+		// n8n encrypts plain `data` on import; the file holds secrets, so it is removed at once.
+		const file = path.join(userFolder, `.example-credentials-${process.pid}.json`);
+		fs.mkdirSync(userFolder, { recursive: true });
+		fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+		try {
+			log(`creating the example credentials: ${credentials.map((c) => c.name).join(', ')}`);
+			await runCli(['import:credentials', `--input=${file}`]);
+		} finally {
+			fs.rmSync(file, { force: true });
+		}
+		stamps['credentials'] = new Date().toISOString();
+		save();
+		imported.credentials.push(...credentials.map((c) => c.id));
+	}
+
+	for (const full of exampleFiles(dir)) {
+		const file = path.basename(full);
+		const hash = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+		if (stamps[file] === hash) continue;
+		log(`importing example workflow ${file}`);
+		await runCli(['import:workflow', `--input=${full}`]);
+		stamps[file] = hash;
+		save();
+		imported.workflows.push(file);
+	}
+	return imported;
+}
+
+module.exports = {
+	EXAMPLE_CREDENTIALS,
+	bounceWebhookPath,
+	examplesDir,
+	exampleFiles,
+	importExamples,
+	localCredentialData,
+};
