@@ -22,6 +22,15 @@
  * so the RSS of the 1M run is higher than the 100k run's even though the retained data (old
  * space) is the same; --node-flags passes V8 flags to the children to show that.
  *
+ * PostgreSQL, measured on this shared 2-core machine (rows/s follows the load average of the
+ * other work on it; batch size 1,000):
+ *   load ~5:      utf8-1m 30,212 rows/s, utf8-100k 25,183 rows/s
+ *   load ~12:     utf8-1m 23,724 rows/s, utf8-100k 25,378 rows/s
+ *   load 15–21:   utf8-1m 5,500 rows/s, utf8-100k 8,044 rows/s; CPU per row: client 13.6 µs,
+ *                 server 32.7 µs (1M), i.e. the import got about a quarter of the two cores
+ * Until the existing-row lookup was fenced with OFFSET 0 it was planned as a hash join over the
+ * whole list (stale statistics), so every batch cost more than the last: 4,448–6,435 rows/s.
+ *
  * Children run a bundle of this file made with esbuild (tsx's own compiler), so their memory is
  * that of compiled JavaScript, as in n8n, not of an in-process TypeScript compiler.
  * PostgreSQL: PGHOST / PGPORT / PGUSER / PGPASSWORD / PGDATABASE (default 127.0.0.1:5432 postgres/test).
