@@ -20,14 +20,14 @@ import {
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/services';
 import { createN8nInstance, type N8nInstance } from './harness';
 
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/editor');
 const DOCS_SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const WRITE_DOCS = process.env.BULK_MAIL_DOCS_SCREENSHOTS === '1';
-// The editor is a large single-page app; on 2 shared cores its first load takes 20–50 s.
+// The editor is a large single-page app; on 2 busy shared cores its first load took 20–50 s.
 const LOAD_TIMEOUT = 120_000;
-const STEP_TIMEOUT = 30_000;
+const STEP_TIMEOUT = 60_000;
 
 interface NodeCase {
 	/** What a user types into the node creator's search and sees as the node's name. */
@@ -183,7 +183,7 @@ async function expectPackageIcons(scope: Locator, what: string): Promise<void> {
 		),
 	);
 	if (loaded.length === 0) throw new Error(`${what}: no icon of the package is shown`);
-	const broken = loaded.filter((image) => image.width === 0).map((image) => image.src);
+	const broken = [...new Set(loaded.filter((image) => image.width === 0).map((image) => image.src))];
 	if (broken.length > 0) throw new Error(`${what}: icon(s) did not load (naturalWidth 0): ${broken.join(', ')}`);
 }
 
@@ -228,6 +228,8 @@ beforeAll(async () => {
 	// Only this n8n: nothing may leave the machine.
 	await context.route((url) => !url.href.startsWith(origin), (route) => route.abort('blockedbyclient'));
 	page = await context.newPage();
+	page.setDefaultTimeout(STEP_TIMEOUT);
+	page.setDefaultNavigationTimeout(LOAD_TIMEOUT);
 	watchForProblems(page);
 
 	// Owner setup through n8n's REST API (what the setup form posts); it also logs the browser in.
@@ -240,6 +242,18 @@ afterAll(async () => {
 	await n8n?.cleanup();
 });
 
+/** Runs one step of the walk-through; on failure leaves `failed-<step>.png` to look at. */
+async function step<T>(name: string, action: () => Promise<T>): Promise<T> {
+	currentStep = name;
+	try {
+		return await action();
+	} catch (error) {
+		const file = path.join(ARTIFACTS, `failed-${name.replace(/\W+/g, '-')}.png`);
+		await page.screenshot({ path: file }).catch(() => undefined);
+		throw error;
+	}
+}
+
 /** Fails with everything the browser reported since the last check, naming the step. */
 function expectNoBrowserProblems(): void {
 	expect(problems.splice(0)).toEqual([]);
@@ -248,101 +262,108 @@ function expectNoBrowserProblems(): void {
 describe('the n8n editor with the package installed', () => {
 	// First, while nothing is unsaved: a later full page load would meet n8n's "leave page?" guard.
 	test('each credential type opens its form from the Credentials page', async () => {
-		currentStep = 'opening the Credentials page';
-		await page.goto('/home/credentials');
 		const create = page.getByRole('button', { name: 'Create credential' }).first();
-		await create.waitFor({ timeout: LOAD_TIMEOUT });
-		expectNoBrowserProblems();
+		await step('opening the Credentials page', async () => {
+			await page.goto('/home/credentials', { waitUntil: 'domcontentloaded' });
+			await create.waitFor({ timeout: LOAD_TIMEOUT });
+			expectNoBrowserProblems();
+		});
 
 		for (const credential of CREDENTIALS) {
-			currentStep = `the ${credential.displayName} form`;
-			await create.click();
-			await page.getByRole('combobox', { name: 'Search for app...' }).fill(credential.displayName);
-			await page
-				.getByTestId('new-credential-type-select-option')
-				.filter({ hasText: credential.displayName })
-				.click({ timeout: STEP_TIMEOUT });
-			await page.getByTestId('new-credential-type-button').click();
+			await step(`the ${credential.displayName} form`, async () => {
+				await create.click();
+				await page.getByRole('combobox', { name: 'Search for app...' }).fill(credential.displayName);
+				await page
+					.getByTestId('new-credential-type-select-option')
+					.filter({ hasText: credential.displayName })
+					.click({ timeout: STEP_TIMEOUT });
+				await page.getByTestId('new-credential-type-button').click();
 
-			const form = page.getByTestId('credential-edit-dialog');
-			await form.getByTestId(`parameter-input-${credential.parameter}`).waitFor({ timeout: STEP_TIMEOUT });
-			expect(await form.getByTestId('credential-connection-parameter').count()).toBeGreaterThan(1);
-			// The modal around the form: its header has the type's name and icon.
-			const modal = page.locator('.el-dialog').filter({ has: form });
-			expect(await modal.getByText(credential.displayName, { exact: true }).count()).toBeGreaterThan(0);
-			await expectPackageIcons(modal, `${credential.displayName} form`);
-			await screenshot(credential.screenshot);
-			await page.keyboard.press('Escape');
-			await form.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
-			expectNoBrowserProblems();
+				const form = page.getByTestId('credential-edit-dialog');
+				await form.getByTestId(`parameter-input-${credential.parameter}`).waitFor({ timeout: STEP_TIMEOUT });
+				expect(await form.getByTestId('credential-connection-parameter').count()).toBeGreaterThan(1);
+				// The modal around the form: its header has the type's name and icon.
+				const modal = page.locator('.el-dialog').filter({ has: form });
+				expect(await modal.getByText(credential.displayName, { exact: true }).count()).toBeGreaterThan(0);
+				await expectPackageIcons(modal, `${credential.displayName} form`);
+				await screenshot(credential.screenshot);
+				await page.keyboard.press('Escape');
+				await form.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
+				expectNoBrowserProblems();
+			});
 		}
 	});
 
 	test('each node is added through the node creator, with its icon and a panel that renders its parameters', async () => {
-		currentStep = 'opening a new workflow';
-		await page.goto('/workflow/new');
-		await page.getByTestId('canvas-add-button').waitFor({ timeout: LOAD_TIMEOUT });
-		expectNoBrowserProblems();
+		await step('opening a new workflow', async () => {
+			await page.goto('/workflow/new', { waitUntil: 'domcontentloaded' });
+			await page.getByTestId('canvas-add-button').waitFor({ timeout: LOAD_TIMEOUT });
+			expectNoBrowserProblems();
+		});
 
 		for (const [index, node] of NODES.entries()) {
-			currentStep = `adding ${node.name}`;
-			if (index === 0) {
-				await page.getByTestId('canvas-add-button').click();
-			} else {
-				if (node.type === 'bounceWebhookTrigger') {
-					// A click on empty canvas deselects, so the trigger is not attached after the last node.
-					await page.locator('.vue-flow__pane').click({ position: { x: 300, y: 80 } });
+			await step(`adding ${node.name}`, async () => {
+				if (index === 0) {
+					await page.getByTestId('canvas-add-button').click();
+				} else {
+					if (node.type === 'bounceWebhookTrigger') {
+						// A click on empty canvas deselects, so the trigger is not attached after the last node.
+						await page.locator('.vue-flow__pane').click({ position: { x: 300, y: 80 } });
+					}
+					await page.getByTestId('node-creator-plus-button').click();
 				}
-				await page.getByTestId('node-creator-plus-button').click();
-			}
-			await addNodeThroughCreator(node);
+				await addNodeThroughCreator(node);
+			});
 
-			currentStep = `the ${node.name} panel`;
-			const ndv = page.getByTestId('ndv');
-			await ndv.waitFor({ timeout: STEP_TIMEOUT });
-			await ndv.getByTestId(`parameter-input-${node.parameter}`).first().waitFor({ timeout: STEP_TIMEOUT });
-			expect(await ndv.getByTestId('parameter-input').count()).toBeGreaterThan(1);
-			await expectPackageIcons(ndv, `${node.name} panel`);
-			await screenshot(node.screenshot);
-			await ndv.getByTestId('ndv-close-button').first().click();
-			await ndv.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
-			expectNoBrowserProblems();
+			await step(`the ${node.name} panel`, async () => {
+				const ndv = page.getByTestId('ndv');
+				await ndv.waitFor({ timeout: STEP_TIMEOUT });
+				await ndv.getByTestId(`parameter-input-${node.parameter}`).first().waitFor({ timeout: STEP_TIMEOUT });
+				expect(await ndv.getByTestId('parameter-input').count()).toBeGreaterThan(1);
+				await expectPackageIcons(ndv, `${node.name} panel`);
+				await screenshot(node.screenshot);
+				await ndv.getByTestId('ndv-close-button').first().click();
+				await ndv.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
+				expectNoBrowserProblems();
+			});
 		}
 
-		currentStep = 'the canvas';
-		const packageNodes = page.locator(`[data-test-id="canvas-node"][data-node-type^="${packageName}."]`);
-		const onCanvas = await packageNodes.evaluateAll((elements) =>
-			elements.map((element) => element.getAttribute('data-node-type')),
-		);
-		expect(onCanvas.sort()).toEqual(NODES.map((node) => `${packageName}.${node.type}`).sort());
-		for (const node of NODES) {
-			await expectPackageIcons(
-				page.locator(`[data-test-id="canvas-node"][data-node-type="${packageName}.${node.type}"]`),
-				`${node.name} on the canvas`,
+		await step('the canvas', async () => {
+			const packageNodes = page.locator(`[data-test-id="canvas-node"][data-node-type^="${packageName}."]`);
+			const onCanvas = await packageNodes.evaluateAll((elements) =>
+				elements.map((element) => element.getAttribute('data-node-type')),
 			);
-		}
-		await page.getByTestId('tidy-up-button').click();
-		await page.getByTestId('zoom-to-fit').click();
-		// The canvas animates the tidy-up and the zoom.
-		await page.waitForTimeout(1000);
-		await screenshot('canvas');
-		expectNoBrowserProblems();
+			expect(onCanvas.sort()).toEqual(NODES.map((node) => `${packageName}.${node.type}`).sort());
+			for (const node of NODES) {
+				await expectPackageIcons(
+					page.locator(`[data-test-id="canvas-node"][data-node-type="${packageName}.${node.type}"]`),
+					`${node.name} on the canvas`,
+				);
+			}
+			await page.getByTestId('tidy-up-button').click();
+			await page.getByTestId('zoom-to-fit').click();
+			// The canvas animates the tidy-up and the zoom.
+			await page.waitForTimeout(1000);
+			await screenshot('canvas');
+			expectNoBrowserProblems();
+		});
 
 		// n8n follows the system theme and then shows each node's dark icon variant.
-		currentStep = 'the canvas in dark mode';
-		await page.emulateMedia({ colorScheme: 'dark' });
-		const canvasIcons = page.locator(`[data-test-id="canvas-node"] img[src*="/icons/${packageName}/"]`);
-		const deadline = Date.now() + STEP_TIMEOUT;
-		let sources: string[] = [];
-		do {
-			sources = await canvasIcons.evaluateAll((images: LoadableImage[]) => images.map((img) => img.src));
-			if (sources.length === NODES.length && sources.every((src) => src.endsWith('.dark.svg'))) break;
-			await page.waitForTimeout(200);
-		} while (Date.now() < deadline);
-		expect(sources.filter((src) => !src.endsWith('.dark.svg'))).toEqual([]);
-		expect(sources).toHaveLength(NODES.length);
-		await expectPackageIcons(page.locator('.vue-flow'), 'the canvas in dark mode');
-		await screenshot('canvas-dark');
-		expectNoBrowserProblems();
+		await step('the canvas in dark mode', async () => {
+			await page.emulateMedia({ colorScheme: 'dark' });
+			const canvasIcons = page.locator(`[data-test-id="canvas-node"] img[src*="/icons/${packageName}/"]`);
+			const deadline = Date.now() + STEP_TIMEOUT;
+			let sources: string[] = [];
+			do {
+				sources = await canvasIcons.evaluateAll((images: LoadableImage[]) => images.map((img) => img.src));
+				if (sources.length === NODES.length && sources.every((src) => src.endsWith('.dark.svg'))) break;
+				await page.waitForTimeout(200);
+			} while (Date.now() < deadline);
+			expect(sources.filter((src) => !src.endsWith('.dark.svg'))).toEqual([]);
+			expect(sources).toHaveLength(NODES.length);
+			await expectPackageIcons(page.locator('.vue-flow'), 'the canvas in dark mode');
+			await screenshot('canvas-dark');
+			expectNoBrowserProblems();
+		});
 	});
 });
