@@ -8,10 +8,12 @@ import type { LimiterConfig, SendLimiter } from './limiter';
 import { backoffDelay, resolveRetryPolicy, sleep as realSleep } from './retry';
 import type { RetryPolicy, Sleep } from './retry';
 import {
+	acceptsPrebuiltMessages,
 	createHandoverTracker,
 	createPooledTransport,
 	HANDOVER_TRACKER_KEY,
 	handoverStage,
+	toWireMessage,
 	validateSmtpSettings,
 } from './transport';
 import type { HandoverTracker, PooledTransport, SmtpSettings } from './transport';
@@ -318,7 +320,9 @@ export async function sendMessages(
 			return;
 		}
 		const domain = recipientDomain(recipient);
-		const { ref: _ref, ...mailOptions } = message;
+		const { ref: _ref, ...given } = message;
+		// built once, before the limiter, and reused by every attempt
+		const mailOptions = prebuild ? toWireMessage(given) : given;
 		let attempts = 0;
 		for (;;) {
 			const current = stop as StopState | null;
@@ -416,8 +420,10 @@ export async function sendMessages(
 
 	let seq = 0;
 	let sourceDone = false;
+	let prebuild = false;
 	try {
 		transport = options.transport ?? createPooledTransport(options.smtp, options.defaults);
+		prebuild = acceptsPrebuiltMessages(transport);
 		// a counting window: at most maxInFlight messages between "read from the input" and "done"
 		let active = 0;
 		let failure: unknown = null;

@@ -2,12 +2,15 @@ import nodemailer from 'nodemailer';
 import type {
 	MailDefaults,
 	MailMessage,
+	SendMailOptions,
 	SMTPPoolOptions,
 	SMTPPoolSentMessageInfo,
 	SMTPTransportOptions,
 	Transporter,
 } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
+
+import { buildRawMessage } from '../compose/rawMessage';
 
 /** How the connection is secured. */
 export type SmtpSecurity =
@@ -313,6 +316,44 @@ export function createPooledTransport(
 	const transport = nodemailer.createTransport(options, { ...defaults, ...SAFE_MESSAGE_DEFAULTS });
 	transport.use('stream', trackHandover);
 	return transport;
+}
+
+const SANDBOX_KEYS = new Set(['disableFileAccess', 'disableUrlAccess']);
+
+/**
+ * Whether messages for `transport` may go out prebuilt (`toWireMessage`): only when it adds no
+ * message defaults of its own (from, headers...), which a prebuilt message would bypass. A
+ * transport whose defaults cannot be read is given whole messages.
+ */
+export function acceptsPrebuiltMessages(transport: PooledTransport): boolean {
+	const defaults = (transport as unknown as { _defaults?: unknown })._defaults;
+	if (!defaults || typeof defaults !== 'object') return false;
+	return Object.entries(defaults).every(
+		([key, value]) => value === undefined || (SANDBOX_KEYS.has(key) && value === true),
+	);
+}
+
+/**
+ * The message as nodemailer should get it: the RFC 5322 message prebuilt in one Buffer with an
+ * explicit envelope when lib/compose can build it (a plain text/HTML message, as
+ * toSendMailOptions makes them), so nodemailer only signs (DKIM) and transmits it. Anything else
+ * goes as it is and nodemailer composes it.
+ */
+export function toWireMessage(message: SendMailOptions): SendMailOptions {
+	let built;
+	try {
+		built = buildRawMessage(message);
+	} catch {
+		built = null; // nodemailer composes it, and reports what is wrong with it
+	}
+	if (!built) return message;
+	return {
+		raw: built.raw,
+		envelope: built.envelope,
+		messageId: built.messageId,
+		disableFileAccess: true,
+		disableUrlAccess: true,
+	};
 }
 
 export type VerifyFailureReason =
