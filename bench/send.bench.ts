@@ -261,14 +261,13 @@ async function childRate(
 	const smtp = sinkSettings(port);
 	const transport = createPooledTransport(smtp);
 	const starts: number[] = [];
-	const sendMail = transport.sendMail.bind(transport) as (
-		mail: SendMailOptions,
-	) => Promise<unknown>;
-	(transport as unknown as { sendMail: (mail: SendMailOptions) => Promise<unknown> }).sendMail = (
-		mail,
-	) => {
+	// every message reaches the pool's send(), prebuilt or composed by nodemailer's Mailer
+	const pool = (transport as unknown as { transporter: { send: (...args: unknown[]) => unknown } })
+		.transporter;
+	const send = pool.send.bind(pool);
+	pool.send = (...args: unknown[]) => {
 		starts.push(performance.now());
-		return sendMail(mail);
+		return send(...args);
 	};
 	try {
 		let sent = 0;

@@ -127,6 +127,7 @@ const HEX = Buffer.from('0123456789ABCDEF');
 const CR = 0x0d;
 const LF = 0x0a;
 const EQUALS = 0x3d;
+const CRLF = Buffer.from('\r\n');
 /** Bytes quoted-printable keeps as they are anywhere on a line: printable ASCII but `=`. */
 const QP_LITERAL = new Uint8Array(256);
 for (let byte = 0x21; byte <= 0x7e; byte++) QP_LITERAL[byte] = byte === EQUALS ? 0 : 1;
@@ -323,6 +324,11 @@ export function buildRawMessage(options: SendMailOptions, now = Date.now()): Raw
 		const part = encodeTextPart(parts[0].text);
 		lines.push(`Content-Type: ${parts[0].type}`, `Content-Transfer-Encoding: ${part.encoding}`);
 		chunks.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), part.body);
+		// the message ends with a line break, as nodemailer ends it
+		const body = part.body;
+		if (body.length < 2 || body[body.length - 2] !== CR || body[body.length - 1] !== LF) {
+			chunks.push(CRLF);
+		}
 	} else {
 		const boundary = `${BOUNDARY_PREFIX}${(boundaryCounter = (boundaryCounter + 1) % 1e15)}`;
 		const delimiter = `--${boundary}`;

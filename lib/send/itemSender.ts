@@ -11,12 +11,12 @@ import {
 	acceptsPrebuiltMessages,
 	createHandoverTracker,
 	createPooledTransport,
-	HANDOVER_TRACKER_KEY,
 	handoverStage,
+	sendWireMessage,
 	toWireMessage,
 	validateSmtpSettings,
 } from './transport';
-import type { HandoverTracker, PooledTransport, SmtpSettings } from './transport';
+import type { HandoverTracker, PooledTransport, SmtpSettings, WireMessage } from './transport';
 
 /** One message to send: nodemailer's message options plus the caller's reference (item index). */
 export interface OutgoingMessage extends SendMailOptions {
@@ -322,7 +322,7 @@ export async function sendMessages(
 		const domain = recipientDomain(recipient);
 		const { ref: _ref, ...given } = message;
 		// built once, before the limiter, and reused by every attempt
-		const mailOptions = prebuild ? toWireMessage(given) : given;
+		const wire: WireMessage = prebuild ? toWireMessage(given) : { options: given };
 		let attempts = 0;
 		for (;;) {
 			const current = stop as StopState | null;
@@ -337,10 +337,7 @@ export async function sendMessages(
 					if (stop) return Promise.reject(STOPPED);
 					attempts++;
 					tracker = createHandoverTracker();
-					return transport!.sendMail({
-						...mailOptions,
-						[HANDOVER_TRACKER_KEY]: tracker,
-					} as SendMailOptions) as Promise<SMTPPoolSentMessageInfo>;
+					return sendWireMessage(transport!, wire, tracker);
 				});
 			} catch (error) {
 				if (error === STOPPED) continue;
