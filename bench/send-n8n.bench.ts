@@ -15,7 +15,10 @@
  * with a raw pooled-nodemailer rate measured in the same run as a reference for the targets
  * (n8nCampaignPerSec ≥ 80% of raw, n8nItemModePerSec ≥ 30× n8nSendEmailPerSec).
  *
- *   node scripts/run-bench.js bench/send-n8n.bench.ts [--scale=0.1]
+ *   node scripts/run-bench.js bench/send-n8n.bench.ts [--scale=0.1] [--engine-results=FILE]
+ *
+ * With --engine-results=FILE (written by bench/send.bench.ts --results=FILE) the last line is the
+ * whole send benchmark's object: the engine's keys with the three n8n ones filled in.
  *
  * Needs a built package (npm run build; the harness rebuilds a stale dist/).
  */
@@ -196,6 +199,14 @@ function watchSink(sink: SmtpSink, expected: number) {
 	};
 }
 
+/** The summary bench/send.bench.ts --results=FILE wrote, when --engine-results=FILE is given. */
+function engineSummary(): Record<string, unknown> | null {
+	const file = argument('engine-results');
+	if (!file) return null;
+	if (!existsSync(file)) throw new Error(`--engine-results: ${file} does not exist (run bench/send.bench.ts --results=${file} first)`);
+	return (JSON.parse(readFileSync(file, 'utf8')) as { summary: Record<string, unknown> }).summary;
+}
+
 const perSec = (count: number, ms: number) => Math.round((count / ms) * 1000 * 10) / 10;
 
 /**
@@ -335,13 +346,21 @@ async function main(): Promise<void> {
 		log(`n8nCampaignPerSec ≥ 80% of raw (this run's reference): ${share >= 0.8 ? 'met' : 'MISSED'} (${Math.round(share * 100)}%)`);
 		const ratio = items.perSec / sendEmailRun.perSec;
 		log(`n8nItemModePerSec ≥ 30× n8nSendEmailPerSec: ${ratio >= 30 ? 'met' : 'MISSED'} (${ratio.toFixed(1)}×)`);
-		process.stdout.write(
-			`${JSON.stringify({
-				n8nCampaignPerSec: campaign.perSec,
-				n8nItemModePerSec: items.perSec,
-				n8nSendEmailPerSec: sendEmailRun.perSec,
-			})}\n`,
-		);
+		const n8nFigures = {
+			n8nCampaignPerSec: campaign.perSec,
+			n8nItemModePerSec: items.perSec,
+			n8nSendEmailPerSec: sendEmailRun.perSec,
+		};
+		const engine = engineSummary();
+		if (engine) {
+			const raw = engine.rawNodemailerPerSec;
+			if (typeof raw === 'number' && raw > 0) {
+				const ofRaw = campaign.perSec / raw;
+				log(`n8nCampaignPerSec ≥ 80% of the engine run's rawNodemailerPerSec: ${ofRaw >= 0.8 ? 'met' : 'MISSED'} (${Math.round(ofRaw * 100)}%)`);
+			}
+		}
+		// one object, the last line: the engine's figures (when given) with the n8n ones filled in
+		process.stdout.write(`${JSON.stringify({ ...(engine ?? {}), ...n8nFigures })}\n`);
 	} finally {
 		await n8n?.cleanup();
 		await sink.stop();

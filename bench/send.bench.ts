@@ -17,10 +17,12 @@
  *   200/s (in %) and the most sends in any 1-second window.
  *
  * The last line is one JSON object with those keys (the n8n* keys are filled by the n8n
- * benchmark; null here). Details and target verdicts go to stderr.
+ * benchmark; null here). Details and target verdicts go to stderr. With --results=FILE the
+ * object (and every child's figures) goes to FILE instead, for bench/send-n8n.bench.ts
+ * --engine-results=FILE to merge: `npm run bench:send` runs both and prints one object last.
  *
  *   node scripts/run-bench.js bench/send.bench.ts [--only=raw,perMessage,item,campaign,rate,rss1m]
- *     [--scale=0.1]   (fewer messages everywhere, for a quick look)
+ *     [--scale=0.1]   (fewer messages everywhere, for a quick look) [--results=FILE]
  *
  * Seeded stores are cached in bench/.data/ (gitignored) and copied for each run.
  */
@@ -261,14 +263,13 @@ async function childRate(
 	const smtp = sinkSettings(port);
 	const transport = createPooledTransport(smtp);
 	const starts: number[] = [];
-	const sendMail = transport.sendMail.bind(transport) as (
-		mail: SendMailOptions,
-	) => Promise<unknown>;
-	(transport as unknown as { sendMail: (mail: SendMailOptions) => Promise<unknown> }).sendMail = (
-		mail,
-	) => {
+	// every message reaches the pool's send(), prebuilt or composed by nodemailer's Mailer
+	const pool = (transport as unknown as { transporter: { send: (...args: unknown[]) => unknown } })
+		.transporter;
+	const send = pool.send.bind(pool);
+	pool.send = (...args: unknown[]) => {
 		starts.push(performance.now());
-		return sendMail(mail);
+		return send(...args);
 	};
 	try {
 		let sent = 0;
@@ -429,6 +430,9 @@ async function main(): Promise<void> {
 	const only = argument('only')?.split(',');
 	const wants = (name: string) => !only || only.includes(name);
 	const n = (full: number) => Math.max(100, Math.round(full * scale));
+	// a failed run must not leave an older run's figures for the n8n part to merge
+	const resultsFile = argument('results');
+	if (resultsFile) rmSync(resultsFile, { force: true });
 	const bundle = await bundleChild();
 	const sink = await startSmtpSink({ maxConcurrency: 256 });
 	const port = String(sink.port);
@@ -528,6 +532,13 @@ async function main(): Promise<void> {
 		campaignPeakRssMb1M: results.rss1m?.peakRssMb ?? null,
 	};
 	for (const verdict of verdicts(summary, results)) console.error(verdict);
+	if (resultsFile) {
+		// the n8n part (bench/send-n8n.bench.ts --engine-results=…) prints the merged object last
+		mkdirSync(path.dirname(resultsFile), { recursive: true });
+		writeFileSync(resultsFile, JSON.stringify({ summary, results }));
+		console.error(`engine results written to ${resultsFile}`);
+		return;
+	}
 	process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

@@ -11,6 +11,8 @@
  *   template.textMode                    // 'template' | 'derived' | 'per-recipient' | 'none'
  *   const message = template.render(recipient, { item?, campaignId?, proof?, attachments? });
  *   await transport.sendMail(toSendMailOptions(message));
+ *   buildRawMessage(toSendMailOptions(message))  // { raw, envelope, messageId } | null: the RFC 5322
+ *                                        // message in one Buffer (Bulk Send hands it to the pool as is)
  *   template.preview(recipient?)         // { subject, html, text, headers }: no tracking, inert links
  *
  * recipient: `{ id?, email, name?, fields? }` (a store Subscriber fits). `message` is a plain
@@ -63,6 +65,7 @@ export {
 	validateEmailAddress,
 } from './headerSafety';
 export { encodeIso2022Jp, encodeIso2022JpHeader } from './iso2022jp';
+export { buildRawMessage, encodeQuotedPrintable, type RawMessage } from './rawMessage';
 export { toSendMailOptions, type SendMailConversionOptions } from './sendMail';
 export type {
 	ComposeAttachment,

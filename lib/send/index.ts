@@ -7,6 +7,11 @@
  *   `createPooledTransport(s, defaults?)` → one nodemailer pool (file/URL access off; fills a
  *   HandoverTracker passed under HANDOVER_TRACKER_KEY); `verifySmtp(s)` → `{ ok, message,
  *   reason, warnings }` for a credential test; `describeConnectionError(err, s)`.
+ *   `toWireMessage(options)` → the message prebuilt by lib/compose/rawMessage (plain text/HTML,
+ *   as toSendMailOptions makes them) or the options for nodemailer to compose;
+ *   `sendWireMessage(transport, wire, tracker)` hands a prebuilt one straight to the pool (its
+ *   envelope, Message-ID and bytes, DKIM-signed by the transport): nodemailer's per-message
+ *   composing (MailComposer, a stream per part) was most of the sender's CPU.
  * - errors.ts: `classifySendError(err, stage?, s?)` → `{ kind: 'retryable' | 'permanent' |
  *   'unknown' | 'fatal', message, code, responseCode, enhancedStatus, command, response }`.
  *   `stage` comes from `handoverStage(tracker)`: a connection lost after the end-of-data "."

@@ -8,13 +8,15 @@ import type { LimiterConfig, SendLimiter } from './limiter';
 import { backoffDelay, resolveRetryPolicy, sleep as realSleep } from './retry';
 import type { RetryPolicy, Sleep } from './retry';
 import {
+	acceptsPrebuiltMessages,
 	createHandoverTracker,
 	createPooledTransport,
-	HANDOVER_TRACKER_KEY,
 	handoverStage,
+	sendWireMessage,
+	toWireMessage,
 	validateSmtpSettings,
 } from './transport';
-import type { HandoverTracker, PooledTransport, SmtpSettings } from './transport';
+import type { HandoverTracker, PooledTransport, SmtpSettings, WireMessage } from './transport';
 
 /** One message to send: nodemailer's message options plus the caller's reference (item index). */
 export interface OutgoingMessage extends SendMailOptions {
@@ -318,7 +320,9 @@ export async function sendMessages(
 			return;
 		}
 		const domain = recipientDomain(recipient);
-		const { ref: _ref, ...mailOptions } = message;
+		const { ref: _ref, ...given } = message;
+		// built once, before the limiter, and reused by every attempt
+		const wire: WireMessage = prebuild ? toWireMessage(given) : { options: given };
 		let attempts = 0;
 		for (;;) {
 			const current = stop as StopState | null;
@@ -333,10 +337,7 @@ export async function sendMessages(
 					if (stop) return Promise.reject(STOPPED);
 					attempts++;
 					tracker = createHandoverTracker();
-					return transport!.sendMail({
-						...mailOptions,
-						[HANDOVER_TRACKER_KEY]: tracker,
-					} as SendMailOptions) as Promise<SMTPPoolSentMessageInfo>;
+					return sendWireMessage(transport!, wire, tracker);
 				});
 			} catch (error) {
 				if (error === STOPPED) continue;
@@ -416,8 +417,10 @@ export async function sendMessages(
 
 	let seq = 0;
 	let sourceDone = false;
+	let prebuild = false;
 	try {
 		transport = options.transport ?? createPooledTransport(options.smtp, options.defaults);
+		prebuild = acceptsPrebuiltMessages(transport);
 		// a counting window: at most maxInFlight messages between "read from the input" and "done"
 		let active = 0;
 		let failure: unknown = null;

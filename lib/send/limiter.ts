@@ -394,6 +394,12 @@ export function describeLimits(limits: EffectiveLimits): string {
  * Local guard: at most `limit` starts in any `windowMs` window, exactly (a ring of the last
  * `limit` start times). Bottleneck's spacing is exact on schedule, but timers fire late by
  * varying amounts, which could put limit + 1 actual starts in some window.
+ *
+ * A start is the synchronous part of `fn` (where a send hands its message over). `run` checks
+ * the window, calls `fn` right away and records the time once `fn` has returned its promise:
+ * each actual start lies between its check and its record, so the start `limit` places later,
+ * checked at least `windowMs` after that record, is at least `windowMs` after it, whatever ran
+ * in between (microtasks, other sends' work, a late timer).
  */
 export class SlidingWindowGuard {
 	private readonly starts: Float64Array;
@@ -407,17 +413,21 @@ export class SlidingWindowGuard {
 		this.starts = new Float64Array(limit).fill(-Infinity);
 	}
 
-	async acquire(): Promise<void> {
+	async run<T>(fn: () => Promise<T>): Promise<T> {
 		for (;;) {
-			const now = this.clock();
-			const wait = this.starts[this.index] + this.windowMs - now;
-			if (wait <= 0) {
-				this.starts[this.index] = now;
-				this.index = (this.index + 1) % this.limit;
-				return;
-			}
+			const wait = this.starts[this.index] + this.windowMs - this.clock();
+			if (wait <= 0) break;
 			await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
 		}
+		const slot = this.index;
+		this.index = (this.index + 1) % this.limit;
+		let started: Promise<T>;
+		try {
+			started = fn();
+		} finally {
+			this.starts[slot] = this.clock();
+		}
+		return started;
 	}
 }
 
@@ -528,8 +538,7 @@ class BottleneckSendLimiter implements SendLimiter {
 		}
 		this.globalHead = this.globalLimiters[0] ?? null;
 		if (perSecond && perSecond >= 1) {
-			// 1 ms of margin: the guard's clock reading and the send's start differ by microseconds
-			this.guard = new SlidingWindowGuard(Math.floor(perSecond), SECOND + 1);
+			this.guard = new SlidingWindowGuard(Math.floor(perSecond), SECOND);
 		}
 
 		for (const [i, rule] of (this.config.domainLimits ?? []).entries()) {
@@ -629,7 +638,7 @@ class BottleneckSendLimiter implements SendLimiter {
 	async schedule<T>(recipientDomain: string | null, fn: () => Promise<T>): Promise<T> {
 		if (this.limits.dailyCap !== null) await this.takeDailyToken();
 		const guard = this.guard;
-		const task = guard ? () => guard.acquire().then(fn) : fn;
+		const task = guard ? () => guard.run(fn) : fn;
 		const first = this.domainLimiter(recipientDomain) ?? this.globalHead;
 		if (!first) return task();
 		return first.schedule(task);

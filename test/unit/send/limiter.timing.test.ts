@@ -193,6 +193,32 @@ describe('local limiter', () => {
 		}
 	});
 
+	it('never more than N in any 1-second window when sends start late (busy event loop)', async () => {
+		// Some sends do several milliseconds of synchronous work before their bytes go out (a
+		// message being built, a send log written): the second they count in starts late.
+		const limiter = await createLimiter({ perSecond: 50 });
+		const starts: number[] = [];
+		try {
+			await withRaisedPriority(() =>
+				Promise.all(
+					Array.from({ length: 62 }, (_, i) =>
+						limiter.schedule(null, async () => {
+							const busyUntil = performance.now() + (i < 50 && i % 10 === 0 ? 8 : 0);
+							while (performance.now() < busyUntil) {
+								// synchronous work
+							}
+							starts.push(performance.now());
+						}),
+					),
+				),
+			);
+		} finally {
+			await limiter.disconnect();
+		}
+		expect(starts).toHaveLength(62);
+		expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(50);
+	});
+
 	it('limits concurrency', async () => {
 		const limiter = await createLimiter({ maxConcurrent: 2 });
 		let running = 0;
@@ -369,13 +395,35 @@ describe('SlidingWindowGuard', () => {
 		const guard = new SlidingWindowGuard(5, 200);
 		const starts: number[] = [];
 		await Promise.all(
-			Array.from({ length: 12 }, async () => {
-				await guard.acquire();
-				starts.push(performance.now());
-			}),
+			Array.from({ length: 12 }, () =>
+				guard.run(async () => {
+					starts.push(performance.now());
+				}),
+			),
 		);
 		expect(maxInAnyWindow(starts, 200)).toBeLessThanOrEqual(5);
 		expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(400);
+	});
+
+	it('counts a start from the end of its synchronous part, however late that is', async () => {
+		// a fake clock: each start's synchronous work takes 30 ms
+		let now = 0;
+		const guard = new SlidingWindowGuard(2, 100, () => now);
+		const starts: number[] = [];
+		const work = () => {
+			now += 30;
+			starts.push(now);
+			return Promise.resolve();
+		};
+		await guard.run(work); // checked at 0, started at 30
+		await guard.run(work); // checked at 30, started at 60
+		const third = guard.run(work); // must wait until 30 + 100
+		now = 129;
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(starts).toHaveLength(2);
+		now = 130;
+		await third;
+		expect(starts).toEqual([30, 60, 160]);
 	});
 });
 
