@@ -117,62 +117,86 @@ function escapeRegExp(text: string): string {
 	return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+/** One n8n (and SMTP server and store) per store backend, shared by the four examples. */
+interface Setup {
+	n8n?: N8nInstance;
+	smtp?: TestSmtpServer;
+	store?: SqlSubscriberStore;
+	pgFixture?: StoreFixture;
+	ids: Record<string, string>;
+}
+
+async function setUp(backend: Backend, setup: Setup): Promise<void> {
+	setup.smtp = await startSmtpServer();
+	const n8n = (setup.n8n = await createN8nInstance({ dbType: 'sqlite' }));
+	let storeConfig: StoreConfig;
+	if (backend === 'sqlite') {
+		// n8n's store folder: $N8N_USER_FOLDER/.n8n/bulk-mail
+		storeConfig = { backend: 'sqlite', file: 'examples.sqlite', baseDir: path.join(n8n.userFolder, '.n8n', 'bulk-mail') };
+	} else {
+		setup.pgFixture = storeFixture('postgres');
+		storeConfig = setup.pgFixture.config;
+	}
+	const store = (setup.store = await openStore(storeConfig));
+
+	// What each example expects to find (the newsletter's list must exist before its first firing).
+	const newsletter = await store.createList({ name: 'Newsletter' }, actor);
+	for (const reader of readers) await store.upsertSubscriber(newsletter.id, reader, {}, actor);
+	const optedOut = await store.upsertSubscriber(newsletter.id, { email: 'opted-out@example.org', name: 'Gone' }, {}, actor);
+	await store.setStatus(optedOut.subscriber!.id, 'unsubscribed', {}, actor);
+	const customers = await store.createList({ name: 'Customers' }, actor);
+	const gone = await store.upsertSubscriber(customers.id, { email: 'gone@example.org', name: 'Gone' }, {}, actor);
+	await store.setStatus(gone.subscriber!.id, 'unsubscribed', {}, actor);
+	const bounceList = await store.createList({ name: 'Bounce test' }, actor);
+	for (const email of ['hard@example.net', 'complaint@example.net', 'fine@example.net']) {
+		setup.ids[email] = (await store.upsertSubscriber(bounceList.id, { email }, {}, actor)).subscriber!.id;
+	}
+
+	await n8n.importCredentials(
+		exampleCredentials({
+			store: storeConfig,
+			publicBaseUrl: PUBLIC_BASE_URL,
+			signingSecret: SIGNING_SECRET,
+			smtp: setup.smtp,
+			genericSecret: GENERIC_SECRET,
+		}),
+	);
+	const workflows = Object.values(examples);
+	await n8n.importWorkflow(workflows);
+	await n8n.start();
+	await publishThroughEditorApi(n8n, workflows.map((workflow) => workflow.id));
+	await n8n.waitForWebhook(webhookPath(examples.importCsv, 'Upload CSV'));
+	await n8n.waitForWebhook(webhookPath(examples.transactional, 'Sign-up Received'));
+	await n8n.waitForWebhook(`${BOUNCE_HOOK}/events`);
+}
+
+const setups: Record<Backend, Setup> = { sqlite: { ids: {} }, postgres: { ids: {} } };
+
+// Both instances boot at the same time: most of a boot is waiting, not computing.
+beforeAll(async () => {
+	const results = await Promise.allSettled(BACKENDS.map((backend) => setUp(backend, setups[backend])));
+	const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+	if (failed) throw failed.reason;
+});
+
+afterAll(async () => {
+	for (const setup of Object.values(setups)) {
+		await setup.n8n?.cleanup();
+		await setup.store?.close();
+		await setup.pgFixture?.cleanup();
+		await setup.smtp?.close();
+	}
+});
+
 describe.each(BACKENDS)('example workflows in real n8n (%s store)', (backend: Backend) => {
 	let n8n: N8nInstance;
 	let smtp: TestSmtpServer;
 	let store: SqlSubscriberStore;
-	let pgFixture: StoreFixture | undefined;
-	const ids: Record<string, string> = {};
+	let ids: Record<string, string>;
 
-	beforeAll(async () => {
-		smtp = await startSmtpServer();
-		n8n = await createN8nInstance({ dbType: 'sqlite' });
-		let storeConfig: StoreConfig;
-		if (backend === 'sqlite') {
-			// n8n's store folder: $N8N_USER_FOLDER/.n8n/bulk-mail
-			storeConfig = { backend: 'sqlite', file: 'examples.sqlite', baseDir: path.join(n8n.userFolder, '.n8n', 'bulk-mail') };
-		} else {
-			pgFixture = storeFixture('postgres');
-			storeConfig = pgFixture.config;
-		}
-		store = await openStore(storeConfig);
-
-		// What each example expects to find (the newsletter's list must exist before its first firing).
-		const newsletter = await store.createList({ name: 'Newsletter' }, actor);
-		for (const reader of readers) await store.upsertSubscriber(newsletter.id, reader, {}, actor);
-		const optedOut = await store.upsertSubscriber(newsletter.id, { email: 'opted-out@example.org', name: 'Gone' }, {}, actor);
-		await store.setStatus(optedOut.subscriber!.id, 'unsubscribed', {}, actor);
-		const customers = await store.createList({ name: 'Customers' }, actor);
-		const gone = await store.upsertSubscriber(customers.id, { email: 'gone@example.org', name: 'Gone' }, {}, actor);
-		await store.setStatus(gone.subscriber!.id, 'unsubscribed', {}, actor);
-		const bounceList = await store.createList({ name: 'Bounce test' }, actor);
-		for (const email of ['hard@example.net', 'complaint@example.net', 'fine@example.net']) {
-			ids[email] = (await store.upsertSubscriber(bounceList.id, { email }, {}, actor)).subscriber!.id;
-		}
-
-		await n8n.importCredentials(
-			exampleCredentials({
-				store: storeConfig,
-				publicBaseUrl: PUBLIC_BASE_URL,
-				signingSecret: SIGNING_SECRET,
-				smtp,
-				genericSecret: GENERIC_SECRET,
-			}),
-		);
-		const workflows = Object.values(examples);
-		await n8n.importWorkflow(workflows);
-		await n8n.start();
-		await publishThroughEditorApi(n8n, workflows.map((workflow) => workflow.id));
-		await n8n.waitForWebhook(webhookPath(examples.importCsv, 'Upload CSV'));
-		await n8n.waitForWebhook(webhookPath(examples.transactional, 'Sign-up Received'));
-		await n8n.waitForWebhook(`${BOUNCE_HOOK}/events`);
-	});
-
-	afterAll(async () => {
-		await n8n?.cleanup();
-		await store?.close();
-		await pgFixture?.cleanup();
-		await smtp?.close();
+	beforeAll(() => {
+		({ n8n, smtp, store } = setups[backend] as Required<Setup>);
+		ids = setups[backend].ids;
 	});
 
 	test('Import CSV upload: a multipart POST imports the file and reports the rejected rows', async () => {
