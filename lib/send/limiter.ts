@@ -431,6 +431,18 @@ export class SlidingWindowGuard {
 	}
 }
 
+/** The Redis keys of one Bottleneck 2.x limiter: `b_<id>_<suffix>` (its Scripts.allKeys). */
+const BOTTLENECK_KEYS = [
+	'settings',
+	'job_weights',
+	'job_expirations',
+	'job_clients',
+	'client_running',
+	'client_num_queued',
+	'client_last_registered',
+	'client_last_seen',
+];
+
 interface Datastore {
 	connection: InstanceType<typeof Bottleneck.IORedisConnection> | null;
 	prefix: string;
@@ -443,9 +455,11 @@ function limiterOptions(
 	options: Bottleneck.ConstructorOptions,
 ): Bottleneck.ConstructorOptions {
 	if (!store.connection) return { ...options, id: name };
+	// No Bottleneck `timeout` here: its Redis scripts PEXPIRE the keys to nextRequest + timeout,
+	// and with a minTime that is not a whole number of ms (400/s: 2.5 ms; 14/s: 71.4 ms) that TTL
+	// is fractional, Redis refuses it and every job registration fails: the limiter stalls.
+	// BottleneckSendLimiter.expireShared() expires these keys instead.
 	return {
-		// state idle for two days is dropped from Redis (a later run starts with full reservoirs)
-		timeout: 2 * DAY,
 		...options,
 		id: `${store.prefix}:${name}`,
 		datastore: 'ioredis',
@@ -480,6 +494,7 @@ class BottleneckSendLimiter implements SendLimiter {
 	private wildcard: Bottleneck.Group | null = null;
 	private readonly dayLimiters = new Map<string, Promise<Bottleneck>>();
 	private ownedRedis: Redis | null = null;
+	private readonly sharedIds = new Set<string>();
 	private lastError: Error | null = null;
 	private readonly initialDate: string;
 	private readonly capsByDate = new Map<string, number | null>();
@@ -532,6 +547,7 @@ class BottleneckSendLimiter implements SendLimiter {
 				new Bottleneck(limiterOptions(this.store, window.name, window.settings)),
 			);
 			await applyRateSettings(limiter, this.store, window.settings);
+			await this.expireShared(limiter);
 			const previous = this.globalLimiters[this.globalLimiters.length - 1];
 			if (previous) previous.chain(limiter);
 			this.globalLimiters.push(limiter);
@@ -548,7 +564,9 @@ class BottleneckSendLimiter implements SendLimiter {
 				rule.perHour ? HOUR / rule.perHour : 0,
 			);
 			const settings: Bottleneck.ConstructorOptions = {
-				minTime,
+				// a Group's limiters always carry a Bottleneck timeout (see limiterOptions): in Redis,
+				// whole milliseconds only (at most 1 ms slower per message)
+				minTime: this.store.connection ? Math.ceil(minTime) : minTime,
 				maxConcurrent: rule.maxConcurrent ?? null,
 			};
 			const group = new Bottleneck.Group({
@@ -574,6 +592,19 @@ class BottleneckSendLimiter implements SendLimiter {
 		if (this.limits.dailyCap !== null) {
 			await this.dayLimiter(this.initialDate);
 		}
+	}
+
+	/**
+	 * Shared state idle for two days is dropped from Redis (a later run starts with full
+	 * reservoirs): each run sets the TTL of its limiters' keys when it starts and when it ends.
+	 */
+	private async expireShared(limiter: Bottleneck): Promise<void> {
+		const redis = this.ownedRedis;
+		if (!redis || !this.store.connection) return;
+		this.sharedIds.add(limiter.id);
+		const batch = redis.multi();
+		for (const suffix of BOTTLENECK_KEYS) batch.pexpire(`b_${limiter.id}_${suffix}`, 2 * DAY);
+		await batch.exec();
 	}
 
 	private track(limiter: Bottleneck): Bottleneck {
@@ -607,6 +638,7 @@ class BottleneckSendLimiter implements SendLimiter {
 					),
 				);
 				await limiter.ready();
+				await this.expireShared(limiter);
 				return limiter;
 			})();
 			this.dayLimiters.set(date, pending);
@@ -656,6 +688,15 @@ class BottleneckSendLimiter implements SendLimiter {
 	}
 
 	async disconnect(): Promise<void> {
+		const redis = this.ownedRedis;
+		if (redis && redis.status === 'ready' && this.sharedIds.size) {
+			// idle from now on: two more days before the shared state is dropped
+			const batch = redis.multi();
+			for (const id of this.sharedIds) {
+				for (const suffix of BOTTLENECK_KEYS) batch.pexpire(`b_${id}_${suffix}`, 2 * DAY);
+			}
+			await batch.exec().catch(() => undefined);
+		}
 		const all: Array<Promise<unknown>> = [];
 		for (const limiter of this.globalLimiters) all.push(limiter.disconnect(false));
 		for (const { group } of this.groups) {

@@ -113,6 +113,18 @@ export interface ExecutionResult {
 	json(nodeName: string, options?: { output?: number; run?: number }): Array<Record<string, unknown>>;
 }
 
+/** An `n8n worker` process of a queue-mode instance (see N8nInstance.startWorker). */
+export interface N8nWorker {
+	/** Process id of the worker's Node process (the one that runs the nodes). */
+	readonly pid: number;
+	/** Port of the worker's health server (`/healthz`, `/healthz/readiness`). */
+	readonly healthPort: number;
+	/** Everything this worker printed so far. */
+	logs(): string;
+	/** Stops the worker (its whole process tree). */
+	stop(): Promise<void>;
+}
+
 export interface CliResult {
 	code: number | null;
 	output: string;
@@ -146,11 +158,17 @@ export interface N8nInstance {
 	waitForWebhook(webhookPath: string, options?: { method?: string; timeoutMs?: number }): Promise<void>;
 	/** `http://127.0.0.1:<port>/webhook/<path>` (for static node paths: `<webhookId>/<path>`). */
 	webhookUrl(webhookPath: string): string;
+	/**
+	 * Queue mode: starts an `n8n worker` on this instance's user folder (same encryption key, same
+	 * installed package) and database, and waits until it is ready. Give the instance the queue
+	 * environment (EXECUTIONS_MODE=queue, QUEUE_BULL_*) through `env`; needs dbType 'postgres'.
+	 */
+	startWorker(options?: { concurrency?: number; timeoutMs?: number }): Promise<N8nWorker>;
 	/** Everything the n8n processes of this instance printed so far. */
 	logs(): string;
 	/** Stops the server started by start() (its whole process tree). */
 	stop(): Promise<void>;
-	/** stop(), remove the user folder and drop the PostgreSQL database. */
+	/** stop(), stop the workers, remove the user folder and drop the PostgreSQL database. */
 	cleanup(): Promise<void>;
 }
 
@@ -248,6 +266,30 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
 			child.kill(signal);
 		} catch {
 			// already gone
+		}
+	}
+}
+
+/** SIGTERM, then SIGKILL after graceMs; afterwards the whole process group (task runners) is gone. */
+async function stopTree(child: ChildProcess, exited: Promise<void>, graceMs = 20_000): Promise<void> {
+	killTree(child, 'SIGTERM');
+	let timer: NodeJS.Timeout | undefined;
+	const stopped = await Promise.race([
+		exited.then(() => true),
+		new Promise<boolean>((resolve) => {
+			timer = setTimeout(() => resolve(false), graceMs);
+		}),
+	]);
+	clearTimeout(timer);
+	if (!stopped) {
+		killTree(child, 'SIGKILL');
+		await exited;
+	}
+	if (child.pid !== undefined) {
+		try {
+			process.kill(-child.pid, 'SIGKILL');
+		} catch {
+			// group already gone
 		}
 	}
 }
@@ -440,6 +482,7 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 
 	let server: ChildProcess | undefined;
 	let serverExit: Promise<void> | undefined;
+	const workers = new Set<N8nWorker>();
 	let port: number | undefined;
 	let serverOutput = '';
 	const cli = (args: string[], cliOptions: { timeoutMs?: number } = {}) =>
@@ -585,6 +628,72 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 			return `${baseUrl()}/webhook/${webhookPath.replace(/^\/+/, '')}`;
 		},
 
+		async startWorker({ concurrency = 10, timeoutMs = 120_000 } = {}) {
+			if (dbType !== 'postgres') {
+				throw new Error("queue-mode workers need n8n's database on PostgreSQL: createN8nInstance({ dbType: 'postgres' })");
+			}
+			const healthPort = await freePort();
+			const brokerPort = await freePort();
+			const config = JSON.parse(readFileSync(path.join(dotN8n, 'config'), 'utf8')) as { encryptionKey: string };
+			let output = '';
+			const child = spawn(nodeBinary(), [n8nBin(), 'worker', `--concurrency=${concurrency}`], {
+				env: {
+					...env,
+					EXECUTIONS_MODE: 'queue',
+					// every process of a queue-mode setup must decrypt the same credentials
+					N8N_ENCRYPTION_KEY: config.encryptionKey,
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+					N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+					...options.env,
+				},
+				stdio: ['ignore', 'pipe', 'pipe'],
+				detached: true,
+			});
+			running.add(child);
+			const collect = (chunk: Buffer) => {
+				output += chunk.toString('utf8');
+				appendFileSync(logFile, chunk);
+			};
+			child.stdout?.on('data', collect);
+			child.stderr?.on('data', collect);
+			const exited = new Promise<void>((resolve) =>
+				child.once('close', () => {
+					running.delete(child);
+					resolve();
+				}),
+			);
+			const worker: N8nWorker = {
+				pid: child.pid!,
+				healthPort,
+				logs: () => output,
+				async stop() {
+					workers.delete(worker);
+					await stopTree(child, exited);
+				},
+			};
+			workers.add(worker);
+			const deadline = Date.now() + timeoutMs;
+			for (;;) {
+				if (child.exitCode !== null || child.signalCode !== null) {
+					workers.delete(worker);
+					throw new Error(`n8n worker exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(output)}`);
+				}
+				if (
+					output.includes('n8n worker is now ready') &&
+					(await httpStatus(`http://127.0.0.1:${healthPort}/healthz/readiness`)) === 200
+				) {
+					return worker;
+				}
+				if (Date.now() > deadline) {
+					await worker.stop();
+					throw new Error(`n8n worker was not ready within ${timeoutMs} ms:\n${tail(output)}`);
+				}
+				await sleep(250);
+			}
+		},
+
 		logs() {
 			return readFileSync(logFile, 'utf8');
 		},
@@ -592,33 +701,15 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 		async stop() {
 			const child = server;
 			if (!child) return;
-			killTree(child, 'SIGTERM');
-			let timer: NodeJS.Timeout | undefined;
-			const exited = await Promise.race([
-				serverExit!.then(() => true),
-				new Promise<boolean>((resolve) => {
-					timer = setTimeout(() => resolve(false), 20_000);
-				}),
-			]);
-			clearTimeout(timer);
-			if (!exited) {
-				killTree(child, 'SIGKILL');
-				await serverExit;
-			}
-			// The task runner lives in the same process group; make sure nothing outlives the test.
-			if (child.pid !== undefined) {
-				try {
-					process.kill(-child.pid, 'SIGKILL');
-				} catch {
-					// group already gone
-				}
-			}
+			// the task runner lives in the same process group: stopTree ends it too
+			await stopTree(child, serverExit!);
 			server = undefined;
 			serverExit = undefined;
 		},
 
 		async cleanup() {
 			await instance.stop();
+			await Promise.all([...workers].map((worker) => worker.stop()));
 			rmSync(userFolder, { recursive: true, force: true });
 			if (database) await dropDatabase(database);
 		},
