@@ -76,6 +76,7 @@ export function toCampaign(row: Row): Campaign {
 		updatedAt: String(row.updated_at),
 		startedAt: (row.started_at as string | null) ?? null,
 		finishedAt: (row.finished_at as string | null) ?? null,
+		createKey: (row.create_key as string | null | undefined) ?? null,
 	};
 }
 
@@ -156,7 +157,7 @@ export async function createCampaign(
 	store: SqlSubscriberStore,
 	input: CampaignInput,
 	actor: Actor,
-): Promise<Campaign> {
+): Promise<Campaign & { created: boolean }> {
 	if (!input || typeof input !== 'object')
 		throw new CampaignError('Campaign details are missing', 'invalid');
 	const name = String(input.name ?? '').trim();
@@ -187,11 +188,15 @@ export async function createCampaign(
 	const template: CampaignTemplate = { spec: { ...input.template }, options };
 	const sender = storedSender(input.sender);
 	const sendAt = parseSendAt(input.sendAt);
+	const createKey = checkCreateKey(input.createKey);
 	const at = new Date().toISOString();
 	return store.sql.transaction(async (tx) => {
+		// With a key, a concurrent Create of the same key waits on the unique index and then
+		// inserts nothing (both SQLite and PostgreSQL), so exactly one campaign exists per key.
 		const row = await tx.get(
-			`INSERT INTO campaigns (name, list_id, filter, template, sender, status, send_at, created_by, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+			`INSERT INTO campaigns (name, list_id, filter, template, sender, status, send_at, created_by, created_at, updated_at, create_key)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (create_key) WHERE create_key IS NOT NULL DO NOTHING RETURNING *`,
 			[
 				name,
 				list.id,
@@ -203,16 +208,34 @@ export async function createCampaign(
 				JSON.stringify(actor),
 				at,
 				at,
+				createKey,
 			],
 		);
-		const campaign = toCampaign(row as Row);
+		if (!row) {
+			const existing = await tx.get('SELECT * FROM campaigns WHERE create_key = ?', [createKey]);
+			if (!existing) throw new CampaignError(`The campaign with key '${createKey}' could not be read back`, 'invalid');
+			return { ...toCampaign(existing), created: false };
+		}
+		const campaign = toCampaign(row);
 		await audit(store, tx, actor, 'campaign.create', campaign.id, {
 			name,
 			listId: list.id,
 			sendAt,
+			...(createKey ? { createKey } : {}),
 		});
-		return campaign;
+		return { ...campaign, created: true };
 	});
+}
+
+const MAX_CREATE_KEY = 200;
+
+function checkCreateKey(value: unknown): string | null {
+	if (value === undefined || value === null) return null;
+	const key = String(value).trim();
+	if (!key) return null;
+	if (key.length > MAX_CREATE_KEY)
+		throw new CampaignError(`The campaign key is longer than ${MAX_CREATE_KEY} characters`, 'invalid');
+	return key;
 }
 
 export async function getCampaign(store: SqlSubscriberStore, id: string): Promise<Campaign | null> {

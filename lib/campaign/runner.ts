@@ -171,6 +171,7 @@ export async function runCampaign(
 		status: stored.status,
 		outcome: 'not-runnable',
 		message: '',
+		finishedThisRun: false,
 		sentThisRun: 0,
 		failedThisRun: 0,
 		unknownThisRun: 0,
@@ -539,6 +540,7 @@ export async function runCampaign(
 		actor,
 	});
 	const campaign = toCampaign(ended.row);
+	summary.finishedThisRun = ended.finishedNow;
 	let outcome: RunOutcome;
 	let message: string;
 	if (campaign.status === 'finished') {

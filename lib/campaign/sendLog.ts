@@ -538,9 +538,10 @@ export async function endRun(
 	store: SqlSubscriberStore,
 	campaignId: string,
 	options: { now: number; pauseReason: string | null; lastError: string | null; actor: Actor },
-): Promise<{ row: Row; remaining: number }> {
+): Promise<{ row: Row; remaining: number; finishedNow: boolean }> {
 	return store.sql.transaction(async (tx) => {
 		let row = (await lockCampaign(tx, campaignId))!;
+		let finishedNow = false;
 		const now = iso(options.now);
 		if (row.status === 'running' && options.pauseReason) {
 			row = (await tx.get(
@@ -568,6 +569,7 @@ export async function endRun(
 					"UPDATE campaigns SET status = 'finished', finished_at = ?, updated_at = ? WHERE id = ? RETURNING *",
 					[now, now, campaignId],
 				))!;
+				finishedNow = true;
 				await store.audit(tx, options.actor, 'campaign.finish', 'campaign', campaignId, {
 					sent: Number(row.sent),
 					failed: Number(row.failed),
@@ -576,7 +578,7 @@ export async function endRun(
 				});
 			}
 		}
-		return { row, remaining };
+		return { row, remaining, finishedNow };
 	});
 }
 

@@ -101,6 +101,8 @@ export interface Campaign {
 	updatedAt: string;
 	startedAt: string | null;
 	finishedAt: string | null;
+	/** The key given at creation, if any (see CampaignInput.createKey). */
+	createKey: string | null;
 }
 
 export interface CampaignInput {
@@ -119,6 +121,12 @@ export interface CampaignInput {
 	} | null;
 	/** ISO time; a campaign with a send-at time is `scheduled` and its runs wait for it. */
 	sendAt?: string | Date | null;
+	/**
+	 * Optional unique key: creating with a key an earlier campaign already has returns that
+	 * campaign (`created: false`) instead of a second one, so repeated or overlapping workflow
+	 * runs cannot create — and send — the same campaign twice.
+	 */
+	createKey?: string | null;
 }
 
 export interface CampaignProgress {
@@ -236,6 +244,11 @@ export interface CampaignRunSummary {
 	status: CampaignStatus;
 	outcome: RunOutcome;
 	message: string;
+	/**
+	 * Whether this run is the one that marked the campaign finished: true in exactly one run,
+	 * however many overlap, so a "campaign done" report can hang on it.
+	 */
+	finishedThisRun: boolean;
 	sentThisRun: number;
 	failedThisRun: number;
 	unknownThisRun: number;

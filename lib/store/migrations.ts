@@ -188,6 +188,14 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 4,
+		description: 'campaign create keys: a repeated Create with the same key returns the first campaign',
+		statements: () => [
+			'ALTER TABLE campaigns ADD COLUMN create_key TEXT',
+			'CREATE UNIQUE INDEX campaigns_create_key ON campaigns (create_key) WHERE create_key IS NOT NULL',
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

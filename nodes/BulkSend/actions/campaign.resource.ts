@@ -214,6 +214,16 @@ export const campaignFields: INodeProperties[] = [
 		displayOptions: createOnly,
 	},
 	{
+		displayName: 'Unique Key',
+		name: 'createKey',
+		type: 'string',
+		default: '',
+		placeholder: "e.g. newsletter-{{ $now.toFormat('kkkk-WW') }}",
+		description:
+			'Optional. If a campaign with this key already exists, it is returned (created: false) instead of making a second one, so repeated or overlapping runs of a workflow cannot create — and send — the same campaign twice.',
+		displayOptions: createOnly,
+	},
+	{
 		displayName: 'Reason',
 		name: 'pauseReason',
 		type: 'string',
@@ -422,6 +432,7 @@ const create: ItemOperation = async (op, itemIndex) => {
 			composeOptions: compose,
 			sender: { smtp, ...(limiter ? { limiter } : {}) },
 			sendAt,
+			createKey: text(ctx.getNodeParameter('createKey', itemIndex, '')).trim() || null,
 		},
 		resources.actor,
 	);

@@ -58,6 +58,39 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 	const newCampaign = async (listId: string, extra: Record<string, unknown> = {}) =>
 		createCampaign(store, { name: 'Spring news', listId, template: TEMPLATE, ...extra }, actor);
 
+	it('a unique key makes Create return the first campaign, even for creates that race; one run reports the finish', async () => {
+		const listId = await newList();
+		await addSubscribers(store, listId, 30);
+		// Overlapping workflow runs creating "this week's" campaign at the same moment.
+		const creates = await Promise.all(
+			[1, 2, 3, 4].map(() => newCampaign(listId, { createKey: 'newsletter-2026-W49' })),
+		);
+		expect(new Set(creates.map((c) => c.id)).size).toBe(1);
+		expect(creates.filter((c) => c.created)).toHaveLength(1);
+		expect(creates[0].createKey).toBe('newsletter-2026-W49');
+		const all = await listCampaigns(store, { listId });
+		expect(all.items).toHaveLength(1);
+		// Another key, or none, is another campaign; an over-long key is refused.
+		const other = await newCampaign(listId, { createKey: 'newsletter-2026-W50' });
+		expect(other).toMatchObject({ created: true });
+		expect(other.id).not.toBe(creates[0].id);
+		expect((await newCampaign(listId)).createKey).toBeNull();
+		await expect(newCampaign(listId, { createKey: 'k'.repeat(201) })).rejects.toThrow(/longer than 200/);
+
+		const srv = await server();
+		const smtp = smtpSettingsFor(srv);
+		const runs = await Promise.all(
+			[1, 2, 3].map(() => runCampaign(store, creates[0].id, { smtp, batchSize: 5 })),
+		);
+		expect(runs.filter((run) => run.finishedThisRun)).toHaveLength(1);
+		expect(runs.reduce((sum, run) => sum + run.sentThisRun, 0)).toBe(30);
+		const again = await runCampaign(store, creates[0].id, { smtp });
+		expect(again).toMatchObject({ outcome: 'finished', finishedThisRun: false, sentThisRun: 0 });
+		const counts = receivedCounts(srv);
+		expect(counts.size).toBe(30);
+		for (const n of counts.values()) expect(n).toBe(1);
+	});
+
 	it('mails each active subscriber exactly once and never the others', async () => {
 		const listId = await newList();
 		await addSubscribers(store, listId, 120);
