@@ -590,7 +590,10 @@ function defaultInFlight(
 		limits.perHour === undefined ? undefined : limits.perHour / 3600,
 	].filter((rate): rate is number => rate !== undefined && rate > 0);
 	if (!rates.length) return base;
-	return Math.max(2, Math.min(base, Math.ceil(Math.min(...rates) * 2)));
+	// at a fast limit, half a second's worth: on a busy machine a send takes longer, and too few
+	// in flight would hold the run below its limit
+	const rate = Math.min(...rates);
+	return Math.max(2, Math.min(Math.max(base, Math.ceil(rate / 2)), Math.ceil(rate * 2)));
 }
 
 /**

@@ -235,6 +235,8 @@ describe('Bulk Send in real n8n', () => {
 		expect(head).toMatch(new RegExp(`\\r\\nList-Unsubscribe: <${BASE_URL.replace(/[./]/g, '\\$&')}/unsubscribe\\?t=[^>]+>`));
 		expect(head).toContain('\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click');
 		expect(head).toContain('\r\nX-Bulk-Mail-Campaign: june-e2e');
+		// built by lib/compose/rawMessage and handed to the pool prebuilt, as in the engine
+		expect(head).toMatch(/\r\nContent-Type: multipart\/alternative; boundary="=_bm_/);
 		const parsed = await parseMessage(byRecipient.get('ann@example.org')![0]);
 		expect(parsed.subject).toBe('June news for Ann');
 		expect(parsed.from?.value[0]).toEqual({ address: 'news@example.com', name: 'ACME News' });
