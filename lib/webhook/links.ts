@@ -29,7 +29,8 @@ function refusal(status: number, reason: string, response: HttpResponse): Handle
 	return { response, events: [], rejected: { status, reason } };
 }
 
-function tokenProblem(reason: LinkTokenFailure | 'missing'): string {
+/** What is wrong with a link token, for the refusal record (no token contents). */
+export function tokenProblem(reason: LinkTokenFailure | 'missing'): string {
 	switch (reason) {
 		case 'missing':
 			return 'The link has no token';

@@ -14,11 +14,12 @@
 import { confirmSubscriberIn, type ConfirmResult } from '../optin/consent';
 import type { SqlExecutor } from '../store/driver';
 import { emailKey } from '../store/email';
-import type { LinkSigner, LinkTokenClaims, LinkTokenFailure } from '../store/linkTokens';
+import type { LinkSigner, LinkTokenClaims } from '../store/linkTokens';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { SubscriberStatus } from '../store/types';
 import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
 import { formFields, linkToken, textResponse } from './http';
+import { tokenProblem } from './links';
 import { optinPageResponse, pickLanguage, PAGE_TEXTS, type PageLanguageOption, type PageTexts } from './pages';
 import { inRetriedTransaction, WEBHOOK_ACTOR } from './record';
 import type { HandlerResult, HttpRequest, HttpResponse, RecordOptions } from './types';
@@ -55,18 +56,6 @@ function resolveStore(store: StoreSource): Promise<SqlSubscriberStore> {
 	return typeof store === 'function' ? store() : Promise.resolve(store);
 }
 
-function tokenProblem(reason: LinkTokenFailure | 'missing'): string {
-	switch (reason) {
-		case 'missing':
-			return 'The link has no token';
-		case 'expired':
-			return 'The link has expired';
-		case 'malformed':
-			return 'The link token is malformed';
-		default:
-			return 'The link token does not verify (tampered or signed with another secret)';
-	}
-}
 
 function methodOf(request: HttpRequest): 'GET' | 'POST' | null {
 	const method = String(request.method).toUpperCase();
