@@ -343,3 +343,19 @@ export function smtpSettingsFor(
 		...overrides,
 	};
 }
+
+/**
+ * A `startSmtpServer` for a test file whose servers all close after the file (jest `afterAll`),
+ * so each file need not keep its own list.
+ */
+export function smtpServersClosedAfterAll(): (options?: TestSmtpServerOptions) => Promise<TestSmtpServer> {
+	const servers: TestSmtpServer[] = [];
+	afterAll(async () => {
+		await Promise.all(servers.map((s) => s.close()));
+	});
+	return async (options = {}) => {
+		const started = await startSmtpServer(options);
+		servers.push(started);
+		return started;
+	};
+}

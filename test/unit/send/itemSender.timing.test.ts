@@ -1,19 +1,11 @@
 import { sendMessages } from '../../../lib/send/itemSender';
 import type { OutgoingMessage, SendResult } from '../../../lib/send/itemSender';
-import { smtpSettingsFor, startSmtpServer } from '../../helpers/smtp';
-import type { ScriptAction, ScriptContext, TestSmtpServer } from '../../helpers/smtp';
+import { smtpSettingsFor, smtpServersClosedAfterAll } from '../../helpers/smtp';
+import type { ScriptAction, ScriptContext } from '../../helpers/smtp';
 
 jest.setTimeout(60_000);
 
-const servers: TestSmtpServer[] = [];
-async function server(options: Parameters<typeof startSmtpServer>[0] = {}) {
-	const started = await startSmtpServer(options);
-	servers.push(started);
-	return started;
-}
-afterAll(async () => {
-	await Promise.all(servers.map((s) => s.close()));
-});
+const server = smtpServersClosedAfterAll();
 
 /** Deterministic PRNG (mulberry32), so a "random 10%" is the same on every run. */
 function seeded(seed: number): () => number {

@@ -7,8 +7,7 @@ import {
 	createPooledTransport,
 	toWireMessage,
 } from '../../../lib/send/transport';
-import { parseMessage, smtpSettingsFor, startSmtpServer } from '../../helpers/smtp';
-import type { TestSmtpServer } from '../../helpers/smtp';
+import { parseMessage, smtpSettingsFor, smtpServersClosedAfterAll } from '../../helpers/smtp';
 import { verifyDkim } from '../../helpers/smtpDkim';
 
 jest.setTimeout(30_000);
@@ -16,15 +15,7 @@ jest.setTimeout(30_000);
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-const servers: TestSmtpServer[] = [];
-async function server(options: Parameters<typeof startSmtpServer>[0] = {}) {
-	const started = await startSmtpServer(options);
-	servers.push(started);
-	return started;
-}
-afterAll(async () => {
-	await Promise.all(servers.map((s) => s.close()));
-});
+const server = smtpServersClosedAfterAll();
 
 const template = compileTemplate(
 	{

@@ -7,21 +7,12 @@ import {
 	SmtpSettingsError,
 } from '../../../lib/send/transport';
 import type { SmtpSettings } from '../../../lib/send/transport';
-import { parseMessage, smtpSettingsFor, startSmtpServer } from '../../helpers/smtp';
-import type { TestSmtpServer } from '../../helpers/smtp';
+import { parseMessage, smtpSettingsFor, smtpServersClosedAfterAll } from '../../helpers/smtp';
 import { testCertificates } from '../../helpers/smtpCerts';
 
 jest.setTimeout(30_000);
 
-const servers: TestSmtpServer[] = [];
-async function server(options: Parameters<typeof startSmtpServer>[0]) {
-	const started = await startSmtpServer(options);
-	servers.push(started);
-	return started;
-}
-afterAll(async () => {
-	await Promise.all(servers.map((s) => s.close()));
-});
+const server = smtpServersClosedAfterAll();
 
 /** A port with nothing listening on it. */
 async function closedPort(): Promise<number> {
