@@ -127,21 +127,22 @@ const HEX = Buffer.from('0123456789ABCDEF');
 const CR = 0x0d;
 const LF = 0x0a;
 const EQUALS = 0x3d;
-const CRLF = Buffer.from('\r\n');
 /** Bytes quoted-printable keeps as they are anywhere on a line: printable ASCII but `=`. */
 const QP_LITERAL = new Uint8Array(256);
 for (let byte = 0x21; byte <= 0x7e; byte++) QP_LITERAL[byte] = byte === EQUALS ? 0 : 1;
 
+/** Quoted-printable output is at most 3 bytes per input byte plus a soft break per 73. */
+function quotedPrintableBound(length: number): number {
+	return length * 3 + Math.ceil((length * 3) / 73) * 3 + 8;
+}
+
 /**
- * Quoted-printable (RFC 2045 6.7) of UTF-8 bytes: line breaks (CRLF, LF or CR) become CRLF, a
- * space or tab before a line end is encoded, lines are soft-broken at 76 columns without
- * splitting an escape. `=` never appears unencoded, so a boundary holding "=_" cannot occur.
+ * Quoted-printable (RFC 2045 6.7) of `source[0, length)` written into `out` from `at`; returns
+ * the end offset. Line breaks (CRLF, LF or CR) become CRLF, a space or tab before a line end is
+ * encoded, lines are soft-broken at 76 columns without splitting an escape. `=` never appears
+ * unencoded, so a boundary holding "=_" cannot occur.
  */
-export function encodeQuotedPrintable(source: Buffer): Buffer {
-	const length = source.length;
-	// at most 3 bytes per input byte, plus a soft break ("=\r\n") per 73 output bytes
-	const out = Buffer.allocUnsafe(length * 3 + Math.ceil((length * 3) / 73) * 3 + 8);
-	let at = 0;
+function writeQuotedPrintable(source: Uint8Array, length: number, out: Buffer, at: number): number {
 	let column = 0;
 	for (let i = 0; i < length; i++) {
 		const byte = source[i];
@@ -178,37 +179,90 @@ export function encodeQuotedPrintable(source: Buffer): Buffer {
 			column += 3;
 		}
 	}
-	return out.subarray(0, at);
+	return at;
 }
 
-function encodeBase64(source: Buffer): Buffer {
-	const encoded = source.toString('base64');
-	const lines: string[] = [];
-	for (let i = 0; i < encoded.length; i += 76) lines.push(encoded.slice(i, i + 76));
-	return Buffer.from(lines.join('\r\n'), 'latin1');
+/** Quoted-printable of UTF-8 bytes, as a new Buffer (see `writeQuotedPrintable`). */
+export function encodeQuotedPrintable(source: Buffer): Buffer {
+	const out = Buffer.allocUnsafe(quotedPrintableBound(source.length));
+	return out.subarray(0, writeQuotedPrintable(source, source.length, out, 0));
 }
 
-/** ASCII text as it is, line breaks made CRLF. */
-function sevenBit(source: Buffer, text: string): Buffer {
-	return source.includes(LF) || source.includes(CR)
-		? Buffer.from(text.replace(/\r\n|\r|\n/g, '\r\n'), 'latin1')
-		: source;
+/** Base64 of `source[0, length)` in 76-column CRLF lines, written into `out` from `at`. */
+function writeBase64(source: Buffer, length: number, out: Buffer, at: number): number {
+	const encoded = source.toString('base64', 0, length);
+	for (let i = 0; i < encoded.length; i += 76) {
+		if (i) {
+			out[at++] = CR;
+			out[at++] = LF;
+		}
+		at += out.write(encoded.slice(i, i + 76), at, 'latin1');
+	}
+	return at;
+}
+
+/** ASCII bytes as they are, line breaks made CRLF, written into `out` from `at`. */
+function writeSevenBit(source: Uint8Array, length: number, out: Buffer, at: number): number {
+	for (let i = 0; i < length; i++) {
+		const byte = source[i];
+		if (byte === CR || byte === LF) {
+			if (byte === CR && i + 1 < length && source[i + 1] === LF) i++;
+			out[at++] = CR;
+			out[at++] = LF;
+		} else {
+			out[at++] = byte;
+		}
+	}
+	return at;
 }
 
 /**
- * The transfer encoding nodemailer picks for a text part, and the encoded body: 7bit for ASCII
- * text (no controls) without lines over 76 characters, else quoted-printable when Latin
- * letters outnumber the other characters, else base64. One pass over the UTF-8 bytes (a
- * character is counted at its lead byte).
+ * Scratch space reused by every message: a campaign builds thousands of messages a second, and
+ * Buffers for the intermediate UTF-8 and encoded bodies would pile up as external memory until
+ * the next garbage collection (tens of MB of RSS). Each message then allocates only its final
+ * Buffer. `buildRawMessage` is synchronous, so one pair serves the whole process.
  */
-function encodeTextPart(text: string): { encoding: string; body: Buffer } {
-	const source = Buffer.from(text, 'utf8');
+const SCRATCH_KEEP_LIMIT = 1 << 20;
+let sourceScratch: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
+let bodyScratch: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** A scratch buffer of at least `size` bytes: the shared one, grown up to a limit, or a one-off. */
+function scratch(current: Buffer, size: number, keep: (grown: Buffer) => void): Buffer {
+	if (current.length >= size) return current;
+	if (size > SCRATCH_KEEP_LIMIT) return Buffer.allocUnsafeSlow(size);
+	let length = current.length;
+	while (length < size) length *= 2;
+	const grown = Buffer.allocUnsafeSlow(length);
+	keep(grown);
+	return grown;
+}
+
+interface EncodedPart {
+	encoding: string;
+	start: number;
+	end: number;
+}
+
+/**
+ * Encodes a text part into `out` from `at`, with the transfer encoding nodemailer picks: 7bit
+ * for ASCII text (no controls) without lines over 76 characters, else quoted-printable when
+ * Latin letters outnumber the other characters, else base64. One pass over the UTF-8 bytes
+ * decides (a character is counted at its lead byte).
+ */
+function encodeTextPart(
+	text: string,
+	at: number,
+	reserve: (bytes: number) => Buffer,
+): { part: EncodedPart; out: Buffer } {
+	const byteLength = Buffer.byteLength(text, 'utf8');
+	const source = scratch(sourceScratch, byteLength, (grown) => (sourceScratch = grown));
+	source.write(text, 0, byteLength, 'utf8');
 	let plain = true;
 	let longestLine = 0;
 	let column = 0;
 	let latin = 0;
 	let other = 0;
-	for (let i = 0; i < source.length; i++) {
+	for (let i = 0; i < byteLength; i++) {
 		const byte = source[i];
 		if (byte === CR || byte === LF) {
 			if (column > longestLine) longestLine = column;
@@ -227,10 +281,17 @@ function encodeTextPart(text: string): { encoding: string; body: Buffer } {
 		}
 	}
 	if (column > longestLine) longestLine = column;
-	if (plain && longestLine <= 76) return { encoding: '7bit', body: sevenBit(source, text) };
-	return other < latin
-		? { encoding: 'quoted-printable', body: encodeQuotedPrintable(source) }
-		: { encoding: 'base64', body: encodeBase64(source) };
+	if (plain && longestLine <= 76) {
+		const out = reserve(at + byteLength * 2);
+		return { part: { encoding: '7bit', start: at, end: writeSevenBit(source, byteLength, out, at) }, out };
+	}
+	if (other < latin) {
+		const out = reserve(at + quotedPrintableBound(byteLength));
+		const end = writeQuotedPrintable(source, byteLength, out, at);
+		return { part: { encoding: 'quoted-printable', start: at, end }, out };
+	}
+	const out = reserve(at + Math.ceil(byteLength / 3) * 4 + Math.ceil(byteLength / 57) * 2 + 8);
+	return { part: { encoding: 'base64', start: at, end: writeBase64(source, byteLength, out, at) }, out };
 }
 
 // ------------------------------------------------------------------ per-process state
@@ -319,34 +380,58 @@ export function buildRawMessage(options: SendMailOptions, now = Date.now()): Raw
 	const parts: Array<{ type: string; text: string }> = [];
 	if (text) parts.push({ type: 'text/plain; charset=utf-8', text });
 	if (html) parts.push({ type: 'text/html; charset=utf-8', text: html });
-	const chunks: Buffer[] = [];
+
+	// the parts' bodies go into the scratch one after the other; a grown scratch keeps what is in it
+	let body = bodyScratch;
+	const reserve = (bytes: number): Buffer => {
+		if (body.length >= bytes) return body;
+		const grown = scratch(body, bytes, (kept) => (bodyScratch = kept));
+		body.copy(grown, 0, 0, body.length);
+		body = grown;
+		return body;
+	};
+	const encoded: EncodedPart[] = [];
+	let at = 0;
+	for (const source of parts) {
+		const result = encodeTextPart(source.text, at, reserve);
+		body = result.out;
+		encoded.push(result.part);
+		at = result.part.end;
+	}
+
+	// header and part-header text is ASCII (latin1 writes it byte for byte)
+	const pieces: Array<string | EncodedPart> = [];
 	if (parts.length === 1) {
-		const part = encodeTextPart(parts[0].text);
-		lines.push(`Content-Type: ${parts[0].type}`, `Content-Transfer-Encoding: ${part.encoding}`);
-		chunks.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), part.body);
+		lines.push(`Content-Type: ${parts[0].type}`, `Content-Transfer-Encoding: ${encoded[0].encoding}`);
+		pieces.push(`${lines.join('\r\n')}\r\n\r\n`, encoded[0]);
 		// the message ends with a line break, as nodemailer ends it
-		const body = part.body;
-		if (body.length < 2 || body[body.length - 2] !== CR || body[body.length - 1] !== LF) {
-			chunks.push(CRLF);
-		}
+		const { start, end } = encoded[0];
+		if (end - start < 2 || body[end - 2] !== CR || body[end - 1] !== LF) pieces.push('\r\n');
 	} else {
 		const boundary = `${BOUNDARY_PREFIX}${(boundaryCounter = (boundaryCounter + 1) % 1e15)}`;
 		const delimiter = `--${boundary}`;
 		lines.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
-		chunks.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+		pieces.push(`${lines.join('\r\n')}\r\n\r\n`);
 		for (const [index, source] of parts.entries()) {
-			const part = encodeTextPart(source.text);
+			const part = encoded[index];
 			if (part.encoding === '7bit' && source.text.includes(delimiter)) return null;
-			chunks.push(
-				Buffer.from(
-					`${index ? '\r\n' : ''}${delimiter}\r\nContent-Type: ${source.type}\r\nContent-Transfer-Encoding: ${part.encoding}\r\n\r\n`,
-					'latin1',
-				),
-				part.body,
+			pieces.push(
+				`${index ? '\r\n' : ''}${delimiter}\r\nContent-Type: ${source.type}\r\nContent-Transfer-Encoding: ${part.encoding}\r\n\r\n`,
+				part,
 			);
 		}
-		chunks.push(Buffer.from(`\r\n${delimiter}--\r\n`, 'latin1'));
+		pieces.push(`\r\n${delimiter}--\r\n`);
+	}
+	let total = 0;
+	for (const piece of pieces) total += typeof piece === 'string' ? piece.length : piece.end - piece.start;
+	const raw = Buffer.allocUnsafe(total);
+	let written = 0;
+	for (const piece of pieces) {
+		written +=
+			typeof piece === 'string'
+				? raw.write(piece, written, 'latin1')
+				: body.copy(raw, written, piece.start, piece.end);
 	}
 	const envelope = { from: from.address, to: [to.address] };
-	return { raw: Buffer.concat(chunks), envelope, messageId };
+	return { raw, envelope, messageId };
 }

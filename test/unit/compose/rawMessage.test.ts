@@ -161,6 +161,28 @@ describe('buildRawMessage: the message reads as nodemailer would build it', () =
 		expect(boundary(first.raw)).toContain('=_');
 		expect(boundary(second.raw)).not.toBe(boundary(first.raw));
 	});
+
+	it('messages of any size, one after another, never share bytes (the encoder reuses its scratch space)', async () => {
+		const send = (html: string, text: string): SendMailOptions => ({
+			from: 'news@sender.example',
+			to: 'reader@example.org',
+			subject: 'Sizes',
+			html,
+			text,
+		});
+		const small = send('<p>small</p>', 'small');
+		const first = buildRawMessage(small)!;
+		const firstBytes = Buffer.from(first.raw);
+		// past the kept scratch (64 KiB), then past its limit (1 MiB, a one-off), then small again
+		await expectSameAsNodemailer(send(FILLER.repeat(800), 'Grüße '.repeat(20_000)));
+		await expectSameAsNodemailer(send(FILLER.repeat(9_000), 'こんにちは\n'.repeat(40_000)));
+		await expectSameAsNodemailer(send('<p>again</p>', 'plain seven-bit text\nwith two lines'));
+		expect(first.raw.equals(firstBytes)).toBe(true);
+		const again = buildRawMessage(small)!;
+		const strip = (raw: Buffer) =>
+			raw.toString('latin1').replace(/Message-ID: .*|Date: .*|=_bm_[\w-]+/g, '');
+		expect(strip(again.raw)).toBe(strip(first.raw));
+	});
 });
 
 describe('buildRawMessage leaves everything else to nodemailer (null)', () => {
