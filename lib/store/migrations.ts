@@ -196,6 +196,11 @@ export const MIGRATIONS: Migration[] = [
 			'CREATE UNIQUE INDEX campaigns_create_key ON campaigns (create_key) WHERE create_key IS NOT NULL',
 		],
 	},
+	{
+		version: 5,
+		description: 'processed provider event ids can be forgotten by age',
+		statements: () => ['CREATE INDEX processed_events_processed_at ON processed_events (processed_at)'],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1039,6 +1039,22 @@ export class SqlSubscriberStore implements SubscriberStore {
 		});
 	}
 
+	/**
+	 * Forgets provider event ids recorded before `before`, oldest first, at most `limit` per call.
+	 * They only catch a provider's retries of the same event, which stop within days; kept for
+	 * good, the table would grow with every event ever received.
+	 */
+	async pruneProcessedEvents(before: Date, limit = 10_000): Promise<number> {
+		return this.driver.transaction(async (tx) => {
+			const deleted = await tx.run(
+				`DELETE FROM processed_events WHERE event_id IN (
+					SELECT event_id FROM processed_events WHERE processed_at < ? ORDER BY processed_at LIMIT ?)`,
+				[before.toISOString(), limit],
+			);
+			return deleted.changes;
+		});
+	}
+
 	/** The same as applyDeliveryEvent, inside a caller's transaction (campaign sending uses it). */
 	async applyDeliveryEventIn(
 		tx: SqlExecutor,

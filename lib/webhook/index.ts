@@ -24,7 +24,7 @@
 export * from './types';
 export { handleEventsRequest, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
 export { handleClick, handleOpen, handleUnsubscribe, safeRedirectTarget, type LinkHandlerOptions } from './links';
-export { recordEvents, WEBHOOK_ACTOR } from './record';
+export { EVENT_ID_RETENTION_MS, forgetOldEventIds, recordEvents, WEBHOOK_ACTOR } from './record';
 export { handleConfirm, handlePreferences, type OptinHandlerOptions, type OptinHandlerResult, type OptinOutcome } from './optin';
 export { PAGE_LANGUAGES, PAGE_TEXTS, pickLanguage, type PageLanguage, type PageLanguageOption } from './pages';
 export {

@@ -60,7 +60,7 @@ export async function recordEvents(
 	if (events.length === 0) return [];
 	const actor = options.actor ?? WEBHOOK_ACTOR;
 	const pause = resolveComplaintPause(options.complaintPause);
-	return inRetriedTransaction(store, async (tx) => {
+	const recorded = await inRetriedTransaction(store, async (tx) => {
 		await lockCampaigns(tx, events.map((event) => event.campaignId));
 		const recorded: RecordedEvent[] = new Array(events.length);
 		// Most provider events (delivered, open, click, deferred) only need deduplicating and
@@ -76,6 +76,29 @@ export async function recordEvents(
 		}
 		return recorded;
 	});
+	await forgetOldEventIds(store);
+	return recorded;
+}
+
+/**
+ * How long a provider event id is remembered: retries of one event end within days (SendGrid
+ * 72 hours, Mailgun 8 hours, Amazon SNS at most a few days), so a month is ample.
+ */
+export const EVENT_ID_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const lastPruneByStore = new Map<string, number>();
+
+/** At most once an hour per store (keyed by location: the webhook reopens stores), after recording. */
+export async function forgetOldEventIds(store: SqlSubscriberStore, now = Date.now()): Promise<void> {
+	const key = store.sql.location;
+	const last = lastPruneByStore.get(key);
+	if (last !== undefined && now - last < PRUNE_INTERVAL_MS) return;
+	lastPruneByStore.set(key, now);
+	try {
+		await store.pruneProcessedEvents(new Date(now - EVENT_ID_RETENTION_MS));
+	} catch {
+		// housekeeping only: the events are recorded; the next interval tries again
+	}
 }
 
 const CHUNK = 400;

@@ -1,6 +1,6 @@
 import { EventConfigError, signGenericPayload } from '../../../lib/events';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import { handleEventsRequest, recordEvents, type HandlerResult } from '../../../lib/webhook';
+import { EVENT_ID_RETENTION_MS, forgetOldEventIds, handleEventsRequest, recordEvents, type HandlerResult } from '../../../lib/webhook';
 import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
 import {
 	campaignRow,
@@ -248,6 +248,40 @@ describe.each(BACKENDS)('events endpoint (%s store)', (backend) => {
 		expect(first[0].duplicate).toBe(false);
 		const second = await handleEventsRequest(store, 'generic', genericRequest(events), generic);
 		expect(second.events[0].duplicate).toBe(true);
+	});
+
+	test('event ids are forgotten after the retention period, at most once an hour, and recent ones still deduplicate', async () => {
+		await seedList(store, ['ann@example.com']);
+		const day = 24 * 60 * 60 * 1000;
+		const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+		const minute = 60 * 1000;
+		for (const [id, age] of [
+			['generic:old-1', EVENT_ID_RETENTION_MS + day],
+			['generic:old-2', EVENT_ID_RETENTION_MS + 2 * day],
+			['generic:edge', EVENT_ID_RETENTION_MS - 10 * minute],
+			['generic:recent', EVENT_ID_RETENTION_MS - day],
+		] as const) {
+			await store.sql.run('INSERT INTO processed_events (event_id, processed_at) VALUES (?, ?)', [id, ago(age)]);
+		}
+		const ids = async () =>
+			(await store.sql.all('SELECT event_id FROM processed_events ORDER BY event_id')).map((r) => r.event_id);
+
+		// the first request to this store prunes once it has recorded
+		const now = Date.now();
+		const result = await handleEventsRequest(
+			store,
+			'generic',
+			genericRequest([{ id: 'recent', type: 'delivered', email: 'ann@example.com' }]),
+			generic,
+		);
+		expect(result.events[0].duplicate).toBe(true);
+		expect(await ids()).toEqual(['generic:edge', 'generic:recent']);
+
+		// "edge" passes the retention 10 minutes later, but is deleted only an hour after the last pruning
+		await forgetOldEventIds(store, now + 30 * minute);
+		expect(await ids()).toEqual(['generic:edge', 'generic:recent']);
+		await forgetOldEventIds(store, now + 61 * minute);
+		expect(await ids()).toEqual(['generic:recent']);
 	});
 
 	test('a large batch (more ids than one statement takes) is deduplicated and counted exactly once', async () => {
