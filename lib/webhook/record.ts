@@ -82,7 +82,7 @@ export async function recordEvents(
 
 /**
  * How long a provider event id is remembered: retries of one event end within days (SendGrid
- * 72 hours, Mailgun 8 hours, Amazon SNS at most a few days), so a month is ample.
+ * 72 hours, Mailgun 8 hours), so a month is ample.
  */
 export const EVENT_ID_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
