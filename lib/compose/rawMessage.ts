@@ -226,15 +226,22 @@ const SCRATCH_KEEP_LIMIT = 1 << 20;
 let sourceScratch: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
 let bodyScratch: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
 
-/** A scratch buffer of at least `size` bytes: the shared one, grown up to a limit, or a one-off. */
-function scratch(current: Buffer, size: number, keep: (grown: Buffer) => void): Buffer {
+/**
+ * `current` when it holds `size` bytes, else a larger buffer holding `current[0, keep)`: doubled
+ * up to SCRATCH_KEEP_LIMIT (worth keeping as the scratch), exactly `size` above it (a one-off).
+ */
+function withCapacity(current: Buffer, size: number, keep = 0): Buffer {
 	if (current.length >= size) return current;
-	if (size > SCRATCH_KEEP_LIMIT) return Buffer.allocUnsafeSlow(size);
 	let length = current.length;
 	while (length < size) length *= 2;
-	const grown = Buffer.allocUnsafeSlow(length);
-	keep(grown);
+	const grown = Buffer.allocUnsafeSlow(length > SCRATCH_KEEP_LIMIT ? size : length);
+	current.copy(grown, 0, 0, keep);
 	return grown;
+}
+
+/** Whether a buffer from withCapacity is the size kept as scratch space for later messages. */
+function keepable(buffer: Buffer): boolean {
+	return buffer.length <= SCRATCH_KEEP_LIMIT;
 }
 
 interface EncodedPart {
@@ -244,18 +251,15 @@ interface EncodedPart {
 }
 
 /**
- * Encodes a text part into `out` from `at`, with the transfer encoding nodemailer picks: 7bit
+ * Encodes a text part into `body` from `at` (a larger copy of `body` when it does not fit), with the transfer encoding nodemailer picks: 7bit
  * for ASCII text (no controls) without lines over 76 characters, else quoted-printable when
  * Latin letters outnumber the other characters, else base64. One pass over the UTF-8 bytes
  * decides (a character is counted at its lead byte).
  */
-function encodeTextPart(
-	text: string,
-	at: number,
-	reserve: (bytes: number) => Buffer,
-): { part: EncodedPart; out: Buffer } {
+function encodeTextPart(text: string, body: Buffer, at: number): { part: EncodedPart; body: Buffer } {
 	const byteLength = Buffer.byteLength(text, 'utf8');
-	const source = scratch(sourceScratch, byteLength, (grown) => (sourceScratch = grown));
+	const source = withCapacity(sourceScratch, byteLength);
+	if (keepable(source)) sourceScratch = source;
 	source.write(text, 0, byteLength, 'utf8');
 	let plain = true;
 	let longestLine = 0;
@@ -282,16 +286,16 @@ function encodeTextPart(
 	}
 	if (column > longestLine) longestLine = column;
 	if (plain && longestLine <= 76) {
-		const out = reserve(at + byteLength * 2);
-		return { part: { encoding: '7bit', start: at, end: writeSevenBit(source, byteLength, out, at) }, out };
+		const out = withCapacity(body, at + byteLength * 2, at);
+		return { part: { encoding: '7bit', start: at, end: writeSevenBit(source, byteLength, out, at) }, body: out };
 	}
 	if (other < latin) {
-		const out = reserve(at + quotedPrintableBound(byteLength));
+		const out = withCapacity(body, at + quotedPrintableBound(byteLength), at);
 		const end = writeQuotedPrintable(source, byteLength, out, at);
-		return { part: { encoding: 'quoted-printable', start: at, end }, out };
+		return { part: { encoding: 'quoted-printable', start: at, end }, body: out };
 	}
-	const out = reserve(at + Math.ceil(byteLength / 3) * 4 + Math.ceil(byteLength / 57) * 2 + 8);
-	return { part: { encoding: 'base64', start: at, end: writeBase64(source, byteLength, out, at) }, out };
+	const out = withCapacity(body, at + Math.ceil(byteLength / 3) * 4 + Math.ceil(byteLength / 57) * 2 + 8, at);
+	return { part: { encoding: 'base64', start: at, end: writeBase64(source, byteLength, out, at) }, body: out };
 }
 
 // ------------------------------------------------------------------ per-process state
@@ -381,23 +385,17 @@ export function buildRawMessage(options: SendMailOptions, now = Date.now()): Raw
 	if (text) parts.push({ type: 'text/plain; charset=utf-8', text });
 	if (html) parts.push({ type: 'text/html; charset=utf-8', text: html });
 
-	// the parts' bodies go into the scratch one after the other; a grown scratch keeps what is in it
+	// the parts' bodies go into the scratch one after the other
 	let body = bodyScratch;
-	const reserve = (bytes: number): Buffer => {
-		if (body.length >= bytes) return body;
-		const grown = scratch(body, bytes, (kept) => (bodyScratch = kept));
-		body.copy(grown, 0, 0, body.length);
-		body = grown;
-		return body;
-	};
 	const encoded: EncodedPart[] = [];
 	let at = 0;
 	for (const source of parts) {
-		const result = encodeTextPart(source.text, at, reserve);
-		body = result.out;
+		const result = encodeTextPart(source.text, body, at);
+		body = result.body;
 		encoded.push(result.part);
 		at = result.part.end;
 	}
+	if (keepable(body)) bodyScratch = body;
 
 	// header and part-header text is ASCII (latin1 writes it byte for byte)
 	const pieces: Array<string | EncodedPart> = [];

@@ -463,6 +463,18 @@ const BOTTLENECK_KEYS = [
 	'client_last_seen',
 ];
 
+/** Shared limiter state idle this long is dropped from Redis (a later run starts with full reservoirs). */
+const SHARED_STATE_TTL_MS = 2 * DAY;
+
+/** Sets the TTL of every key of these Bottleneck limiters. */
+async function expireLimiterKeys(redis: Redis, limiterIds: Iterable<string>): Promise<void> {
+	const batch = redis.multi();
+	for (const id of limiterIds) {
+		for (const suffix of BOTTLENECK_KEYS) batch.pexpire(`b_${id}_${suffix}`, SHARED_STATE_TTL_MS);
+	}
+	await batch.exec();
+}
+
 interface Datastore {
 	connection: InstanceType<typeof Bottleneck.IORedisConnection> | null;
 	prefix: string;
@@ -623,17 +635,12 @@ class BottleneckSendLimiter implements SendLimiter {
 		}
 	}
 
-	/**
-	 * Shared state idle for two days is dropped from Redis (a later run starts with full
-	 * reservoirs): each run sets the TTL of its limiters' keys when it starts and when it ends.
-	 */
+	/** Each run sets the TTL of its limiters' shared keys when it starts and when it ends. */
 	private async expireShared(limiter: Bottleneck): Promise<void> {
 		const redis = this.ownedRedis;
 		if (!redis || !this.store.connection) return;
 		this.sharedIds.add(limiter.id);
-		const batch = redis.multi();
-		for (const suffix of BOTTLENECK_KEYS) batch.pexpire(`b_${limiter.id}_${suffix}`, 2 * DAY);
-		await batch.exec();
+		await expireLimiterKeys(redis, [limiter.id]);
 	}
 
 	private track(limiter: Bottleneck): Bottleneck {
@@ -719,12 +726,8 @@ class BottleneckSendLimiter implements SendLimiter {
 	async disconnect(): Promise<void> {
 		const redis = this.ownedRedis;
 		if (redis && redis.status === 'ready' && this.sharedIds.size) {
-			// idle from now on: two more days before the shared state is dropped
-			const batch = redis.multi();
-			for (const id of this.sharedIds) {
-				for (const suffix of BOTTLENECK_KEYS) batch.pexpire(`b_${id}_${suffix}`, 2 * DAY);
-			}
-			await batch.exec().catch(() => undefined);
+			// idle from now on: the full TTL again before the shared state is dropped
+			await expireLimiterKeys(redis, this.sharedIds).catch(() => undefined);
 		}
 		const all: Array<Promise<unknown>> = [];
 		for (const limiter of this.globalLimiters) all.push(limiter.disconnect(false));

@@ -57,6 +57,15 @@ function resolveStore(store: StoreSource): Promise<SqlSubscriberStore> {
 }
 
 
+/** The handler's clock (options.now in tests), in ms. */
+function nowOf(options: OptinHandlerOptions): number {
+	return options.now?.() ?? Date.now();
+}
+
+function isoNowOf(options: OptinHandlerOptions): string {
+	return new Date(nowOf(options)).toISOString();
+}
+
 function methodOf(request: HttpRequest): 'GET' | 'POST' | null {
 	const method = String(request.method).toUpperCase();
 	return method === 'GET' || method === 'POST' ? method : null;
@@ -91,7 +100,7 @@ function verify(
 	}
 	const form = method === 'POST' ? formFields(request) : undefined;
 	const token = linkToken(request, form);
-	const verified = token ? signer.verify(purpose, token, options.now?.() ?? Date.now()) : null;
+	const verified = token ? signer.verify(purpose, token, nowOf(options)) : null;
 	if (!token || !verified || !verified.ok) {
 		const reason = tokenProblem(!token ? 'missing' : verified && !verified.ok ? verified.reason : 'malformed');
 		return {
@@ -137,10 +146,11 @@ export async function handleConfirm(
 				forms: [{ action: actionUrl(token, lang), fields: { t: token }, button: texts.confirmButton }],
 			});
 		}
-		return { response, events: [], optin: { endpoint: 'confirm', subscriberId, outcome: 'shown', changed: [], occurredAt: new Date(options.now?.() ?? Date.now()).toISOString() } };
+		return { response, events: [], optin: { endpoint: 'confirm', subscriberId, outcome: 'shown', changed: [], occurredAt: isoNowOf(options) } };
 	}
 
 	const actor = options.actor ?? WEBHOOK_ACTOR;
+	const at = isoNowOf(options);
 	const result: ConfirmResult = await inRetriedTransaction(opened, (tx) =>
 		confirmSubscriberIn(
 			opened,
@@ -150,7 +160,7 @@ export async function handleConfirm(
 				method: 'double-opt-in',
 				ip: request.remoteAddress ?? null,
 				userAgent: header(request, 'user-agent') ?? null,
-				at: new Date(options.now?.() ?? Date.now()).toISOString(),
+				at,
 			},
 			actor,
 		),
@@ -160,7 +170,7 @@ export async function handleConfirm(
 		subscriberId,
 		outcome: result.outcome,
 		changed: [],
-		occurredAt: new Date(options.now?.() ?? Date.now()).toISOString(),
+		occurredAt: at,
 		...(result.email ? { email: result.email } : {}),
 	};
 	let response: HttpResponse;
@@ -273,7 +283,7 @@ export async function handlePreferences(
 		return {
 			response: preferencesPage(texts, lang, token, email, rows),
 			events: [],
-			optin: { endpoint: 'preferences', subscriberId, outcome: 'shown', changed: [], occurredAt: new Date(options.now?.() ?? Date.now()).toISOString() },
+			optin: { endpoint: 'preferences', subscriberId, outcome: 'shown', changed: [], occurredAt: isoNowOf(options) },
 		};
 	}
 
@@ -281,7 +291,7 @@ export async function handlePreferences(
 	const chosen = new Set((form?.getAll('list') ?? []).filter(isRowId));
 	const actor = options.actor ?? WEBHOOK_ACTOR;
 	const pause = resolveComplaintPause(options.complaintPause);
-	const at = new Date(options.now?.() ?? Date.now()).toISOString();
+	const at = isoNowOf(options);
 	const changed = await inRetriedTransaction(opened, async (tx) => {
 		await lockCampaigns(tx, [claims.campaignId ?? null]);
 		const { rows } = await rowsOfAddress(tx, subscriberId, true);
