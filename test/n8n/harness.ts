@@ -485,6 +485,28 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 	const workers = new Set<N8nWorker>();
 	let port: number | undefined;
 	let serverOutput = '';
+	/** Spawns a long-running n8n command (start, worker); its output also goes to the log file. */
+	const spawnN8n = (args: string[], commandEnv: NodeJS.ProcessEnv, onOutput: (text: string) => void) => {
+		const child = spawn(nodeBinary(), [n8nBin(), ...args], {
+			env: { ...env, ...commandEnv, ...options.env },
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
+		running.add(child);
+		const collect = (chunk: Buffer) => {
+			onOutput(chunk.toString('utf8'));
+			appendFileSync(logFile, chunk);
+		};
+		child.stdout?.on('data', collect);
+		child.stderr?.on('data', collect);
+		const exited = new Promise<void>((resolve) =>
+			child.once('close', () => {
+				running.delete(child);
+				resolve();
+			}),
+		);
+		return { child, exited };
+	};
 	const cli = (args: string[], cliOptions: { timeoutMs?: number } = {}) =>
 		runN8n(args, env, logFile, cliOptions.timeoutMs);
 	const writeJson = (name: string, value: unknown) => {
@@ -560,32 +582,18 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 			port = wantedPort ?? (await freePort());
 			const brokerPort = await freePort();
 			serverOutput = '';
-			const child = spawn(nodeBinary(), [n8nBin(), 'start'], {
-				env: {
-					...env,
+			const started = spawnN8n(
+				['start'],
+				{
 					N8N_PORT: String(port),
 					N8N_LISTEN_ADDRESS: '127.0.0.1',
 					WEBHOOK_URL: `http://127.0.0.1:${port}/`,
 					N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-					...options.env,
 				},
-				stdio: ['ignore', 'pipe', 'pipe'],
-				detached: true,
-			});
-			server = child;
-			running.add(child);
-			const collect = (chunk: Buffer) => {
-				serverOutput += chunk.toString('utf8');
-				appendFileSync(logFile, chunk);
-			};
-			child.stdout?.on('data', collect);
-			child.stderr?.on('data', collect);
-			serverExit = new Promise((resolve) =>
-				child.once('close', () => {
-					running.delete(child);
-					resolve();
-				}),
+				(text) => (serverOutput += text),
 			);
+			server = started.child;
+			serverExit = started.exited;
 			if (waitHealthy) await instance.waitHealthy(timeoutMs);
 		},
 
@@ -636,9 +644,9 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 			const brokerPort = await freePort();
 			const config = JSON.parse(readFileSync(path.join(dotN8n, 'config'), 'utf8')) as { encryptionKey: string };
 			let output = '';
-			const child = spawn(nodeBinary(), [n8nBin(), 'worker', `--concurrency=${concurrency}`], {
-				env: {
-					...env,
+			const { child, exited } = spawnN8n(
+				['worker', `--concurrency=${concurrency}`],
+				{
 					EXECUTIONS_MODE: 'queue',
 					// every process of a queue-mode setup must decrypt the same credentials
 					N8N_ENCRYPTION_KEY: config.encryptionKey,
@@ -646,23 +654,8 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 					QUEUE_HEALTH_CHECK_PORT: String(healthPort),
 					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 					N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-					...options.env,
 				},
-				stdio: ['ignore', 'pipe', 'pipe'],
-				detached: true,
-			});
-			running.add(child);
-			const collect = (chunk: Buffer) => {
-				output += chunk.toString('utf8');
-				appendFileSync(logFile, chunk);
-			};
-			child.stdout?.on('data', collect);
-			child.stderr?.on('data', collect);
-			const exited = new Promise<void>((resolve) =>
-				child.once('close', () => {
-					running.delete(child);
-					resolve();
-				}),
+				(text) => (output += text),
 			);
 			const worker: N8nWorker = {
 				pid: child.pid!,
