@@ -19,6 +19,7 @@ import os from 'node:os';
 import IORedis from 'ioredis';
 
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import { deleteRedisKeys, maxInAnyWindow } from '../helpers/limiterTests';
 import { REDIS } from '../helpers/services';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { PG_CONNECTION, storeFixture, type StoreFixture } from '../helpers/stores';
@@ -151,25 +152,6 @@ function campaignWorkflow(id: string): WorkflowInput {
 	};
 }
 
-/** The most timestamps (ms, sorted) that fall in any window of `windowMs`. */
-function maxInWindow(sorted: number[], windowMs: number): number {
-	let best = 0;
-	let start = 0;
-	for (let end = 0; end < sorted.length; end++) {
-		while (sorted[end] - sorted[start] >= windowMs) start++;
-		best = Math.max(best, end - start + 1);
-	}
-	return best;
-}
-
-async function deleteRedisKeys(redis: IORedis, pattern: string): Promise<void> {
-	let cursor = '0';
-	do {
-		const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-		cursor = next;
-		if (keys.length) await redis.del(...keys);
-	} while (cursor !== '0');
-}
 
 describe('n8n queue mode: one main, two workers, one shared send rate', () => {
 	let smtp: TestSmtpServer;
@@ -371,7 +353,7 @@ describe('n8n queue mode: one main, two workers, one shared send rate', () => {
 		// One shared rate: the busiest second across both workers stays within the limit, and the
 		// campaign as a whole ran close to it.
 		const arrivals = smtp.messages.map((message) => message.receivedAt).sort((a, b) => a - b);
-		const busiestSecond = maxInWindow(arrivals, 1000);
+		const busiestSecond = maxInAnyWindow(arrivals, 1000);
 		const seconds = (arrivals[arrivals.length - 1] - arrivals[0]) / 1000;
 		const average = (RECIPIENTS - 1) / seconds;
 		process.stderr.write(

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
 import {
 	calendarDate,
 	createLimiter,
@@ -14,30 +13,12 @@ import {
 	warmupDailyCap,
 } from '../../../lib/send/limiter';
 import type { SendLimiter } from '../../../lib/send/limiter';
+import { limiterIdsDeletedAfterAll, maxInAnyWindow } from '../../helpers/limiterTests';
 
 jest.setTimeout(60_000);
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const runId = `t${process.pid}x${Date.now().toString(36)}`;
-const redisIds: string[] = [];
-function redisId(name: string): string {
-	const id = `${runId}-${name}`;
-	redisIds.push(id);
-	return id;
-}
-
-afterAll(async () => {
-	// drop the Bottleneck keys the tests created
-	const redis = new IORedis(REDIS_URL);
-	try {
-		for (const id of redisIds) {
-			const keys = await redis.keys(`b_bulkmail:${id}*`);
-			if (keys.length) await redis.del(...keys);
-		}
-	} finally {
-		redis.disconnect();
-	}
-});
+const redisId = limiterIdsDeletedAfterAll(`t${process.pid}x${Date.now().toString(36)}`, REDIS_URL);
 
 /**
  * Timing tests measure the limiter, not the machine: on a busy CI box the OS scheduler can hold
@@ -66,17 +47,6 @@ async function withRaisedPriority<T>(fn: () => Promise<T>, pid = 0): Promise<T> 
 	}
 }
 
-/** Largest number of timestamps in any window of `windowMs` (half-open [t, t + windowMs)). */
-function maxInAnyWindow(times: number[], windowMs: number): number {
-	const sorted = [...times].sort((a, b) => a - b);
-	let best = 0;
-	let left = 0;
-	for (let right = 0; right < sorted.length; right++) {
-		while (sorted[right] - sorted[left] >= windowMs) left++;
-		best = Math.max(best, right - left + 1);
-	}
-	return best;
-}
 
 async function runJobs(
 	limiter: SendLimiter,

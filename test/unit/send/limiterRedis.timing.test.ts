@@ -7,28 +7,12 @@
 import IORedis from 'ioredis';
 
 import { createLimiter, type SendLimiter } from '../../../lib/send/limiter';
+import { limiterIdsDeletedAfterAll } from '../../helpers/limiterTests';
 import { REDIS_URL } from '../../helpers/services';
 
 jest.setTimeout(30_000);
 
-const ids: string[] = [];
-function redisId(name: string): string {
-	const id = `redis-frac-${name}-${process.pid}-${Date.now().toString(36)}`;
-	ids.push(id);
-	return id;
-}
-
-afterAll(async () => {
-	const redis = new IORedis(REDIS_URL);
-	try {
-		for (const id of ids) {
-			const keys = await redis.keys(`b_bulkmail:${id}*`);
-			if (keys.length) await redis.del(...keys);
-		}
-	} finally {
-		redis.disconnect();
-	}
-});
+const redisId = limiterIdsDeletedAfterAll(`redis-frac-${process.pid}-${Date.now().toString(36)}`, REDIS_URL);
 
 /** Schedules `count` jobs at once; resolves with their start times (ms). */
 async function startTimes(limiter: SendLimiter, count: number, domain: string | null = null): Promise<number[]> {
