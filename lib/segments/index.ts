@@ -1,0 +1,17 @@
+export * from './types';
+export { SegmentError, type SegmentProblem } from './errors';
+export { parseSegment, SEGMENT_LIMITS } from './parse';
+export { resolveSegment, checkTimeZone, type ResolvedCondition, type DateRange } from './resolve';
+export { segmentMatcher, type SegmentMatcher } from './evaluate';
+export {
+	foldText,
+	textForm,
+	numberForm,
+	dateForm,
+	fieldKey,
+	fieldMatch,
+	fieldsMatchObject,
+	matchCopy,
+	type FieldMatch,
+	type MatchCopy,
+} from './values';

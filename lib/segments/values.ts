@@ -1,0 +1,164 @@
+/**
+ * How a subscriber's values read in a condition. These functions are the one definition of the
+ * semantics: the in-memory evaluator applies them directly, and the store writes their results
+ * next to each row (the "match copy") so its SQL compares against exactly the same values.
+ */
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Case folding for text comparisons: upper-case, then lower-case, with no locale tailoring. This
+ * is close to Unicode full case folding: ß and ẞ fold to "ss", final sigma ς to σ, full-width Ａ
+ * to ａ, İ to "i̇" (i + combining dot). Unlike strict case folding it also folds dotless ı to i
+ * (ı upper-cases to I), which is the forgiving side for a search. NUL and lone surrogates become
+ * U+FFFD, so every folded value is text PostgreSQL and JSON can hold.
+ */
+export function foldText(text: string): string {
+	return text.replace(LONE_SURROGATE, '\uFFFD').replace(/\0/g, '\uFFFD').toUpperCase().toLowerCase();
+}
+
+/** A value as text: a missing or null field is empty; objects read as their JSON. */
+export function textForm(value: unknown): string {
+	if (value === undefined || value === null) return '';
+	if (typeof value === 'string') return value;
+	if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+	return JSON.stringify(value) ?? '';
+}
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A value as a number: a JSON number or plain decimal text; anything else (or ±∞) is not one. */
+export function numberForm(value: unknown): number | null {
+	let number: number;
+	if (typeof value === 'number') number = value;
+	else if (typeof value === 'string' && DECIMAL.test(value.trim())) number = Number(value.trim());
+	else return null;
+	if (!Number.isFinite(number)) return null;
+	return number === 0 ? 0 : number; // no -0: JSON cannot tell it apart
+}
+
+export interface IsoParts {
+	year: number;
+	month: number;
+	day: number;
+	/** Absent for a calendar day. */
+	time?: { hour: number; minute: number; second: number; millisecond: number };
+	/** Minutes east of UTC; absent when the text gave no zone. */
+	offsetMinutes?: number;
+}
+
+const ISO_DATE =
+	/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/** Reads an ISO 8601 date or date-time (years 0000–9999); null when it is not one. */
+export function parseIsoParts(text: string): IsoParts | null {
+	const match = ISO_DATE.exec(text.trim());
+	if (!match) return null;
+	const [, y, mo, d, h, mi, s, fraction, zone] = match;
+	const parts: IsoParts = { year: Number(y), month: Number(mo), day: Number(d) };
+	const check = new Date(Date.UTC(2000, parts.month - 1, parts.day));
+	check.setUTCFullYear(parts.year);
+	if (check.getUTCMonth() !== parts.month - 1 || check.getUTCDate() !== parts.day) return null;
+	if (h !== undefined) {
+		const time = {
+			hour: Number(h),
+			minute: Number(mi),
+			second: s === undefined ? 0 : Number(s),
+			millisecond: fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3)),
+		};
+		if (time.hour > 23 || time.minute > 59 || time.second > 59) return null;
+		parts.time = time;
+	}
+	if (zone !== undefined) {
+		if (zone.toUpperCase() === 'Z') parts.offsetMinutes = 0;
+		else {
+			const digits = zone.slice(1).replace(':', '');
+			const hours = Number(digits.slice(0, 2));
+			const minutes = digits.length > 2 ? Number(digits.slice(2)) : 0;
+			if (hours > 23 || minutes > 59) return null;
+			parts.offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+		}
+	}
+	return parts;
+}
+
+/** Milliseconds since the epoch of the parts read as UTC wall-clock time. */
+export function utcMillis(parts: IsoParts): number {
+	const time = parts.time ?? { hour: 0, minute: 0, second: 0, millisecond: 0 };
+	const date = new Date(0);
+	date.setUTCFullYear(parts.year, parts.month - 1, parts.day);
+	date.setUTCHours(time.hour, time.minute, time.second, time.millisecond);
+	return date.getTime();
+}
+
+const FIRST = new Date(0);
+FIRST.setUTCFullYear(0, 0, 1);
+const LAST = new Date(0);
+LAST.setUTCFullYear(9999, 11, 31);
+LAST.setUTCHours(23, 59, 59, 999);
+
+/**
+ * An instant as sortable ISO text (`YYYY-MM-DDTHH:mm:ss.sssZ`), or null outside years 0000–9999,
+ * where the text would no longer sort in time order.
+ */
+export function isoInstant(millis: number): string | null {
+	if (!Number.isFinite(millis) || millis < FIRST.getTime() || millis > LAST.getTime()) return null;
+	return new Date(millis).toISOString();
+}
+
+/**
+ * A field value as a date: ISO 8601 text; without a zone it is read as UTC (the store's zone).
+ * Numbers are not dates (a timestamp could be seconds or milliseconds).
+ */
+export function dateForm(value: unknown): string | null {
+	if (typeof value !== 'string') return null;
+	const parts = parseIsoParts(value);
+	if (!parts) return null;
+	return isoInstant(utcMillis(parts) - (parts.offsetMinutes ?? 0) * 60_000);
+}
+
+/**
+ * The custom field `name` as a JSON key of the match copy: "k" and the hex of its UTF-8 bytes,
+ * so a JSON path built from it holds only [a-z0-9] whatever the name contains.
+ */
+export function fieldKey(name: string): string {
+	return `k${Buffer.from(name.replace(LONE_SURROGATE, '\uFFFD'), 'utf8').toString('hex')}`;
+}
+
+/** One custom field in the match copy: folded text, and the number and date it reads as. */
+export interface FieldMatch {
+	t: string;
+	n?: number;
+	d?: string;
+}
+
+/** The match copy of a row's own values, as the store writes it beside the row. */
+export interface MatchCopy {
+	emailFold: string;
+	nameFold: string;
+	/** JSON text: `{ [fieldKey(name)]: FieldMatch }`. */
+	fieldsMatch: string;
+}
+
+export function fieldMatch(value: unknown): FieldMatch {
+	const match: FieldMatch = { t: foldText(textForm(value)) };
+	const number = numberForm(value);
+	if (number !== null) match.n = number;
+	const date = dateForm(value);
+	if (date !== null) match.d = date;
+	return match;
+}
+
+export function fieldsMatchObject(fields: Record<string, unknown>): Record<string, FieldMatch> {
+	const result: Record<string, FieldMatch> = {};
+	for (const [name, value] of Object.entries(fields)) result[fieldKey(name)] = fieldMatch(value);
+	return result;
+}
+
+export function matchCopy(email: string, name: string, fields: Record<string, unknown>): MatchCopy {
+	return {
+		emailFold: foldText(email),
+		nameFold: foldText(name),
+		fieldsMatch: JSON.stringify(fieldsMatchObject(fields)),
+	};
+}
