@@ -7,14 +7,15 @@
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * Case folding for text comparisons: upper-case, then lower-case, with no locale tailoring. This
- * is close to Unicode full case folding: ß and ẞ fold to "ss", final sigma ς to σ, full-width Ａ
+ * Case folding for text comparisons: upper-case, then lower-case (no locale tailoring), then
+ * final sigma ς to σ (lower-casing picks ς by position, which would make "ends with σ" depend on
+ * what follows). This is close to Unicode full case folding: ß and ẞ fold to "ss", full-width Ａ
  * to ａ, İ to "i̇" (i + combining dot). Unlike strict case folding it also folds dotless ı to i
  * (ı upper-cases to I), which is the forgiving side for a search. NUL and lone surrogates become
  * U+FFFD, so every folded value is text PostgreSQL and JSON can hold.
  */
 export function foldText(text: string): string {
-	return text.replace(LONE_SURROGATE, '\uFFFD').replace(/\0/g, '\uFFFD').toUpperCase().toLowerCase();
+	return text.replace(LONE_SURROGATE, '\uFFFD').replace(/\0/g, '\uFFFD').toUpperCase().toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** A value as text: a missing or null field is empty; objects read as their JSON. */

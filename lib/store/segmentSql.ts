@@ -145,7 +145,10 @@ class Compiler {
 	private number(operator: string, subject: FieldSubject, values: number[]): Fragment {
 		if (operator === 'isEmpty' || operator === 'isNotEmpty') return this.text(operator, this.textOf(subject), []);
 		const name = (subject as { custom: string }).custom;
-		const value = this.pg ? sql`${this.custom(name, 'n')}::double precision` : this.custom(name, 'n');
+		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
+		// text that reads back as the same double, which SQLite would otherwise read as an exact
+		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
+		const value = this.pg ? sql`${this.custom(name, 'n')}::double precision` : sql`CAST(${this.custom(name, 'n')} AS REAL)`;
 		const n = (index: number) => (this.pg ? sql`${values[index]}::double precision` : sql`${values[index]}`);
 		const comparison = {
 			equals: sql`${value} = ${n(0)}`,
