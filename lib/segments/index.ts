@@ -15,3 +15,4 @@ export {
 	type FieldMatch,
 	type MatchCopy,
 } from './values';
+export { SEGMENT_JSON_SCHEMA } from './schema';
