@@ -2,8 +2,14 @@
  * Segments in memory: validation (every error names the bad condition by its path), the value
  * forms (folding, numbers, dates) and the reference evaluator's semantics.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
+	DATE_OPERATORS,
 	foldText,
+	NUMBER_OPERATORS,
+	SEGMENT_JSON_SCHEMA,
+	TEXT_OPERATORS,
 	numberForm,
 	dateForm,
 	parseSegment,
@@ -83,6 +89,26 @@ describe('segment validation', () => {
 		for (let level = 0; level < 10; level++) nested = { conditions: [nested] };
 		expect(problem(nested)).toMatch(/groups are nested more than 8 deep/);
 		expect(problem({ conditions: Array.from({ length: 101 }, () => ({ list: '1', operator: 'isOn' })) })).toMatch(/at most 100 are allowed/);
+	});
+});
+
+describe('the documented JSON form', () => {
+	it('parses the example in docs/segments.md', () => {
+		const doc = readFileSync(path.join(__dirname, '../../../docs/segments.md'), 'utf8');
+		const example = /```json\n([\s\S]*?)\n```/.exec(doc)?.[1];
+		expect(example).toBeDefined();
+		const segment = parseSegment(example);
+		expect(segment.root.conditions.map((condition) => condition.kind)).toEqual(['text', 'date', 'list', 'group']);
+	});
+
+	it('lists in its JSON Schema exactly the operators the validator takes', () => {
+		const custom = SEGMENT_JSON_SCHEMA.$defs.customField.properties.operator.enum;
+		expect([...custom].sort()).toEqual([...new Set([...TEXT_OPERATORS, ...NUMBER_OPERATORS, ...DATE_OPERATORS])].sort());
+		for (const operator of custom) {
+			const type = (TEXT_OPERATORS as readonly string[]).includes(operator) ? 'text' : (NUMBER_OPERATORS as readonly string[]).includes(operator) ? 'number' : 'date';
+			const value = operator === 'between' ? (type === 'number' ? [1, 2] : ['2026-01-01', '2026-02-01']) : operator === 'withinLastDays' ? 3 : operator.startsWith('isEmpty') || operator === 'isNotEmpty' ? undefined : operator.includes('OneOf') ? ['a'] : type === 'number' ? 1 : type === 'date' ? '2026-01-01' : 'a';
+			expect(() => parseSegment({ conditions: [{ customField: 'f', type, operator, value }] })).not.toThrow();
+		}
 	});
 });
 
