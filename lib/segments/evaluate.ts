@@ -1,6 +1,6 @@
 import { resolveSegment, type DateRange, type ResolvedCondition } from './resolve';
 import type { EvaluationTime, FieldSubject, Segment, SegmentSubject, SegmentWorld, SendLogFacts } from './types';
-import { fieldKey, fieldsMatchObject, foldText, type FieldMatch } from './values';
+import { fieldKey, fieldsMatch, foldText, type FieldsMatch } from './values';
 
 /**
  * The reference semantics: a segment evaluated over subscriber rows held in memory. The store's
@@ -36,7 +36,7 @@ function index(world: SegmentWorld): Facts {
 }
 
 class Evaluation {
-	private fieldMatches?: Record<string, FieldMatch>;
+	private fieldMatches?: FieldsMatch;
 	private log?: SendLogFacts[];
 
 	constructor(
@@ -44,18 +44,19 @@ class Evaluation {
 		private readonly facts: Facts,
 	) {}
 
-	private custom(name: string): FieldMatch | undefined {
-		this.fieldMatches ??= fieldsMatchObject(this.subject.fields);
-		return this.fieldMatches[fieldKey(name)];
+	private custom<Part extends keyof FieldsMatch>(name: string, part: Part): FieldsMatch[Part][string] | undefined {
+		this.fieldMatches ??= fieldsMatch(this.subject.fields);
+		const map: Record<string, FieldsMatch[Part][string]> = this.fieldMatches[part];
+		return map[fieldKey(name)];
 	}
 
 	private text(subject: FieldSubject): string {
-		if ('custom' in subject) return this.custom(subject.custom)?.t ?? '';
+		if ('custom' in subject) return this.custom(subject.custom, 't') ?? '';
 		return foldText(String(this.subject[subject.builtIn as 'email' | 'name' | 'status']));
 	}
 
 	private date(subject: FieldSubject): string | null {
-		if ('custom' in subject) return this.custom(subject.custom)?.d ?? null;
+		if ('custom' in subject) return this.custom(subject.custom, 'd') ?? null;
 		return this.subject[subject.builtIn as 'createdAt' | 'updatedAt' | 'confirmedAt'];
 	}
 
@@ -83,7 +84,7 @@ class Evaluation {
 				if (condition.operator === 'isEmpty' || condition.operator === 'isNotEmpty') {
 					return (this.text(condition.subject) === '') === (condition.operator === 'isEmpty');
 				}
-				const value = 'custom' in condition.subject ? this.custom(condition.subject.custom)?.n : undefined;
+				const value = 'custom' in condition.subject ? this.custom(condition.subject.custom, 'n') : undefined;
 				return value !== undefined && numberTest(condition.operator, value, condition.values);
 			}
 			case 'date':

@@ -9,10 +9,9 @@ export {
 	numberForm,
 	dateForm,
 	fieldKey,
-	fieldMatch,
-	fieldsMatchObject,
+	fieldsMatch,
 	matchCopy,
-	type FieldMatch,
+	type FieldsMatch,
 	type MatchCopy,
 } from './values';
 export { SEGMENT_JSON_SCHEMA } from './schema';

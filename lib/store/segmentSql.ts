@@ -16,8 +16,9 @@ import type { Dialect } from './driver';
  *
  * No value and no field name ever reaches the SQL text: values are parameters, and a custom
  * field is read from the row's match copy (`fields_match`, written with every row) under the key
- * `fieldKey(name)` — "k" + hex of the name's UTF-8 — passed as a parameter too. Text compares
- * against the folded copies (`email_fold`, `name_fold`, the match copy's `t`), folded in
+ * `fieldKey(name)` — "k" + hex of the name's UTF-8 — passed as a parameter too (SQLite: in the
+ * JSON path `$.t.k…`, which therefore holds only [a-z0-9.$]). Text compares against the folded
+ * copies (`email_fold`, `name_fold`, the match copy's `t` map), folded in
  * JavaScript on write, because SQLite's lower() is ASCII-only and PostgreSQL's depends on the
  * database locale. Substring tests use instr/strpos and substr, never LIKE (no wildcards to
  * escape, no ASCII-only case rules).
@@ -113,11 +114,12 @@ class Compiler {
 		return this.pg ? id : BigInt(id);
 	}
 
-	/** The match-copy entry of a custom field, as a JSON value (SQLite: a path). */
+	/** A custom field's entry in one map of the match copy (`t`, `n` or `d`); SQLite reads it by a path. */
 	private custom(name: string, part: 't' | 'n' | 'd'): Fragment {
 		const key = fieldKey(name);
-		if (this.pg) return sql`((${this.s}.fields_match::jsonb -> ${key}::text) ->> ${new Fragment(`'${part}'`, [])})`;
-		return sql`json_extract(${this.s}.fields_match, ${`$.${key}.${part}`})`;
+		const map = new Fragment(`'${part}'`, []);
+		if (this.pg) return sql`((${this.s}.fields_match::jsonb -> ${map}) ->> ${key}::text)`;
+		return sql`json_extract(${this.s}.fields_match, ${`$.${part}.${key}`})`;
 	}
 
 	private textOf(subject: FieldSubject): Fragment {
