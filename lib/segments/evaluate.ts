@@ -44,19 +44,19 @@ class Evaluation {
 		private readonly facts: Facts,
 	) {}
 
-	private custom<Part extends keyof FieldsMatch>(name: string, part: Part): FieldsMatch[Part][string] | undefined {
+	/** The subject's match copy of its custom fields (as the store writes it), made once. */
+	private matchOf(): FieldsMatch {
 		this.fieldMatches ??= fieldsMatch(this.subject.fields);
-		const map: Record<string, FieldsMatch[Part][string]> = this.fieldMatches[part];
-		return map[fieldKey(name)];
+		return this.fieldMatches;
 	}
 
 	private text(subject: FieldSubject): string {
-		if ('custom' in subject) return this.custom(subject.custom, 't') ?? '';
+		if ('custom' in subject) return this.matchOf().t[fieldKey(subject.custom)] ?? '';
 		return foldText(String(this.subject[subject.builtIn as 'email' | 'name' | 'status']));
 	}
 
 	private date(subject: FieldSubject): string | null {
-		if ('custom' in subject) return this.custom(subject.custom, 'd') ?? null;
+		if ('custom' in subject) return this.matchOf().d[fieldKey(subject.custom)] ?? null;
 		return this.subject[subject.builtIn as 'createdAt' | 'updatedAt' | 'confirmedAt'];
 	}
 
@@ -84,7 +84,7 @@ class Evaluation {
 				if (condition.operator === 'isEmpty' || condition.operator === 'isNotEmpty') {
 					return (this.text(condition.subject) === '') === (condition.operator === 'isEmpty');
 				}
-				const value = 'custom' in condition.subject ? this.custom(condition.subject.custom, 'n') : undefined;
+				const value = 'custom' in condition.subject ? this.matchOf().n[fieldKey(condition.subject.custom)] : undefined;
 				return value !== undefined && numberTest(condition.operator, value, condition.values);
 			}
 			case 'date':
