@@ -4,20 +4,10 @@
  * folding differs from ASCII rules), and segment values mostly from the same pools or pieces of
  * them, so conditions match some rows and miss others.
  */
+import { seeded } from '../campaign/helpers';
 
+export { seeded };
 export type Random = () => number;
-
-/** mulberry32: small, fast, and the same sequence on every run for one seed. */
-export function seeded(seed: number): Random {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 export const chance = (random: Random, p: number): boolean => random() < p;
