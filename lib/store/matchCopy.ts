@@ -7,10 +7,13 @@ import type { Dialect, SqlExecutor } from './driver';
  * number and date the value reads as. Segment SQL compares against these, so SQLite and
  * PostgreSQL match exactly what the in-memory evaluator matches.
  */
-export const MATCH_COPY_COLUMNS = (_dialect: Dialect): string[] => [
+export const MATCH_COPY_COLUMNS = (dialect: Dialect): string[] => [
 	"ALTER TABLE subscribers ADD COLUMN email_fold TEXT NOT NULL DEFAULT ''",
 	"ALTER TABLE subscribers ADD COLUMN name_fold TEXT NOT NULL DEFAULT ''",
-	"ALTER TABLE subscribers ADD COLUMN fields_match TEXT NOT NULL DEFAULT '{}'",
+	// jsonb on PostgreSQL: parsed once on write, not on every row a segment reads.
+	`ALTER TABLE subscribers ADD COLUMN fields_match ${dialect === 'postgres' ? 'JSONB' : 'TEXT'} NOT NULL DEFAULT '{}'`,
+	// Engagement conditions look up a person's send log rows by subscriber.
+	'CREATE INDEX send_log_subscriber ON send_log (subscriber_id)',
 ];
 
 const BATCH = 1000;

@@ -118,7 +118,7 @@ class Compiler {
 	private custom(name: string, part: 't' | 'n' | 'd'): Fragment {
 		const key = fieldKey(name);
 		const map = new Fragment(`'${part}'`, []);
-		if (this.pg) return sql`((${this.s}.fields_match::jsonb -> ${map}) ->> ${key}::text)`;
+		if (this.pg) return sql`((${this.s}.fields_match -> ${map}) ->> ${key}::text)`;
 		return sql`json_extract(${this.s}.fields_match, ${`$.${part}.${key}`})`;
 	}
 
