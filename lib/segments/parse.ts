@@ -52,7 +52,8 @@ class Checker {
 	}
 
 	keys(path: string, input: Input, allowed: readonly string[]): boolean {
-		const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
+		// A key set to undefined is absent (as JSON.stringify would drop it).
+		const unknown = Object.keys(input).filter((key) => input[key] !== undefined && !allowed.includes(key));
 		if (unknown.length) {
 			this.fail(path, `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k.slice(0, 40)}'`).join(', ')}; allowed: ${allowed.join(', ')}`);
 			return false;

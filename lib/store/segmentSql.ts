@@ -190,9 +190,14 @@ class Compiler {
 		return sql`COALESCE(${join(parts, ' AND ')}, FALSE)`;
 	}
 
-	/** The ids of every row of the outer row's address (email_lower is indexed; email_key decides). */
-	private addressRows(): Fragment {
-		return sql`SELECT r.id FROM subscribers r WHERE r.email_lower = ${this.s}.email_lower AND r.email_key = ${this.s}.email_key`;
+	/**
+	 * The send log rows of every subscriber row of the outer row's address, as `l` (the rows as
+	 * `r`): a join, so both backends look each person up by index (email_lower) rather than
+	 * running a correlated IN per send log row.
+	 */
+	private addressLog(l: string, r: string): Fragment {
+		const [log, row] = [new Fragment(l, []), new Fragment(r, [])];
+		return sql`subscribers ${row} JOIN send_log ${log} ON ${log}.subscriber_id = ${row}.id WHERE ${row}.email_lower = ${this.s}.email_lower AND ${row}.email_key = ${this.s}.email_key`;
 	}
 
 	private campaign(campaignId: string, operator: string, at: string): Fragment {
@@ -201,17 +206,17 @@ class Compiler {
 			kind === 'received' ? sql`l.state = 'sent' AND l.bounced_at IS NULL`
 			: kind === 'opened' ? sql`${this.iso(sql`l.opened_at`)} <= ${at}`
 			: sql`${this.iso(sql`l.clicked_at`)} <= ${at}`;
-		const found = sql`EXISTS (SELECT 1 FROM send_log l WHERE l.campaign_id = ${this.id(campaignId)} AND l.subscriber_id IN (${this.addressRows()}) AND ${test})`;
+		const found = sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND l.campaign_id = ${this.id(campaignId)} AND ${test})`;
 		return operator.startsWith('not') ? sql`NOT ${found}` : found;
 	}
 
 	private activity(condition: Extract<ResolvedCondition, { kind: 'activity' }>): Fragment {
 		if (condition.activity === 'receivedWithoutOpening') {
-			const lastOpened = sql`(SELECT MAX(o.campaign_id) FROM send_log o WHERE o.subscriber_id IN (${this.addressRows()}) AND ${this.iso(sql`o.opened_at`)} <= ${condition.at})`;
-			return sql`(SELECT COUNT(DISTINCT l.campaign_id) FROM send_log l WHERE l.subscriber_id IN (${this.addressRows()}) AND l.state = 'sent' AND l.bounced_at IS NULL AND l.campaign_id > COALESCE(${lastOpened}, 0)) >= ${condition.atLeast}`;
+			const lastOpened = sql`(SELECT MAX(o.campaign_id) FROM ${this.addressLog('o', 'ro')} AND ${this.iso(sql`o.opened_at`)} <= ${condition.at})`;
+			return sql`(SELECT COUNT(DISTINCT l.campaign_id) FROM ${this.addressLog('l', 'r')} AND l.state = 'sent' AND l.bounced_at IS NULL AND l.campaign_id > COALESCE(${lastOpened}, 0)) >= ${condition.atLeast}`;
 		}
 		const time = this.iso(condition.activity === 'openedAny' ? sql`l.opened_at` : sql`l.clicked_at`);
-		return sql`EXISTS (SELECT 1 FROM send_log l WHERE l.subscriber_id IN (${this.addressRows()}) AND ${time} >= ${condition.since} AND ${time} <= ${condition.at})`;
+		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${time} >= ${condition.since} AND ${time} <= ${condition.at})`;
 	}
 }
 
