@@ -1,0 +1,82 @@
+/**
+ * Standard delivery status notifications (RFC 3464): a `message/delivery-status` part with one
+ * per-message block, then one block per recipient. The readable part often says more (the SMTP
+ * command, the server's full reply), so a recipient without a diagnostic borrows it from there.
+ */
+import type { BounceMail } from '../mail';
+import { parseHeaderBlock, type Headers } from '../mime';
+import { cleanAddress, commandIn, consistent, replyCodeIn, squash, statusIn } from '../text';
+import type { FormatModule, ReadRecipient } from './types';
+
+const STATUS_PARTS = /^(?:message|text)\/(?:global-)?delivery-status$/;
+
+/** Splits a delivery-status body into field blocks (blank-line separated). */
+export function deliveryStatusBlocks(text: string): Headers[] {
+	return text
+		.replace(/\r\n?/g, '\n')
+		.split(/\n[ \t]*\n/)
+		.map((block) => block.trim())
+		.filter((block) => block.length > 0)
+		.map(parseHeaderBlock);
+}
+
+/** `smtp; 550 5.1.1 …` → `550 5.1.1 …`, and the diagnostic type (`smtp`, `x-unix`, …). */
+export function splitDiagnostic(value: string | null): { type: string | null; text: string | null } {
+	if (!value) return { type: null, text: null };
+	const match = /^\s*([A-Za-z0-9-]+)\s*;\s*/.exec(value);
+	if (!match) return { type: null, text: squash(value) };
+	return { type: match[1].toLowerCase(), text: squash(value.slice(match[0].length)) };
+}
+
+/** The lines of the readable text that talk about one address (its paragraph). */
+export function paragraphAbout(text: string, address: string): string | null {
+	const lower = text.toLowerCase();
+	const at = lower.indexOf(address.toLowerCase());
+	if (at < 0) return null;
+	const start = Math.max(lower.lastIndexOf('\n\n', at) + 2, 0);
+	let end = lower.indexOf('\n\n', at);
+	if (end < 0) end = lower.length;
+	// A heading line ("<user@…>:") with its explanation in the next paragraph.
+	if (end - at < address.length + 6) {
+		const next = lower.indexOf('\n\n', end + 2);
+		end = next < 0 ? lower.length : next;
+	}
+	return text.slice(start, Math.min(end, start + 2000));
+}
+
+export function readDeliveryStatus(mail: BounceMail, statusText: string): ReadRecipient[] {
+	const blocks = deliveryStatusBlocks(statusText);
+	const recipients: ReadRecipient[] = [];
+	for (const block of blocks) {
+		const address = cleanAddress(block.get('final-recipient')) ?? cleanAddress(block.get('original-recipient')) ?? cleanAddress(block.get('x-actual-recipient'));
+		if (!address) continue;
+		const { type, text } = splitDiagnostic(block.get('diagnostic-code'));
+		const paragraph = paragraphAbout(mail.text, address);
+		const fieldStatus = statusIn(block.get('status'));
+		const textStatus = statusIn(text);
+		// `Status: 5.0.0` says less than the `550 5.1.1` the server wrote.
+		const status = fieldStatus && !/^\d\.0\.0$/.test(fieldStatus) ? fieldStatus : (textStatus ?? fieldStatus);
+		const diagnostic = text ?? squash(paragraph);
+		const checked = consistent(status, replyCodeIn(text) ?? replyCodeIn(paragraph));
+		recipients.push({
+			address,
+			action: (block.get('action') ?? '').toLowerCase().split(/[\s(]/)[0] || null,
+			status: checked.status,
+			replyCode: checked.replyCode,
+			diagnostic,
+			command: commandIn(paragraph) ?? commandIn(text),
+			reason: type && type.startsWith('x-unix') ? 'mailererror' : null,
+		});
+	}
+	return recipients;
+}
+
+export const rfc3464: FormatModule = {
+	name: 'rfc3464',
+	read(mail) {
+		const parts = mail.parts.filter((part) => STATUS_PARTS.test(part.type));
+		if (parts.length === 0) return null;
+		const recipients = parts.flatMap((part) => readDeliveryStatus(mail, part.text));
+		return recipients.length > 0 ? { format: 'rfc3464', recipients } : null;
+	},
+};
