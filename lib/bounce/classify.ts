@@ -67,7 +67,7 @@ function build(result: FormatResult): Omit<Classification, 'returnPath' | 'origi
 		if (seen.has(key) || seen.size >= MAX_RECIPIENTS) continue;
 		seen.add(key);
 		const action = recipient.action ?? '';
-		if (SUCCESS_ACTIONS.has(action) || (!action && recipient.status?.startsWith('2.'))) {
+		if (SUCCESS_ACTIONS.has(action) || (action !== 'failed' && action !== 'delayed' && recipient.status?.startsWith('2.'))) {
 			delivered++;
 			continue;
 		}

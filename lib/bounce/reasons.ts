@@ -55,28 +55,34 @@ const VAGUE = new Set<FailureReason>(['undefined', 'onhold', 'systemerror', 'sec
 const BEFORE_DATA = new Set(['CONN', 'EHLO', 'HELO', 'STARTTLS', 'AUTH', 'MAIL', 'RCPT']);
 
 /** Phrases that name the recipient's address but are really about something else. */
-const NOT_USER: FailureReason[] = ['norelaying', 'blocked', 'mailboxfull', 'hasmoved', 'rejected', 'notaccept', 'spamdetected', 'authfailure', 'requireptr', 'badreputation'];
+const NOT_USER: FailureReason[] = ['norelaying', 'blocked', 'mailboxfull', 'hasmoved', 'rejected', 'notaccept', 'spamdetected', 'authfailure', 'requireptr', 'badreputation', 'speeding', 'toomanyconn'];
 
 /**
  * First pass, in this order: the status or the text names the reason outright. Order matters
  * where phrases overlap (`mailbox full` before `mailbox …`, user-unknown only when nothing says
  * the refusal was about us), as in Sisimai's first pass.
  */
-function firstPass(text: string, statusReason: FailureReason | null, command: string | null, replyCode: string | null): FailureReason | null {
+function firstPass(text: string, status: string | null, statusReason: FailureReason | null, command: string | null, replyCode: string | null): FailureReason | null {
 	if (statusReason === 'mailboxfull' || mentions('mailboxfull', text)) return 'mailboxfull';
-	if (statusReason === 'mesgtoobig' || mentions('mesgtoobig', text)) return statusReason === 'exceedlimit' ? 'exceedlimit' : 'mesgtoobig';
+	if (statusReason === 'mesgtoobig' || mentions('mesgtoobig', text)) return 'mesgtoobig';
 	if (statusReason === 'exceedlimit' || mentions('exceedlimit', text)) return 'exceedlimit';
 	if (replyCode === '525' || mentions('suspend', text)) return 'suspend';
 	if (statusReason === 'hasmoved' || mentions('hasmoved', text)) return 'hasmoved';
 	if (command !== 'CONN' && command !== 'EHLO' && command !== 'HELO' && mentions('norelaying', text)) return 'norelaying';
 	if (statusReason === 'authfailure' || mentions('authfailure', text)) return 'authfailure';
-	if (statusReason === 'userunknown') {
-		if (!NOT_USER.some((reason) => mentions(reason, text))) return 'userunknown';
-	} else if (command === 'RCPT' && mentions('userunknown', text) && !NOT_USER.some((reason) => mentions(reason, text))) {
-		return 'userunknown';
+	const user = mentions('userunknown', text) && !NOT_USER.some((reason) => mentions(reason, text));
+	// Refused at MAIL FROM: about our envelope sender, whatever the status says of "the address".
+	if (command === 'MAIL' && (statusReason === 'userunknown' || statusReason === 'rejected')) return 'rejected';
+	// After DATA the address was already accepted: whatever the wording, that is a filter's answer.
+	if (command !== 'MAIL' && command !== 'DATA') {
+		if (statusReason === 'userunknown' && !NOT_USER.some((reason) => mentions(reason, text))) return 'userunknown';
+		if (status === '5.1.10' && user) return 'userunknown';
+		if (command === 'RCPT' && user) return 'userunknown';
 	}
-	if (statusReason === 'filtered' && (mentions('userunknown', text) || mentions('filtered', text))) return 'filtered';
-	if (statusReason !== 'filtered' && !BEFORE_DATA.has(command ?? '') && mentions('filtered', text)) return 'filtered';
+	if (statusReason === 'filtered' && (user || mentions('filtered', text))) return 'filtered';
+	// "No such user" after DATA (or with no command or status to go by) is a filter's answer:
+	// the address was accepted at RCPT. Sisimai calls it filtered, and so do we — never hard.
+	if (!BEFORE_DATA.has(command ?? '') && (user || mentions('filtered', text))) return 'filtered';
 	if (statusReason === 'requireptr' || mentions('requireptr', text)) return 'requireptr';
 	if (mentions('notcompliantrfc', text)) return 'notcompliantrfc';
 	if (mentions('badreputation', text)) return 'badreputation';
@@ -117,11 +123,12 @@ export function classifyFailure(evidence: FailureEvidence): FailureVerdict {
 function reasonOf(evidence: FailureEvidence): FailureReason {
 	const status = normaliseStatus(evidence.status);
 	const replyCode = evidence.replyCode === null || evidence.replyCode === undefined ? null : String(evidence.replyCode).trim() || null;
-	const text = (evidence.diagnostic ?? '').toLowerCase().replace(/\s+/g, ' ');
+	// Addresses are taken out first: a mailbox named "policy@…" or "spam@…" says nothing.
+	const text = (evidence.diagnostic ?? '').toLowerCase().replace(ADDRESS_LIKE, '<address>').replace(/\s+/g, ' ');
 	const command = evidence.command ? evidence.command.toUpperCase() : null;
 	const statusReason = status ? (STATUS_REASONS[status] ?? null) : null;
 
-	const first = firstPass(text, statusReason, command, replyCode);
+	const first = firstPass(text, status, statusReason, command, replyCode);
 	if (first) return first;
 
 	if (!statusReason || VAGUE.has(statusReason)) {
@@ -132,12 +139,12 @@ function reasonOf(evidence: FailureEvidence): FailureReason {
 	if (status?.startsWith('5.7') || status?.startsWith('4.7')) return 'securityerror';
 	if (replyCode && /^(?:40[1-7]|50[1-7])$/.test(replyCode)) return 'syntaxerror';
 	if (command === 'EHLO' || command === 'HELO') return 'blocked';
-	// A plain "no such user" with neither status nor command: still the address, by its words.
-	if (mentions('userunknown', text) && !NOT_USER.some((reason) => mentions(reason, text))) return 'userunknown';
 	if (replyCode === '521' || replyCode === '556') return 'notaccept';
 	if (status?.startsWith('4.') || replyCode?.startsWith('4')) return text ? 'onhold' : 'expired';
 	return text ? 'onhold' : 'undefined';
 }
+
+const ADDRESS_LIKE = /[^\s<>()[\]"',;:]+@[a-z0-9.-]+/g;
 
 function normaliseStatus(value: string | null | undefined): string | null {
 	const match = value ? /([245])\.(\d{1,3})\.(\d{1,3})/.exec(value) : null;

@@ -43,6 +43,9 @@ const REPLY = /(?<![\d.#-])([245][0-7][0-9])(?=[\s-]|$)(?![-]\d)/;
 /** The first enhanced status (`5.1.1`) in a text, failures preferred over a quoted `2.0.0`. */
 export function statusIn(text: string | null | undefined): string | null {
 	if (!text) return null;
+	// The status a server wrote right after its reply code ("550-'5.7.1 …", "550 5.1.1 …") first.
+	const replied = /(?<![\d.])[45]\d\d[ -]['"]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/.exec(text);
+	if (replied) return `${replied[1]}.${Number(replied[2])}.${Number(replied[3])}`;
 	let success: string | null = null;
 	for (const match of text.matchAll(ENHANCED_ALL)) {
 		const status = `${match[1]}.${Number(match[2])}.${Number(match[3])}`;
@@ -75,20 +78,39 @@ export function isEnhancedStatus(value: string | null | undefined): boolean {
 	return !!value && ENHANCED.test(value);
 }
 
-/** The SMTP command a failure came at, from phrases such as `in reply to RCPT TO command`. */
+const COMMAND_PATTERNS: RegExp[] = [
+	/in reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO|BDAT|STARTTLS|AUTH|RCPT|MAIL)\b/i,
+	/error from remote (?:mail server|mailer) after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|EHLO|HELO|pipelined)/i,
+	/SMTP command[\s:-]*(DATA|RCPT|MAIL)\b/i,
+	/\b(?:our|the) (RCPT TO|MAIL FROM|final DATA|DATA)\b/,
+	/\b(RCPT TO|MAIL FROM) (?:response|command)\b/i,
+	/\bafter (RCPT TO|MAIL FROM|end of data|DATA)\b/i,
+	/\[(RCPT_TO|MAIL_FROM|DATA)\]/i,
+	/\b(RCPT TO|MAIL FROM):\s*</i,
+];
+
+/** The SMTP command a failure came at, from the phrases MTAs use (`in reply to RCPT TO command`, `>>> DATA`, …). */
 export function commandIn(text: string | null | undefined): string | null {
 	if (!text) return null;
-	const match =
-		/in reply to (?:end of )?(RCPT|MAIL|DATA|EHLO|HELO|BDAT|STARTTLS|AUTH)\b/i.exec(text) ??
-		/\b(RCPT|MAIL) TO\b/i.exec(text) ??
-		/(?:after|for|error from remote mail server after) (RCPT|MAIL FROM|DATA|EHLO|HELO|end of data|initial connection)/i.exec(text) ??
-		/\[(RCPT|MAIL|DATA)_?(?:TO|FROM)?\]/i.exec(text);
-	if (!match) return null;
-	const word = match[1].toUpperCase();
-	if (word.startsWith('MAIL')) return 'MAIL';
-	if (word === 'END OF DATA') return 'DATA';
-	if (word === 'INITIAL CONNECTION') return 'CONN';
-	return word;
+	// A transcript: the last command sent before the refusal.
+	const sent = [...text.matchAll(/^\s*>>> (RCPT|MAIL|DATA|EHLO|HELO|STARTTLS|AUTH)\b/gim)];
+	let word: string | null = sent.length > 0 ? sent[sent.length - 1][1] : null;
+	if (!word) {
+		for (const pattern of COMMAND_PATTERNS) {
+			const match = pattern.exec(text);
+			if (match) {
+				word = match[1];
+				break;
+			}
+		}
+	}
+	if (!word) return null;
+	const upper = word.toUpperCase();
+	if (upper.startsWith('MAIL')) return 'MAIL';
+	if (upper.startsWith('RCPT')) return 'RCPT';
+	if (upper.includes('DATA') || upper === 'PIPELINED') return 'DATA';
+	if (upper === 'INITIAL CONNECTION') return 'CONN';
+	return upper;
 }
 
 /**
@@ -105,7 +127,6 @@ const ORIGINAL_MARKERS = [
 	/^-+ ?Message header follows ?-+/im,
 	/^-+ ?Original message header ?-+/im,
 	/^-+ ?Start of (?:returned|original) message/im,
-	/^-+ ?Transcript of session follows/im,
 	/^\s*-+ ?(?:Original|Returned) (?:message|mail)(?: follows)?:?\s*-*\s*$/im,
 	/^Original message header:?\s*$/im,
 	/^-+Message-Id: /im,
@@ -113,6 +134,10 @@ const ORIGINAL_MARKERS = [
 	/^Content-Type: text\/rfc822-headers/im,
 	/^\s*------ Original message ------/im,
 	/^-+\s*元のメッセージ/m,
+	/^\s*Message headers follow\.?\s*$/im,
+	/^\s*(?:Below is a copy of the original message|Original message follows|Included is a copy of the message header|The attachment contains the original mail headers)/im,
+	/^\s*Original Message:?\s*$/im,
+	/^(?:Received|Return-Path|DKIM-Signature|Message-I[dD]|X-Received|ARC-Seal):[ \t]?\S/m,
 ];
 
 export function cutOriginal(text: string): string {

@@ -3,7 +3,13 @@
  * providers with formats of their own, then plain-text bounces. Auto-replies are told apart in
  * the classifier (a bounce may carry the same headers).
  */
+import { amazonSes, receivingSes } from './amazonses';
 import { arf } from './arf';
+import { au } from './au';
+import { directoryMailers } from './directory';
+import { exchange2003 } from './exchange';
+import { gmail } from './gmail';
+import { googleGroups } from './googlegroups';
 import { plainText } from './plaintext';
 import { rfc3464 } from './rfc3464';
 import type { FormatModule } from './types';
@@ -12,5 +18,5 @@ export { autoReply, isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
 
-export const BOUNCE_FORMATS: FormatModule[] = [arf, rfc3464];
+export const BOUNCE_FORMATS: FormatModule[] = [arf, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, rfc3464];
 export const FALLBACK_FORMAT: FormatModule = plainText;

@@ -28,20 +28,26 @@ export function splitDiagnostic(value: string | null): { type: string | null; te
 	return { type: match[1].toLowerCase(), text: squash(value.slice(match[0].length)) };
 }
 
-/** The lines of the readable text that talk about one address (its paragraph). */
+/**
+ * The lines of the readable text about one address: from where it is named to where the next
+ * address line or the end of the paragraph comes.
+ */
 export function paragraphAbout(text: string, address: string): string | null {
 	const lower = text.toLowerCase();
 	const at = lower.indexOf(address.toLowerCase());
 	if (at < 0) return null;
-	const start = Math.max(lower.lastIndexOf('\n\n', at) + 2, 0);
-	let end = lower.indexOf('\n\n', at);
-	if (end < 0) end = lower.length;
-	// A heading line ("<user@…>:") with its explanation in the next paragraph.
-	if (end - at < address.length + 6) {
-		const next = lower.indexOf('\n\n', end + 2);
-		end = next < 0 ? lower.length : next;
+	const lineStart = lower.lastIndexOf('\n', at) + 1;
+	const lines = text.slice(lineStart, lineStart + 3000).split('\n');
+	const kept: string[] = [lines[0]];
+	for (const line of lines.slice(1)) {
+		// The next recipient's own line starts a new block.
+		if (/^\s*<?[^\s<>@]+@[^\s<>]+>?\s*(?:[:(.]|$)/.test(line)) break;
+		if (line.trim() === '' && kept.length > 1 && kept[kept.length - 1].trim() === '') break;
+		kept.push(line);
 	}
-	return text.slice(start, Math.min(end, start + 2000));
+	// The lines just before often say which command was refused (a transcript, "…said:").
+	const before = text.slice(Math.max(0, lower.lastIndexOf('\n\n', lineStart - 2)), lineStart);
+	return `${before}${kept.join('\n')}`.trim();
 }
 
 export function readDeliveryStatus(mail: BounceMail, statusText: string): ReadRecipient[] {
@@ -54,8 +60,9 @@ export function readDeliveryStatus(mail: BounceMail, statusText: string): ReadRe
 		const paragraph = paragraphAbout(mail.text, address);
 		const fieldStatus = statusIn(block.get('status'));
 		const textStatus = statusIn(text);
-		// `Status: 5.0.0` says less than the `550 5.1.1` the server wrote.
-		const status = fieldStatus && !/^\d\.0\.0$/.test(fieldStatus) ? fieldStatus : (textStatus ?? fieldStatus);
+		// `Status: 5.0.0` (or 5.1.0, 4.4.7) says less than the `550 5.1.1` the server wrote.
+		const vague = !fieldStatus || /^\d\.\d\.0$|^4\.4\.7$/.test(fieldStatus);
+		const status = vague ? (textStatus ?? fieldStatus) : fieldStatus;
 		const diagnostic = text ?? squash(paragraph);
 		const checked = consistent(status, replyCodeIn(text) ?? replyCodeIn(paragraph));
 		recipients.push({
