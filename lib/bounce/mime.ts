@@ -169,8 +169,14 @@ export function readMessage(raw: Buffer | string): ReadMessage {
 function walk(headers: Headers, body: string, parts: MimePart[], depth: number): void {
 	if (parts.length >= MAX_PARTS) return;
 	const { type, params } = parseContentType(headers.get('content-type'));
-	if (type.startsWith('multipart/') && params.boundary && depth < MAX_DEPTH) {
-		for (const child of splitMultipart(body, params.boundary)) {
+	if (type.startsWith('multipart/') && depth < MAX_DEPTH) {
+		let children = params.boundary ? splitMultipart(body, params.boundary) : [];
+		// A boundary that does not match the body (mangled by a relay): use the one the body uses.
+		if (children.length === 0) {
+			const seen = /^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$/m.exec(body);
+			if (seen) children = splitMultipart(body, seen[1]);
+		}
+		for (const child of children) {
 			const { head, body: childBody } = splitHeaderBody(child);
 			// A part that starts with a blank line has no headers of its own.
 			const childHeaders = /^\r?\n/.test(child) ? new Headers([]) : parseHeaderBlock(head);

@@ -116,7 +116,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		'host unreachable', 'domain mentioned in email address is unknown', 'name or service not known', 'no such domain',
 		'unknown domain', 'recipient domain must exist', 'the account or domain may not exist', 'unknown host',
 		'unroutable address', 'unrouteable address', 'domain not found', 'domain name not found', 'no mx', 'nxdomain',
-		'domain not exist', 'host not found', 'bad destination system address', 'domain is invalid', /\b553 .{0,60} does not exist/,
+		'domain not exist', 'host not found', /\bhost [a-z0-9.-]+ not found\b/, 'bad destination system address', 'domain is invalid', /\b553 .{0,60} does not exist/,
 	],
 	spamdetected: [
 		' - spam', 'help_spam_16', 'appears to be unsolicited', 'blacklisted url', 'block for spam', 'no spam please',
@@ -188,8 +188,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		'could not connect and send', 'dns records for the destination computer could not be found', 'hop count exceeded',
 		'host is unreachable', 'host name lookup failure', 'host not found, try again', 'malformed name server reply',
 		'malformed or unexpected name server reply', 'maximum forwarding loop', 'message looping', 'routing loop', 'no route to host',
-		'too many hops', 'unable to resolve route', 'unrouteable mail domain', 'name server timeout', 'dns error', 'dns lookup',
-		'lookup failure', 'network error', 'network is unreachable', 'connection reset', 'lost connection', 'broken pipe',
+		'too many hops', 'unable to resolve route', 'unrouteable mail domain', 'name server timeout', 'dns error', 'network error', 'network is unreachable', 'connection reset', 'lost connection', 'broken pipe',
 		'tls negotiation failed', 'ssl handshake', 'tls handshake', 'dns query failed', 'network error',
 		"wasn't able to establish an smtp connection", 'unable to establish an smtp connection',
 	],

@@ -73,11 +73,18 @@ function firstPass(text: string, status: string | null, statusReason: FailureRea
 	const user = mentions('userunknown', text) && !NOT_USER.some((reason) => mentions(reason, text));
 	// Refused at MAIL FROM: about our envelope sender, whatever the status says of "the address".
 	if (command === 'MAIL' && (statusReason === 'userunknown' || statusReason === 'rejected')) return 'rejected';
-	// After DATA the address was already accepted: whatever the wording, that is a filter's answer.
-	if (command !== 'MAIL' && command !== 'DATA') {
+	if (command !== 'MAIL') {
+		// The status says the mailbox does not exist (x.1.1, …) and nothing says the refusal was about us.
 		if (statusReason === 'userunknown' && !NOT_USER.some((reason) => mentions(reason, text))) return 'userunknown';
-		if (status === '5.1.10' && user) return 'userunknown';
-		if (command === 'RCPT' && user) return 'userunknown';
+		// Microsoft's directory-based edge blocking answers a non-existent recipient this way.
+		if (status === '5.4.1' && text.includes('recipient address rejected: access denied')) return 'userunknown';
+		// After DATA the address was already accepted: words alone are a filter's answer (below).
+		if (command !== 'DATA' && user) {
+			// An addressing status (x.1.y) agreeing with the words, or a refusal at RCPT. ("Mailbox
+			// disabled", x.2.1, is not enough: receivers use it for filters too.)
+			if (status && /^[45]\.1\.\d+$/.test(status)) return 'userunknown';
+			if (command === 'RCPT') return 'userunknown';
+		}
 	}
 	if (statusReason === 'filtered' && (user || mentions('filtered', text))) return 'filtered';
 	// "No such user" after DATA (or with no command or status to go by) is a filter's answer:

@@ -3,7 +3,9 @@
  * and where the returned copy of the original message starts in a plain-text bounce.
  */
 
-const LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
+// Dots anywhere in the local part: Japanese carriers issued such addresses ("neko..nyaan.@…"),
+// and a quoted local part is valid too.
+const LOCAL = '(?:"[^"\\r\\n@]{1,64}"|[A-Za-z0-9!#$%&\'*+/=?^_`{|}~.-]+)';
 const DOMAIN = '(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 /** An addr-spec with a dotted domain (message ids such as `…@mailhub` are left out). */
 export const ADDRESS_PATTERN = `${LOCAL}@${DOMAIN}`;
@@ -18,7 +20,8 @@ export function cleanAddress(value: string | null | undefined): string | null {
 	if (semicolon >= 0 && semicolon < 12 && /^[A-Za-z0-9-]+\s*;/.test(text)) text = text.slice(semicolon + 1).trim();
 	const angle = /<([^<>]*@[^<>]*)>/.exec(text);
 	if (angle) text = angle[1];
-	text = text.replace(/^["'(\s]+|["'):;,.\s]+$/g, '');
+	text = text.replace(/^['(\s]+|['"):;,.\s]+$/g, '');
+	if (/^"[^"]*$/.test(text)) text = text.slice(1);
 	if (text.length > 254 || !ADDRESS.test(text)) return null;
 	const at = text.lastIndexOf('@');
 	return `${text.slice(0, at)}@${text.slice(at + 1).toLowerCase()}`;
@@ -80,11 +83,12 @@ export function isEnhancedStatus(value: string | null | undefined): boolean {
 
 const COMMAND_PATTERNS: RegExp[] = [
 	/in reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO|BDAT|STARTTLS|AUTH|RCPT|MAIL)\b/i,
-	/error from remote (?:mail server|mailer) after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|EHLO|HELO|pipelined)/i,
+	/error from remote (?:mail server|mailer|server) after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|EHLO|HELO|pipelined|RCPT|MAIL)/i,
+	/\bSMTP:(RCPT|MAIL|DATA)\b/,
 	/SMTP command[\s:-]*(DATA|RCPT|MAIL)\b/i,
 	/\b(?:our|the) (RCPT TO|MAIL FROM|final DATA|DATA)\b/,
 	/\b(RCPT TO|MAIL FROM) (?:response|command)\b/i,
-	/\bafter (RCPT TO|MAIL FROM|end of data|DATA)\b/i,
+	/\bafter (RCPT TO|MAIL FROM|end of data|DATA|RCPT|MAIL)\b/i,
 	/\[(RCPT_TO|MAIL_FROM|DATA)\]/i,
 	/\b(RCPT TO|MAIL FROM):\s*</i,
 ];

@@ -78,7 +78,11 @@ export const amazonSes: FormatModule = {
 	},
 };
 
-/** SES inbound: `Reporting-MTA: dns; inbound-smtp.<region>.amazonaws.com`. */
+/**
+ * SES inbound: `Reporting-MTA: dns; inbound-smtp.<region>.amazonaws.com`. Its refusals come from
+ * the receiving domain's receipt rules (a Bounce action with a reply the owner chose), after the
+ * message was accepted: a filter, not proof the mailbox is gone.
+ */
 export const receivingSes: FormatModule = {
 	name: 'receivingses',
 	read(mail) {
@@ -86,6 +90,13 @@ export const receivingSes: FormatModule = {
 		if (!report || !/reporting-mta:\s*dns;\s*inbound-smtp\.[\w.-]*amazonaws\.com/i.test(report.text)) return null;
 		const result = rfc3464.read(mail);
 		if (!result) return null;
-		return { format: 'receivingses', recipients: result.recipients.map((recipient) => ({ ...recipient, command: recipient.command ?? 'DATA' })) };
+		return {
+			format: 'receivingses',
+			recipients: result.recipients.map((recipient) => ({
+				...recipient,
+				command: recipient.command ?? 'DATA',
+				reason: recipient.reason ?? (/^5\.1\.\d+$/.test(recipient.status ?? '') ? 'filtered' : null),
+			})),
+		};
 	},
 };

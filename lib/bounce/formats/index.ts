@@ -5,11 +5,13 @@
  */
 import { amazonSes, receivingSes } from './amazonses';
 import { arf } from './arf';
+import { apacheJames } from './james';
 import { au } from './au';
 import { directoryMailers } from './directory';
 import { exchange2003 } from './exchange';
 import { gmail } from './gmail';
 import { googleGroups } from './googlegroups';
+import { powerMta } from './powermta';
 import { plainText } from './plaintext';
 import { rfc3464 } from './rfc3464';
 import type { FormatModule } from './types';
@@ -18,5 +20,5 @@ export { autoReply, isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
 
-export const BOUNCE_FORMATS: FormatModule[] = [arf, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, rfc3464];
+export const BOUNCE_FORMATS: FormatModule[] = [arf, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames];
 export const FALLBACK_FORMAT: FormatModule = plainText;

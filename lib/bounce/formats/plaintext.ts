@@ -34,12 +34,15 @@ function recipientOnLine(line: string, skip: Set<string>): string | null {
 	if (found.length === 0) return null;
 	for (const candidate of found) {
 		const address = cleanAddress(candidate);
-		if (!address || skip.has(address.toLowerCase()) || isSystemAddress(address)) continue;
+		if (!address || isSystemAddress(address)) continue;
 		const trimmed = line.trim();
 		const leading = /^(?:\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?)?[<*\-\s"'(]*$/.test(trimmed.slice(0, trimmed.indexOf(candidate)));
 		const transcript = /^(?:>>>|RCPT TO)/i.test(trimmed);
 		const trailing = /<?[^\s<>]+@[^\s<>]+>?\s*[:.]?\s*$/.test(trimmed) && trimmed.length <= 160;
-		if (leading || transcript || trailing) return address;
+		// A line that starts with the address is a report line even when it names the sender
+		// itself (a message to oneself); a heading that merely ends with one is not.
+		if (leading || transcript) return address;
+		if (trailing && !skip.has(address.toLowerCase())) return address;
 	}
 	return null;
 }

@@ -41,7 +41,9 @@ export function paragraphAbout(text: string, address: string): string | null {
 	const kept: string[] = [lines[0]];
 	for (const line of lines.slice(1)) {
 		// The next recipient's own line starts a new block.
-		if (/^\s*<?[^\s<>@]+@[^\s<>]+>?\s*(?:[:(.]|$)/.test(line)) break;
+		const other = /^\s*<?([^\s<>@]+@[^\s<>:;,()]+)>?\s*(?:[:(.]|$)/.exec(line);
+		const otherAddress = other ? cleanAddress(other[1]) : null;
+		if (otherAddress && otherAddress.toLowerCase() !== address.toLowerCase()) break;
 		if (line.trim() === '' && kept.length > 1 && kept[kept.length - 1].trim() === '') break;
 		kept.push(line);
 	}
@@ -59,7 +61,7 @@ export function readDeliveryStatus(mail: BounceMail, statusText: string): ReadRe
 		const { type, text } = splitDiagnostic(block.get('diagnostic-code'));
 		const paragraph = paragraphAbout(mail.text, address);
 		const fieldStatus = statusIn(block.get('status'));
-		const textStatus = statusIn(text);
+		const textStatus = statusIn(text ?? paragraph);
 		// `Status: 5.0.0` (or 5.1.0, 4.4.7) says less than the `550 5.1.1` the server wrote.
 		const vague = !fieldStatus || /^\d\.\d\.0$|^4\.4\.7$/.test(fieldStatus);
 		const status = vague ? (textStatus ?? fieldStatus) : fieldStatus;
