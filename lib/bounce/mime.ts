@@ -90,8 +90,8 @@ export function parseContentType(value: string | null): { type: string; params: 
 		}
 		params[item.slice(0, eq).trim().toLowerCase()] = paramValue;
 	}
-	const type = head.trim().toLowerCase();
-	return { type: type.includes('/') ? type : 'text/plain', params };
+	const type = /^[\w.+-]+\/[\w.+-]+/.exec(head.trim().toLowerCase())?.[0];
+	return { type: type ?? 'text/plain', params };
 }
 
 /** Splits on `;` outside quotes. */
@@ -175,6 +175,11 @@ function walk(headers: Headers, body: string, parts: MimePart[], depth: number):
 		if (children.length === 0) {
 			const seen = /^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$/m.exec(body);
 			if (seen) children = splitMultipart(body, seen[1]);
+		}
+		// No part boundary in the body at all: read the body as one text part.
+		if (children.length === 0) {
+			parts.push({ type: 'text/plain', params: {}, headers, text: decodeCharset(Buffer.from(body.slice(0, MAX_PART_CHARS), 'latin1'), 'utf-8') });
+			return;
 		}
 		for (const child of children) {
 			const { head, body: childBody } = splitHeaderBody(child);

@@ -9,7 +9,7 @@ import { addressesIn, cleanAddress, commandIn, consistent, isSystemAddress, repl
 import type { FormatModule, ReadRecipient } from './types';
 
 const BOUNCE_SUBJECT =
-	/undeliver|undelivered|delivery (?:status )?(?:notification|failure|failed|has failed|problem|error)|returned mail|mail delivery failed|failure notice|delivery failure|failed delivery|could not be delivered|non-?deliver|mail system error|error sending|returning message|delivery report|エラー|不達|配信|返送|送信できません|rejected|bounce|not delivered|permanent error|message status|failed mail|warning: message|delayed mail|delivery notification|error.*mail|mail.*error|loop alert|notice/i;
+	/undeliver|undelivered|delivery (?:status )?(?:notification|failure|failed|has failed|problem|error)|returned mail|mail delivery failed|failure notice|delivery failure|failed delivery|could not be delivered|non-?deliver|mail system error|error sending|returning message|delivery report|smtp server: errors from|エラー|不達|配信|返送|送信できません|rejected|bounce|not delivered|permanent error|message status|failed mail|warning: message|delayed mail|delivery notification|error.*mail|mail.*error|loop alert|notice/i;
 const DAEMON_FROM = /mailer[-_ ]?daemon|postmaster|post_master|mail delivery|mail administrator|system administrator|mmsc|sysadmin|mail\.delivery|<>|^\s*$/i;
 const BOUNCE_WORDS =
 	/could not be delivered|couldn't be delivered|was not delivered|wasn't able to deliver|unable to deliver|delivery (?:has )?failed|failed (?:to deliver|permanently)|permanent (?:error|fatal)|the following address(?:es)? (?:had|failed)|undeliverable|did not reach|error (?:occurred|was encountered)|could not deliver|user unknown|not be delivered|returned to sender|delivery to the following recipient|message you sent|unknown user|giving up|no such user|配信できませんでした|送信できませんでした|届きませんでした|宛先|エラー/i;
@@ -37,7 +37,7 @@ function recipientOnLine(line: string, skip: Set<string>): string | null {
 		if (!address || isSystemAddress(address)) continue;
 		const trimmed = line.trim();
 		const leading = /^(?:\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?)?[<*\-\s"'(]*$/.test(trimmed.slice(0, trimmed.indexOf(candidate)));
-		const transcript = /^(?:>>>|RCPT TO)/i.test(trimmed);
+		const transcript = /^(?:>>>|RCPT TO|In:\s+RCPT TO)/i.test(trimmed);
 		const trailing = /<?[^\s<>]+@[^\s<>]+>?\s*[:.]?\s*$/.test(trimmed) && trimmed.length <= 160;
 		// A line that starts with the address is a report line even when it names the sender
 		// itself (a message to oneself); a heading that merely ends with one is not.

@@ -80,12 +80,23 @@ export function readDeliveryStatus(mail: BounceMail, statusText: string): ReadRe
 	return recipients;
 }
 
+/**
+ * DSN fields written inline in the text (a report whose MIME structure was lost on the way,
+ * or an MTA that writes them in the body): from the first Reporting-MTA or Final-Recipient.
+ */
+function inlineReport(text: string): string[] {
+	if (!/^Final-Recipient:/im.test(text) || !/^Action:/im.test(text)) return [];
+	const start = text.search(/^(?:Reporting-MTA|Original-Envelope-Id|Final-Recipient|Original-Recipient|Action):/im);
+	return [text.slice(start)];
+}
+
 export const rfc3464: FormatModule = {
 	name: 'rfc3464',
 	read(mail) {
 		const parts = mail.parts.filter((part) => STATUS_PARTS.test(part.type));
-		if (parts.length === 0) return null;
-		const recipients = parts.flatMap((part) => readDeliveryStatus(mail, part.text));
+		const texts = parts.length > 0 ? parts.map((part) => part.text) : inlineReport(mail.text);
+		if (texts.length === 0) return null;
+		const recipients = texts.flatMap((text) => readDeliveryStatus(mail, text));
 		return recipients.length > 0 ? { format: 'rfc3464', recipients } : null;
 	},
 };
