@@ -42,7 +42,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		/\benough\b.{0,20}\bspace\b/, /\baccount is .{0,20}quota/, /maildir .{0,20}quota/,
 	],
 	mesgtoobig: [
-		'message too big', 'message too large', 'message is too large', 'message size exceeds', 'message length exceeds',
+		'message too big', 'message too large', 'message is too large', 'message size exceeds',
 		'size limit', 'message exceeded', 'exceeds the maximum message size', 'exceeded maximum message size',
 		'exceeds fixed maximum message size', 'message file too big', 'is larger than the maximum', 'email is too large',
 		'mail size exceeded', 'message body too large', 'maximum allowed message size', 'size exceeds',
@@ -105,7 +105,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		'mail from not owned by user', 'email address is not verified', 'null sender is not allowed', 'returned mail not accepted here',
 		'rule imposed mailbox access for', 'sender address has been blacklisted', 'sender email address rejected',
 		'spam reporting address', 'empty email address', 'this server does not accept mail from', 'unroutable sender address',
-		'not allowed to post to this mailing list', 'sending to/from an address that has been blacklisted', 'your email address has been blacklisted', 'sender address is blacklisted',
+		'not allowed to post to this mailing list', 'recipient addresses rejected : access denied', 'is not a registered gateway user', 'sending to/from an address that has been blacklisted', 'your email address has been blacklisted', 'sender address is blacklisted',
 		'unknown sender', 'sender unknown', 'sender domain must exist', 'sender address domain', 'domain of sender',
 		'no permission to post', 'not have permission to post', 'do not have permission to post', 'senders not allowed',
 		'unverified sender', 'sender verification failed', 'sender denied', 'sender address invalid',
@@ -129,7 +129,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		'spam refused', 'spam rejection', 'spam score', 'identified spam', 'spamming not allowed', 'too much spam',
 		'rejected by spam filter', 'looked like spam', 'appears to be spam', 'identified as spam', 'scored as spam', 'pattern detection',
 		'spam message not queued', 'dont accept spam', 'similar to spam', 'uribl', 'considered spam', 'probably spam', 'triggered a spam',
-		'spam contents', 'antispam checks', 'anti-spam', 'is spam', 'as spam', 'spam filter', /\bspam\b.{0,40}\bexceeded\b/,
+		'spam contents', 'antispam checks', /mail rejete\. mail rejected\..{0,40}506/, 'anti-spam', 'is spam', 'as spam', 'spam filter', /\bspam\b.{0,40}\bexceeded\b/,
 		/mail score \(.{0,20} over /, /this message scored .{0,20} spam points/, /rejected due to spam/, /\bspam\b/,
 	],
 	speeding: [
@@ -139,7 +139,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		/too many recipients (?:this|per|in the last|in an?) (?:hour|day|minute)/,
 	],
 	toomanyconn: [
-		'too many connections', 'too many concurrent', 'connection limit', 'too many sessions', 'trop de connexions',
+		'too many connections', 'too many concurrent', 'connection limit', 'too many sessions', 'trop de connexions', 'connection frequency limited',
 		'too many errors from your ip', 'too many recipients', 'too many smtp sessions', 'too many simultaneous',
 		/\btoo many con\w*s\b/, 'connection rate limit', 'max connections',
 	],

@@ -36,12 +36,17 @@ function recipientOnLine(line: string, skip: Set<string>): string | null {
 		const address = cleanAddress(candidate);
 		if (!address || isSystemAddress(address)) continue;
 		const trimmed = line.trim();
-		const leading = /^(?:\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?)?[<*\-\s"'(]*$/.test(trimmed.slice(0, trimmed.indexOf(candidate)));
+		const before = trimmed.slice(0, trimmed.indexOf(candidate));
+		const after = trimmed.slice(trimmed.indexOf(candidate) + candidate.length);
+		// "550 5.2.0 <sender@…> From: …" names the sender in a reply, not a failed recipient.
+		if (/^>?\s*(?:From|Sender):/i.test(after)) continue;
+		const leading = /^[<*\-\s"'(]*$/.test(before);
+		const replyLine = /^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?[<\s"']*$/.test(before) && !skip.has(address.toLowerCase());
 		const transcript = /^(?:>>>|RCPT TO|In:\s+RCPT TO)/i.test(trimmed);
-		const trailing = /<?[^\s<>]+@[^\s<>]+>?\s*[:.]?\s*$/.test(trimmed) && trimmed.length <= 160;
+		const trailing = /<?[^\s<>()]+@[^\s<>()]+>?\s*[:.]?\s*$/.test(trimmed) && trimmed.length <= 160;
 		// A line that starts with the address is a report line even when it names the sender
 		// itself (a message to oneself); a heading that merely ends with one is not.
-		if (leading || transcript) return address;
+		if (leading || transcript || replyLine) return address;
 		if (trailing && !skip.has(address.toLowerCase())) return address;
 	}
 	return null;
@@ -97,8 +102,10 @@ export function ownAddresses(mail: BounceMail): Set<string> {
 		const address = addressOf(mail.headers.get(name));
 		if (address) skip.add(address.toLowerCase());
 	}
-	const originalFrom = addressOf(mail.original?.get('from') ?? null);
-	if (originalFrom) skip.add(originalFrom.toLowerCase());
+	for (const name of ['from', 'return-path', 'sender']) {
+		const address = addressOf(mail.original?.get(name) ?? null);
+		if (address) skip.add(address.toLowerCase());
+	}
 	return skip;
 }
 
