@@ -5,6 +5,7 @@ import { cleanEmail, emailKey, isValidEmail, requireValidEmail, suppressionHash 
 import { migrate } from './migrations';
 import {
 	CONSENT_BLOCKING_STATUSES,
+	isStricterStatus,
 	DEFAULT_BOUNCE_POLICY,
 	StoreError,
 	SUBSCRIBER_STATUSES,
@@ -503,6 +504,14 @@ export class SqlSubscriberStore implements SubscriberStore {
 				if (requested === 'pending' && (old.status === 'active' || old.status === 'stopped')) {
 					// Asking for confirmation never downgrades a confirmed subscriber (or overrides the
 					// operator's stop): the row keeps its status.
+					statusKept = old.status;
+				} else if (
+					options.onlyStricterStatus &&
+					requested !== undefined &&
+					requested !== 'active' &&
+					requested !== old.status &&
+					!isStricterStatus(old.status, requested)
+				) {
 					statusKept = old.status;
 				} else if (requested !== undefined && requested !== old.status) {
 					const blocked =
