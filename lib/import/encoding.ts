@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import type { Transform } from 'node:stream';
+import { echo } from './messages';
 import { ImportError } from './types';
 
 /** Canonical encoding names this module reports; iconv-lite decodes all of them. */
@@ -35,7 +36,7 @@ export function normaliseEncoding(name: string | undefined): ResolvedEncoding | 
 	const resolved = ALIASES[key];
 	if (!resolved) {
 		throw new ImportError(
-			`Unknown encoding '${name}'; use auto, utf-8, shift_jis (cp932), euc-jp, latin1, windows-1252 or utf-16le`,
+			`Unknown encoding ${echo(name)}; use auto, utf-8, shift_jis (cp932), euc-jp, latin1, windows-1252 or utf-16le`,
 			'invalid-option',
 		);
 	}

@@ -12,7 +12,7 @@ import {
 	sniffEncoding,
 	type ResolvedEncoding,
 } from './encoding';
-import { countLabel, describeRecordProblem, echoList, toImportError } from './messages';
+import { countLabel, describeRecordProblem, echo, echoList, toImportError } from './messages';
 import { planColumns, type ColumnPlan } from './mapping';
 import { isBlank, RecordReader, type ParsedRecord } from './reader';
 import { RejectedReport } from './report';
@@ -158,12 +158,12 @@ class CsvImport {
 		if (!this.list) {
 			if (!this.options.createList) {
 				throw new ImportError(
-					`The list '${this.options.list}' does not exist; create it first or turn on "create the list"`,
+					`The list ${echo(this.options.list)} does not exist; create it first or turn on "create the list"`,
 					'list-not-found',
 				);
 			}
 			if (this.settings.dryRun) {
-				this.warnings.push(`The list '${this.options.list}' does not exist yet; a real run would create it`);
+				this.warnings.push(`The list ${echo(this.options.list)} does not exist yet; a real run would create it`);
 			} else this.list = await this.store.createList({ name }, this.actor);
 		}
 		this.summary.listId = this.list?.id ?? null;

@@ -1,3 +1,4 @@
+import { echo } from './messages';
 import { DEFAULT_MAX_RECORD_LINES } from './reader';
 import { IMPORT_MODES, ImportError, type ImportMode, type ImportOptions } from './types';
 
@@ -30,7 +31,7 @@ export function validateOptions(options: ImportOptions): ValidOptions {
 	const mode = options.mode ?? 'upsert';
 	if (!IMPORT_MODES.includes(mode)) {
 		throw new ImportError(
-			`Unknown import mode '${String(mode)}'; use one of ${IMPORT_MODES.join(', ')}`,
+			`Unknown import mode ${echo(String(mode))}; use one of ${IMPORT_MODES.join(', ')}`,
 			'invalid-option',
 		);
 	}
@@ -65,7 +66,7 @@ export function validateOptions(options: ImportOptions): ValidOptions {
 	const quote = options.csv?.quote ?? '"';
 	if (quote.length > 1) {
 		throw new ImportError(
-			`The quote must be one character (or empty for none), got ${JSON.stringify(quote)}`,
+			`The quote must be one character (or empty for none), got ${echo(quote)}`,
 			'invalid-option',
 		);
 	}

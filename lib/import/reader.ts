@@ -129,6 +129,8 @@ export class RecordReader {
 			bom,
 			skip_records_with_error: true,
 			on_record: (record: string[], context) => {
+				const extraLines = context.lines + this.lineOffset - this.nextLine;
+				if (extraLines > 0 && this.brokenQuote(record, extraLines)) throw new BrokenQuotedRecord();
 				this.records.push({ record, line: this.nextLine });
 				this.recordDone(context.bytes, context.lines);
 				return null;
@@ -140,6 +142,9 @@ export class RecordReader {
 				}
 				const line = this.nextLine;
 				const record = (error as { record?: string[] }).record;
+				// A record over several lines with the wrong number of fields is a quote that opened
+				// by mistake and closed at some later quote: read it as one that never closed.
+				if (Number(error.lines) + this.lineOffset > line) throw new BrokenQuotedRecord();
 				this.recordDone(Number(error.bytes), Number(error.lines ?? line - this.lineOffset));
 				// A blank line in a many-column file is "inconsistent"; it is just blank.
 				if (record && isBlank(record)) return;
@@ -149,6 +154,18 @@ export class RecordReader {
 		parser.on('error', () => undefined); // surfaced through write/end callbacks
 		parser.resume();
 		return parser;
+	}
+
+	/**
+	 * Whether a record over several lines is a quote gone wrong: it spans more lines than allowed,
+	 * or a value runs over a line break and starts with a literal quote — what csv-parse's relaxed
+	 * quoting leaves when a quoted value "closes" on a quote that is not followed by a delimiter
+	 * (`"ann@example.com,Ann⏎bob@example.com,"Bob`), i.e. the quote opened by mistake.
+	 */
+	private brokenQuote(record: string[], extraLines: number): boolean {
+		if (extraLines >= this.options.maxRecordLines) return true;
+		const { quote } = this.options;
+		return quote !== '' && record.some((value) => value.startsWith(quote) && (value.includes('\n') || value.includes('\r')));
 	}
 
 	private recordDone(bytes: number, parserLines: number): void {
@@ -196,7 +213,11 @@ export class RecordReader {
 	private async recoverOrThrow(error: unknown): Promise<void> {
 		const code = (error as CsvError)?.code;
 		const multiLine = this.parser.info.lines + this.lineOffset > this.nextLine;
-		if (code === 'CSV_QUOTE_NOT_CLOSED' || (code === 'CSV_MAX_RECORD_SIZE' && multiLine)) {
+		if (
+			error instanceof BrokenQuotedRecord ||
+			code === 'CSV_QUOTE_NOT_CLOSED' ||
+			(code === 'CSV_MAX_RECORD_SIZE' && multiLine)
+		) {
 			await this.recover();
 			return;
 		}
@@ -233,9 +254,9 @@ export class RecordReader {
 			error: {
 				code: 'UNTERMINATED_QUOTE',
 				message:
-					`a quoted value starts on this line and is never closed (or spans more than ` +
-					`${this.options.maxRecordLines} lines); the line was skipped and reading went on with the next ` +
-					'line. Close the quote, or double a quote inside a quoted value ("")',
+					'a quoted value starts on this line and is never closed (it runs into later lines, or spans ' +
+					`more than ${this.options.maxRecordLines} lines); the line was skipped and reading went on with ` +
+					'the next line. Close the quote, or double a quote inside a quoted value ("")',
 			},
 		});
 		const rest = kept.subarray(lineEnd);
@@ -257,6 +278,12 @@ export class RecordReader {
 		}
 	}
 }
+
+/**
+ * Thrown from csv-parse's callbacks to stop it at a record whose quoted value is broken (too many
+ * lines, or several lines and the wrong number of fields).
+ */
+class BrokenQuotedRecord extends Error {}
 
 /** The offset after `count` line breaks (\r\n, \n or \r) from `from`, or the end. */
 function skipLines(bytes: Buffer, from: number, count: number): number {
