@@ -67,6 +67,11 @@ function cell(value: unknown): string {
 	return neutraliseFormula(String(value));
 }
 
+/** An e-mail address is written as it is (`=cmd@example.com` is an address, not a formula). */
+function columnCell(column: string, value: unknown): string {
+	return column === 'email' && typeof value === 'string' ? value : cell(value);
+}
+
 /** The files an export of this store consists of (campaign tables only where they exist). */
 export async function portableFiles(store: SqlSubscriberStore, options: PortableCsvOptions = {}): Promise<PortableFile[]> {
 	const prefix = options.fileNamePrefix ?? '';
@@ -106,7 +111,7 @@ async function* tableRows(sql: SqlExecutor, table: string, columns: string[], ke
 			 ORDER BY ${keyList} LIMIT ?`,
 			[...(after ?? []), pageSize],
 		);
-		for (const row of rows) yield columns.map((column) => cell(row[column]));
+		for (const row of rows) yield columns.map((column) => columnCell(column, row[column]));
 		if (rows.length < pageSize) return;
 		const last = rows[rows.length - 1];
 		after = keys.map((key) => last[key]);
@@ -160,7 +165,9 @@ export async function portableCsv(
 			columns = SUPPRESSION_COLUMNS;
 			records = (async function* () {
 				for await (const entry of pages((cursor) => store.getSuppressions({ limit: pageSize, cursor }))) {
-					yield [entry.hash, entry.email, entry.reason, entry.source, entry.createdAt].map(cell);
+					yield [entry.hash, entry.email, entry.reason, entry.source, entry.createdAt].map((value, index) =>
+						columnCell(SUPPRESSION_COLUMNS[index], value),
+					);
 				}
 			})();
 			break;
