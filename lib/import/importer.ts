@@ -1,7 +1,7 @@
 import iconv from 'iconv-lite';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Actor, BulkStatusAction, MailingList, SubscriberStore } from '../store/types';
+import type { Actor, BulkStatusAction, MailingList, SubscriberStore } from '../store';
 import { normaliseDelimiter, sniffDelimiter } from './dialect';
 import {
 	assertTextFile,

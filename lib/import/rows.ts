@@ -1,5 +1,5 @@
 import { cellText, restoreFormula } from '../export';
-import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../store/types';
+import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../store';
 import type { ColumnPlan, ExportColumns } from './mapping';
 import { echo, invalidBytes } from './messages';
 import { convertValue, isValidEmail, MAX_NAME_LENGTH } from './values';

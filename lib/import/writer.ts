@@ -5,7 +5,7 @@ import type {
 	BulkUpsertRow,
 	SubscriberStatus,
 	SubscriberStore,
-} from '../store/types';
+} from '../store';
 import { ImportError, type ImportMode, type ImportSummary, type RejectedOutcome } from './types';
 
 /** A row that passed validation, waiting for the next store call. */

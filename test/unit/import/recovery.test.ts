@@ -5,32 +5,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { importCsv, type ImportOptions } from '../../../lib/import';
-import type { SubscriberStore } from '../../../lib/store/types';
 import {
 	allSubscribers,
 	BACKENDS,
 	expectImportError,
 	fixture,
-	openTestStore,
 	streamOf,
 	uniqueList,
 	useIsolatedTmpdir,
-	type TestBackend,
+	useTestStore,
 } from './helpers';
 
 useIsolatedTmpdir();
 
 describe.each(BACKENDS)('one bad line, not the whole file (%s)', (backend) => {
-	let handle: TestBackend;
-	let store: SubscriberStore;
-
-	beforeAll(async () => {
-		handle = await openTestStore(backend);
-		store = handle.store;
-	});
-	afterAll(async () => handle?.close());
+	const storeOf = useTestStore(backend);
 
 	async function run(data: Buffer | string, options: Partial<ImportOptions> = {}, chunkSize?: number) {
+		const store = storeOf();
 		const list = await store.createList({ name: uniqueList(backend) }, { type: 'test' });
 		const result = await importCsv(store, {
 			source: { stream: streamOf(data, chunkSize), name: 'upload.csv' },

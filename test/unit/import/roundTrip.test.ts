@@ -13,11 +13,10 @@ import type { Subscriber, SubscriberStatus } from '../../../lib/store/types';
 import {
 	allSubscribers,
 	BACKENDS,
-	openTestStore,
 	streamOf,
 	uniqueList,
 	useIsolatedTmpdir,
-	type TestBackend,
+	useTestStore,
 } from './helpers';
 
 useIsolatedTmpdir();
@@ -43,14 +42,11 @@ function essentials(subscribers: Subscriber[]) {
 }
 
 describe.each(BACKENDS)('export → import round trip (%s)', (backend) => {
-	let handle: TestBackend;
+	const storeOf = useTestStore(backend);
 	let store: SqlSubscriberStore;
-
-	beforeAll(async () => {
-		handle = await openTestStore(backend);
-		store = handle.store as SqlSubscriberStore;
+	beforeAll(() => {
+		store = storeOf() as SqlSubscriberStore;
 	});
-	afterAll(async () => handle?.close());
 
 	async function listWith(people: typeof PEOPLE) {
 		const list = await store.createList({ name: uniqueList('source') }, actor);
