@@ -108,11 +108,6 @@ export class RecordReader {
 		if (this.failure !== undefined) throw this.failure;
 	}
 
-	/** The file line the parser has reached (for messages about a failure mid-file). */
-	get line(): number {
-		return this.nextLine;
-	}
-
 	private createParser(fromLine: number, bom: boolean): Parser {
 		const { quote } = this.options;
 		const parser = parse({
