@@ -164,50 +164,8 @@ export function planColumns(
 	const columnCount = header ? header.length : firstRecord.length;
 	if (header) assertUniqueHeaders(header);
 	const exported = header ? exportColumns(header) : null;
-	let emailIndex: number;
-	if (mapping.emailColumn !== undefined && mapping.emailColumn !== '') {
-		emailIndex = resolveColumn(mapping.emailColumn, header, columnCount, 'e-mail', delimiter);
-	} else if (header) {
-		emailIndex = header.findIndex((name) => EMAIL_HEADERS.has(headerKey(name)));
-		if (emailIndex < 0) {
-			throw new ImportError(
-				`No e-mail column found. Headers found: ${echoList(header)}` +
-					(delimiterHint(header, delimiter) ||
-						'. Name the column "email" (or メールアドレス), or set the e-mail column in the mapping'),
-				'no-email-column',
-			);
-		}
-	} else {
-		emailIndex = firstRecord.findIndex((value) => isValidEmail(value.trim()));
-		if (emailIndex < 0) {
-			throw new ImportError(
-				'No e-mail column found: the file has no header row and no value of the first record is an ' +
-					`e-mail address (${echoList(firstRecord)}). Set the e-mail column number in the mapping`,
-				'no-email-column',
-			);
-		}
-	}
-
-	let nameIndex = -1;
-	if (
-		mapping.nameColumn !== undefined &&
-		mapping.nameColumn !== null &&
-		mapping.nameColumn !== ''
-	) {
-		nameIndex = resolveColumn(mapping.nameColumn, header, columnCount, 'name', delimiter);
-	} else if (mapping.nameColumn === undefined && header) {
-		nameIndex = header.findIndex(
-			(name, index) => index !== emailIndex && NAME_HEADERS.has(headerKey(name)),
-		);
-	}
-
-	if (nameIndex >= 0 && nameIndex === emailIndex) {
-		throw new ImportError(
-			`Column ${columnLabel(header, nameIndex)} is the e-mail column; choose another name column`,
-			'invalid-option',
-		);
-	}
-
+	const emailIndex = findEmailColumn(mapping, header, firstRecord, delimiter);
+	const nameIndex = findNameColumn(mapping, header, columnCount, emailIndex, delimiter);
 	const fields: FieldPlan[] = [];
 	const used = new Set<number>([emailIndex, nameIndex]);
 	const fieldNames = new Set<string>();
@@ -287,4 +245,68 @@ function addExportFieldColumns(
 		used.add(index);
 		addField(index, field, 'string', true);
 	});
+}
+
+/** The e-mail column: as mapped, else by header name, else (no header) by content. */
+function findEmailColumn(
+	mapping: ColumnMapping,
+	header: string[] | null,
+	firstRecord: string[],
+	delimiter: string,
+): number {
+	const columnCount = header ? header.length : firstRecord.length;
+	let emailIndex: number;
+	if (mapping.emailColumn !== undefined && mapping.emailColumn !== '') {
+		emailIndex = resolveColumn(mapping.emailColumn, header, columnCount, 'e-mail', delimiter);
+	} else if (header) {
+		emailIndex = header.findIndex((name) => EMAIL_HEADERS.has(headerKey(name)));
+		if (emailIndex < 0) {
+			throw new ImportError(
+				`No e-mail column found. Headers found: ${echoList(header)}` +
+					(delimiterHint(header, delimiter) ||
+						'. Name the column "email" (or メールアドレス), or set the e-mail column in the mapping'),
+				'no-email-column',
+			);
+		}
+	} else {
+		emailIndex = firstRecord.findIndex((value) => isValidEmail(value.trim()));
+		if (emailIndex < 0) {
+			throw new ImportError(
+				'No e-mail column found: the file has no header row and no value of the first record is an ' +
+					`e-mail address (${echoList(firstRecord)}). Set the e-mail column number in the mapping`,
+				'no-email-column',
+			);
+		}
+	}
+	return emailIndex;
+}
+
+/** The name column: as mapped (null for none), else by header name; -1 when there is none. */
+function findNameColumn(
+	mapping: ColumnMapping,
+	header: string[] | null,
+	columnCount: number,
+	emailIndex: number,
+	delimiter: string,
+): number {
+	let nameIndex = -1;
+	if (
+		mapping.nameColumn !== undefined &&
+		mapping.nameColumn !== null &&
+		mapping.nameColumn !== ''
+	) {
+		nameIndex = resolveColumn(mapping.nameColumn, header, columnCount, 'name', delimiter);
+	} else if (mapping.nameColumn === undefined && header) {
+		nameIndex = header.findIndex(
+			(name, index) => index !== emailIndex && NAME_HEADERS.has(headerKey(name)),
+		);
+	}
+
+	if (nameIndex >= 0 && nameIndex === emailIndex) {
+		throw new ImportError(
+			`Column ${columnLabel(header, nameIndex)} is the e-mail column; choose another name column`,
+			'invalid-option',
+		);
+	}
+	return nameIndex;
 }

@@ -14,10 +14,20 @@ export function echo(value: string, max = ECHO_MAX_CHARS): string {
 	return `'${value.slice(0, max)}…' (${value.length.toLocaleString('en-US')} characters)`;
 }
 
-/** Names as a message lists them: each echoed, at most `max` of them. */
+/** Longest list of echoed names a message holds (about four lines). */
+const ECHO_LIST_MAX_CHARS = 300;
+
+/** Names as a message lists them: each echoed, as many as fit in about four lines. */
 export function echoList(names: string[], max = 30): string {
-	const shown = names.slice(0, max).map((name) => echo(name));
-	return shown.join(', ') + (names.length > max ? `, … (${names.length} columns)` : '');
+	const shown: string[] = [];
+	let length = 0;
+	for (const name of names.slice(0, max)) {
+		const echoed = echo(name);
+		if (shown.length && length + echoed.length > ECHO_LIST_MAX_CHARS) break;
+		shown.push(echoed);
+		length += echoed.length + 2;
+	}
+	return shown.join(', ') + (names.length > shown.length ? `, … (${names.length} columns)` : '');
 }
 
 export function countLabel(count: number, singular: string, plural = `${singular}s`): string {
