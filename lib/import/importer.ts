@@ -16,7 +16,7 @@ import { countLabel, describeRecordProblem, echo, echoList, toImportError } from
 import { planColumns, type ColumnPlan } from './mapping';
 import { isBlank, RecordReader, type ParsedRecord } from './reader';
 import { RejectedReport } from './report';
-import { RowChecker } from './rows';
+import { RowChecker, type Refusal } from './rows';
 import { capitalise, openSource, type OpenedSource } from './source';
 import {
 	ImportError,
@@ -263,7 +263,8 @@ class CsvImport {
 				this.map(null, record);
 			}
 			this.summary.rows++;
-			await this.validate(record, line);
+			const refused = this.validate(record, line);
+			if (refused) await this.reject(line, refused.email, 'invalid', refused.reason, record);
 			if (this.pending.length >= this.settings.batchSize) await this.flush(false);
 		}
 	}
@@ -304,12 +305,16 @@ class CsvImport {
 		return this.encoding === 'shift_jis' ? 'shift_jis (CP932)' : this.encoding;
 	}
 
-	/** The validate step: a checked row is queued for the store, a refused one reported. */
-	private async validate(record: string[], line: number): Promise<void> {
+	/**
+	 * The validate step: a checked row is queued for the store; a refused one is returned for the
+	 * report (synchronous: a promise per row would cost the normal path).
+	 */
+	private validate(record: string[], line: number): Refusal | null {
 		const checked = (this.checker as RowChecker).check(record, line, this.reader?.sawNul ?? false);
-		if (!checked.ok) return this.reject(line, checked.email, 'invalid', checked.reason, record);
+		if ('reason' in checked) return checked;
 		this.summary.valid++;
-		this.pending.push(checked.row);
+		this.pending.push(checked);
+		return null;
 	}
 
 	/** The write step: hands the queued rows to the store (a dry run writes nothing). */

@@ -54,8 +54,9 @@ export class RecordReader {
 	/** Bytes fed to the current parser from `retainedStart` on (the record being read at least). */
 	private retained: Buffer[] = [];
 	private retainedStart = 0;
-	/** Parser byte offset and file line where the record being read starts. */
-	private recordStart = { offset: 0, line: 1 };
+	/** Parser byte offset and file line where the record being read starts (set per record). */
+	private recordStartOffset = 0;
+	private recordStartLine = 1;
 	private recoveries = 0;
 	private failure: unknown = undefined;
 
@@ -165,7 +166,8 @@ export class RecordReader {
 
 	private recordDone(bytes: number, parserLines: number): void {
 		this.nextLine = parserLines + this.lineOffset + 1;
-		this.recordStart = { offset: bytes, line: this.nextLine };
+		this.recordStartOffset = bytes;
+		this.recordStartLine = this.nextLine;
 	}
 
 	private feed(bytes: Buffer): Promise<void> {
@@ -198,7 +200,7 @@ export class RecordReader {
 	private dropFinished(): void {
 		while (
 			this.retained.length > 1 &&
-			this.retainedStart + this.retained[0].length <= this.recordStart.offset
+			this.retainedStart + this.retained[0].length <= this.recordStartOffset
 		) {
 			this.retainedStart += this.retained[0].length;
 			this.retained.shift();
@@ -235,8 +237,8 @@ export class RecordReader {
 			);
 		}
 		const kept = Buffer.concat(this.retained);
-		const from = this.recordStart.offset - this.retainedStart;
-		const lineStart = skipLines(kept, from, line - this.recordStart.line);
+		const from = this.recordStartOffset - this.retainedStart;
+		const lineStart = skipLines(kept, from, line - this.recordStartLine);
 		const lineEnd = skipLines(kept, lineStart, 1);
 		const text = kept
 			.subarray(lineStart, lineEnd)
@@ -259,7 +261,8 @@ export class RecordReader {
 		this.parser = this.createParser(1, false);
 		this.lineOffset = line;
 		this.nextLine = line + 1;
-		this.recordStart = { offset: 0, line: line + 1 };
+		this.recordStartOffset = 0;
+		this.recordStartLine = line + 1;
 		this.retained = [];
 		this.retainedStart = 0;
 		if (rest.length) {

@@ -15,7 +15,11 @@ export interface RowRules {
 	sniffedEncoding: boolean;
 }
 
-export type CheckedRow = { ok: true; row: PendingRow } | { ok: false; email: string; reason: string };
+/** Why a row is refused (a checked row is the PendingRow itself: no wrapper per row). */
+export interface Refusal {
+	email: string;
+	reason: string;
+}
 
 const REPLACEMENT = '\uFFFD';
 
@@ -30,10 +34,10 @@ export class RowChecker {
 		private readonly rules: RowRules,
 	) {}
 
-	check(record: string[], line: number, checkNul: boolean): CheckedRow {
+	check(record: string[], line: number, checkNul: boolean): PendingRow | Refusal {
 		const { plan } = this;
 		const email = (record[plan.emailIndex] ?? '').trim();
-		const refuse = (reason: string): CheckedRow => ({ ok: false, email, reason });
+		const refuse = (reason: string): Refusal => ({ email, reason });
 		if (checkNul && record.some((value) => value.includes('\u0000'))) {
 			return refuse('the line contains a NUL byte (0x00), which no CSV text has: the line is damaged');
 		}
@@ -43,9 +47,9 @@ export class RowChecker {
 			return refuse(`${echo(email)} is not a valid e-mail address (column ${plan.emailLabel})`);
 		}
 		const row: PendingRow = { line, email, name: undefined, fields: undefined, record };
-		if (this.rules.addressOnly) return { ok: true, row };
+		if (this.rules.addressOnly) return row;
 		const problem = this.readName(record, line, row) ?? this.readFields(record, line, row);
-		return problem ? refuse(problem) : { ok: true, row };
+		return problem ? refuse(problem) : row;
 	}
 
 	private invalidBytes(line: number, column: string): string {
