@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import { parse } from 'csv-parse/sync';
 import { exportSubscribersCsv } from '../../../lib/export';
 import { importCsv, type ImportOptions } from '../../../lib/import';
+import { portableCsv } from '../../../lib/ops';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import type { Subscriber, SubscriberStatus } from '../../../lib/store/types';
 import {
@@ -86,6 +87,15 @@ describe.each(BACKENDS)('export → import round trip (%s)', (backend) => {
 		});
 		expect(byEmail.get('+15551234@example.com')?.name).toBe("'+1 555 1234");
 		expect(byEmail.get('quote@example.com')).toMatchObject({ name: "''=already quoted", 'field:note': "''-also" });
+	});
+
+	test('Export Everything writes addresses as they are too (subscribers and suppressions)', async () => {
+		await listWith([{ email: '=everything@example.com', name: '=Sum' }]);
+		await store.suppress('+suppressed@example.com', 'manual', 'test', actor);
+		const subscribers = parse(await text((await portableCsv(store, 'subscribers')).stream), { bom: true, columns: true });
+		expect(subscribers).toContainEqual(expect.objectContaining({ email: '=everything@example.com', name: "'=Sum" }));
+		const suppressions = parse(await text((await portableCsv(store, 'suppressions')).stream), { bom: true, columns: true });
+		expect(suppressions).toContainEqual(expect.objectContaining({ email: '+suppressed@example.com' }));
 	});
 
 	test('into a new list: the same addresses, names, fields and statuses; no export column becomes a field', async () => {
