@@ -4,9 +4,8 @@ import { isValidEmail } from '../compose/headerSafety';
 import { toSendMailOptions } from '../compose/sendMail';
 import { sendMessages, type OutgoingMessage, type SendResult } from '../send/itemSender';
 import type { PooledTransport, SmtpSettings } from '../send/transport';
-import type { SqlSubscriberStore } from '../store/sqlStore';
 import { getCampaign } from './campaigns';
-import { CampaignError, checkCampaignId } from './sql';
+import { CampaignError, checkCampaignId, type SqlSubscriberStore } from '../store';
 
 export const MAX_PROOF_RECIPIENTS = 20;
 

@@ -1,7 +1,7 @@
 import isISO8601 from 'validator/lib/isISO8601';
 import type { FieldType } from './types';
 
-/** The store's name limit (lib/store/sqlStore.ts), checked here so a long name fails one row, not a batch. */
+/** The store's name limit (lib/store/rows.ts checkName), checked here so a long name fails one row, not a batch. */
 export const MAX_NAME_LENGTH = 500;
 
 /**

@@ -83,6 +83,15 @@ export function checkLimit(limit: number): number {
 	return limit;
 }
 
+/** A page size given as any value (a node parameter), refused with the caller's error class. */
+export function checkLimitAs(limit: unknown, Refusal: new (message: string, code: 'invalid') => Error): number {
+	const value = Number(limit);
+	if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE) {
+		throw new Refusal(`The page size must be a whole number from 1 to ${MAX_PAGE}`, 'invalid');
+	}
+	return value;
+}
+
 export function checkStatus(status: unknown): SubscriberStatus {
 	if (!SUBSCRIBER_STATUSES.includes(status as SubscriberStatus)) {
 		throw new StoreError(

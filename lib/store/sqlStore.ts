@@ -1,4 +1,5 @@
 import { readAuditLog, recordAudit } from './auditLog';
+import { SqlCampaignRuns } from './campaignRuns';
 import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliveryEvents';
 import type { SqlDriver, SqlExecutor } from './driver';
 import { suppressionHash } from './email';
@@ -95,6 +96,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 	}
 
 	private readonly hash = (email: string): string => this.hashEmail(email);
+
+	/** The campaign runner's repository on this store (lib/campaign runCampaign). */
+	get campaignRuns(): SqlCampaignRuns {
+		return new SqlCampaignRuns(this.driver, this.hash);
+	}
 
 	/**
 	 * Runs `work` in one transaction; the handle it gets is passed to the repository functions

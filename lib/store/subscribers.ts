@@ -4,6 +4,7 @@
  */
 import { recordAudit } from './auditLog';
 import { withSecureDelete, type SqlDriver, type SqlExecutor } from './driver';
+import { forUpdate } from './dialect';
 import { cleanEmail, emailKey, requireValidEmail } from './email';
 import {
 	checkFields,
@@ -247,4 +248,60 @@ export async function readSubscriberBrief(
 /** Sets a subscriber's status, nothing else (callers audit with their own details). */
 export async function writeStatus(db: SqlExecutor, id: string, status: SubscriberStatus, at = now()): Promise<void> {
 	await db.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?', [status, at, id]);
+}
+
+/** A subscriber with the name of their list (confirmation and unsubscribe pages); null when there is none. */
+export async function subscriberWithList(
+	db: SqlExecutor,
+	subscriberId: string,
+): Promise<{ email: string; name: string; status: SubscriberStatus; listName: string } | null> {
+	if (!isRowId(subscriberId)) return null;
+	const row = await db.get(
+		'SELECT s.email, s.name AS person, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?',
+		[subscriberId],
+	);
+	return row
+		? { email: String(row.email), name: String(row.person ?? ''), status: row.status as SubscriberStatus, listName: String(row.name) }
+		: null;
+}
+
+/** One list membership of an address (the preferences page). */
+export interface AddressRow {
+	id: string;
+	listId: string;
+	listName: string;
+	email: string;
+	status: SubscriberStatus;
+}
+
+/**
+ * Every list the subscriber's address is on (the same address compared as the store does: domain
+ * case-insensitive), trashed rows left out; `lock` locks the rows for the caller's transaction.
+ */
+export async function membershipsOfAddress(
+	db: SqlExecutor,
+	subscriberId: string,
+	lock = false,
+): Promise<{ email: string | null; rows: AddressRow[] }> {
+	if (!isRowId(subscriberId)) return { email: null, rows: [] };
+	const own = await db.get('SELECT email, email_key, status FROM subscribers WHERE id = ?', [subscriberId]);
+	if (!own || own.status === 'trashed') return { email: null, rows: [] };
+	const rows = await db.all(
+		`SELECT s.id, s.list_id, s.email, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id
+		 WHERE s.email_lower = ? AND s.status <> 'trashed' ORDER BY l.name, s.id${lock ? forUpdate(db.dialect, ' OF s') : ''}`,
+		[String(own.email).toLowerCase()],
+	);
+	const key = emailKey(String(own.email));
+	return {
+		email: String(own.email),
+		rows: rows
+			.filter((row) => emailKey(String(row.email)) === key)
+			.map((row) => ({
+				id: String(row.id),
+				listId: String(row.list_id),
+				listName: String(row.name),
+				email: String(row.email),
+				status: row.status as SubscriberStatus,
+			})),
+	};
 }
