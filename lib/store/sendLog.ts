@@ -63,92 +63,15 @@ export async function claimBatch(
 		if (status !== 'running') return { status, ids: [], exhausted: true, recoveredUnknown: 0 };
 		const now = iso(options.now);
 		const lease = iso(options.now + options.leaseMs);
-		const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-
 		const stale = await tx.run(
 			`UPDATE ${byState(tx.dialect)} SET state = 'unknown', error = ?, lease_until = NULL, updated_at = ?
 			 WHERE campaign_id = ? AND state = 'sending' AND lease_until < ?`,
 			[STALE_SENDING_ERROR, now, campaignId, now],
 		);
-		let unknownDelta = stale.changes;
-
-		const ids: string[] = [];
-		const reclaimed: string[] = [];
-		const take = async (sql: string, params: unknown[], state: string) => {
-			const need = options.size - ids.length;
-			if (need <= 0) return;
-			const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [
-				...params,
-				need,
-			]);
-			for (const r of rows) {
-				ids.push(String(r.subscriber_id));
-				reclaimed.push(String(r.subscriber_id));
-			}
-			if (state === 'unknown') unknownDelta -= rows.length;
-		};
-		const log = byState(tx.dialect);
-		await take(
-			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`,
-			[campaignId],
-			'queued',
-		);
-		await take(
-			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`,
-			[campaignId, now],
-			'claimed',
-		);
-		if (options.retryUnknown) {
-			await take(
-				`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`,
-				[campaignId],
-				'unknown',
-			);
-		}
-		if (reclaimed.length) {
-			await tx.run(
-				`UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
-				[options.owner, lease, now, campaignId, idsParam(tx.dialect, reclaimed)],
-			);
-		}
-
-		const cursor = String(row.next_subscriber_id ?? 0);
-		const max = String(row.max_subscriber_id ?? 0);
-		let atEnd = BigInt(cursor) >= BigInt(max);
-		const need = options.size - ids.length;
-		if (!atEnd && need > 0) {
-			const filter = validateFilter(parseJson(row.filter, {}));
-			const { where, params } = matchConditions(tx, filter);
-			const fresh = await tx.all(
-				`SELECT id FROM subscribers WHERE list_id = ? AND status = 'active' AND id > ? AND id <= ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY id LIMIT ?`,
-				[row.list_id, cursor, max, ...params, need],
-			);
-			const freshIds = fresh.map((r) => String(r.id));
-			if (freshIds.length) {
-				const inserted =
-					tx.dialect === 'postgres'
-						? await tx.all(
-								`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-								 SELECT ?, unnest(?::bigint[]), 'claimed', ?, ?, 0, ?
-								 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-								[campaignId, freshIds, options.owner, lease, now],
-							)
-						: await tx.all(
-								`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-								 SELECT ?, value, 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
-								 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-								[campaignId, options.owner, lease, now, JSON.stringify(freshIds.map(Number))],
-							);
-				for (const r of inserted) ids.push(String(r.subscriber_id));
-			}
-			const reachedEnd = freshIds.length < need;
-			const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
-			await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [
-				nextCursor,
-				campaignId,
-			]);
-			atEnd = reachedEnd;
-		}
+		const putBack = await reclaimPutBack(tx, campaignId, options, now, lease);
+		const fresh = await claimNewMembers(tx, row, options.size - putBack.ids.length, options.owner, now, lease);
+		const ids = [...putBack.ids, ...fresh.ids];
+		const unknownDelta = stale.changes - putBack.unknownRetried;
 		if (unknownDelta) {
 			await tx.run('UPDATE campaigns SET unknown = unknown + ?, updated_at = ? WHERE id = ?', [
 				unknownDelta,
@@ -161,10 +84,91 @@ export async function claimBatch(
 		return {
 			status,
 			ids,
-			exhausted: atEnd && ids.length < options.size,
+			exhausted: fresh.atEnd && ids.length < options.size,
 			recoveredUnknown: stale.changes,
 		};
 	});
+}
+
+/** Rows earlier runs put back (queued, claimed with a lapsed lease, unknown with retryUnknown), claimed again for this owner. */
+async function reclaimPutBack(
+	tx: SqlExecutor,
+	campaignId: string,
+	options: ClaimOptions,
+	now: string,
+	lease: string,
+): Promise<{ ids: string[]; unknownRetried: number }> {
+	const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+	const log = byState(tx.dialect);
+	const ids: string[] = [];
+	let unknownRetried = 0;
+	const take = async (sql: string, params: unknown[]): Promise<number> => {
+		const need = options.size - ids.length;
+		if (need <= 0) return 0;
+		const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [...params, need]);
+		for (const r of rows) ids.push(String(r.subscriber_id));
+		return rows.length;
+	};
+	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`, [campaignId]);
+	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`, [campaignId, now]);
+	if (options.retryUnknown) {
+		unknownRetried = await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`, [campaignId]);
+	}
+	if (ids.length) {
+		await tx.run(
+			`UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
+			[options.owner, lease, now, campaignId, idsParam(tx.dialect, ids)],
+		);
+	}
+	return { ids, unknownRetried };
+}
+
+/**
+ * The next `need` members beyond the campaign's claim cursor (active, within the membership
+ * snapshot, matching the filter), inserted into the log as `claimed`; moves the cursor on.
+ */
+async function claimNewMembers(
+	tx: SqlExecutor,
+	campaign: Row,
+	need: number,
+	owner: string,
+	now: string,
+	lease: string,
+): Promise<{ ids: string[]; atEnd: boolean }> {
+	const campaignId = String(campaign.id);
+	const cursor = String(campaign.next_subscriber_id ?? 0);
+	const max = String(campaign.max_subscriber_id ?? 0);
+	if (BigInt(cursor) >= BigInt(max)) return { ids: [], atEnd: true };
+	if (need <= 0) return { ids: [], atEnd: false };
+	const filter = validateFilter(parseJson(campaign.filter, {}));
+	const { where, params } = matchConditions(tx, filter);
+	const fresh = await tx.all(
+		`SELECT id FROM subscribers WHERE list_id = ? AND status = 'active' AND id > ? AND id <= ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY id LIMIT ?`,
+		[campaign.list_id, cursor, max, ...params, need],
+	);
+	const freshIds = fresh.map((r) => String(r.id));
+	const ids: string[] = [];
+	if (freshIds.length) {
+		const inserted =
+			tx.dialect === 'postgres'
+				? await tx.all(
+						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, unnest(?::bigint[]), 'claimed', ?, ?, 0, ?
+						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
+						[campaignId, freshIds, owner, lease, now],
+					)
+				: await tx.all(
+						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, value, 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
+						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
+						[campaignId, owner, lease, now, JSON.stringify(freshIds.map(Number))],
+					);
+		for (const r of inserted) ids.push(String(r.subscriber_id));
+	}
+	const reachedEnd = freshIds.length < need;
+	const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
+	await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
+	return { ids, atEnd: reachedEnd };
 }
 
 export interface ReadyRecipient {
