@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CompiledTemplate } from '../compose/compile';
-import { compileTemplate } from '../compose/compile';
-import { ComposeError } from '../compose/errors';
-import { toSendMailOptions } from '../compose/sendMail';
-import type { ClassifiedSendError } from '../send/errors';
-import { bounceOf } from '../send/bounce';
-import { sendMessages } from '../send/itemSender';
-import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
-import { resolveLimits, type LimiterConfig, type SendLimiter } from '../send/limiter';
-import { validateSmtpSettings } from '../send/transport';
+import { type CompiledTemplate, compileTemplate, ComposeError, toSendMailOptions } from '../compose';
+import {
+	bounceOf,
+	type ClassifiedSendError,
+	type LimiterConfig,
+	type OutgoingMessage,
+	resolveLimits,
+	type SendLimiter,
+	sendMessages,
+	type SendResult,
+	type SendRunReport,
+	validateSmtpSettings,
+} from '../send';
 import {
 	CampaignError,
 	checkCampaignId,

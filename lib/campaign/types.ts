@@ -1,9 +1,22 @@
-import type { TemplateSpec } from '../compose/types';
-import type { BreakerOptions } from '../send/breaker';
-import type { LimiterConfig, SendLimiter } from '../send/limiter';
-import type { RetryPolicy } from '../send/retry';
-import type { PooledTransport, SmtpSettings } from '../send/transport';
-import type { Page } from '../store/types';
+import type { TemplateSpec } from '../compose';
+import type {
+	BreakerOptions,
+	LimiterConfig,
+	PooledTransport,
+	RetryPolicy,
+	SendLimiter,
+	SmtpSettings,
+} from '../send';
+import type {
+	Campaign,
+	CampaignCounters,
+	CampaignFilter,
+	CampaignStatus,
+	Page,
+	RecipientEntry,
+	StoredComposeOptions,
+	StoredSmtpSettings,
+} from '../store';
 export {
 	CAMPAIGN_STATUSES,
 	CampaignError,
@@ -19,16 +32,7 @@ export {
 	type RecipientState,
 	type StoredComposeOptions,
 	type StoredSmtpSettings,
-} from '../store/campaignTypes';
-import type {
-	Campaign,
-	CampaignCounters,
-	CampaignFilter,
-	CampaignStatus,
-	RecipientEntry,
-	StoredComposeOptions,
-	StoredSmtpSettings,
-} from '../store/campaignTypes';
+} from '../store';
 
 export interface CampaignInput {
 	name: string;

@@ -8,7 +8,7 @@ export const MAX_NAME_LENGTH = 500;
  * The store's own e-mail check (validator's isEmail, with a fast path for everyday addresses):
  * one definition, so a row this engine accepts is never refused by the store as invalid.
  */
-export { isValidEmail } from '../store/email';
+export { isValidEmail } from '../store';
 
 export type Converted = { ok: true; value: unknown } | { ok: false; message: string };
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { exportSubscribersCsv, neutraliseFormula } from '../export/csvExport';
+import { exportSubscribersCsv, neutraliseFormula } from '../export';
 import {
 	subscriberCountsByList,
 	tableColumns,

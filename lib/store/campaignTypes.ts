@@ -2,11 +2,8 @@
  * The shape of a campaign and its send log as the store keeps them. The store owns these
  * tables, so it owns their row types; lib/campaign re-exports them for its callers.
  */
-import type { ComposeOptions, TemplateSpec } from '../compose/types';
-import type { BreakerOptions } from '../send/breaker';
-import type { LimiterConfig } from '../send/limiter';
-import type { RetryPolicy } from '../send/retry';
-import type { SmtpSettings } from '../send/transport';
+import type { ComposeOptions, TemplateSpec } from '../compose';
+import type { BreakerOptions, LimiterConfig, RetryPolicy, SmtpSettings } from '../send';
 
 export const CAMPAIGN_STATUSES = [
 	'draft',

@@ -3,7 +3,7 @@
  * recipient) and the complaint-rate brake that pauses a campaign before it burns the sender's
  * reputation (Gmail wants spam complaints well under 0.3 %).
  */
-import type { DeliveryEventKind } from '../events/types';
+import type { DeliveryEventKind } from '../events';
 import {
 	complaintFigures,
 	isCampaignId,

@@ -4,9 +4,15 @@
  * 403 and records nothing; a proof mail's token (empty subscriber id) is answered normally and
  * changes nothing.
  */
-import type { NormalisedEvent } from '../events/types';
-import type { LinkSigner, LinkTokenClaims, LinkTokenFailure } from '../store/linkTokens';
-import { eventTimeOf, subscriberWithList, type SqlSubscriberStore } from '../store';
+import type { NormalisedEvent } from '../events';
+import {
+	eventTimeOf,
+	type LinkSigner,
+	type LinkTokenClaims,
+	type LinkTokenFailure,
+	type SqlSubscriberStore,
+	subscriberWithList,
+} from '../store';
 import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
 import { formFields, gifResponse, htmlResponse, linkToken, redirectResponse, textResponse } from './http';
 import { inRetriedTransaction, readSubscriber, WEBHOOK_ACTOR } from './record';

@@ -11,7 +11,7 @@
  * is read or recorded. The token is the forms' only credential (a hidden field, and the query of
  * the form's action), so another site cannot post a form on the subscriber's behalf.
  */
-import { confirmSubscriberIn, type ConfirmResult } from '../optin/consent';
+import { confirmSubscriberIn, type ConfirmResult } from '../optin';
 import {
 	membershipsOfAddress,
 	subscriberWithList,
