@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { SubscriberStore, Subscriber, SubscriberFilter } from '../store/types';
+import type { SubscriberStore, Subscriber, SubscriberFilter } from '../store';
 
 /**
  * Spreadsheet formula protection (CSV injection): a cell that Excel, LibreOffice or Google Sheets

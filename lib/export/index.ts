@@ -1,10 +1,5 @@
-/** Subscriber export as CSV (streamed page by page), with spreadsheet formula protection. */
-export {
-	EXPORT_COLUMNS,
-	FIELD_COLUMN_PREFIX,
-	cellText,
-	exportSubscribersCsv,
-	neutraliseFormula,
-	restoreFormula,
-	type CsvExportOptions,
-} from './csvExport';
+/**
+ * Subscriber export (no n8n imports): the subscribers of a filter as CSV, streamed page by page
+ * so memory stays flat, with reversible spreadsheet formula protection (e-mail addresses as they are).
+ */
+export * from './csvExport';
