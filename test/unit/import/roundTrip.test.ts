@@ -9,8 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { exportSubscribersCsv } from '../../../lib/export';
 import { importCsv, type ImportOptions } from '../../../lib/import';
 import { portableCsv } from '../../../lib/ops';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import type { Subscriber, SubscriberStatus } from '../../../lib/store/types';
+import type { SqlSubscriberStore, Subscriber, SubscriberStatus } from '../../../lib/store';
 import {
 	allSubscribers,
 	BACKENDS,
