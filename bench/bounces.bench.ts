@@ -9,6 +9,9 @@
  *    "falseHardRate", "kindAgreement", "reasonAgreement", "complaints", "complaintsRecognisedRate",
  *    "autoReplies", "autoRepliesKeptOutRate", "successDsns", "successKeptOutRate", "notBounces",
  *    "notBounceKeptOutRate", "messagesPerSec", …}
+ * Complaints recognised = type `complaint` (a report may redact the complained-about address:
+ * complaintsWithAddressRate counts those that also name it). A failure that is a delay notice
+ * (DSN Action: delayed) is classified `delayed`, not a bounce, and counted in delayNotices.
  * Bounces are the files whose expected first reason is a failure; recognised = type `bounce`
  * with a valid first recipient address. Agreement figures compare that first recipient with
  * Sisimai's first entry (hard/not-hard by its flag, kind by the README's table); false hard =
@@ -50,7 +53,7 @@ const ratio = (part: number, whole: number) => (whole === 0 ? null : Math.round(
 const validAddress = (value: string | undefined) => !!value && /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(value);
 const keptOut = (result: Classification) => result.type !== 'bounce' && result.type !== 'complaint';
 
-const tally = { bounces: 0, recognised: 0, hardAgree: 0, falseHard: 0, kindAgree: 0, reasonAgree: 0, complaints: 0, complaintsOk: 0, auto: 0, autoOut: 0, success: 0, successOut: 0, notBounce: 0, notBounceOut: 0 };
+const tally = { delayNotices: 0, bounces: 0, recognised: 0, hardAgree: 0, falseHard: 0, kindAgree: 0, reasonAgree: 0, complaints: 0, complaintsOk: 0, complaintsWithAddress: 0, auto: 0, autoOut: 0, success: 0, successOut: 0, notBounce: 0, notBounceOut: 0 };
 const mismatches = new Map<string, string[]>();
 const note = (name: string, line: string) => {
 	const family = name.replace(/-\d+$/, '');
@@ -65,8 +68,9 @@ for (const file of files) {
 	const got = `${result.type}/${result.format ?? '-'} ${first ? `${first.reason} ${first.kind} ${first.status ?? '-'} ${first.replyCode ?? '-'} ${first.address} | ${(first.diagnostic ?? '').slice(0, 160)}` : result.note ?? ''}`;
 	if (want.reason === 'feedback') {
 		tally.complaints++;
-		if (result.type === 'complaint' && first?.kind === 'complaint' && validAddress(first.address)) tally.complaintsOk++;
-		else note(file.name, `want complaint, got ${got}`);
+		if (result.type === 'complaint') tally.complaintsOk++;
+		if (result.type === 'complaint' && first?.kind === 'complaint' && validAddress(first.address)) tally.complaintsWithAddress++;
+		else note(file.name, `want complaint with its address, got ${got}`);
 	} else if (want.reason === 'vacation') {
 		tally.auto++;
 		if (keptOut(result)) tally.autoOut++;
@@ -77,6 +81,7 @@ for (const file of files) {
 		else note(file.name, `want delivered, got ${got}`);
 	} else if (isFailureReason(want.reason)) {
 		tally.bounces++;
+		if (result.type === 'delayed') tally.delayNotices++;
 		if (result.type !== 'bounce' || !validAddress(first?.address)) {
 			note(file.name, `want ${want.reason} (${want.status || '-'} ${want.code || '-'}), got ${got}`);
 			continue;
@@ -119,6 +124,8 @@ process.stdout.write(
 		bounces: tally.bounces,
 		bouncesRecognised: tally.recognised,
 		bouncesRecognisedRate: ratio(tally.recognised, tally.bounces),
+		delayNotices: tally.delayNotices,
+		bouncesRecognisedRateExcludingDelays: ratio(tally.recognised, tally.bounces - tally.delayNotices),
 		hardAgreement: ratio(tally.hardAgree, tally.recognised),
 		falseHard: tally.falseHard,
 		falseHardRate: ratio(tally.falseHard, tally.recognised),
@@ -126,6 +133,7 @@ process.stdout.write(
 		reasonAgreement: ratio(tally.reasonAgree, tally.recognised),
 		complaints: tally.complaints,
 		complaintsRecognisedRate: ratio(tally.complaintsOk, tally.complaints),
+		complaintsWithAddressRate: ratio(tally.complaintsWithAddress, tally.complaints),
 		autoReplies: tally.auto,
 		autoRepliesKeptOutRate: ratio(tally.autoOut, tally.auto),
 		successDsns: tally.success,

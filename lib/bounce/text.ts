@@ -144,13 +144,16 @@ const ORIGINAL_MARKERS = [
 	/^(?:Received|Return-Path|DKIM-Signature|Message-I[dD]|X-Received|ARC-Seal):[ \t]?\S/m,
 ];
 
+/** All markers as one pattern: one scan finds the earliest. */
+const ORIGINAL_START = new RegExp(ORIGINAL_MARKERS.map((marker) => `(?:${marker.source})`).join('|'), 'im');
+
 export function cutOriginal(text: string): string {
-	let end = text.length;
-	for (const marker of ORIGINAL_MARKERS) {
-		const match = marker.exec(text);
-		if (match && match.index < end && match.index > 0) end = match.index;
-	}
-	return text.slice(0, end);
+	const match = ORIGINAL_START.exec(text);
+	if (!match) return text;
+	if (match.index > 0) return text.slice(0, match.index);
+	// A marker on the very first line is not the end of the bounce text: look past it.
+	const next = ORIGINAL_START.exec(text.slice(1));
+	return next ? text.slice(0, next.index + 1) : text;
 }
 
 /** Collapses whitespace; null for an empty result. */

@@ -12,6 +12,7 @@ import { exchange2003 } from './exchange';
 import { gmail } from './gmail';
 import { googleGroups } from './googlegroups';
 import { powerMta } from './powermta';
+import { unsubscribeRequest } from './unsubscribe';
 import { plainText } from './plaintext';
 import { rfc3464 } from './rfc3464';
 import type { FormatModule } from './types';
@@ -20,5 +21,5 @@ export { autoReply, isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
 
-export const BOUNCE_FORMATS: FormatModule[] = [arf, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames];
+export const BOUNCE_FORMATS: FormatModule[] = [arf, unsubscribeRequest, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames];
 export const FALLBACK_FORMAT: FormatModule = plainText;
