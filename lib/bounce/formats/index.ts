@@ -19,6 +19,7 @@ import type { FormatModule } from './types';
 
 export { autoReply, isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
+export { deliveryStatusBlocks } from './rfc3464';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
 
 export const BOUNCE_FORMATS: FormatModule[] = [arf, unsubscribeRequest, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames];
