@@ -31,6 +31,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		/\bnon-?existent (?:user|address|mailbox|recipient)/, /\bunknown (?:e-?mail|local[- ]?part)/,
 		/\baccount .{0,60}does not exist/, /<[^>]*> ?(?:is )?not found/, /\bno such (?:local )?user\b/,
 		/address .{0,40} (?:does not exist|doesn't exist|is invalid)/, /\brcpt .{0,80} does not exist/,
+		/recipient address rejected\.(?:\s|$)/, 'recipient address rejected: access denied',
 	],
 	mailboxfull: [
 		'exceeded storage allocation', 'full mailbox', 'mailbox exceeds allowed size',

@@ -84,6 +84,8 @@ function firstPass(text: string, status: string | null, statusReason: FailureRea
 			// disabled", x.2.1, is not enough: receivers use it for filters too.)
 			if (status && /^[45]\.1\.\d+$/.test(status)) return 'userunknown';
 			if (command === 'RCPT') return 'userunknown';
+			// The final delivery agent itself (Sendmail's mail.local, Postfix's local) found no such user.
+			if (LOCAL_AGENT_UNKNOWN.test(text)) return 'userunknown';
 		}
 	}
 	if (statusReason === 'filtered' && (user || mentions('filtered', text))) return 'filtered';
@@ -151,6 +153,7 @@ function reasonOf(evidence: FailureEvidence): FailureReason {
 	return text ? 'onhold' : 'undefined';
 }
 
+const LOCAL_AGENT_UNKNOWN = /\b(?:mail\.local|local|procmail|maildrop|deliver|lmtp|cyrus)\b[^.;]{0,20}: (?:unknown user|user unknown|no such user)\b|\bunknown user: "[^"]+"/;
 const ADDRESS_LIKE = /[^\s<>()[\]"',;:]+@[a-z0-9.-]+/g;
 
 function normaliseStatus(value: string | null | undefined): string | null {
