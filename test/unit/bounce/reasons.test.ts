@@ -25,6 +25,13 @@ describe('classifyFailure', () => {
 		expect(classifyFailure({ replyCode: '550', diagnostic: '550 user unknown' }).kind).toBe('soft');
 	});
 
+	test('the final delivery agent finding no such user, and a per-recipient access reject at RCPT, are dead addresses', () => {
+		expect(classifyFailure({ status: '5.5.0', diagnostic: 'mail.local: unknown user: reader 554 <reader@example.org>... Service unavailable' })).toEqual({ reason: 'userunknown', kind: 'hard' });
+		expect(classifyFailure({ replyCode: '554', status: '5.7.1', diagnostic: '554 5.7.1 <reader@example.org>: Recipient address rejected: Access denied', command: 'RCPT' })).toEqual({ reason: 'userunknown', kind: 'hard' });
+		// The same words without the command are not enough.
+		expect(classifyFailure({ replyCode: '554', status: '5.7.1', diagnostic: '554 5.7.1 <reader@example.org>: Recipient address rejected: Access denied' }).kind).not.toBe('hard');
+	});
+
 	test('ESP-style evidence: status and diagnostic only', () => {
 		expect(classifyFailure({ status: '5.7.26', diagnostic: 'Unauthenticated email from sender.example is not accepted due to domain\'s DMARC policy' })).toEqual({ reason: 'authfailure', kind: 'sender' });
 		expect(classifyFailure({ status: '5.4.7', diagnostic: 'delivery expired (message too old)' }).kind).toBe('soft');
