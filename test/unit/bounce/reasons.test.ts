@@ -40,6 +40,12 @@ describe('classifyFailure', () => {
 		expect(classifyFailure({ status: '5.1.2', diagnostic: 'Host unknown' })).toEqual({ reason: 'hostunknown', kind: 'hard' });
 	});
 
+	test('"host not found" about our HELO name or sender domain is not a dead recipient domain', () => {
+		expect(classifyFailure({ replyCode: '450', status: '4.7.1', diagnostic: '450 4.7.1 <mta.sender.example>: Helo command rejected: Host not found', command: 'RCPT' }).kind).toBe('sender');
+		expect(classifyFailure({ replyCode: '550', diagnostic: '550 <news@sender.example>: Sender address rejected: Domain not found', command: 'RCPT' })).toEqual({ reason: 'rejected', kind: 'sender' });
+		expect(classifyFailure({ diagnostic: 'Host or domain name not found. Name service error for name=example.invalid' })).toEqual({ reason: 'hostunknown', kind: 'hard' });
+	});
+
 	test('an address inside the diagnostic says nothing about the reason', () => {
 		expect(classifyFailure({ replyCode: '550', diagnostic: '550 <spam-policy@example.org>: Relay access denied', command: 'RCPT' }).reason).toBe('norelaying');
 	});
