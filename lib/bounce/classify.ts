@@ -27,7 +27,14 @@ export function classifyBounce(raw: Buffer | string): Classification {
 	if (mail.headers.fields.length === 0) return empty('not an e-mail message: no header fields at the start');
 	const report = reportOf(mail);
 	const ownId = mail.headers.get('message-id')?.trim().replace(/^<|>$/g, '') || null;
-	const base = { returnPath: returnPathOf(mail), original: originalOf(mail), messageId: ownId, date: mail.headers.get('date'), ...(report ? { report } : {}) };
+	const base = {
+		returnPath: returnPathOf(mail),
+		original: originalOf(mail),
+		messageId: ownId,
+		date: mail.headers.get('date'),
+		...(report ? { report } : {}),
+		...(mail.truncated ? { truncated: true } : {}),
+	};
 	let bounceLike = false;
 	try {
 		for (const module of BOUNCE_FORMATS) {
@@ -66,9 +73,14 @@ function build(result: FormatResult): Omit<Classification, 'returnPath' | 'origi
 	const outcomes: RecipientOutcome[] = [];
 	let delivered = 0;
 	const seen = new Set<string>();
+	let capped = false;
 	for (const recipient of result.recipients) {
 		const key = recipient.address.toLowerCase();
-		if (seen.has(key) || seen.size >= MAX_RECIPIENTS) continue;
+		if (seen.has(key)) continue;
+		if (seen.size >= MAX_RECIPIENTS) {
+			capped = true;
+			break;
+		}
 		seen.add(key);
 		const action = recipient.action ?? '';
 		if (SUCCESS_ACTIONS.has(action) || (action !== 'failed' && action !== 'delayed' && recipient.status?.startsWith('2.'))) {
@@ -90,7 +102,7 @@ function build(result: FormatResult): Omit<Classification, 'returnPath' | 'origi
 			outcomes.push({ address: entry.address, action: 'delayed', status: entry.status, diagnostic: entry.diagnostic });
 		} else failed.push(entry);
 	}
-	const extra = outcomes.length > 0 ? { outcomes } : {};
+	const extra = { ...(outcomes.length > 0 ? { outcomes } : {}), ...(capped ? { truncated: true } : {}) };
 	if (failed.length > 0) return { type: 'bounce', recipients: failed, format: result.format, ...extra };
 	if (delayed.length > 0) return { type: 'delayed', recipients: delayed, format: result.format, ...extra };
 	if (delivered > 0) return { type: 'delivered', recipients: [], format: result.format, ...extra };

@@ -100,6 +100,8 @@ export interface Classification {
 	original: OriginalMessage | null;
 	/** Why a message was not read as a bounce, when type is `not-bounce`. */
 	note?: string;
+	/** Set when only part was read: the message was over 4 MB, or named over 5,000 recipients. */
+	truncated?: boolean;
 	/** The bounce's own Message-ID (without angle brackets) and Date header, when present. */
 	messageId?: string | null;
 	date?: string | null;

@@ -14,7 +14,7 @@ describe('bad input', () => {
 		const mail = dsn({ text: 'Delivery failed.', recipients: [{ address: 'gone@example.org', status: '5.1.1', diagnostic: '550 5.1.1 User unknown' }] });
 		const huge = Buffer.concat([Buffer.from(mail.replace('--SAMPLE-BOUNDARY-1--\n', '')), Buffer.from('--SAMPLE-BOUNDARY-1\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'), Buffer.alloc(50 * 1024 * 1024, 'QUFB\n')]);
 		const result = classifyBounce(huge);
-		expect(result).toMatchObject({ type: 'bounce', recipients: [{ address: 'gone@example.org', kind: 'hard' }] });
+		expect(result).toMatchObject({ type: 'bounce', truncated: true, recipients: [{ address: 'gone@example.org', kind: 'hard' }] });
 	});
 
 	test('a bounce for 1,000 recipients lists each once; more than the cap are left out, not crashed on', () => {
@@ -22,7 +22,13 @@ describe('bad input', () => {
 		const result = classifyBounce(dsn({ text: 'Delivery failed.', recipients: [...recipients, recipients[0]] }));
 		expect(result.recipients).toHaveLength(1000);
 		expect(new Set(result.recipients.map((r) => r.address)).size).toBe(1000);
-		expect(MAX_RECIPIENTS).toBeGreaterThanOrEqual(1000);
+		expect(result.truncated).toBeUndefined();
+		// A report too long to read whole: what was read is reported, and marked as partial.
+		const many = Array.from({ length: MAX_RECIPIENTS + 5 }, (_, i) => ({ address: `m${i}@example.org`, status: '5.2.2' }));
+		const capped = classifyBounce(dsn({ text: 'Delivery failed.', recipients: many }));
+		expect(capped).toMatchObject({ type: 'bounce', truncated: true });
+		expect(capped.recipients.length).toBeGreaterThan(1000);
+		expect(capped.recipients.length).toBeLessThanOrEqual(MAX_RECIPIENTS);
 	});
 
 	test('a bounce quoted inside a bounce: the outer one is read', () => {
