@@ -39,7 +39,6 @@ export function isSystemAddress(address: string): boolean {
 	);
 }
 
-const ENHANCED = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/;
 const ENHANCED_ALL = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/g;
 const REPLY = /(?<![\d.#-])([245][0-7][0-9])(?=[\s-]|$)(?![-]\d)/;
 
@@ -77,9 +76,6 @@ export function consistent(status: string | null, replyCode: string | null): { s
 	return { status, replyCode };
 }
 
-export function isEnhancedStatus(value: string | null | undefined): boolean {
-	return !!value && ENHANCED.test(value);
-}
 
 const COMMAND_PATTERNS: RegExp[] = [
 	/in reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO|BDAT|STARTTLS|AUTH|RCPT|MAIL)\b/i,

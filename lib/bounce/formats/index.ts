@@ -18,7 +18,7 @@ import { plainText } from './plaintext';
 import { rfc3464 } from './rfc3464';
 import type { FormatModule } from './types';
 
-export { autoReply, isAutoReply } from './autoreply';
+export { isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
 export { deliveryStatusBlocks } from './rfc3464';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
