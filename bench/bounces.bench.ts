@@ -23,6 +23,11 @@
  * Targets (issue 15): recognised ≥ 97 %, complaints ≥ 95 %, auto-replies, success DSNs and
  * not-bounce 100 % kept out, hard agreement ≥ 97 %, false hard ≤ 0.5 %, kind ≥ 95 %,
  * reason ≥ 85 %, ≥ 2,000 messages/s.
+ * Measured 2026-12 on shared/bounce-corpus (399 messages) on the shared 2-core machine under a
+ * load average of 15–26: recognised 97.1 % (367/378; the other 11 are delay notices, classified
+ * `delayed`), hard agreement 97.3 %, false hard 0, kind 95.6 %, reason 89.1 %, complaints 100 %
+ * (92 % with the address; one report redacts it), everything else kept out 100 %; 1,000–5,000
+ * messages/s by the wall clock there, 6,400–7,600 per CPU second.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
