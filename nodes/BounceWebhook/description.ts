@@ -56,7 +56,7 @@ export const properties: INodeProperties[] = [
 		],
 		default: ['hard', 'soft', 'complaint', 'unsubscribe'],
 		description:
-			'Which events also start a workflow execution. Every verified event updates the store either way; duplicates never start one.',
+			'Which events also start a workflow execution. Every verified event updates the store either way; duplicates, and events for addresses not in the store, never start one (see Options).',
 	},
 	{
 		displayName: 'Options',
@@ -95,6 +95,14 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 16384 },
 				default: 1024,
 				description: 'Larger provider requests are refused with 413',
+			},
+			{
+				displayName: 'Start Workflow for Unknown Addresses',
+				name: 'startForUnknownRecipients',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether events for addresses that are not in the store also start an execution (they are acknowledged either way and change nothing)',
 			},
 			{
 				displayName: 'Page Language',

@@ -1,0 +1,105 @@
+/**
+ * The Bounce Webhook trigger in a real n8n 2.40.7, with hostile or unusual requests: events for
+ * addresses the store does not know (no execution unless the operator asks for one), link tokens
+ * in a non-canonical spelling, and what n8n itself answers before the trigger runs (JSON it cannot
+ * parse, bodies over its payload limit) — with NODE_ENV=production, as `npm start` and n8n's
+ * Docker image run it, so no stack trace reaches the sender.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { signGenericPayload } from '../../lib/events';
+import { openStore } from '../../lib/store/openStore';
+import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import { seedCampaign, seedList } from '../unit/webhook/helpers';
+import { bounceWorkflow, executionCount, registerBounceWebhook } from './bounceWebhookHelpers';
+import { createN8nInstance, type N8nInstance } from './harness';
+
+jest.setTimeout(300_000);
+
+const GENERIC_SECRET = 'generic-secret-for-the-edge-test';
+const LINK_SECRET = 'link-signing-secret-for-edge-test!';
+const WORKFLOW_ID = 'wfBounceEdges';
+const QUIET_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e11';
+const UNKNOWN_TOO_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e12';
+
+let n8n: N8nInstance;
+let store: SqlSubscriberStore;
+let ids: Record<string, string>;
+let campaignId: string;
+
+const url = (hook: string, endpoint: string) => n8n.webhookUrl(`${hook}/${endpoint}`);
+
+function genericPost(events: unknown[]): RequestInit {
+	const body = JSON.stringify({ events });
+	return {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, body) },
+		body,
+	};
+}
+
+/** The count once executions of earlier requests have all been saved (unchanged for 1.5 s). */
+async function settledExecutions(): Promise<number> {
+	let last = executionCount(n8n, WORKFLOW_ID);
+	for (let stable = 0; stable < 6; ) {
+		await sleep(250);
+		const now = executionCount(n8n, WORKFLOW_ID);
+		stable = now === last ? stable + 1 : 0;
+		last = now;
+	}
+	return last;
+}
+
+beforeAll(async () => {
+	n8n = await createN8nInstance({ dbType: 'sqlite', env: { NODE_ENV: 'production' } });
+	registerBounceWebhook(n8n);
+	await n8n.importCredentials([
+		{ id: 'storeEdges', name: 'storeEdges', type: 'subscriberStoreApi', data: { backend: 'sqlite', file: 'edges.sqlite', signingSecret: LINK_SECRET } },
+		{ id: 'bounceCred1', name: 'bounceCred1', type: 'bounceWebhookApi', data: { genericSecret: GENERIC_SECRET } },
+	]);
+	await n8n.importWorkflow(
+		bounceWorkflow(WORKFLOW_ID, [
+			{ name: 'Known Only', webhookId: QUIET_HOOK, provider: 'generic', storeCredential: 'storeEdges', startFor: ['hard', 'open'] },
+			{
+				name: 'Unknown Too',
+				webhookId: UNKNOWN_TOO_HOOK,
+				provider: 'generic',
+				storeCredential: 'storeEdges',
+				startFor: ['hard'],
+				options: { startForUnknownRecipients: true },
+			},
+		]),
+	);
+	await n8n.publish(WORKFLOW_ID);
+	store = await openStore({ backend: 'sqlite', file: 'edges.sqlite', baseDir: path.join(n8n.userFolder, '.n8n', 'bulk-mail') });
+	const seeded = await seedList(store, ['ann@example.com', 'bob@example.com', 'cho@example.com']);
+	ids = seeded.ids;
+	campaignId = await seedCampaign(store, seeded.listId, Object.values(ids));
+	await n8n.start();
+	await n8n.waitForWebhook(`${QUIET_HOOK}/events`);
+	await n8n.waitForWebhook(`${UNKNOWN_TOO_HOOK}/events`);
+});
+
+afterAll(async () => {
+	await store?.close();
+	await n8n?.cleanup();
+});
+
+test('an event for an address not in the store is acknowledged but starts no execution, unless switched on', async () => {
+	const before = await settledExecutions();
+	const stranger = [{ id: 'u-hard-1', type: 'hard', email: 'stranger@example.com', status: '5.1.1' }];
+	const quiet = await fetch(url(QUIET_HOOK, 'events'), genericPost(stranger));
+	expect(quiet.status).toBe(200);
+	expect(await quiet.json()).toMatchObject({ ok: true, received: 1, unknownRecipients: 1 });
+	expect(await settledExecutions()).toBe(before);
+
+	// A known address still starts one.
+	const known = await fetch(url(QUIET_HOOK, 'events'), genericPost([{ id: 'k-hard-1', type: 'hard', email: 'ann@example.com', status: '5.1.1' }]));
+	expect(await known.json()).toMatchObject({ recorded: 1, unknownRecipients: 0 });
+	expect(await settledExecutions()).toBe(before + 1);
+
+	// The explicit option: unknown addresses start executions too.
+	const loud = await fetch(url(UNKNOWN_TOO_HOOK, 'events'), genericPost([{ id: 'u-hard-2', type: 'hard', email: 'stranger2@example.com', status: '5.1.1' }]));
+	expect(await loud.json()).toMatchObject({ unknownRecipients: 1 });
+	expect(await settledExecutions()).toBe(before + 2);
+});
