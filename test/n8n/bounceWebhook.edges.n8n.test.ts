@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signGenericPayload } from '../../lib/events';
+import { LinkSigner } from '../../lib/store/linkTokens';
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { seedCampaign, seedList } from '../unit/webhook/helpers';
@@ -21,6 +22,7 @@ const LINK_SECRET = 'link-signing-secret-for-edge-test!';
 const WORKFLOW_ID = 'wfBounceEdges';
 const QUIET_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e11';
 const UNKNOWN_TOO_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e12';
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 let n8n: N8nInstance;
 let store: SqlSubscriberStore;
@@ -102,4 +104,18 @@ test('an event for an address not in the store is acknowledged but starts no exe
 	const loud = await fetch(url(UNKNOWN_TOO_HOOK, 'events'), genericPost([{ id: 'u-hard-2', type: 'hard', email: 'stranger2@example.com', status: '5.1.1' }]));
 	expect(await loud.json()).toMatchObject({ unknownRecipients: 1 });
 	expect(await settledExecutions()).toBe(before + 2);
+});
+
+test('an open token with the padding bits of its last character flipped gets 403 and counts nothing', async () => {
+	const signer = new LinkSigner(LINK_SECRET);
+	const token = signer.sign('open', { subscriberId: ids['bob@example.com'], campaignId });
+	const last = B64URL.indexOf(token.slice(-1));
+	const flipped = `${token.slice(0, -1)}${B64URL[last ^ 1]}`;
+	const refused = await fetch(`${url(QUIET_HOOK, 'open')}?t=${flipped}`);
+	expect(refused.status).toBe(403);
+	const opened = async () => Number((await store.sql.get('SELECT opened FROM campaigns WHERE id = ?', [campaignId]))!.opened);
+	expect(await opened()).toBe(0);
+	const genuine = await fetch(`${url(QUIET_HOOK, 'open')}?t=${token}`);
+	expect(genuine.status).toBe(200);
+	expect(await opened()).toBe(1);
 });
