@@ -264,6 +264,15 @@ describe.each(BACKENDS)('example workflows in real n8n (%s store)', (backend: Ba
 		const nao = await store.getSubscriber({ listId: customers!.id, email: 'nao@example.org' });
 		expect(nao).toMatchObject({ status: 'active', name: 'Nao', fields: { plan: 'gold' } });
 
+		// A second sign-up mail to the same person (same Campaign ID 'welcome') is another message:
+		// its own Message-ID, or receivers may drop it as a duplicate (RFC 5322 §3.6.4).
+		const again = (await (await post({ email: 'nao@example.org', name: 'Nao' })).json()) as Record<string, unknown>;
+		expect(again).toMatchObject({ status: 'sent', to: 'nao@example.org' });
+		expect(again.messageId).not.toBe(answer.messageId);
+		const second = await waitFor('the second welcome mail', () => smtp.byRecipient().get('nao@example.org')?.[1], 10_000);
+		expect((await parseMessage(second)).messageId).toBe(again.messageId);
+		expect(headerBlock(second)).toContain('\r\nX-Bulk-Mail-Campaign: welcome');
+
 		const suppressed = await post({ email: 'gone@example.org', name: 'Gone Again' });
 		expect(suppressed.status).toBe(200);
 		expect(await suppressed.json()).toMatchObject({ status: 'suppressed', to: 'gone@example.org' });
