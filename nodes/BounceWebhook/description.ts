@@ -97,14 +97,6 @@ export const properties: INodeProperties[] = [
 				description: 'Larger provider requests are refused with 413',
 			},
 			{
-				displayName: 'Start Workflow for Unknown Addresses',
-				name: 'startForUnknownRecipients',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether events for addresses that are not in the store also start an execution (they are acknowledged either way and change nothing)',
-			},
-			{
 				displayName: 'Page Language',
 				name: 'pageLanguage',
 				type: 'options',
@@ -122,6 +114,14 @@ export const properties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description: 'Whether to pause a running campaign once its complaint rate reaches the limit',
+			},
+			{
+				displayName: 'Start Workflow for Unknown Addresses',
+				name: 'startForUnknownRecipients',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether events for addresses that are not in the store also start an execution (they are acknowledged either way and change nothing)',
 			},
 		],
 	},
