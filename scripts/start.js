@@ -14,7 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { ensureN8n, n8nBin, nodeBinary, envWithNode24, N8N_VERSION } = require('./n8n-runtime');
 const { buildPackage, installPackedPackage, packPackage, projectRoot } = require('./package-install');
-const { EXAMPLE_CREDENTIALS, importExamples } = require('./examples');
+const { EXAMPLE_CREDENTIALS, exampleFiles, importExamples, liveEndpoints, publishedByStart } = require('./examples');
 
 const port = Number(process.env.N8N_PORT || 5678);
 const userFolder = path.resolve(process.env.N8N_USER_FOLDER || path.join(projectRoot, '.n8n-home'));
@@ -60,6 +60,53 @@ async function healthy(startupDone, timeoutMs) {
 	return false;
 }
 
+/**
+ * Whether n8n serves an endpoint yet: a webhook is probed with a method it was not registered
+ * for, so no workflow runs; n8n answers "not registered for PATCH" once the path is live, "is
+ * not registered" before (n8n 2.40 registers published webhooks a few seconds after startup).
+ */
+async function isRegistered(endpoint) {
+	// A form's page is a GET that starts nothing: it answers 200 once the form is live.
+	const probe = endpoint.method === 'GET' ? 'GET' : 'PATCH';
+	try {
+		const url = endpoint.url.replace('//localhost:', '//127.0.0.1:');
+		const response = await fetch(url, { method: probe, signal: AbortSignal.timeout(5000) });
+		const body = await response.text();
+		if (probe === 'GET') return response.status === 200;
+		return response.status !== 404 || body.includes('not registered for');
+	} catch {
+		return false;
+	}
+}
+
+/** The examples `npm start` publishes, with their URLs, once n8n serves them (or the wait ends). */
+async function describeExamples(timeoutMs) {
+	const live = [];
+	const off = [];
+	for (const file of exampleFiles()) {
+		const workflow = JSON.parse(fs.readFileSync(file, 'utf8'));
+		if (!publishedByStart(workflow)) off.push(path.basename(file));
+		else for (const endpoint of liveEndpoints(workflow, editorUrl)) live.push({ ...endpoint, file: path.basename(file) });
+	}
+	const deadline = Date.now() + timeoutMs;
+	let waiting = live;
+	while (waiting.length && Date.now() < deadline) {
+		const registered = await Promise.all(waiting.map((endpoint) => isRegistered(endpoint)));
+		waiting = waiting.filter((_, index) => !registered[index]);
+		if (waiting.length) await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	const line = (endpoint) => {
+		const also = endpoint.also ? ` (and ${endpoint.also.map((name) => `/${name}`).join(', ')})` : '';
+		return `[start]   ${endpoint.method} ${endpoint.url}${also}  — ${endpoint.file}: ${endpoint.node}\n`;
+	};
+	const ready = live.filter((endpoint) => !waiting.includes(endpoint));
+	return (
+		`[start] Live (published; unpublish in the editor):\n${ready.map(line).join('')}` +
+		(waiting.length ? `[start] Published but not answering yet (see n8n's output above):\n${waiting.map(line).join('')}` : '') +
+		`[start] Not published (scheduled sends; publish in the editor once SMTP is real): ${off.join(', ')}\n`
+	);
+}
+
 async function main() {
 	const started = Date.now();
 	say(`n8n ${N8N_VERSION} runtime (installed into the cache on first use, ~3 min)`);
@@ -101,10 +148,12 @@ async function main() {
 	});
 
 	if (await healthy(() => editorReady, 180_000)) {
+		const examples = await describeExamples(60_000);
 		const seconds = ((Date.now() - started) / 1000).toFixed(0);
 		process.stderr.write(
 			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded.\n` +
 				`[start] Editor: ${editorUrl}\n` +
+				examples +
 				`[start] Example workflows: Overview (their credentials: ${Object.values(EXAMPLE_CREDENTIALS)
 					.map((credential) => `"${credential.name}"`)
 					.join(', ')}; see README → Example workflows).\n` +
