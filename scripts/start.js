@@ -6,6 +6,8 @@
  * imported (scripts/examples.js). Foreground; Ctrl-C stops it.
  *
  *   N8N_PORT            editor/API port (default 5678)
+ *   N8N_LISTEN_ADDRESS  the address n8n listens on (default 127.0.0.1: this machine only;
+ *                       0.0.0.0 or :: to reach it from elsewhere)
  *   N8N_USER_FOLDER     n8n's user folder (default ./.n8n-home in the project)
  *   BULK_MAIL_PUBLIC_BASE_URL  the example store credential's Public Base URL (https; first run)
  */
@@ -17,8 +19,16 @@ const { buildPackage, installPackedPackage, packPackage, projectRoot } = require
 const { EXAMPLE_CREDENTIALS, exampleFiles, importExamples, liveEndpoints, publishedByStart } = require('./examples');
 
 const port = Number(process.env.N8N_PORT || 5678);
+// Local by default: the examples' webhooks are live and n8n's owner account is not set up yet.
+const listenAddress = process.env.N8N_LISTEN_ADDRESS || '127.0.0.1';
 const userFolder = path.resolve(process.env.N8N_USER_FOLDER || path.join(projectRoot, '.n8n-home'));
-const editorUrl = `http://localhost:${port}`;
+// An address of its own (a LAN interface) is where n8n is reached; a wildcard one, locally too.
+const urlHost = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(listenAddress)
+	? 'localhost'
+	: listenAddress.includes(':')
+		? `[${listenAddress}]`
+		: listenAddress;
+const editorUrl = `http://${urlHost}:${port}`;
 
 function say(message) {
 	process.stderr.write(`[start] ${message}\n`);
@@ -27,6 +37,7 @@ function say(message) {
 const n8nEnv = envWithNode24({
 	N8N_USER_FOLDER: userFolder,
 	N8N_PORT: String(port),
+	N8N_LISTEN_ADDRESS: listenAddress,
 	N8N_DIAGNOSTICS_ENABLED: 'false',
 	N8N_PERSONALIZATION_ENABLED: 'false',
 	N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -49,7 +60,7 @@ async function healthy(startupDone, timeoutMs) {
 	while (Date.now() < deadline) {
 		try {
 			if (startupDone()) {
-				const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+				const response = await fetch(`http://${urlHost === 'localhost' ? '127.0.0.1' : urlHost}:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
 				if (response.ok) return true;
 			}
 		} catch {
@@ -151,7 +162,7 @@ async function main() {
 		const examples = await describeExamples(60_000);
 		const seconds = ((Date.now() - started) / 1000).toFixed(0);
 		process.stderr.write(
-			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded.\n` +
+			`\n[start] n8n is up (${seconds} s) with ${installed.name} loaded, listening on ${listenAddress}:${port}.\n` +
 				`[start] Editor: ${editorUrl}\n` +
 				examples +
 				`[start] Example workflows: Overview (their credentials: ${Object.values(EXAMPLE_CREDENTIALS)

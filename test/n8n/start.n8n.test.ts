@@ -5,6 +5,7 @@
  * - it prints what is live and at which URL; the webhook examples are published, the scheduled
  *   ones are not;
  * - the README's first commands (the CSV upload) work as written;
+ * - n8n listens on 127.0.0.1 only;
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +37,20 @@ function userEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
 		env[key] = value;
 	}
 	return { ...env, ...extra };
+}
+
+/** Listening TCP sockets on `port` from /proc/net: the local addresses, hex as the kernel writes them. */
+function listeners(listenPort: number): string[] {
+	const found: string[] = [];
+	for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+			const fields = line.trim().split(/\s+/);
+			if (fields.length < 4 || fields[3] !== '0A') continue; // 0A = LISTEN
+			const [address, hexPort] = fields[1].split(':');
+			if (parseInt(hexPort, 16) === listenPort) found.push(address);
+		}
+	}
+	return found;
 }
 
 beforeAll(async () => {
@@ -110,4 +125,11 @@ test("the README's first commands import a CSV upload on a fresh start", () => {
 	expect(run.status).toBe(0);
 	const answer = JSON.parse(run.stdout) as Record<string, unknown>;
 	expect(answer).toMatchObject({ list: 'Newsletter', rows: 2, created: 2, rejectedRows: [] });
+});
+
+test('n8n listens on 127.0.0.1 only', async () => {
+	// 0100007F is 127.0.0.1 as /proc/net/tcp writes it; no IPv6 or wildcard listener.
+	expect(listeners(port)).toEqual(['0100007F']);
+	expect(output).toContain(`listening on 127.0.0.1:${port}`);
+	expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 });
