@@ -38,6 +38,9 @@ const n8nEnv = envWithNode24({
 	N8N_USER_FOLDER: userFolder,
 	N8N_PORT: String(port),
 	N8N_LISTEN_ADDRESS: listenAddress,
+	// Production mode: n8n then leaves stack traces (with install paths) out of its error
+	// answers, e.g. the 422 for a webhook body that is not valid JSON.
+	NODE_ENV: 'production',
 	N8N_DIAGNOSTICS_ENABLED: 'false',
 	N8N_PERSONALIZATION_ENABLED: 'false',
 	N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -48,8 +51,6 @@ const n8nEnv = envWithNode24({
 	// Fetches a server list from api.n8n.io at startup, which fails without internet access.
 	N8N_DISABLED_MODULES: process.env.N8N_DISABLED_MODULES ?? 'mcp-registry',
 });
-// n8n refuses to load nodes when it believes it runs inside a test.
-delete n8nEnv.NODE_ENV;
 
 function n8nCli(args) {
 	execFileSync(nodeBinary(), [n8nBin(), ...args], { env: n8nEnv, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -119,3 +119,33 @@ test('an open token with the padding bits of its last character flipped gets 403
 	expect(genuine.status).toBe(200);
 	expect(await opened()).toBe(1);
 });
+
+test('what n8n answers before the trigger runs: 422 for JSON it cannot parse, 500 over its payload limit — no stack trace', async () => {
+	const notJson = await fetch(url(QUIET_HOOK, 'events'), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: '{"events": [',
+	});
+	expect(notJson.status).toBe(422);
+	const notJsonBody = (await notJson.json()) as Record<string, unknown>;
+	expect(notJsonBody).toMatchObject({ code: 422, message: 'Failed to parse request body' });
+	expect(notJsonBody).not.toHaveProperty('stacktrace');
+	expect(JSON.stringify(notJsonBody)).not.toMatch(/node_modules|\/dist\//);
+
+	// n8n's default N8N_PAYLOAD_SIZE_MAX is 16 MiB.
+	const huge = Buffer.alloc(17 * 1024 * 1024, 0x20);
+	const tooBig = await fetch(url(QUIET_HOOK, 'events'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+	expect(tooBig.status).toBe(500);
+	const tooBigText = await tooBig.text();
+	expect(JSON.parse(tooBigText)).toEqual({ code: 0, message: 'There was a problem executing the workflow' });
+
+	// Below n8n's limit and over the trigger's Max Body Size (1 MB by default): the trigger's 413.
+	const overTrigger = JSON.stringify({ events: [], padding: 'x'.repeat(1_100_000) });
+	const refused = await fetch(url(QUIET_HOOK, 'events'), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, overTrigger) },
+		body: overTrigger,
+	});
+	expect(refused.status).toBe(413);
+	expect(await refused.json()).toMatchObject({ ok: false });
+});

@@ -6,6 +6,7 @@
  *   ones are not;
  * - the README's first commands (the CSV upload) work as written;
  * - n8n listens on 127.0.0.1 only;
+ * - n8n's own error answers (JSON it cannot parse) carry no stack trace (NODE_ENV=production).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ const examples = exampleFiles().map((file) => ({
 	file: path.basename(file),
 	workflow: JSON.parse(readFileSync(file, 'utf8')) as ExampleWorkflow,
 }));
+const example = (file: string) => examples.find((entry) => entry.file === file)!.workflow;
 
 /** The environment a user's shell would have: none of the test runner's n8n or jest settings. */
 function userEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -132,4 +134,17 @@ test('n8n listens on 127.0.0.1 only', async () => {
 	expect(listeners(port)).toEqual(['0100007F']);
 	expect(output).toContain(`listening on 127.0.0.1:${port}`);
 	expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+});
+
+test("n8n's own answer to JSON it cannot parse carries no stack trace", async () => {
+	const bounce = example('bounce-handling.json').nodes.find((node) => node.type === 'n8n-nodes-bulk-mail.bounceWebhookTrigger')!;
+	const response = await fetch(`http://localhost:${port}/webhook/${bounce.webhookId}/events`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: '{"events": [',
+	});
+	expect(response.status).toBe(422);
+	const text = await response.text();
+	expect(JSON.parse(text)).toMatchObject({ message: 'Failed to parse request body' });
+	expect(text).not.toMatch(/stacktrace|node_modules|\/dist\/|    at /);
 });
