@@ -6,6 +6,7 @@
  *   ones are not;
  * - the README's first commands (the CSV upload) work as written;
  * - n8n listens on 127.0.0.1 only;
+ * - the transactional welcome example called before its list exists answers 502 with the reason;
  * - n8n's own error answers (JSON it cannot parse) carry no stack trace (NODE_ENV=production).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -134,6 +135,21 @@ test('n8n listens on 127.0.0.1 only', async () => {
 	expect(listeners(port)).toEqual(['0100007F']);
 	expect(output).toContain(`listening on 127.0.0.1:${port}`);
 	expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+});
+
+test('the welcome example before its list exists: 502 with the reason', async () => {
+	const hook = example('transactional-welcome.json').nodes.find((node) => node.name === 'Sign-up Received')!;
+	const response = await fetch(`http://localhost:${port}/webhook/${String(hook.parameters.path)}`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ email: 'nao@example.com', name: 'Nao' }),
+	});
+	expect(response.status).toBe(502);
+	expect(await response.json()).toEqual({
+		status: 'failed',
+		to: 'nao@example.com',
+		reason: expect.stringMatching(/There is no list named or numbered 'Customers'/),
+	});
 });
 
 test("n8n's own answer to JSON it cannot parse carries no stack trace", async () => {
