@@ -5,6 +5,9 @@
  * parse, bodies over its payload limit) — with NODE_ENV=production, as `npm start` and n8n's
  * Docker image run it, so no stack trace reaches the sender.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signGenericPayload } from '../../lib/events';
@@ -22,6 +25,7 @@ const LINK_SECRET = 'link-signing-secret-for-edge-test!';
 const WORKFLOW_ID = 'wfBounceEdges';
 const QUIET_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e11';
 const UNKNOWN_TOO_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e12';
+const DSN_HOOK = '6d1e2a40-7c1b-4f0e-9a55-3c2d1b0a9e13';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 let n8n: N8nInstance;
@@ -70,16 +74,18 @@ beforeAll(async () => {
 				startFor: ['hard'],
 				options: { startForUnknownRecipients: true },
 			},
+			{ name: 'Returned Mail', webhookId: DSN_HOOK, provider: 'dsn', storeCredential: 'storeEdges', startFor: ['hard'] },
 		]),
 	);
 	await n8n.publish(WORKFLOW_ID);
 	store = await openStore({ backend: 'sqlite', file: 'edges.sqlite', baseDir: path.join(n8n.userFolder, '.n8n', 'bulk-mail') });
-	const seeded = await seedList(store, ['ann@example.com', 'bob@example.com', 'cho@example.com']);
+	const seeded = await seedList(store, ['ann@example.com', 'bob@example.com', 'cho@example.com', 'dan@example.com', 'eve@example.com']);
 	ids = seeded.ids;
 	campaignId = await seedCampaign(store, seeded.listId, Object.values(ids));
 	await n8n.start();
 	await n8n.waitForWebhook(`${QUIET_HOOK}/events`);
 	await n8n.waitForWebhook(`${UNKNOWN_TOO_HOOK}/events`);
+	await n8n.waitForWebhook(`${DSN_HOOK}/events`);
 });
 
 afterAll(async () => {
@@ -148,4 +154,52 @@ test('what n8n answers before the trigger runs: 422 for JSON it cannot parse, 50
 	});
 	expect(refused.status).toBe(413);
 	expect(await refused.json()).toMatchObject({ ok: false });
+});
+
+/** The first ```sh block after a README heading. */
+function readmeBlock(heading: string): string {
+	const readme = readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+	const at = readme.indexOf(`#### ${heading}\n`);
+	expect(at).toBeGreaterThanOrEqual(0);
+	const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+	return block![1];
+}
+
+/** Runs a documented block with its `URL=` and `SECRET=` lines set to this test's values. */
+function runDocumented(block: string, values: { URL: string; SECRET: string }, cwd: string): unknown {
+	let script = block;
+	for (const [name, value] of Object.entries(values)) {
+		const line = new RegExp(`^${name}='[^'\\n]*'$`, 'm');
+		expect(script).toMatch(line);
+		script = script.replace(line, `${name}='${value}'`);
+	}
+	const run = spawnSync('sh', ['-e', '-c', script], { cwd, encoding: 'utf8', timeout: 30_000 });
+	expect([run.status, run.stderr]).toEqual([0, '']);
+	return JSON.parse(run.stdout);
+}
+
+test("the README's curl/openssl examples: a signed generic event and a signed DSN are recorded", async () => {
+	const cwd = mkdtempSync(path.join(tmpdir(), 'bm-readme-'));
+	try {
+		// Generic JSON: the documented body (a hard bounce for ann@example.com), signed as documented.
+		const generic = runDocumented(readmeBlock('Posting events yourself: the generic format'), { URL: url(QUIET_HOOK, 'events'), SECRET: GENERIC_SECRET }, cwd);
+		expect(generic).toMatchObject({ ok: true, received: 1, recorded: 1, duplicates: 0, unknownRecipients: 0 });
+		expect(await store.getSubscriber({ id: ids['ann@example.com'] })).toMatchObject({ status: 'bounced' });
+
+		// A DSN as it arrives in a bounce mailbox, for dan@example.com.
+		const dsn = readFileSync(path.resolve(__dirname, '..', 'fixtures', 'events', 'dsn-hard.eml'), 'utf8')
+			.replace(/Missing\.User@Example\.ORG|missing\.user@example\.org/g, 'dan@example.com')
+			.replace(/^X-Bulk-Mail-(Campaign|Subscriber):.*\n/gm, '')
+			.replace(/\r?\n/g, '\r\n');
+		writeFileSync(path.join(cwd, 'bounce.eml'), dsn);
+		const returned = runDocumented(readmeBlock('Posting returned mail (DSNs)'), { URL: url(DSN_HOOK, 'events'), SECRET: GENERIC_SECRET }, cwd);
+		expect(returned).toMatchObject({ ok: true, recorded: 1, unknownRecipients: 0 });
+		expect(await store.getSubscriber({ id: ids['dan@example.com'] })).toMatchObject({ status: 'bounced', hardBounces: 1 });
+
+		// The same commands with another secret are refused, and change nothing.
+		const forged = runDocumented(readmeBlock('Posting returned mail (DSNs)'), { URL: url(DSN_HOOK, 'events'), SECRET: 'not-the-secret-at-all' }, cwd);
+		expect(forged).toMatchObject({ ok: false });
+	} finally {
+		rmSync(cwd, { recursive: true, force: true });
+	}
 });
