@@ -9,13 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { signGenericPayload } from '../../lib/events';
 import { LinkSigner } from '../../lib/store/linkTokens';
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { seedCampaign, seedList } from '../unit/webhook/helpers';
-import { bounceWorkflow, executionCount, registerBounceWebhook } from './bounceWebhookHelpers';
+import { bounceWorkflow, registerBounceWebhook, settledExecutions } from './bounceWebhookHelpers';
 import { createN8nInstance, type N8nInstance } from './harness';
 
 jest.setTimeout(300_000);
@@ -42,18 +41,6 @@ function genericPost(events: unknown[]): RequestInit {
 		headers: { 'content-type': 'application/json', 'x-bulk-mail-signature': signGenericPayload(GENERIC_SECRET, body) },
 		body,
 	};
-}
-
-/** The count once executions of earlier requests have all been saved (unchanged for 1.5 s). */
-async function settledExecutions(): Promise<number> {
-	let last = executionCount(n8n, WORKFLOW_ID);
-	for (let stable = 0; stable < 6; ) {
-		await sleep(250);
-		const now = executionCount(n8n, WORKFLOW_ID);
-		stable = now === last ? stable + 1 : 0;
-		last = now;
-	}
-	return last;
 }
 
 beforeAll(async () => {
@@ -94,22 +81,22 @@ afterAll(async () => {
 });
 
 test('an event for an address not in the store is acknowledged but starts no execution, unless switched on', async () => {
-	const before = await settledExecutions();
+	const before = await settledExecutions(n8n, WORKFLOW_ID);
 	const stranger = [{ id: 'u-hard-1', type: 'hard', email: 'stranger@example.com', status: '5.1.1' }];
 	const quiet = await fetch(url(QUIET_HOOK, 'events'), genericPost(stranger));
 	expect(quiet.status).toBe(200);
 	expect(await quiet.json()).toMatchObject({ ok: true, received: 1, unknownRecipients: 1 });
-	expect(await settledExecutions()).toBe(before);
+	expect(await settledExecutions(n8n, WORKFLOW_ID)).toBe(before);
 
 	// A known address still starts one.
 	const known = await fetch(url(QUIET_HOOK, 'events'), genericPost([{ id: 'k-hard-1', type: 'hard', email: 'ann@example.com', status: '5.1.1' }]));
 	expect(await known.json()).toMatchObject({ recorded: 1, unknownRecipients: 0 });
-	expect(await settledExecutions()).toBe(before + 1);
+	expect(await settledExecutions(n8n, WORKFLOW_ID)).toBe(before + 1);
 
 	// The explicit option: unknown addresses start executions too.
 	const loud = await fetch(url(UNKNOWN_TOO_HOOK, 'events'), genericPost([{ id: 'u-hard-2', type: 'hard', email: 'stranger2@example.com', status: '5.1.1' }]));
 	expect(await loud.json()).toMatchObject({ unknownRecipients: 1 });
-	expect(await settledExecutions()).toBe(before + 2);
+	expect(await settledExecutions(n8n, WORKFLOW_ID)).toBe(before + 2);
 });
 
 test('an open token with the padding bits of its last character flipped gets 403 and counts nothing', async () => {
