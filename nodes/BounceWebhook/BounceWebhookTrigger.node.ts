@@ -10,23 +10,25 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { EventConfigError, isWebhookProvider } from '../../lib/events';
-import { ENDPOINT_PATHS } from '../../lib/store/urls';
+import { ENDPOINT_PATHS } from '../../lib/store';
 import {
+	eventsToStart,
 	handleClick,
 	handleConfirm,
 	handleEventsRequest,
-	handlePreferences,
 	handleOpen,
-	handleUnsubscribe,
-	safeMessage,
+	handlePreferences,
 	type HandlerResult,
+	handleUnsubscribe,
+	jsonResponse,
 	type OptinHandlerResult,
 	type OptinOutcome,
 	type PageLanguageOption,
 	type RecordedEvent,
 	type RecordOptions,
+	safeMessage,
+	textResponse,
 } from '../../lib/webhook';
-import { jsonResponse, textResponse } from '../../lib/webhook/http';
 import { subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { cachedCredentials, webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
 import { DEFAULT_START_KINDS, properties } from './description';
@@ -55,6 +57,7 @@ interface TriggerOptions {
 	maxBodyKb?: number;
 	pauseOnComplaints?: boolean;
 	pageLanguage?: PageLanguageOption;
+	startForUnknownRecipients?: boolean;
 }
 
 /** The output item: the normalised event and what the store did with it. */
@@ -242,7 +245,7 @@ export class BounceWebhookTrigger implements INodeType {
 		}
 
 		const startFor = this.getNodeParameter('startFor', DEFAULT_START_KINDS) as string[];
-		const items = result.events.filter((event) => !event.duplicate && startFor.includes(event.kind)).map(toItem);
+		const items = eventsToStart(result.events, startFor, { unknownRecipients: options.startForUnknownRecipients === true }).map(toItem);
 		const optin = (result as OptinHandlerResult).optin;
 		if (optin) items.push(...optinItems(optin, startFor));
 		if (items.length === 0) return { noWebhookResponse: true };
