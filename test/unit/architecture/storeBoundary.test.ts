@@ -69,7 +69,7 @@ describe('the store is the one owner of SQL', () => {
 
 describe('file sizes of the store and the campaign engine', () => {
 	// Other areas' files (send, compose, import, events, nodes) are split by their own work items.
-	it.each(['lib/store'])('%s has no source file over 500 lines', (dir) => {
+	it.each(['lib/store', 'lib/campaign'])('%s has no source file over 500 lines', (dir) => {
 		const long = filesUnder(dir)
 			.map((file) => ({ file, lines: readFileSync(path.join(root, file), 'utf8').split('\n').length }))
 			.filter((entry) => entry.lines > 500);
