@@ -16,7 +16,7 @@ const SQL_PATTERNS: Array<[string, RegExp]> = [
 	['DELETE FROM', /\bDELETE\s+FROM\b/],
 	['CREATE TABLE/INDEX', /\bCREATE\s+(UNIQUE\s+)?(TABLE|INDEX)\b/],
 	['PRAGMA', /\bPRAGMA\s+\w+/],
-	['executor call', /\b(tx|sql|db|driver|source)\.(get|all|run|exec|prepare)\s*(<[^>]*>)?\(/],
+	['executor call', /\b(tx|sql|db|driver)\.(get|all|run|exec|prepare)\s*(<[^>]*>)?\(/],
 	['raw driver call', /\.sql\.(get|all|run|exec|transaction)\s*(<[^>]*>)?\(/],
 ];
 
