@@ -10,6 +10,7 @@ export {
 	dateForm,
 	fieldKey,
 	fieldsMatch,
+	fieldsMatchText,
 	matchCopy,
 	type FieldsMatch,
 	type MatchCopy,

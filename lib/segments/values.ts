@@ -193,10 +193,11 @@ export function fieldsMatch(fields: Record<string, unknown>): FieldsMatch {
 	return match;
 }
 
+/** The `fields_match` column's text: the JSON of `fieldsMatch(fields)`. */
+export function fieldsMatchText(fields: Record<string, unknown>): string {
+	return JSON.stringify(fieldsMatch(fields));
+}
+
 export function matchCopy(email: string, name: string, fields: Record<string, unknown>): MatchCopy {
-	return {
-		emailFold: foldText(email),
-		nameFold: foldText(name),
-		fieldsMatch: JSON.stringify(fieldsMatch(fields)),
-	};
+	return { emailFold: foldText(email), nameFold: foldText(name), fieldsMatch: fieldsMatchText(fields) };
 }

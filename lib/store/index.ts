@@ -60,3 +60,4 @@ export {
 } from './sqliteFiles';
 export { acquireSqliteDriver, closeSharedSqliteDriver } from './sqliteDriver';
 export { readAuditLog, recordAudit, recordAuditMany, type AuditRecord } from './auditLog';
+export { compileSegment, type SegmentSql } from './segmentSql';

@@ -5,8 +5,8 @@
  * stored data. Seeded, so a failure names a segment that reproduces.
  */
 import { parseSegment, segmentMatcher, type Segment, type SegmentSubject, type SegmentWorld } from '../../../lib/segments';
-import { compileSegment } from '../../../lib/store/segmentSql';
-import { MATCH_COPY_COLUMNS, refreshMatchCopies } from '../../../lib/store/matchCopy';
+import { compileSegment } from '../../../lib/store';
+import { refreshMatchCopies } from '../../../lib/store/matchCopy';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
 import { chance, FIELD_NAMES, fieldValue, int, pick, randomSegment, seeded, TEXTS, TYPED_FIELDS, type Random, type Universe } from './generate';
@@ -44,19 +44,30 @@ async function populate(store: SqlSubscriberStore, random: Random): Promise<Univ
 			await store.upsertSubscriber(list.id, { email, name: chance(random, 0.8) ? pick(random, NAMES) : '', fields, status: pick(random, STATUSES) }, { allowReactivate: true }, actor);
 		}
 	}
-	const sql = store.sql;
-	const rows = await sql.all<{ id: string | number }>('SELECT id FROM subscribers ORDER BY id');
+	// Every write path keeps the match copy: batch updates, single updates, erasure.
+	const written = await store.sql.all<{ id: string | number; list_id: string | number; email: string }>('SELECT id, list_id, email FROM subscribers ORDER BY id');
+	for (const row of written) {
+		const roll = random();
+		if (roll < 0.15) {
+			await store.upsertSubscriber(String(row.list_id), { email: row.email.replace(/@.*/, (domain) => domain.toUpperCase()), name: pick(random, NAMES), fields: { city: fieldValue(random), [pick(random, FIELD_NAMES)]: fieldValue(random) } }, {}, actor);
+		} else if (roll < 0.3) {
+			await store.updateSubscriber(String(row.id), { name: pick(random, NAMES), fields: { spent: fieldValue(random), joined: fieldValue(random) }, replaceFields: chance(random, 0.5) }, actor);
+		} else if (roll < 0.33) {
+			await store.eraseSubscriber(String(row.id), actor);
+		}
+	}
+	const rows = await store.sql.all<{ id: string | number }>('SELECT id FROM subscribers ORDER BY id');
 	for (const row of rows) {
 		// Some rows sit exactly on a bound a condition names.
 		const created = chance(random, 0.15) ? pick(random, ['2026-06-15T08:00:00.000Z', '2026-01-05T00:00:00.000Z', '2026-06-14T15:00:00.000Z']) : randomInstant(random);
-		await sql.run('UPDATE subscribers SET created_at = ?, updated_at = ? WHERE id = ?', [created, chance(random, 0.5) ? created : randomInstant(random), row.id]);
+		await store.sql.run('UPDATE subscribers SET created_at = ?, updated_at = ? WHERE id = ?', [created, chance(random, 0.5) ? created : randomInstant(random), row.id]);
 		for (let n = int(random, -1, 2); n > 0; n--) {
-			await sql.run("INSERT INTO consents (subscriber_id, list_id, method, confirmed_at) VALUES (?, ?, 'double-opt-in', ?)", [row.id, lists[0].id, randomInstant(random)]);
+			await store.sql.run("INSERT INTO consents (subscriber_id, list_id, method, confirmed_at) VALUES (?, ?, 'double-opt-in', ?)", [row.id, lists[0].id, randomInstant(random)]);
 		}
 	}
 	const campaignIds: string[] = [];
 	for (let c = 0; c < 5; c++) {
-		const inserted = await sql.get<{ id: string | number }>(
+		const inserted = await store.sql.get<{ id: string | number }>(
 			"INSERT INTO campaigns (name, list_id, template, status, created_at, updated_at) VALUES (?, ?, '{}', 'finished', ?, ?) RETURNING id",
 			[`Campaign ${c}`, lists[c % 3].id, AT, AT],
 		);
@@ -64,25 +75,23 @@ async function populate(store: SqlSubscriberStore, random: Random): Promise<Univ
 		for (const row of rows.filter(() => chance(random, 0.6))) {
 			const state = pick(random, ['sent', 'sent', 'sent', 'failed', 'skipped', 'unknown']);
 			const sent = state === 'sent';
-			await sql.run(
+			await store.sql.run(
 				'INSERT INTO send_log (campaign_id, subscriber_id, state, opened_at, clicked_at, bounced_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
 				[inserted?.id, row.id, state, sent && chance(random, 0.4) ? randomInstant(random) : null, sent && chance(random, 0.2) ? randomInstant(random) : null, sent && chance(random, 0.1) ? randomInstant(random) : null, AT],
 			);
 		}
 	}
-	await refreshMatchCopies(sql);
 	return { listIds: lists.map((list) => list.id), campaignIds: [...campaignIds, '999999'] };
 }
 
 /** The stored state read back, as the in-memory evaluator takes it. */
 async function readWorld(store: SqlSubscriberStore): Promise<{ subjects: SegmentSubject[]; world: SegmentWorld }> {
-	const sql = store.sql;
 	const confirmed = new Map<string, string>();
-	for (const row of await sql.all<{ subscriber_id: unknown; confirmed_at: string }>('SELECT subscriber_id, confirmed_at FROM consents')) {
+	for (const row of await store.sql.all<{ subscriber_id: unknown; confirmed_at: string }>('SELECT subscriber_id, confirmed_at FROM consents')) {
 		const id = String(row.subscriber_id);
 		if (!confirmed.has(id) || (confirmed.get(id) as string) < row.confirmed_at) confirmed.set(id, row.confirmed_at);
 	}
-	const rows = await sql.all<Record<string, string>>('SELECT id, list_id, email, email_key, name, fields, status, created_at, updated_at FROM subscribers ORDER BY id');
+	const rows = await store.sql.all<Record<string, string>>('SELECT id, list_id, email, email_key, name, fields, status, created_at, updated_at FROM subscribers ORDER BY id');
 	const subjects = rows.map((row): SegmentSubject => ({
 		id: String(row.id),
 		listId: String(row.list_id),
@@ -95,7 +104,7 @@ async function readWorld(store: SqlSubscriberStore): Promise<{ subjects: Segment
 		updatedAt: row.updated_at,
 		confirmedAt: confirmed.get(String(row.id)) ?? null,
 	}));
-	const log = await sql.all<Record<string, string | null>>('SELECT campaign_id, subscriber_id, state, opened_at, clicked_at, bounced_at FROM send_log');
+	const log = await store.sql.all<Record<string, string | null>>('SELECT campaign_id, subscriber_id, state, opened_at, clicked_at, bounced_at FROM send_log');
 	const sendLog = log.map((entry) => ({
 		campaignId: String(entry.campaign_id),
 		subscriberId: String(entry.subscriber_id),
@@ -116,7 +125,6 @@ describe.each(BACKENDS)('segment SQL matches the in-memory evaluation (%s)', (ba
 	beforeAll(async () => {
 		fixture = storeFixture(backend);
 		store = await fixture.open();
-		for (const statement of MATCH_COPY_COLUMNS(store.sql.dialect)) await store.sql.exec(statement);
 		universe = await populate(store, seeded(SEED));
 		state = await readWorld(store);
 	});
@@ -186,6 +194,14 @@ describe.each(BACKENDS)('segment SQL matches the in-memory evaluation (%s)', (ba
 		expect(rows).toEqual(state.subjects.filter(matches).map((subject) => subject.id));
 		const total = await store.sql.get<{ n: unknown }>('SELECT COUNT(*) AS n FROM subscribers');
 		expect(Number(total?.n)).toBe(state.subjects.length);
+	});
+
+	it('writes the same match copy on every write path as the migration backfill does', async () => {
+		const columns = 'SELECT id, email_fold, name_fold, fields_match FROM subscribers ORDER BY id';
+		const asWritten = await store.sql.all(columns);
+		await store.sql.run(`UPDATE subscribers SET email_fold = '', name_fold = '', fields_match = '{}'`);
+		expect(await refreshMatchCopies(store.sql)).toBe(asWritten.length);
+		expect(await store.sql.all(columns)).toEqual(asWritten);
 	});
 
 	it('folds Unicode case the same way in SQL as in JavaScript', async () => {

@@ -19,7 +19,7 @@ import {
 	type SegmentWorld,
 	type SendLogFacts,
 } from '../../../lib/segments';
-import { compileSegment } from '../../../lib/store/segmentSql';
+import { compileSegment } from '../../../lib/store';
 
 function problem(input: unknown): string {
 	try {
