@@ -206,8 +206,18 @@ export const MIGRATIONS: Migration[] = [
 	},
 	{
 		version: 6,
-		description: 'segments: the match copy of each subscriber row (folded e-mail and name, custom fields as text, number and date)',
-		statements: MATCH_COPY_COLUMNS,
+		description: 'segments: the match copy of each subscriber row (folded e-mail and name, custom fields as text, number and date), saved segments',
+		statements: (d) => [
+			...MATCH_COPY_COLUMNS(d),
+			`CREATE TABLE segments (
+				id ${id(d)},
+				name TEXT NOT NULL,
+				name_key TEXT NOT NULL UNIQUE,
+				definition TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL
+			)`,
+		],
 		backfill: (tx) => refreshMatchCopies(tx),
 	},
 ];

@@ -69,6 +69,15 @@ export interface Subscriber {
 	updatedAt: string;
 }
 
+/** A saved segment: a name and a validated definition in the JSON form of docs/segments.md. */
+export interface SavedSegment {
+	id: string;
+	name: string;
+	definition: Record<string, unknown>;
+	createdAt: string;
+	updatedAt: string;
+}
+
 /** Who made a change, for the audit log. */
 export interface Actor {
 	/** e.g. `n8n`, `webhook`, `import`, `bench`. */
@@ -260,6 +269,13 @@ export interface SubscriberStore {
 	renameList(id: string, name: string, actor: Actor): Promise<MailingList>;
 	/** Deletes the list and its subscribers. Returns how many subscribers were removed. */
 	deleteList(id: string, actor: Actor): Promise<{ deleted: boolean; subscribers: number }>;
+
+	// Saved segments (the definition is validated; see lib/segments)
+	createSegment(input: { name: string; definition: unknown }, actor: Actor): Promise<SavedSegment>;
+	getSegment(idOrName: string): Promise<SavedSegment | null>;
+	getSegments(): Promise<SavedSegment[]>;
+	renameSegment(id: string, name: string, actor: Actor): Promise<SavedSegment>;
+	deleteSegment(id: string, actor: Actor): Promise<{ deleted: boolean }>;
 
 	// Subscribers
 	upsertSubscriber(listId: string, input: SubscriberInput, options: UpsertOptions, actor: Actor): Promise<UpsertResult>;
