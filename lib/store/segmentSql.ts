@@ -7,6 +7,7 @@ import {
 	type ResolvedCondition,
 	type Segment,
 } from '../segments';
+import { inTexts, textsParam } from './dialect';
 import type { Dialect } from './driver';
 
 /**
@@ -75,7 +76,10 @@ class Compiler {
 	private readonly s: Fragment;
 	private readonly pg: boolean;
 
-	constructor(dialect: Dialect, alias: string) {
+	constructor(
+		private readonly dialect: Dialect,
+		alias: string,
+	) {
 		if (!ALIAS.test(alias)) throw new Error(`'${alias}' is not a table alias the segment compiler accepts`);
 		this.s = new Fragment(alias, []);
 		this.pg = dialect === 'postgres';
@@ -137,7 +141,7 @@ class Compiler {
 			case 'contains': test = this.pg ? sql`strpos(${value}, ${first}) > 0` : sql`instr(${value}, ${first}) > 0`; break;
 			case 'startsWith': test = this.pg ? sql`starts_with(${value}, ${first})` : sql`substr(${value}, 1, length(${first})) = ${first}`; break;
 			case 'endsWith': test = this.pg ? sql`right(${value}, length(${first})) = ${first}` : sql`substr(${value}, -length(${first})) = ${first}`; break;
-			case 'isOneOf': test = this.pg ? sql`${value} = ANY(${values}::text[])` : sql`${value} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`; break;
+			case 'isOneOf': test = sql`${value} ${new Fragment(inTexts(this.dialect), [textsParam(this.dialect, values)])}`; break;
 			case 'isEmpty': return sql`${value} = ''`;
 			default: return sql`${value} <> ''`; // isNotEmpty
 		}
