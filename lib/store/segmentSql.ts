@@ -1,6 +1,8 @@
 import {
 	fieldKey,
+	parseSegment,
 	resolveSegment,
+	SegmentError,
 	type DateRange,
 	type EvaluationTime,
 	type FieldSubject,
@@ -9,6 +11,7 @@ import {
 } from '../segments';
 import { inTexts, textsParam } from './dialect';
 import type { Dialect } from './driver';
+import { StoreError, type SegmentFilter } from './types';
 
 /**
  * The segment compiler: a validated segment at an evaluation time becomes a parameterised WHERE
@@ -231,4 +234,17 @@ class Compiler {
 export function compileSegment(dialect: Dialect, segment: Segment, time: EvaluationTime, options: { alias?: string } = {}): SegmentSql {
 	const fragment = new Compiler(dialect, options.alias ?? 's').condition(resolveSegment(segment, time));
 	return { where: fragment.text, params: [...fragment.params] };
+}
+
+/**
+ * The WHERE fragment for a store filter's segment, over the unaliased `subscribers` table; a bad
+ * definition or zone is a StoreError naming the bad condition.
+ */
+export function segmentSql(dialect: Dialect, filter: SegmentFilter): SegmentSql {
+	try {
+		return compileSegment(dialect, parseSegment(filter.definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
+	} catch (error) {
+		if (error instanceof SegmentError) throw new StoreError(`The segment is not valid: ${error.message}`, 'invalid');
+		throw error;
+	}
 }

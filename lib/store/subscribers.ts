@@ -4,6 +4,7 @@
  */
 import { fieldsMatchText, foldText, matchCopy } from '../segments';
 import { recordAudit } from './auditLog';
+import { segmentSql } from './segmentSql';
 import { withSecureDelete, type SqlDriver, type SqlExecutor } from './driver';
 import { forUpdate } from './dialect';
 import { cleanEmail, emailKey, requireValidEmail } from './email';
@@ -92,7 +93,14 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 		where.push("status <> 'trashed'");
 	}
 	const match = matchConditions(db, filter);
-	return { where: [...where, ...match.where], params: [...params, ...match.params] };
+	where.push(...match.where);
+	params.push(...match.params);
+	if (filter.segment) {
+		const segment = segmentSql(db.dialect, filter.segment);
+		where.push(`(${segment.where})`);
+		params.push(...segment.params);
+	}
+	return { where, params };
 }
 
 export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, page: PageOptions): Promise<Page<Subscriber>> {

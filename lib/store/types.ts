@@ -157,6 +157,17 @@ export interface SubscriberFilter {
 	field?: { name: string; value: string };
 	/** Trashed subscribers are left out unless asked for or filtered by status. */
 	includeTrashed?: boolean;
+	/** Only rows a segment selects (docs/segments.md), evaluated at `at` (default: now). */
+	segment?: SegmentFilter;
+}
+
+export interface SegmentFilter {
+	/** The segment's JSON form (an object or JSON text). */
+	definition: unknown;
+	/** The evaluation time; give the same one for every page of one listing. */
+	at?: Date | string;
+	/** IANA zone for calendar days in the conditions (default UTC). */
+	timeZone?: string;
 }
 
 export interface Page<T> {

@@ -63,6 +63,61 @@ describe.each(BACKENDS)('saved segments (%s)', (backend) => {
 	});
 });
 
+describe.each(BACKENDS)('listing and counting subscribers by segment (%s)', (backend) => {
+	let fixture: StoreFixture;
+	let store: SqlSubscriberStore;
+
+	beforeAll(async () => {
+		fixture = storeFixture(backend);
+		store = await fixture.open();
+	});
+
+	afterAll(async () => {
+		await store?.close();
+		await fixture?.cleanup();
+	});
+
+	it('applies the segment with the list and status filters, page by page', async () => {
+		const news = await store.createList({ name: 'News' }, actor);
+		const vip = await store.createList({ name: 'VIP' }, actor);
+		await store.bulkUpsert(
+			news.id,
+			[
+				{ email: 'a@example.jp', fields: { city: 'TOKYO', spent: '120' } },
+				{ email: 'b@example.jp', fields: { city: 'Tokyo', spent: 'n/a' } },
+				{ email: 'c@example.jp', fields: { city: 'Osaka', spent: 300 } },
+				{ email: 'd@example.jp', fields: { city: 'tokyo', spent: 80 }, status: 'unsubscribed' },
+				{ email: 'e@example.jp', fields: { city: 'tōkyō' } },
+			],
+			{},
+			actor,
+		);
+		await store.bulkUpsert(vip.id, [{ email: 'a@EXAMPLE.JP' }, { email: 'B@example.jp' }], {}, actor);
+		// The same person is the same address up to the domain's case (B@ is someone else than b@).
+		const definition = {
+			conditions: [
+				{ customField: 'city', operator: 'equals', value: 'tokyo' },
+				{ list: vip.id, operator: 'isNotOn' },
+			],
+		};
+		const emails = async (segment: object, extra = {}) =>
+			(await store.getSubscribers({ listId: news.id, segment: { definition: segment, at: '2026-06-15T00:00:00Z' }, ...extra }, { limit: 10 })).items.map((s) => s.email);
+		expect(await emails(definition)).toEqual(['b@example.jp', 'd@example.jp']);
+		expect(await emails(definition, { status: 'active' })).toEqual(['b@example.jp']);
+		expect(await store.countSubscribers({ listId: news.id, segment: { definition } })).toBe(2);
+		expect(await emails({ conditions: [{ customField: 'spent', type: 'number', operator: 'gte', value: 100 }] })).toEqual(['a@example.jp', 'c@example.jp']);
+
+		const first = await store.getSubscribers({ listId: news.id, segment: { definition: JSON.stringify({ conditions: [] }) } }, { limit: 2 });
+		const second = await store.getSubscribers({ listId: news.id, segment: { definition: { conditions: [] } } }, { limit: 10, cursor: first.next });
+		expect([...first.items, ...second.items].map((s) => s.email)).toEqual(['a@example.jp', 'b@example.jp', 'c@example.jp', 'd@example.jp', 'e@example.jp']);
+
+		await expect(store.countSubscribers({ segment: { definition: { conditions: [{ list: 'x', operator: 'isOn' }] } } })).rejects.toThrow(
+			"The segment is not valid: conditions[0]: 'list' must be a list id (a whole number)",
+		);
+		await expect(store.countSubscribers({ segment: { definition, timeZone: 'Nowhere/Else' } })).rejects.toMatchObject({ code: 'invalid' });
+	});
+});
+
 describe.each(BACKENDS)('the segments migration on a store made before it (%s)', (backend) => {
 	let fixture: StoreFixture;
 
