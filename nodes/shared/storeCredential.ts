@@ -29,7 +29,10 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 	return { backend: 'sqlite', file: String(data.file ?? 'bulk-mail.sqlite') };
 }
 
-export async function openStoreFromCredential(ctx: IExecuteFunctions): Promise<SqlSubscriberStore> {
+/** Opens the store of the node's store credential (in an execution, or a picker's search). */
+export async function openStoreFromCredential(
+	ctx: Pick<IExecuteFunctions, 'getCredentials'>,
+): Promise<SqlSubscriberStore> {
 	const data = await ctx.getCredentials(STORE_CREDENTIAL);
 	return openStore(storeConfigFromCredential(data));
 }

@@ -20,9 +20,9 @@ import {
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { BulkSend } from '../../nodes/BulkSend/BulkSend.node';
-import { inTimeZone } from '../../nodes/BulkSend/actions/campaign.resource';
-import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/helpers/redisCredential';
-import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/helpers/smtpCredential';
+import { wallClockToUtc as inTimeZone } from '../../lib/campaign';
+import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
+import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
 import { runNode, type ExecuteMockOptions } from '../helpers/n8nMock';
 import { REDIS, freePort } from '../helpers/services';

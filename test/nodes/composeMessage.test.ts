@@ -10,8 +10,8 @@ import { CORRELATION_HEADERS } from '../../lib/events/types';
 import { LinkSigner } from '../../lib/store/linkTokens';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
-import { NO_BASE_URL_WARNING } from '../../nodes/ComposeMessage/helpers/template';
-import { composedMessageFromItem } from '../../nodes/ComposeMessage/messageItem';
+import { NO_BASE_URL_WARNING } from '../../nodes/shared/template';
+import { composedMessageFromItem } from '../../nodes/shared/messageItem';
 import {
 	binaryItem,
 	createExecuteMock,

@@ -19,8 +19,8 @@ import {
 } from '../../../lib/optin';
 import { LinkSigner } from '../../../lib/store/linkTokens';
 import { normaliseBaseUrl } from '../../../lib/store/urls';
-import { composedMessageToItem } from '../../ComposeMessage/messageItem';
-import { readLinkSettings } from '../../ComposeMessage/helpers/template';
+import { composedMessageToItem } from '../../shared/messageItem';
+import { readLinkSettings } from '../../shared/template';
 import { showFor, toJson, type OperationContext, type OperationHandler } from './common';
 
 const forSend = showFor('subscriber', ['sendConfirmation']);
