@@ -82,15 +82,18 @@ export function item(json: IDataObject, itemIndex: number): INodeExecutionData {
 
 /**
  * The item a failed input item becomes under "Continue On Fail": `json.error` says what went
- * wrong (next to any summary worth keeping), and `error` is set so that "Continue (using error
- * output)" routes it to the error output whatever else its JSON holds.
+ * wrong, next to any summary worth keeping. "Continue (using error output)" routes an item whose
+ * JSON is only `{ error }` by itself; one that keeps a summary also gets `error` set, which n8n
+ * routes whatever else its JSON holds.
  */
 export function errorItem(
 	error: NodeOperationError,
 	itemIndex: number,
 	json: IDataObject = {},
 ): INodeExecutionData {
-	return { json: { ...json, error: error.message }, error, pairedItem: { item: itemIndex } };
+	const failed: INodeExecutionData = { json: { ...json, error: error.message }, pairedItem: { item: itemIndex } };
+	if (Object.keys(json).length) failed.error = error;
+	return failed;
 }
 
 /** Shows a field for some operations of a resource (and any further conditions). */

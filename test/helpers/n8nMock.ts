@@ -152,6 +152,8 @@ function isDisplayed(
 	if (!displayOptions) return true;
 	const valueOf = (key: string): unknown => {
 		if (key === '@version') return typeVersion;
+		// n8n: whether the node runs as its AI-tool variant; the mock runs the node itself
+		if (key === '@tool') return false;
 		if (key.startsWith('/')) return root[key.slice(1)];
 		return siblings[key];
 	};
