@@ -27,11 +27,10 @@ import {
 	type RecordOptions,
 } from '../../lib/webhook';
 import { jsonResponse, textResponse } from '../../lib/webhook/http';
-import { subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { cachedCredentials, webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
 import { DEFAULT_START_KINDS, properties } from './description';
 import { sendResponse, toHttpRequest } from './http';
-import { bounceWebhookCredentialTest } from './credentialTest';
+import { credentialTest } from './methods';
 import { providerConfig } from './providerConfig';
 
 type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences';
@@ -144,7 +143,7 @@ export class BounceWebhookTrigger implements INodeType {
 		properties,
 	};
 
-	methods = { credentialTest: { subscriberStoreConnectionTest, bounceWebhookCredentialTest } };
+	methods = { credentialTest };
 
 	// The user registers the URL at the provider: there is nothing to create or delete remotely.
 	webhookMethods = {

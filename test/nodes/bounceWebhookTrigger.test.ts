@@ -14,7 +14,7 @@ import { ENDPOINT_PATHS } from '../../lib/store/urls';
 import { cachedStoreCount, closeCachedStores } from '../../lib/webhook';
 import { BounceWebhookApi } from '../../credentials/BounceWebhookApi.credentials';
 import { BounceWebhookTrigger } from '../../nodes/BounceWebhook/BounceWebhookTrigger.node';
-import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/credentialTest';
+import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/methods/credentialTest';
 import { cachedCredentials, clearCachedCredentials, CREDENTIAL_TTL_MS } from '../../nodes/shared/webhookStore';
 import { GENERIC_SECRET, genericRequest, LINK_SECRET, SENDGRID_PUBLIC_KEY, seedList } from '../unit/webhook/helpers';
 
