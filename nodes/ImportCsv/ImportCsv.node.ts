@@ -7,9 +7,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { ImportError, importCsv, type ImportResult } from '../../lib/import';
-import type { SqlSubscriberStore } from '../../lib/store';
-import { errorItem, itemError, itemLabel, storeOpenError } from '../shared/nodeHelpers';
-import { actorFor, openStoreFromCredential } from '../shared/storeCredential';
+import { errorItem, itemError, itemLabel } from '../shared/nodeHelpers';
+import { actorFor, openNodeStore } from '../shared/storeCredential';
 import {
 	REPORT_BINARY_PROPERTY,
 	mappingProperties,
@@ -65,12 +64,7 @@ export class ImportCsv implements INodeType {
 		const rejectedRows: INodeExecutionData[] = [];
 		const actor = actorFor(this);
 		const signal = this.getExecutionCancelSignal();
-		let store: SqlSubscriberStore;
-		try {
-			store = await openStoreFromCredential(this);
-		} catch (error) {
-			throw storeOpenError(this.getNode(), error);
-		}
+		const store = await openNodeStore(this);
 		try {
 			for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 				const pairedItem = { item: itemIndex };

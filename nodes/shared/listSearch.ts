@@ -6,18 +6,12 @@ import { NodeOperationError, type ILoadOptionsFunctions, type INodeListSearchRes
 
 import { listCampaigns } from '../../lib/campaign';
 import type { SqlSubscriberStore } from '../../lib/store';
-import { storeOpenError } from './nodeHelpers';
-import { openStoreFromCredential } from './storeCredential';
+import { openNodeStore } from './storeCredential';
 
 const CAMPAIGN_PAGE = 100;
 
 async function withStore<T>(ctx: ILoadOptionsFunctions, use: (store: SqlSubscriberStore) => Promise<T>): Promise<T> {
-	let store: SqlSubscriberStore;
-	try {
-		store = await openStoreFromCredential(ctx);
-	} catch (error) {
-		throw storeOpenError(ctx.getNode(), error);
-	}
+	const store = await openNodeStore(ctx);
 	try {
 		return await use(store);
 	} finally {

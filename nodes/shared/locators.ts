@@ -9,8 +9,14 @@ type LocatorField = Pick<INodeProperties, 'name' | 'displayName' | 'description'
 	required?: boolean;
 };
 
-/** A list picker: From List (searchable), By ID, By Name. */
-export function listLocator(field: LocatorField): INodeProperties {
+/** A picker: From List (searched by `searchMethod`), By ID, and any further modes. */
+function locator(
+	field: LocatorField,
+	searchMethod: string,
+	noun: string,
+	idExample: string,
+	more: NonNullable<INodeProperties['modes']> = [],
+): INodeProperties {
 	return {
 		required: false,
 		...field,
@@ -21,54 +27,38 @@ export function listLocator(field: LocatorField): INodeProperties {
 				displayName: 'From List',
 				name: 'list',
 				type: 'list',
-				placeholder: 'Select a list…',
-				typeOptions: { searchListMethod: 'searchLists', searchable: true },
+				placeholder: `Select a ${noun}…`,
+				typeOptions: { searchListMethod: searchMethod, searchable: true },
 			},
 			{
 				displayName: 'By ID',
 				name: 'id',
 				type: 'string',
-				placeholder: 'e.g. 3',
+				placeholder: `e.g. ${idExample}`,
 				validation: [
-					{ type: 'regex', properties: { regex: '^\\s*\\d+\\s*$', errorMessage: 'A list ID is a number, e.g. 3' } },
+					{
+						type: 'regex',
+						properties: { regex: '^\\s*\\d+\\s*$', errorMessage: `A ${noun} ID is a number, e.g. ${idExample}` },
+					},
 				],
 			},
-			{
-				displayName: 'By Name',
-				name: 'name',
-				type: 'string',
-				placeholder: 'e.g. Newsletter',
-			},
+			...more,
 		],
 	};
 }
 
-/** A campaign picker: From List (searchable, newest campaigns too), By ID. */
+/** A list picker: From List (searchable), By ID, By Name. */
+export function listLocator(field: LocatorField): INodeProperties {
+	return locator(field, 'searchLists', 'list', '3', [
+		// a locator mode, not a parameter: modes have no default
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing
+		{ displayName: 'By Name', name: 'name', type: 'string', placeholder: 'e.g. Newsletter' },
+	]);
+}
+
+/** A campaign picker: From List (searchable), By ID (campaign names need not be unique). */
 export function campaignLocator(field: LocatorField): INodeProperties {
-	return {
-		required: false,
-		...field,
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
-		modes: [
-			{
-				displayName: 'From List',
-				name: 'list',
-				type: 'list',
-				placeholder: 'Select a campaign…',
-				typeOptions: { searchListMethod: 'searchCampaigns', searchable: true },
-			},
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: 'e.g. 12',
-				validation: [
-					{ type: 'regex', properties: { regex: '^\\s*\\d+\\s*$', errorMessage: 'A campaign ID is a number, e.g. 12' } },
-				],
-			},
-		],
-	};
+	return locator(field, 'searchCampaigns', 'campaign', '12');
 }
 
 /** The chosen value of a locator (or of a plain string, as older workflows hold), trimmed. */

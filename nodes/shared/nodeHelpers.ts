@@ -7,6 +7,7 @@
 import {
 	NodeOperationError,
 	type IDataObject,
+	type IExecuteFunctions,
 	type INode,
 	type INodeExecutionData,
 	type INodeProperties,
@@ -94,6 +95,17 @@ export function errorItem(
 	const failed: INodeExecutionData = { json: { ...json, error: error.message }, pairedItem: { item: itemIndex } };
 	if (Object.keys(json).length) failed.error = error;
 	return failed;
+}
+
+/** Under "Continue On Fail" the failed item's error item (see errorItem); otherwise throws. */
+export function continueOrThrow(
+	ctx: Pick<IExecuteFunctions, 'continueOnFail'>,
+	error: NodeOperationError,
+	itemIndex: number,
+	json?: IDataObject,
+): INodeExecutionData {
+	if (!ctx.continueOnFail()) throw error;
+	return errorItem(error, itemIndex, json);
 }
 
 /** Shows a field for some operations of a resource (and any further conditions). */

@@ -10,6 +10,7 @@ import { openStore, type StoreConfig } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import type { Actor } from '../../lib/store/types';
 import { normaliseBaseUrl } from '../../lib/store/urls';
+import { storeOpenError } from './nodeHelpers';
 
 export const STORE_CREDENTIAL = 'subscriberStoreApi';
 
@@ -35,6 +36,18 @@ export async function openStoreFromCredential(
 ): Promise<SqlSubscriberStore> {
 	const data = await ctx.getCredentials(STORE_CREDENTIAL);
 	return openStore(storeConfigFromCredential(data));
+}
+
+/**
+ * The store of the node's store credential, for a node that cannot work without it: a store
+ * that does not open stops the execution with a message pointing at the credential.
+ */
+export async function openNodeStore(ctx: Pick<IExecuteFunctions, 'getCredentials' | 'getNode'>): Promise<SqlSubscriberStore> {
+	try {
+		return await openStoreFromCredential(ctx);
+	} catch (error) {
+		throw storeOpenError(ctx.getNode(), error);
+	}
 }
 
 /** Who made a change, as the audit log records it. */

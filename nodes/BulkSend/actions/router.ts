@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { errorItem, itemError } from '../../shared/nodeHelpers';
+import { continueOrThrow, itemError } from '../../shared/nodeHelpers';
 import * as campaign from './campaign';
 import * as message from './message';
 import { executionResources, type NodeOutput, type OperationContext } from './resources';
@@ -41,9 +41,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				output[0].push(...results);
 				output[1].push(...failures);
 			} catch (error) {
-				const wrapped = itemError(ctx.getNode(), itemIndex, error);
-				if (!ctx.continueOnFail()) throw wrapped;
-				output[0].push(errorItem(wrapped, itemIndex));
+				output[0].push(continueOrThrow(ctx, itemError(ctx.getNode(), itemIndex, error), itemIndex));
 			}
 		}
 		return output;

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { ComposeError, type Recipient } from '../../../lib/compose';
-import { errorItem } from '../../shared/nodeHelpers';
+import { continueOrThrow } from '../../shared/nodeHelpers';
 import { composedMessageToItem, parseAttachmentNames, readItemAttachments } from '../../shared/messageItem';
 import { parseJsonObject, readLinkSettings } from '../../shared/template';
 import { composeItemError } from '../helpers/errors';
@@ -132,12 +132,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			});
 			returnData.push(composedMessageToItem(message, attachments, { proof, warnings }, itemIndex));
 		} catch (error) {
-			const nodeError = composeItemError(this.getNode(), itemIndex, error);
-			if (this.continueOnFail()) {
-				returnData.push(errorItem(nodeError, itemIndex));
-				continue;
-			}
-			throw nodeError;
+			returnData.push(continueOrThrow(this, composeItemError(this.getNode(), itemIndex, error), itemIndex));
 		}
 	}
 	hints.flush(this);

@@ -3,8 +3,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { ComposeError, type MessagePreview, type Recipient } from '../../../lib/compose';
 import type { SqlSubscriberStore } from '../../../lib/store';
 import { listLocator, readLocator } from '../../shared/locators';
-import { errorItem } from '../../shared/nodeHelpers';
-import { openStoreFromCredential } from '../../shared/storeCredential';
+import { continueOrThrow } from '../../shared/nodeHelpers';
+import { openNodeStore } from '../../shared/storeCredential';
 import { parseJsonObject, readLinkSettings } from '../../shared/template';
 import { composeItemError } from '../helpers/errors';
 import { TemplateCache } from '../helpers/template';
@@ -118,11 +118,7 @@ class LazyStore {
 	constructor(private readonly ctx: IExecuteFunctions) {}
 
 	get(): Promise<SqlSubscriberStore> {
-		this.store ??= openStoreFromCredential(this.ctx).catch((error: Error) => {
-			throw new Error(
-				`Cannot open the subscriber store: ${error.message}. Check the Bulk Mail Subscriber Store credential (use its Test button).`,
-			);
-		});
+		this.store ??= openNodeStore(this.ctx);
 		return this.store;
 	}
 
@@ -236,12 +232,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					pairedItem: { item: itemIndex },
 				});
 			} catch (error) {
-				const nodeError = composeItemError(this.getNode(), itemIndex, error);
-				if (this.continueOnFail()) {
-					returnData.push(errorItem(nodeError, itemIndex));
-					continue;
-				}
-				throw nodeError;
+				returnData.push(continueOrThrow(this, composeItemError(this.getNode(), itemIndex, error), itemIndex));
 			}
 		}
 	} finally {

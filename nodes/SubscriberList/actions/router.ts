@@ -1,8 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import type { SqlSubscriberStore } from '../../../lib/store';
-import { errorItem, itemError, storeOpenError } from '../../shared/nodeHelpers';
-import { actorFor, openStoreFromCredential } from '../../shared/storeCredential';
+import { continueOrThrow, itemError } from '../../shared/nodeHelpers';
+import { actorFor, openNodeStore } from '../../shared/storeCredential';
 import type { Operation } from './common';
 import * as exportResource from './export';
 import * as list from './list';
@@ -58,12 +57,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const items = this.getInputData();
 	const returnData: INodeExecutionData[] = [];
 	const actor = actorFor(this);
-	let opened: SqlSubscriberStore;
-	try {
-		opened = await openStoreFromCredential(this);
-	} catch (error) {
-		throw storeOpenError(this.getNode(), error);
-	}
+	const opened = await openNodeStore(this);
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
@@ -71,9 +65,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				const result = await operation.execute({ ctx: this, store: opened, itemIndex, actor });
 				returnData.push(...toItems(result, itemIndex));
 			} catch (error) {
-				const nodeError = itemError(this.getNode(), itemIndex, error);
-				if (!this.continueOnFail()) throw nodeError;
-				returnData.push(errorItem(nodeError, itemIndex));
+				returnData.push(continueOrThrow(this, itemError(this.getNode(), itemIndex, error), itemIndex));
 			}
 		}
 	} finally {

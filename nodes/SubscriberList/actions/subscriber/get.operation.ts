@@ -3,6 +3,7 @@ import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 import { listLocator } from '../../../shared/locators';
 import { jsonCopy, showFor } from '../../../shared/nodeHelpers';
 import { requireList, subscriberIdOf, type OperationContext, type OperationResult } from '../common';
+import { subscriberIdField } from './setStatus';
 
 const byEmail = { show: { resource: ['subscriber'], operation: ['get'], findBy: ['email'] } };
 
@@ -18,15 +19,7 @@ export const description: INodeProperties[] = [
 		default: 'id',
 		displayOptions: showFor('subscriber', ['get']),
 	},
-	{
-		displayName: 'Subscriber ID',
-		name: 'subscriberId',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. 42',
-		displayOptions: { show: { resource: ['subscriber'], operation: ['get'], findBy: ['id'] } },
-	},
+	subscriberIdField('get', { findBy: ['id'] }),
 	listLocator({ displayName: 'List', name: 'list', required: true, displayOptions: byEmail }),
 	{
 		displayName: 'E-Mail',

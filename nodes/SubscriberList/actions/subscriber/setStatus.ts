@@ -1,11 +1,11 @@
-/** What the status operations (Unsubscribe, Stop, Move to Trash, Reactivate) share. */
+/** What the operations on one subscriber by ID share: the ID field, and setting a status. */
 import type { INodeProperties } from 'n8n-workflow';
 
 import type { SubscriberStatus } from '../../../../lib/store';
 import { jsonCopy, showFor } from '../../../shared/nodeHelpers';
 import { subscriberIdOf, type OperationContext, type OperationResult } from '../common';
 
-export function subscriberIdField(operation: string): INodeProperties {
+export function subscriberIdField(operation: string, extra: Record<string, unknown[]> = {}): INodeProperties {
 	return {
 		displayName: 'Subscriber ID',
 		name: 'subscriberId',
@@ -13,7 +13,7 @@ export function subscriberIdField(operation: string): INodeProperties {
 		required: true,
 		default: '',
 		placeholder: 'e.g. 42',
-		displayOptions: showFor('subscriber', [operation]),
+		displayOptions: showFor('subscriber', [operation], extra),
 	};
 }
 
