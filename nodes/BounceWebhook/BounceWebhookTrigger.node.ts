@@ -126,8 +126,8 @@ export class BounceWebhookTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
-			{ name: 'bounceWebhookApi', required: true, testedBy: 'bounceWebhookCredentialTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailBounceWebhookApi', required: true, testedBy: 'bounceWebhookCredentialTest' },
 		],
 		webhooks: [
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.events },
@@ -186,7 +186,7 @@ export class BounceWebhookTrigger implements INodeType {
 			if (!isWebhookProvider(provider)) {
 				throw new NodeOperationError(this.getNode(), `Unknown provider '${provider}'`);
 			}
-			const secrets = await cachedCredentials(this, 'bounceWebhookApi');
+			const secrets = await cachedCredentials(this, 'bulkMailBounceWebhookApi');
 			const config = providerConfig(provider, secrets, {
 				includeRaw: options.includeRaw === true,
 				maxBodyBytes: Math.max(1, options.maxBodyKb ?? 1024) * 1024,

@@ -40,7 +40,7 @@ export class BulkSend implements INodeType {
 			{ name: 'bulkMailSmtpApi', required: true, testedBy: 'bulkMailSmtpConnectionTest' },
 			{
 				// optional for Message (suppression, bounces), needed by every Campaign operation
-				name: 'subscriberStoreApi',
+				name: 'bulkMailSubscriberStoreApi',
 				required: false,
 				testedBy: 'subscriberStoreConnectionTest',
 			},

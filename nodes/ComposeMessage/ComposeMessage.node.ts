@@ -33,7 +33,7 @@ export class ComposeMessage implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
 		],
 		properties: [
 			operationProperty,

@@ -51,7 +51,7 @@ export class ImportCsv implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Summary', 'Rejected Rows'],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
 		],
 		properties: [...sourceProperties, ...targetProperties, ...mappingProperties, optionsProperty],
 	};

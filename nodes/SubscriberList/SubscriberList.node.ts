@@ -30,7 +30,7 @@ export class SubscriberList implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' }],
+		credentials: [{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' }],
 		properties: [
 			{
 				displayName: 'Resource',

@@ -12,7 +12,7 @@ import type { Actor } from '../../lib/store/types';
 import { normaliseBaseUrl } from '../../lib/store/urls';
 import { storeOpenError } from './nodeHelpers';
 
-export const STORE_CREDENTIAL = 'subscriberStoreApi';
+export const STORE_CREDENTIAL = 'bulkMailSubscriberStoreApi';
 
 export function storeConfigFromCredential(data: ICredentialDataDecryptedObject): StoreConfig {
 	if (data.backend === 'postgres') {

@@ -5,7 +5,7 @@
  *     parameters: { operation: 'compose', subject: 'Hi {{ name }}', fromEmail: 'a@example.com',
  *                   campaignId: perItem((i, item) => `c-${item.json.group}`) },
  *     items: [{ json: { email: 'taro@example.com' } }],
- *     credentials: { subscriberStoreApi: { publicBaseUrl: 'https://…', signingSecret: '…' } },
+ *     credentials: { bulkMailSubscriberStoreApi: { publicBaseUrl: 'https://…', signingSecret: '…' } },
  *   });
  *
  * It behaves like n8n where tests most often go wrong:

@@ -137,7 +137,7 @@ async function composeAndSend(
 ): Promise<Array<{ item: INodeExecutionData; received: ReceivedMessage; parsed: ParsedMail }>> {
 	const { output } = await runNode(new built.ComposeMessage(), {
 		credentials: {
-			subscriberStoreApi: {
+			bulkMailSubscriberStoreApi: {
 				backend: 'sqlite',
 				file: 'test.sqlite',
 				publicBaseUrl: BASE_URL,
