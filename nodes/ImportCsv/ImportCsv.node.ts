@@ -119,7 +119,7 @@ export class ImportCsv implements INodeType {
 					const json: IDataObject = {};
 					if (nodeError.description) json.errorDescription = nodeError.description;
 					if (result && parameters) Object.assign(json, await summaryJson(store, result, parameters));
-					const failed = errorItem(nodeError, itemIndex, json);
+					const failed = errorItem(this.getNode(), nodeError, itemIndex, json);
 					if (result && parameters) {
 						const report = await reportBinary(this, result, parameters);
 						if (report) failed.binary = { [REPORT_BINARY_PROPERTY]: report };

@@ -83,29 +83,38 @@ export function item(json: IDataObject, itemIndex: number): INodeExecutionData {
 
 /**
  * The item a failed input item becomes under "Continue On Fail": `json.error` says what went
- * wrong, next to any summary worth keeping. "Continue (using error output)" routes an item whose
- * JSON is only `{ error }` by itself; one that keeps a summary also gets `error` set, which n8n
- * routes whatever else its JSON holds.
+ * wrong, next to any summary worth keeping (`json`).
+ *
+ * With "Continue (using error output)", n8n 2.x moves an item to the error output only when it
+ * has `item.error` or when its JSON holds nothing but `error`, `message` and `details`; and it
+ * replaces the JSON of every item with `item.error` by `{ error }`, which would lose the summary.
+ * So there the summary goes under `details` and the error's description under `message`; with
+ * "Continue" (regular output) the item keeps the summary at the top, as before.
  */
 export function errorItem(
+	node: INode,
 	error: NodeOperationError,
 	itemIndex: number,
 	json: IDataObject = {},
 ): INodeExecutionData {
-	const failed: INodeExecutionData = { json: { ...json, error: error.message }, pairedItem: { item: itemIndex } };
-	if (Object.keys(json).length) failed.error = error;
-	return failed;
+	const pairedItem = { item: itemIndex };
+	if (!Object.keys(json).length) return { json: { error: error.message }, pairedItem };
+	if (node.onError === 'continueErrorOutput') {
+		const message = error.description ? { message: error.description } : {};
+		return { json: { error: error.message, ...message, details: json }, pairedItem };
+	}
+	return { json: { ...json, error: error.message }, pairedItem };
 }
 
 /** Under "Continue On Fail" the failed item's error item (see errorItem); otherwise throws. */
 export function continueOrThrow(
-	ctx: Pick<IExecuteFunctions, 'continueOnFail'>,
+	ctx: Pick<IExecuteFunctions, 'continueOnFail' | 'getNode'>,
 	error: NodeOperationError,
 	itemIndex: number,
 	json?: IDataObject,
 ): INodeExecutionData {
 	if (!ctx.continueOnFail()) throw error;
-	return errorItem(error, itemIndex, json);
+	return errorItem(ctx.getNode(), error, itemIndex, json);
 }
 
 /** Shows a field for some operations of a resource (and any further conditions). */

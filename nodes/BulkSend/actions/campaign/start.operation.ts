@@ -147,7 +147,7 @@ export async function execute(op: OperationContext, itemIndex: number): Promise<
 		);
 		if (!ctx.continueOnFail()) throw nodeError;
 		// The summary stays with the failed item: what this run did before it stopped.
-		return [[errorItem(nodeError, itemIndex, summaryJson(error.summary))], failureItems(id, error.summary, itemIndex)];
+		return [[errorItem(ctx.getNode(), nodeError, itemIndex, summaryJson(error.summary))], failureItems(id, error.summary, itemIndex)];
 	} finally {
 		await limiter?.disconnect();
 	}

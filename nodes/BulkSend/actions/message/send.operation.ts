@@ -24,7 +24,7 @@ import { applySendBounces, deliveryRefusals, type RecipientToCheck } from '../..
 import { toSendMailOptions, type ComposedMessage } from '../../../../lib/compose';
 import { sendMessages, type OutgoingMessage, type SendResult, type SendRunReport } from '../../../../lib/send';
 import { composedMessageFromItem } from '../../../shared/messageItem';
-import { item, itemError, itemLabel, showFor } from '../../../shared/nodeHelpers';
+import { errorItem, item, itemError, itemLabel, showFor } from '../../../shared/nodeHelpers';
 import { notSentJson, resultJson, type RecipientInfo } from '../../helpers/results';
 import { checkSendConfig, type NodeOutput, type OperationContext } from '../resources';
 import { readLimiterConfig, readRetryAndBreaker, retryOptions, withSharedLimit } from '../throttling';
@@ -154,10 +154,8 @@ async function prepareItems(op: OperationContext, options: IDataObject, placed: 
 			if (!ctx.continueOnFail()) throw nodeError;
 			const json = items[itemIndex]?.json ?? {};
 			const to = typeof json.to === 'string' ? json.to : undefined;
-			placed[itemIndex] = {
-				output: 1,
-				item: { ...item(notSentJson('invalid', { to }, itemIndex, error.message), itemIndex), error: nodeError },
-			};
+			const { error: _message, ...invalid } = notSentJson('invalid', { to }, itemIndex, error.message);
+			placed[itemIndex] = { output: 1, item: errorItem(ctx.getNode(), nodeError, itemIndex, invalid) };
 		}
 	}
 	return prepared;
