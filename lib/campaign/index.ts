@@ -106,5 +106,5 @@ export {
 export { CampaignRunError, runCampaign } from './runner';
 export { applySendBounces, deliveryRefusals, type RecipientToCheck, type SendOutcome } from './deliveryRules';
 export { wallClockToUtc } from './sendAt';
-export { CampaignError } from './sql';
+export type { CampaignRunRepository } from './repository';
 export * from './types';

@@ -1,2 +1,5 @@
-/** CSV export of subscribers (no n8n imports): exportSubscribersCsv streams a filtered part of the store. */
+/**
+ * Subscriber export (no n8n imports): the subscribers of a filter as CSV, streamed page by page
+ * so memory stays flat, every cell neutralised against spreadsheet formulas.
+ */
 export * from './csvExport';
