@@ -9,7 +9,7 @@ import { toSendMailOptions, type ComposedMessage } from '../../../lib/compose';
 import { sendMessages, type OutgoingMessage } from '../../../lib/send';
 import { item, itemError } from '../../shared/nodeHelpers';
 import { notSentJson, resultJson } from '../helpers/results';
-import { CHECK_SMTP_CREDENTIAL, type NodeOutput, type OperationContext } from './resources';
+import { checkSendConfig, CHECK_SMTP_CREDENTIAL, type NodeOutput, type OperationContext } from './resources';
 
 export const MAX_PROOF_RECIPIENTS = 10;
 
@@ -89,8 +89,10 @@ export async function sendProofs(
 		outgoing.push({ ...toSendMailOptions(proof.message), ref: index });
 	});
 	if (!outgoing.length) return output;
+	const smtp = await op.resources.smtp(itemIndex);
+	checkSendConfig(op, itemIndex, { smtp });
 	const report = await sendMessages(outgoing, {
-		smtp: await op.resources.smtp(itemIndex),
+		smtp,
 		transport: await op.resources.transport(itemIndex),
 		breaker: false,
 		retry: { maxAttempts: 2, baseDelayMs: 1000 },
