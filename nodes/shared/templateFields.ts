@@ -115,6 +115,15 @@ export const templateOptionsProperty: INodeProperties = {
 			default: 'utf-8',
 		},
 		{
+			displayName: 'Idempotency Key',
+			name: 'idempotencyKey',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. {{ $json.orderId }}',
+			description:
+				'What makes this message distinct (an order number, an event ID). The same key for the same recipient and campaign gives the same Message-ID, so a repeated send is recognisable as the same message; empty: every message gets a fresh Message-ID.',
+		},
+		{
 			displayName: 'Inline CSS',
 			name: 'inlineCss',
 			type: 'boolean',

@@ -59,7 +59,7 @@ const messageProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 2026-05-newsletter',
 		description:
-			'Ties bounces, unsubscribes, opens and clicks to this campaign, and keeps each recipient’s Message-ID stable across re-runs',
+			'Ties bounces, unsubscribes, opens and clicks to this campaign. Each message still gets its own Message-ID (set an Idempotency Key under Options to make it repeatable).',
 		displayOptions: forCompose,
 	},
 	{
@@ -87,6 +87,11 @@ function optionalText(value: unknown): string | null {
 	if (value === undefined || value === null) return null;
 	const textValue = String(value).trim();
 	return textValue === '' ? null : textValue;
+}
+
+function idempotencyKey(value: unknown): { key: string } | null {
+	const key = optionalText(value);
+	return key === null ? null : { key };
 }
 
 function readRecipient(ctx: IExecuteFunctions, itemIndex: number): Recipient {
@@ -127,6 +132,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const message = template.render(recipient, {
 				item: items[itemIndex].json,
 				campaignId,
+				messageIdFrom: idempotencyKey(options.idempotencyKey),
 				proof,
 				attachments: content.length ? content : null,
 			});

@@ -16,9 +16,10 @@ import { campaignJson, text } from './common';
 
 const createOnly = showFor('campaign', ['create']);
 
-/** Compose Message's options that apply to a stored template (no attachments). */
+/** Compose Message's options that apply to a stored template (no attachments; a campaign makes its own Message-IDs). */
+const PER_MESSAGE_OPTIONS = ['attachments', 'idempotencyKey'];
 const templateOptionEntries = (templateOptionsProperty.options as INodeProperties[])
-	.filter((option) => option.name !== 'attachments')
+	.filter((option) => !PER_MESSAGE_OPTIONS.includes(option.name))
 	.map(({ displayOptions: _displayOptions, ...option }) => option as INodeProperties);
 
 export const description: INodeProperties[] = [
