@@ -4,11 +4,15 @@
  */
 import * as echarts from 'echarts';
 import { formatTime } from './format';
-import type { ReportLabels, ReportLanguage } from './labels';
+import type { ReportLabels } from './labels';
 import type { TimeSeries } from './types';
 
-export const CHART_WIDTH = 720;
-export const CHART_HEIGHT = 280;
+/** Each chart is drawn twice: wide for desktops, narrow for phones (a scaled-down wide chart's text is unreadable). */
+export const CHART_SIZES = {
+	wide: { width: 720, height: 280 },
+	narrow: { width: 360, height: 260 },
+} as const;
+export type ChartSize = keyof typeof CHART_SIZES;
 
 const FONT_FAMILY =
 	'-apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP", Meiryo, sans-serif';
@@ -20,19 +24,23 @@ interface ChartSeries {
 	values: number[];
 }
 
-function renderChart(title: string, categories: string[], series: ChartSeries[]): string {
-	const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height: CHART_HEIGHT });
+function renderChart(title: string, categories: string[], series: ChartSeries[], size: ChartSize): string {
+	const { width, height } = CHART_SIZES[size];
+	const narrow = size === 'narrow';
+	const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
 	try {
 		chart.setOption({
 			animation: false,
 			textStyle: { fontFamily: FONT_FAMILY },
 			title: { text: title, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600, color: '#1f2937' } },
-			legend: { top: 6, right: 8, textStyle: { color: '#374151' } },
-			grid: { left: 48, right: 16, top: 44, bottom: 56 },
+			legend: narrow
+				? { bottom: 2, left: 'center', textStyle: { color: '#374151' } }
+				: { top: 6, right: 8, textStyle: { color: '#374151' } },
+			grid: narrow ? { left: 40, right: 10, top: 36, bottom: 76 } : { left: 48, right: 16, top: 44, bottom: 56 },
 			xAxis: {
 				type: 'category',
 				data: categories,
-				axisLabel: { color: '#4b5563', hideOverlap: true, rotate: categories.length > 24 ? 30 : 0 },
+				axisLabel: { color: '#4b5563', hideOverlap: true, rotate: narrow ? 45 : categories.length > 24 ? 30 : 0 },
 			},
 			yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#4b5563' } },
 			series: series.map((entry) => ({
@@ -51,24 +59,39 @@ function renderChart(title: string, categories: string[], series: ChartSeries[])
 	}
 }
 
+export interface TimeSeriesChart {
+	title: string;
+	/** The same chart as SVG at each size. */
+	svg: Record<ChartSize, string>;
+}
+
 /** Two charts: opens and clicks (lines), bounces and unsubscribes (bars, a much smaller scale). */
-export function renderTimeSeriesCharts(series: TimeSeries, labels: ReportLabels, language: ReportLanguage): string[] {
+export function renderTimeSeriesCharts(series: TimeSeries, labels: ReportLabels): TimeSeriesChart[] {
 	if (series.buckets.length === 0) return [];
-	const categories = series.buckets.map((bucket) => formatTime(bucket.start, series.timeZone, language, series.bucket));
+	const categories = series.buckets.map((bucket) => formatTime(bucket.start, series.timeZone, series.bucket));
 	const bucketLabel = series.bucket === 'hour' ? labels.bucketHour : labels.bucketDay;
-	return [
-		renderChart(`${labels.engagementOpensClicks} (${bucketLabel})`, categories, [
-			{ name: labels.opens, type: 'line', color: '#2563eb', values: series.buckets.map((bucket) => bucket.opens) },
-			{ name: labels.clicks, type: 'line', color: '#16a34a', values: series.buckets.map((bucket) => bucket.clicks) },
-		]),
-		renderChart(`${labels.engagementBouncesUnsubs} (${bucketLabel})`, categories, [
-			{ name: labels.bounces, type: 'bar', color: '#dc2626', values: series.buckets.map((bucket) => bucket.bounces) },
-			{
-				name: labels.unsubscribes,
-				type: 'bar',
-				color: '#d97706',
-				values: series.buckets.map((bucket) => bucket.unsubscribes),
-			},
-		]),
+	const values = (field: 'opens' | 'clicks' | 'bounces' | 'unsubscribes') => series.buckets.map((bucket) => bucket[field]);
+	const charts: Array<{ title: string; series: ChartSeries[] }> = [
+		{
+			title: `${labels.engagementOpensClicks} (${bucketLabel})`,
+			series: [
+				{ name: labels.opens, type: 'line', color: '#2563eb', values: values('opens') },
+				{ name: labels.clicks, type: 'line', color: '#16a34a', values: values('clicks') },
+			],
+		},
+		{
+			title: `${labels.engagementBouncesUnsubs} (${bucketLabel})`,
+			series: [
+				{ name: labels.bounces, type: 'bar', color: '#dc2626', values: values('bounces') },
+				{ name: labels.unsubscribes, type: 'bar', color: '#d97706', values: values('unsubscribes') },
+			],
+		},
 	];
+	return charts.map((chart) => ({
+		title: chart.title,
+		svg: {
+			wide: renderChart(chart.title, categories, chart.series, 'wide'),
+			narrow: renderChart(chart.title, categories, chart.series, 'narrow'),
+		},
+	}));
 }

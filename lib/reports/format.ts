@@ -38,23 +38,26 @@ export function assertTimeZone(timeZone: string): void {
 	}
 }
 
-/** A bucket start or a timestamp in the report's time zone: date and hour for hours, date for days. */
-export function formatTime(
-	iso: string,
-	timeZone: string,
-	language: ReportLanguage,
-	precision: 'hour' | 'day' | 'minute',
-): string {
-	const options: Intl.DateTimeFormatOptions = { timeZone, month: 'numeric', day: 'numeric' };
-	if (precision !== 'day') {
-		options.hour = '2-digit';
-		options.hourCycle = 'h23';
-	}
-	if (precision === 'minute') {
-		options.year = 'numeric';
-		options.minute = '2-digit';
-	}
-	return new Intl.DateTimeFormat(locale(language), options).format(new Date(iso));
+/**
+ * A bucket start or a timestamp in the report's time zone, the same short shape in both languages
+ * (`12/1 09:00`, `2026/12/1 09:41`, `12/1`): Intl's own hour formats differ by locale and read badly
+ * on a chart axis.
+ */
+export function formatTime(iso: string, timeZone: string, precision: 'hour' | 'day' | 'minute'): string {
+	const parts = new Intl.DateTimeFormat('en-US', {
+		timeZone,
+		year: 'numeric',
+		month: 'numeric',
+		day: 'numeric',
+		hour: '2-digit',
+		minute: '2-digit',
+		hourCycle: 'h23',
+	}).formatToParts(new Date(iso));
+	const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((entry) => entry.type === type)?.value ?? '';
+	const date = `${part('month')}/${part('day')}`;
+	if (precision === 'day') return date;
+	if (precision === 'hour') return `${date} ${part('hour')}:00`;
+	return `${part('year')}/${date} ${part('hour')}:${part('minute')}`;
 }
 
 /** Opens a person may have made: human plus unknown (Apple's proxy cannot be told apart). */

@@ -32,15 +32,17 @@ h2{font-size:17px;margin:28px 0 10px}
 .card .detail{font-size:12px;color:#6b7280}
 .chart{background:#fff;border-radius:8px;padding:4px;margin-bottom:10px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .chart svg{display:block;width:100%;height:auto}
+.chart .narrow{display:none}
 .table-wrap{overflow-x:auto;background:#fff;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{padding:6px 10px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
 th{background:#f9fafb;font-weight:600;font-size:13px;color:#374151}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th.num{text-align:right}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.text{overflow-wrap:anywhere;word-break:break-word}
 p.note{font-size:12px;color:#6b7280;margin:6px 2px}
 footer{margin:28px 0 8px;font-size:12px;color:#6b7280}
-@media (max-width:520px){main{padding:10px}header h1{font-size:19px}.cards{grid-template-columns:repeat(2,1fr)}.card .value{font-size:19px}th,td{padding:5px 6px;font-size:13px}}
+@media (max-width:520px){.chart .wide{display:none}.chart .narrow{display:block}main{padding:10px}header h1{font-size:19px}.cards{grid-template-columns:repeat(2,1fr)}.card .value{font-size:19px}th,td{padding:5px 6px;font-size:13px}}
 `;
 
 function renderTable(table: ReportTable): string {
@@ -57,9 +59,9 @@ function renderTable(table: ReportTable): string {
 	return `<section id="${table.id}"><h2>${escapeHtml(table.title)}</h2><div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>${note}</section>`;
 }
 
-function renderHeader(report: CampaignReport, labels: ReportLabels, language: ReportLanguage): string {
+function renderHeader(report: CampaignReport, labels: ReportLabels): string {
 	const zone = report.timeSeries.timeZone;
-	const when = (iso: string | null) => (iso ? formatTime(iso, zone, language, 'minute') : labels.none);
+	const when = (iso: string | null) => (iso ? formatTime(iso, zone, 'minute') : labels.none);
 	return `<header><p>${escapeHtml(labels.title)}</p><h1>${escapeHtml(report.campaignName)}</h1>
 <p>${escapeHtml(labels.period)}: ${escapeHtml(when(report.startedAt))} – ${escapeHtml(when(report.finishedAt))} (${escapeHtml(zone)})</p>
 <p>${escapeHtml(labels.generatedAt)}: ${escapeHtml(when(report.generatedAt))} · ID ${escapeHtml(report.campaignId)}</p></header>`;
@@ -77,10 +79,12 @@ function renderCards(report: CampaignReport, labels: ReportLabels, language: Rep
 	return `<section id="headline"><h2>${escapeHtml(labels.headline)}</h2><div class="cards">${cards}</div></section>`;
 }
 
-function renderCharts(report: CampaignReport, labels: ReportLabels, language: ReportLanguage): string {
-	const charts = renderTimeSeriesCharts(report.timeSeries, labels, language);
+function renderCharts(report: CampaignReport, labels: ReportLabels): string {
+	const charts = renderTimeSeriesCharts(report.timeSeries, labels);
 	const body = charts.length
-		? charts.map((svg) => `<div class="chart">${svg}</div>`).join('')
+		? charts
+				.map((chart) => `<div class="chart"><div class="wide">${chart.svg.wide}</div><div class="narrow">${chart.svg.narrow}</div></div>`)
+				.join('')
 		: `<p class="note">${escapeHtml(labels.noEvents)}</p>`;
 	return `<section id="charts"><h2>${escapeHtml(labels.engagement)}</h2>${body}<p class="note">${escapeHtml(labels.timeZone)}: ${escapeHtml(report.timeSeries.timeZone)}</p></section>`;
 }
@@ -102,9 +106,9 @@ export function renderReportHtml(report: CampaignReport, options: RenderReportOp
 <style>${STYLE}</style>
 </head>
 <body><main>
-${renderHeader(report, labels, language)}
+${renderHeader(report, labels)}
 ${renderCards(report, labels, language)}
-${renderCharts(report, labels, language)}
+${renderCharts(report, labels)}
 ${tables.map(renderTable).join('\n')}
 <footer>${escapeHtml(labels.machineNote)}</footer>
 </main></body>

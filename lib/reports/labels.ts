@@ -41,6 +41,8 @@ export interface ReportLabels {
 	clicked: string;
 	otherDomains: (count: number) => string;
 	bounceReasons: string;
+	bouncesByKind: string;
+	share: string;
 	reason: string;
 	kind: string;
 	kinds: Record<'hard' | 'soft' | 'sender', string>;
@@ -72,7 +74,7 @@ const EN: ReportLabels = {
 	total: 'Total',
 	human: 'Human',
 	machine: 'Machine',
-	unknown: 'Unknown (Apple proxy etc.)',
+	unknown: 'Unknown',
 	engagement: 'Engagement over time',
 	engagementOpensClicks: 'Opens and clicks',
 	engagementBouncesUnsubs: 'Bounces and unsubscribes',
@@ -90,6 +92,8 @@ const EN: ReportLabels = {
 	clicked: 'Clicked',
 	otherDomains: (count) => `${count} more domain${count === 1 ? '' : 's'} not shown.`,
 	bounceReasons: 'Bounce reasons',
+	bouncesByKind: 'Bounces by kind',
+	share: 'Share',
 	reason: 'Reason',
 	kind: 'Kind',
 	kinds: { hard: 'Hard', soft: 'Soft', sender: 'Sender side' },
@@ -122,7 +126,7 @@ const JA: ReportLabels = {
 	total: '合計',
 	human: '人',
 	machine: '機械',
-	unknown: '不明（Apple のプロキシなど）',
+	unknown: '不明',
 	engagement: '反応の推移',
 	engagementOpensClicks: '開封とクリック',
 	engagementBouncesUnsubs: 'バウンスと配信停止',
@@ -140,6 +144,8 @@ const JA: ReportLabels = {
 	clicked: 'クリック',
 	otherDomains: (count) => `ほか ${count} ドメインは省略しています。`,
 	bounceReasons: 'バウンス理由',
+	bouncesByKind: 'バウンス種別',
+	share: '割合',
 	reason: '理由',
 	kind: '種別',
 	kinds: { hard: 'ハード', soft: 'ソフト', sender: '送信側' },

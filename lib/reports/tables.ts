@@ -9,7 +9,7 @@ import type { CampaignReport, ClassifiedCounts } from './types';
 
 export interface ReportTable {
 	/** Stable id for styling and tests. */
-	id: 'summary' | 'engagement' | 'bounces' | 'links' | 'domains';
+	id: 'summary' | 'engagement' | 'bounceKinds' | 'bounces' | 'links' | 'domains';
 	title: string;
 	headers: string[];
 	/** Which columns hold numbers (right-aligned). */
@@ -76,18 +76,22 @@ export function reportTables(report: CampaignReport, labels: ReportLabels, langu
 			note: labels.machineNote,
 		},
 		{
+			id: 'bounceKinds',
+			title: labels.bouncesByKind,
+			headers: [labels.kind, labels.bounced, labels.share],
+			numeric: [false, true, true],
+			rows: (['hard', 'soft', 'sender'] as const).map((kind) => [
+				labels.kinds[kind],
+				count(report.bounced.byKind[kind]),
+				formatRate(report.bounced.total ? report.bounced.byKind[kind] / report.bounced.total : null, language, labels.none),
+			]),
+		},
+		{
 			id: 'bounces',
 			title: labels.bounceReasons,
 			headers: [labels.reason, labels.kind, labels.bounced],
 			numeric: [false, false, true],
-			rows: [
-				...(['hard', 'soft', 'sender'] as const).map((kind) => [
-					labels.total,
-					labels.kinds[kind],
-					count(report.bounced.byKind[kind]),
-				]),
-				...report.bounced.byReason.map((entry) => [entry.reason, labels.kinds[entry.kind], count(entry.recipients)]),
-			],
+			rows: report.bounced.byReason.map((entry) => [entry.reason, labels.kinds[entry.kind], count(entry.recipients)]),
 			note:
 				report.bounceReasonSource === 'classifier' ? labels.reasonSourceClassifier : labels.reasonSourceStatusClass,
 		},

@@ -35,9 +35,11 @@ describe('renderReportHtml', () => {
 		expect(html).not.toMatch(/url\(\s*['"]?https?:/i);
 	});
 
-	it('draws the two time-series charts as inline SVG', () => {
+	it('draws the two time-series charts as inline SVG, each at a wide and a narrow size', () => {
 		const svgs = html.match(/<svg\b/g) ?? [];
-		expect(svgs).toHaveLength(2);
+		expect(svgs).toHaveLength(4);
+		expect(html).toMatch(/<svg[^>]*width="720"/);
+		expect(html).toMatch(/<svg[^>]*width="360"/);
 		expect(html).toContain('Opens and clicks (per hour)');
 		expect(html).toContain('Bounces and unsubscribes (per hour)');
 	});
@@ -50,6 +52,9 @@ describe('renderReportHtml', () => {
 		for (const domain of report.domains) expect(html).toContain(`>${domain.domain}<`);
 		for (const reason of report.bounced.byReason) expect(html).toContain(`>${reason.reason}<`);
 		expect(html).toContain('87 more domains not shown.');
+		// Header times are in the report's time zone: 00:00 UTC is 09:00 in Tokyo.
+		expect(html).toContain('2026/12/1 09:00 – 2026/12/1 09:41 (Asia/Tokyo)');
+		expect(html).toContain('>12/1 09:00<');
 		expect(html).toContain('Reasons from the bounce classifier');
 	});
 
@@ -112,8 +117,8 @@ describe('renderReportHtml', () => {
 		});
 		const page = renderReportHtml(report, { language: 'en' });
 		// 15:00 UTC is midnight in Tokyo: the buckets are Dec 1 and Dec 2 there.
-		expect(page).toContain('12/1');
-		expect(page).toContain('12/2');
+		expect(page).toContain('>12/1<');
+		expect(page).toContain('>12/2<');
 		expect(page).toContain('Opens and clicks (per day)');
 	});
 });
@@ -122,7 +127,7 @@ describe('renderReportMailTable', () => {
 	it('is tables only with inline styles: no SVG, no <style>, no scripts', () => {
 		const fragment = renderReportMailTable(syntheticReport(), 'en');
 		expect(fragment).not.toMatch(/<svg|<style|<script/i);
-		expect((fragment.match(/<table\b/g) ?? []).length).toBe(5);
+		expect((fragment.match(/<table\b/g) ?? []).length).toBe(6);
 		expect(fragment).toContain('Click-to-open rate');
 		expect(fragment).toContain('userunknown');
 	});
