@@ -10,7 +10,7 @@ import type { TimeSeries } from './types';
 /** Each chart is drawn twice: wide for desktops, narrow for phones (a scaled-down wide chart's text is unreadable). */
 export const CHART_SIZES = {
 	wide: { width: 720, height: 280 },
-	narrow: { width: 360, height: 260 },
+	narrow: { width: 360, height: 290 },
 } as const;
 export type ChartSize = keyof typeof CHART_SIZES;
 
@@ -36,7 +36,8 @@ function renderChart(title: string, categories: string[], series: ChartSeries[],
 			legend: narrow
 				? { bottom: 2, left: 'center', textStyle: { color: '#374151' } }
 				: { top: 6, right: 8, textStyle: { color: '#374151' } },
-			grid: narrow ? { left: 40, right: 10, top: 36, bottom: 76 } : { left: 48, right: 16, top: 44, bottom: 56 },
+			// Room on the left for the first rotated axis label, which hangs left of its tick.
+			grid: narrow ? { left: 52, right: 10, top: 36, bottom: 96 } : { left: 72, right: 16, top: 44, bottom: 56 },
 			xAxis: {
 				type: 'category',
 				data: categories,

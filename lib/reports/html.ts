@@ -41,7 +41,6 @@ th.num{text-align:right}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.text{overflow-wrap:anywhere;word-break:break-word}
 p.note{font-size:12px;color:#6b7280;margin:6px 2px}
-footer{margin:28px 0 8px;font-size:12px;color:#6b7280}
 @media (max-width:520px){.chart .wide{display:none}.chart .narrow{display:block}main{padding:10px}header h1{font-size:19px}.cards{grid-template-columns:repeat(2,1fr)}.card .value{font-size:19px}th,td{padding:5px 6px;font-size:13px}}
 `;
 
@@ -110,7 +109,6 @@ ${renderHeader(report, labels)}
 ${renderCards(report, labels, language)}
 ${renderCharts(report, labels)}
 ${tables.map(renderTable).join('\n')}
-<footer>${escapeHtml(labels.machineNote)}</footer>
 </main></body>
 </html>
 `;
