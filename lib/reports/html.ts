@@ -18,6 +18,9 @@ export interface RenderReportOptions {
 	includeAddresses?: false;
 }
 
+/** Link rows on the page; the item from Get Report keeps every link. */
+export const HTML_MAX_LINKS = 200;
+
 const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;background:#f3f4f6;color:#111827;font:15px/1.5 -apple-system,"Segoe UI",Roboto,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","Noto Sans CJK JP",Meiryo,sans-serif}
@@ -92,7 +95,7 @@ export function renderReportHtml(report: CampaignReport, options: RenderReportOp
 	const language = options.language;
 	const labels = labelsFor(language);
 	assertTimeZone(report.timeSeries.timeZone);
-	const tables = reportTables(report, labels, language).filter((table) => table.id !== 'summary');
+	const tables = reportTables(report, labels, language, HTML_MAX_LINKS).filter((table) => table.id !== 'summary');
 	return `<!DOCTYPE html>
 <html lang="${language}">
 <head>

@@ -39,7 +39,9 @@ export interface ReportLabels {
 	domain: string;
 	opened: string;
 	clicked: string;
-	otherDomains: (count: number) => string;
+	/** `count` decides the plural; `shown` is the count formatted for the language. */
+	otherDomains: (count: number, shown: string) => string;
+	otherLinks: (count: number, shown: string) => string;
 	bounceReasons: string;
 	bouncesByKind: string;
 	share: string;
@@ -90,7 +92,8 @@ const EN: ReportLabels = {
 	domain: 'Domain',
 	opened: 'Opened',
 	clicked: 'Clicked',
-	otherDomains: (count) => `${count} more domain${count === 1 ? '' : 's'} not shown.`,
+	otherDomains: (count, shown) => `${shown} more domain${count === 1 ? '' : 's'} not shown.`,
+	otherLinks: (count, shown) => `${shown} more link${count === 1 ? '' : 's'} with fewer clicks not shown.`,
 	bounceReasons: 'Bounce reasons',
 	bouncesByKind: 'Bounces by kind',
 	share: 'Share',
@@ -142,7 +145,8 @@ const JA: ReportLabels = {
 	domain: 'ドメイン',
 	opened: '開封',
 	clicked: 'クリック',
-	otherDomains: (count) => `ほか ${count} ドメインは省略しています。`,
+	otherDomains: (_count, shown) => `ほか ${shown} ドメインは省略しています。`,
+	otherLinks: (_count, shown) => `クリックの少ないリンク ${shown} 件は省略しています。`,
 	bounceReasons: 'バウンス理由',
 	bouncesByKind: 'バウンス種別',
 	share: '割合',

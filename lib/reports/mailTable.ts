@@ -7,6 +7,9 @@ import { labelsFor, type ReportLanguage } from './labels';
 import { reportTables, type ReportTable } from './tables';
 import type { CampaignReport } from './types';
 
+/** Link rows in a mail body, kept short so the mail stays well under clients' clipping size. */
+export const MAIL_MAX_LINKS = 25;
+
 const FONT = "font-family:-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Noto Sans JP',Meiryo,sans-serif;";
 const CELL = 'padding:4px 8px;border-bottom:1px solid #e5e7eb;font-size:14px;';
 
@@ -26,5 +29,5 @@ function mailTable(table: ReportTable): string {
 export function renderReportMailTable(report: CampaignReport, language: ReportLanguage): string {
 	const labels = labelsFor(language);
 	const heading = `<h2 style="${FONT}font-size:18px;margin:0 0 4px;">${escapeHtml(labels.title)}: ${escapeHtml(report.campaignName)}</h2>`;
-	return `<div lang="${language}">${heading}\n${reportTables(report, labels, language).map(mailTable).join('\n')}</div>`;
+	return `<div lang="${language}">${heading}\n${reportTables(report, labels, language, MAIL_MAX_LINKS).map(mailTable).join('\n')}</div>`;
 }

@@ -49,8 +49,18 @@ function classRow(name: string, counts: ClassifiedCounts, language: ReportLangua
 	return [name, ...[counts.human, counts.unknown, counts.machine, total].map((value) => formatCount(value, language))];
 }
 
-export function reportTables(report: CampaignReport, labels: ReportLabels, language: ReportLanguage): ReportTable[] {
+/**
+ * `maxLinks` caps the per-link rows (a campaign may have thousands of links): the report keeps them
+ * all, a page or a mail body shows the most clicked and says how many more there are.
+ */
+export function reportTables(
+	report: CampaignReport,
+	labels: ReportLabels,
+	language: ReportLanguage,
+	maxLinks: number,
+): ReportTable[] {
 	const count = (value: number) => formatCount(value, language);
+	const hiddenLinks = Math.max(0, report.links.length - maxLinks);
 	const tables: ReportTable[] = [
 		{
 			id: 'summary',
@@ -100,12 +110,13 @@ export function reportTables(report: CampaignReport, labels: ReportLabels, langu
 			title: labels.links,
 			headers: [labels.link, labels.uniqueClicks, labels.totalClicks, labels.machine],
 			numeric: [false, true, true, true],
-			rows: report.links.map((link) => [
+			rows: report.links.slice(0, maxLinks).map((link) => [
 				link.url,
 				count(link.uniqueClicks.human),
 				count(link.totalClicks.human),
 				count(link.totalClicks.machine),
 			]),
+			note: hiddenLinks > 0 ? labels.otherLinks(hiddenLinks, count(hiddenLinks)) : undefined,
 		},
 		{
 			id: 'domains',
@@ -119,7 +130,7 @@ export function reportTables(report: CampaignReport, labels: ReportLabels, langu
 				count(domain.opened),
 				count(domain.clicked),
 			]),
-			note: report.otherDomains > 0 ? labels.otherDomains(report.otherDomains) : undefined,
+			note: report.otherDomains > 0 ? labels.otherDomains(report.otherDomains, count(report.otherDomains)) : undefined,
 		},
 	];
 	return tables;

@@ -139,3 +139,27 @@ describe('renderReportMailTable', () => {
 		expect(fragment).toContain('&lt;b&gt;x&lt;/b&gt;.example');
 	});
 });
+
+describe('a campaign with 10,000 distinct links', () => {
+	const links = Array.from({ length: 10_000 }, (_, index) => ({
+		url: `https://shop.example.jp/p/${index}`,
+		uniqueClicks: { human: 10_000 - index, machine: 0, unknown: 0 },
+		totalClicks: { human: 10_000 - index, machine: 0, unknown: 0 },
+	}));
+	const report = syntheticReport({ links });
+
+	it('shows the 200 most clicked on the page and says how many more there are', () => {
+		const page = renderReportHtml(report, { language: 'en' });
+		expect(page).toContain('>https://shop.example.jp/p/199<');
+		expect(page).not.toContain('>https://shop.example.jp/p/200<');
+		expect(page).toContain('9,800 more links with fewer clicks not shown.');
+	});
+
+	it('keeps a mail body to 25 links', () => {
+		const fragment = renderReportMailTable(report, 'ja');
+		expect(fragment).toContain('>https://shop.example.jp/p/24<');
+		expect(fragment).not.toContain('>https://shop.example.jp/p/25<');
+		expect(fragment).toContain('クリックの少ないリンク 9,975 件は省略しています。');
+		expect(fragment.length).toBeLessThan(60_000);
+	});
+});
