@@ -61,7 +61,7 @@ export function reportTables(
 ): ReportTable[] {
 	const count = (value: number) => formatCount(value, language);
 	const hiddenLinks = Math.max(0, report.links.length - maxLinks);
-	const tables: ReportTable[] = [
+	return [
 		{
 			id: 'summary',
 			title: labels.headline,
@@ -133,5 +133,4 @@ export function reportTables(
 			note: report.otherDomains > 0 ? labels.otherDomains(report.otherDomains, count(report.otherDomains)) : undefined,
 		},
 	];
-	return tables;
 }
