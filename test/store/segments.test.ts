@@ -12,7 +12,7 @@ jest.setTimeout(60_000);
 const actor = { type: 'test' };
 const TOKYO = { match: 'all', conditions: [{ customField: 'city', operator: 'equals', value: 'Tokyo' }] };
 
-describe.each(BACKENDS)('saved segments (%s)', (backend) => {
+describe.each(BACKENDS)('saved segments and segment filters (%s)', (backend) => {
 	let fixture: StoreFixture;
 	let store: SqlSubscriberStore;
 
@@ -61,23 +61,8 @@ describe.each(BACKENDS)('saved segments (%s)', (backend) => {
 		await expect(store.createSegment({ name: 'UNIQUE', definition: TOKYO }, actor)).rejects.toMatchObject({ code: 'conflict' });
 		expect(await store.getSegment('Broken')).toBeNull();
 	});
-});
 
-describe.each(BACKENDS)('listing and counting subscribers by segment (%s)', (backend) => {
-	let fixture: StoreFixture;
-	let store: SqlSubscriberStore;
-
-	beforeAll(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
-	});
-
-	afterAll(async () => {
-		await store?.close();
-		await fixture?.cleanup();
-	});
-
-	it('applies the segment with the list and status filters, page by page', async () => {
+	it('lists and counts subscribers by segment, with the list and status filters, page by page', async () => {
 		const news = await store.createList({ name: 'News' }, actor);
 		const vip = await store.createList({ name: 'VIP' }, actor);
 		await store.bulkUpsert(
