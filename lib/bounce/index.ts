@@ -1,6 +1,19 @@
 /**
  * Bounce intelligence (no n8n imports): reason rules shared by every path that learns of a failed
- * delivery, and (coming) the classifier of returned mail.
+ * delivery, VERP return paths, and (coming) the classifier of returned mail.
  */
 export * from './types';
 export { classifyFailure, kindOfReason, isFailureReason } from './reasons';
+export {
+	checkBounceDomain,
+	parseVerpAddress,
+	prepareVerp,
+	readVerpAddress,
+	VERP_LOCAL_PREFIX,
+	verpAddress,
+	verpEnvelope,
+	type VerpIds,
+	type VerpKey,
+	type VerpReading,
+	type VerpSettings,
+} from './verp';

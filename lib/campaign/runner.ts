@@ -5,6 +5,7 @@ import { compileTemplate } from '../compose/compile';
 import { ComposeError } from '../compose/errors';
 import { toSendMailOptions } from '../compose/sendMail';
 import type { ClassifiedSendError } from '../send/errors';
+import { prepareVerp, verpEnvelope } from '../bounce';
 import { bounceOf } from '../send/bounce';
 import { sendMessages } from '../send/itemSender';
 import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
@@ -134,6 +135,13 @@ export async function runCampaign(
 			`timeBudgetMs must be a positive number of milliseconds (got ${String(options.timeBudgetMs)})`,
 			'invalid',
 		);
+	}
+
+	let verp: ReturnType<typeof prepareVerp>;
+	try {
+		verp = prepareVerp(options.verp);
+	} catch (error) {
+		throw new CampaignError((error as Error).message, 'invalid');
 	}
 
 	const existing = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [campaignId]);
@@ -349,7 +357,8 @@ export async function runCampaign(
 				message: result.error ?? '',
 				responseCode: result.responseCode,
 				enhancedStatus,
-				bounce: result.bounce,
+				bounce: result.bounce?.kind ?? null,
+				reason: result.bounce?.reason ?? null,
 			});
 		}
 		if (buffer.length >= flushSize || window.waiting) flush().catch(() => undefined);
@@ -452,6 +461,10 @@ export async function runCampaign(
 					try {
 						const composed = template.render(recipient, { campaignId });
 						message = { ...toSendMailOptions(composed), ref: recipient.id };
+						if (verp) {
+							const ids = { campaignId, subscriberId: recipient.id };
+							message.envelope = verpEnvelope(verp, ids, composed.to.address);
+						}
 					} catch (error) {
 						await record(
 							{

@@ -5,6 +5,7 @@
  * first, then send-log rows, then subscribers) is the same everywhere: no deadlocks. Nothing
  * slow (SMTP) ever happens inside one.
  */
+import type { SendBounce } from '../send/bounce';
 import type { Dialect, Row, SqlExecutor } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, SubscriberStatus } from '../store/types';
@@ -286,8 +287,8 @@ export interface LogResult {
 	response: string | null;
 	responseCode: number | null;
 	error: string | null;
-	/** Apply a bounce to the subscriber through the store's bounce policy. */
-	bounce: 'hard' | 'soft' | null;
+	/** The refusal by the shared reason rules, applied through the store's bounce policy. */
+	bounce: SendBounce | null;
 }
 
 export interface FlushOutcome {
@@ -328,19 +329,20 @@ export async function flushResults(
 			outcome[r.state as 'sent' | 'failed' | 'unknown' | 'queued']++;
 		}
 		for (const result of results) {
-			if (!result.bounce || !written.has(result.subscriberId)) continue;
+			// a sender-side refusal is not held against the subscriber
+			if (!result.bounce || result.bounce.kind === 'sender' || !written.has(result.subscriberId)) continue;
 			await store.applyDeliveryEventIn(
 				tx,
 				{
-					type: result.bounce,
+					type: result.bounce.kind,
 					subscriberId: result.subscriberId,
-					diagnostic: (result.response ?? result.error ?? '').slice(0, 500) || null,
+					diagnostic: (result.bounce.diagnostic ?? result.error ?? '').slice(0, 500) || null,
 					occurredAt: now,
 					source: 'bulk-send',
 				},
 				options.actor,
 			);
-			if (result.bounce === 'hard') {
+			if (result.bounce.kind === 'hard') {
 				const marked = await tx.run(
 					'UPDATE send_log SET bounced_at = ? WHERE campaign_id = ? AND subscriber_id = ? AND bounced_at IS NULL',
 					[now, campaignId, result.subscriberId],

@@ -1,3 +1,4 @@
+import type { FailureKind, FailureReason, VerpSettings } from '../bounce';
 import type { ComposeOptions, TemplateSpec } from '../compose/types';
 import type { BreakerOptions } from '../send/breaker';
 import type { LimiterConfig, SendLimiter } from '../send/limiter';
@@ -180,6 +181,11 @@ export interface RunCampaignOptions {
 	composeSecret?: string | null;
 	/** Overrides the stored public base URL of the links. */
 	baseUrl?: string | null;
+	/**
+	 * VERP: send each message with its own signed return path at this bounce domain (key: the
+	 * store's link-signing secret), so its bounces match campaign and subscriber exactly.
+	 */
+	verp?: VerpSettings | null;
 	/** Stop handing out new messages after this long (ms); the next run resumes. */
 	timeBudgetMs?: number;
 	/** Recipients claimed per batch (keyset; default 500). */
@@ -235,8 +241,10 @@ export interface CampaignFailure {
 	message: string;
 	responseCode: number | null;
 	enhancedStatus: string | null;
-	/** Whether the subscriber got a hard or soft bounce through the bounce policy. */
-	bounce: 'hard' | 'soft' | null;
+	/** What the refusal was by the shared reason rules (hard/soft/sender), if it was one. */
+	bounce: FailureKind | null;
+	/** The reason behind `bounce` (Sisimai's name, e.g. `userunknown`, `blocked`). */
+	reason: FailureReason | null;
 }
 
 export interface CampaignRunSummary {

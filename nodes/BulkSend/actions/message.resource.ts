@@ -198,19 +198,23 @@ async function applyBounces(
 	results: SendResult[],
 	recipients: Map<number, RecipientInfo>,
 ): Promise<void> {
-	const bounced = results.filter((result) => bounceOf(result) !== null);
+	// a sender-side refusal is not held against the subscriber
+	const bounced = results.flatMap((result) => {
+		const bounce = bounceOf(result);
+		return bounce && bounce.kind !== 'sender' ? [{ result, bounce }] : [];
+	});
 	if (!bounced.length) return;
 	const store = await op.resources.store();
-	for (const result of bounced) {
+	for (const { result, bounce } of bounced) {
 		const recipient = recipients.get(result.ref as number);
 		if (!recipient) continue;
 		try {
 			await store.applyDeliveryEvent(
 				{
-					type: bounceOf(result)!,
+					type: bounce.kind === 'hard' ? 'hard' : 'soft',
 					subscriberId: recipient.subscriberId,
 					email: recipient.subscriberId ? null : recipient.to,
-					diagnostic: result.response ?? result.error?.message ?? null,
+					diagnostic: bounce.diagnostic,
 					source: 'bulk-send',
 				},
 				op.resources.actor,
