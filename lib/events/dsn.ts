@@ -26,8 +26,10 @@ import {
 	type WebhookRequest,
 } from './common';
 import { GENERIC_SIGNATURE_HEADER, verifyGenericSignature } from './generic';
+import type { FailureReason } from '../bounce';
 import {
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	isoFromDateString,
@@ -117,21 +119,27 @@ function diagnosticOf(value: string | undefined): string | null {
 	return textOrNull(value.replace(/^\s*[A-Za-z0-9-]+\s*;\s*/, ''));
 }
 
-function classify(action: string, smtpStatus: string | null): DeliveryEventKind | null {
+function classify(
+	action: string,
+	smtpStatus: string | null,
+	diagnostic: string | null,
+): { kind: DeliveryEventKind; reason?: FailureReason } | null {
 	const severity = statusClass(smtpStatus);
+	const failure = () =>
+		classifyBounceEvent({ smtpStatus, diagnostic }, severity === 5 ? 'permanent' : severity === 4 ? 'transient' : null);
 	switch (action) {
 		case 'failed':
-			// A failure without a readable 5.x.x is not proof the address is dead: count it as soft.
-			return severity === 5 ? 'hard' : 'soft';
+			// without a status, the diagnostic decides (no evidence at all: reason undefined, soft)
+			return failure();
 		case 'delayed':
-			return 'deferred';
+			return { kind: 'deferred' };
 		case 'delivered':
-			return 'delivered';
+			return { kind: 'delivered' };
 		case 'relayed':
 		case 'expanded':
 			return null;
 		default:
-			return severity === 5 ? 'hard' : severity === 4 ? 'soft' : null;
+			return severity === 5 || severity === 4 ? failure() : null;
 	}
 }
 
@@ -225,8 +233,8 @@ function parseDsn(mail: ParsedMail, rawBody: Buffer, config: DsnConfig): VerifyR
 		const action = (fields.action ?? '').toLowerCase().split(/[\s(]/)[0];
 		const diagnostic = diagnosticOf(fields['diagnostic-code']);
 		const smtpStatus = extractSmtpStatus(fields.status, diagnostic);
-		const kind = classify(action, smtpStatus);
-		if (!kind) {
+		const verdict = classify(action, smtpStatus, diagnostic);
+		if (!verdict) {
 			ignored.push({ index, type: action || 'unknown', reason: 'not a delivery outcome' });
 			return;
 		}
@@ -241,7 +249,8 @@ function parseDsn(mail: ParsedMail, rawBody: Buffer, config: DsnConfig): VerifyR
 					eventId,
 					messageId: originalMessageId,
 					recipient,
-					kind,
+					kind: verdict.kind,
+					reason: verdict.reason,
 					smtpStatus,
 					diagnostic: diagnostic ?? textOrNull(fields.status),
 					occurredAt: isoFromDateString(fields['last-attempt-date']) ?? fallbackTime,
