@@ -12,6 +12,7 @@ export {
 	VERP_LOCAL_PREFIX,
 	verpAddress,
 	verpEnvelope,
+	verpIdsFor,
 	type VerpIds,
 	type VerpKey,
 	type VerpReading,

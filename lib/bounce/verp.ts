@@ -145,3 +145,9 @@ export function verpEnvelope(
 ): { from: string; to: string[] } {
 	return { from: verpAddress(verp.key, verp.bounceDomain, ids), to: [recipient] };
 }
+
+/** VERP ids for a message that names them, or null when the subscriber id is not a store row id. */
+export function verpIdsFor(subscriberId: unknown, campaignId: unknown): VerpIds | null {
+	if (typeof subscriberId !== 'string' || !ID.test(subscriberId)) return null;
+	return { campaignId: typeof campaignId === 'string' && ID.test(campaignId) ? campaignId : null, subscriberId };
+}

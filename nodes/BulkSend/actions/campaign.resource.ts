@@ -34,10 +34,12 @@ import {
 import { optionsProperty, templateProperties } from '../../ComposeMessage/description';
 import { NO_BASE_URL_WARNING, parseJsonObject } from '../../ComposeMessage/helpers/template';
 import {
+	bounceDomainOption,
 	item,
 	itemError,
 	itemLabel,
 	positiveNumber,
+	readVerp,
 	showFor,
 	toJson,
 	type ItemOperation,
@@ -247,6 +249,7 @@ export const campaignFields: INodeProperties[] = [
 				default: 500,
 				description: 'Recipients claimed from the store at a time',
 			},
+			bounceDomainOption,
 			{
 				displayName: 'Max Messages per Run',
 				name: 'maxMessages',
@@ -491,6 +494,7 @@ const start: ItemOperation = async (op, itemIndex) => {
 	if (breaker) new FailureRateBreaker(breaker);
 	const maxMessages = positiveNumber(options.maxMessages);
 	const timeBudget = positiveNumber(options.timeBudget);
+	const verp = await readVerp(op, options.bounceDomain);
 
 	const stop = new AbortController();
 	const signals = [stop.signal, ...(resources.signal ? [resources.signal] : [])];
@@ -507,6 +511,7 @@ const start: ItemOperation = async (op, itemIndex) => {
 			breaker,
 			composeSecret: links.secret,
 			baseUrl: links.baseUrl,
+			verp,
 			timeBudgetMs: timeBudget ? timeBudget * 1000 : undefined,
 			batchSize: positiveNumber(options.batchSize),
 			retryUnknown: options.retryUnknown === true,

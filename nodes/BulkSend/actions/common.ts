@@ -131,3 +131,30 @@ export function itemError(
 		description: description ?? (typeof own === 'string' && own ? own : undefined),
 	});
 }
+
+/** Bulk Send's one VERP option (campaign Run Options and message Options). */
+export const bounceDomainOption: INodeProperties = {
+	displayName: 'Bounce Domain (VERP)',
+	name: 'bounceDomain',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. bounce.example.com',
+	description:
+		'Send each message with its own signed return path, bounces+…@this domain, so every bounce names its campaign and subscriber exactly. Needs the store credential (its Signing Secret signs the token) and an MX record for this domain pointing at the mailbox you read bounces from. Leave empty when the relay rewrites the return path (Amazon SES, Gmail, Microsoft 365).',
+};
+
+/** VERP settings from the Bounce Domain option, or null when it is empty. */
+export async function readVerp(
+	op: OperationContext,
+	bounceDomain: unknown,
+): Promise<{ bounceDomain: string; key: string } | null> {
+	const domain = String(bounceDomain ?? '').trim();
+	if (!domain) return null;
+	const { secret } = await op.resources.links();
+	if (!secret) {
+		throw new Error(
+			'Bounce Domain (VERP) signs each return path with the subscriber store credential’s Signing Secret: select a Bulk Mail Subscriber Store credential that has one',
+		);
+	}
+	return { bounceDomain: domain, key: secret };
+}

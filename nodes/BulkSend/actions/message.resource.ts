@@ -16,6 +16,7 @@
  */
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
+import { prepareVerp, verpEnvelope, verpIdsFor } from '../../../lib/bounce';
 import { PROOF_HEADER, toSendMailOptions, type ComposedMessage } from '../../../lib/compose';
 import { CORRELATION_HEADERS } from '../../../lib/events/types';
 import {
@@ -38,9 +39,11 @@ import {
 	type RecipientInfo,
 } from '../helpers/results';
 import {
+	bounceDomainOption,
 	item,
 	itemError,
 	itemLabel,
+	readVerp,
 	showFor,
 	type BatchOperation,
 	type NodeOutput,
@@ -133,6 +136,7 @@ export const messageFields: INodeProperties[] = [
 				placeholder: 'e.g. ACME News',
 				description: 'Display name with the Default From E-Mail',
 			},
+			bounceDomainOption,
 			...retryOptions,
 		],
 	},
@@ -288,11 +292,13 @@ export const send: BatchOperation = async (op) => {
 	// Settings first: a throttling mistake fails the node before anything is sent.
 	let limiter;
 	let tuning;
+	let verp: ReturnType<typeof prepareVerp> = null;
 	try {
 		const smtp = await op.resources.smtp(0);
 		limiter = await withSharedLimit(op, 0, readLimiterConfig(op, 0), smtp);
 		if (limiter) resolveLimits(limiter);
 		tuning = readRetryAndBreaker(options);
+		verp = prepareVerp(await readVerp(op, options.bounceDomain));
 		if (tuning.retry) resolveRetryPolicy(tuning.retry);
 		if (tuning.breaker) new FailureRateBreaker(tuning.breaker);
 	} catch (error) {
@@ -305,10 +311,15 @@ export const send: BatchOperation = async (op) => {
 		try {
 			const message = await readMessage(op, itemIndex, defaultFrom);
 			const mark = items[itemIndex]?.json?.confirmation;
+			const recipient = recipientOf(message);
+			const outgoing: OutgoingMessage = { ...toSendMailOptions(message), ref: itemIndex };
+			// VERP needs the store's row id; an item without one keeps the From address as return path
+			const ids = verp ? verpIdsFor(recipient.subscriberId, recipient.campaignId) : null;
+			if (verp && ids) outgoing.envelope = verpEnvelope(verp, ids, recipient.to);
 			prepared.push({
 				itemIndex,
-				recipient: recipientOf(message),
-				message: { ...toSendMailOptions(message), ref: itemIndex },
+				recipient,
+				message: outgoing,
 				...(mark !== undefined && mark !== null ? { confirmation: { message, mark } } : {}),
 			});
 		} catch (error) {
