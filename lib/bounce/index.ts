@@ -18,3 +18,18 @@ export {
 	type VerpReading,
 	type VerpSettings,
 } from './verp';
+export {
+	describeProvider,
+	domainOfAddress,
+	providerById,
+	receivingProvider,
+	type ReceivingProvider,
+} from './providers';
+export {
+	DEFAULT_PROVIDER_PAUSE,
+	providerPauseReason,
+	shouldPauseProvider,
+	validateProviderPause,
+	type ProviderPausePolicy,
+	type ProviderWindow,
+} from './senderHealth';

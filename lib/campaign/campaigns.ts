@@ -3,6 +3,7 @@ import { ComposeError } from '../compose/errors';
 import type { SqlExecutor, Row } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, Page } from '../store/types';
+import { pausedProviders, type ProviderPause } from './providerPause';
 import {
 	CampaignError,
 	checkCampaignId,
@@ -49,6 +50,7 @@ const VALIDATION_SECRET = 'campaign-validation-only-secret';
 export function toCampaign(row: Row): Campaign {
 	const counters = {} as CampaignCounters;
 	for (const name of COUNTER_NAMES) counters[name] = Number(row[name] ?? 0);
+	counters.senderRefused = Number(row.sender_refused ?? 0);
 	return {
 		id: String(row.id),
 		name: String(row.name),
@@ -420,20 +422,22 @@ export async function countUnclaimedMembers(tx: SqlExecutor, row: Row): Promise<
 export async function countRemaining(
 	tx: SqlExecutor,
 	row: Row,
-): Promise<{ remaining: number; inFlight: number }> {
+): Promise<{ remaining: number; inFlight: number; held: number }> {
 	const status = row.status as CampaignStatus;
-	if (status === 'cancelled' || status === 'finished') return { remaining: 0, inFlight: 0 };
+	if (status === 'cancelled' || status === 'finished') return { remaining: 0, inFlight: 0, held: 0 };
 	const states = await tx.all<{ state: string; n: unknown }>(
-		"SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? AND state IN ('queued', 'claimed', 'sending') GROUP BY state",
+		"SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? AND state IN ('queued', 'claimed', 'sending', 'held') GROUP BY state",
 		[row.id],
 	);
 	let pending = 0;
 	let inFlight = 0;
+	let held = 0;
 	for (const entry of states) {
 		pending += Number(entry.n);
 		if (entry.state === 'sending') inFlight = Number(entry.n);
+		if (entry.state === 'held') held = Number(entry.n);
 	}
-	return { remaining: pending + (await countUnclaimedMembers(tx, row)), inFlight };
+	return { remaining: pending + (await countUnclaimedMembers(tx, row)), inFlight, held };
 }
 
 /** The campaign with its counters and progress. */
@@ -444,7 +448,8 @@ export async function campaignStatus(
 	const row = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [checkCampaignId(id)]);
 	if (!row) throw new CampaignError(`There is no campaign with id '${id}'`, 'not-found');
 	const campaign = toCampaign(row);
-	const { remaining, inFlight } = await countRemaining(store.sql, row);
+	const { remaining, inFlight, held } = await countRemaining(store.sql, row);
+	const providerPauses = [...(await pausedProviders(store.sql, campaign.id)).values()];
 	const c = campaign.counters;
 	const handled = c.sent + c.failed + c.unknown + c.skipped;
 	const progressPct =
@@ -456,11 +461,25 @@ export async function campaignStatus(
 		remaining,
 		inFlight,
 		progressPct,
-		message: describeStatus(campaign, remaining),
+		message: describeStatus(campaign, remaining, providerPauses, held),
+		providerPauses,
+		held,
 	};
 }
 
-export function describeStatus(campaign: Campaign, remaining: number): string {
+export function describeStatus(
+	campaign: Campaign,
+	remaining: number,
+	providerPauses: ProviderPause[] = [],
+	held = 0,
+): string {
+	const status = describeRunStatus(campaign, remaining);
+	if (!providerPauses.length || campaign.status === 'finished' || campaign.status === 'cancelled') return status;
+	const pauses = providerPauses.map((pause) => pause.reason).join(' ');
+	return `${status} Not sending to ${providerPauses.map((pause) => pause.name).join(', ')} (${held} recipients held): ${pauses}. Start with Resume Paused Providers sends to them again.`;
+}
+
+function describeRunStatus(campaign: Campaign, remaining: number): string {
 	const c = campaign.counters;
 	const done = `${c.sent} sent, ${c.failed} failed, ${c.unknown} unknown, ${c.skipped} skipped`;
 	switch (campaign.status) {

@@ -5,7 +5,7 @@ import { compileTemplate } from '../compose/compile';
 import { ComposeError } from '../compose/errors';
 import { toSendMailOptions } from '../compose/sendMail';
 import type { ClassifiedSendError } from '../send/errors';
-import { prepareVerp, verpEnvelope } from '../bounce';
+import { prepareVerp, validateProviderPause, verpEnvelope, type ProviderPausePolicy } from '../bounce';
 import { bounceOf } from '../send/bounce';
 import { sendMessages } from '../send/itemSender';
 import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
@@ -14,6 +14,7 @@ import { validateSmtpSettings } from '../send/transport';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor } from '../store/types';
 import { countRemaining, describeStatus, toCampaign } from './campaigns';
+import { pausedProviders, resumeProviders } from './providerPause';
 import {
 	claimBatch,
 	endRun,
@@ -138,8 +139,10 @@ export async function runCampaign(
 	}
 
 	let verp: ReturnType<typeof prepareVerp>;
+	let providerPause: ProviderPausePolicy | false;
 	try {
 		verp = prepareVerp(options.verp);
+		providerPause = options.providerPause === false ? false : validateProviderPause(options.providerPause ?? {});
 	} catch (error) {
 		throw new CampaignError((error as Error).message, 'invalid');
 	}
@@ -192,6 +195,7 @@ export async function runCampaign(
 		failuresOmitted: 0,
 		warnings,
 		limits: 'unlimited',
+		providerPauses: [],
 	};
 	const finishSummary = async (
 		status: CampaignStatus,
@@ -254,6 +258,10 @@ export async function runCampaign(
 			message,
 			remaining,
 		);
+	}
+
+	if (options.resumeProviders) {
+		await store.sql.transaction((tx) => resumeProviders(store, tx, campaignId, { now: new Date(clock()).toISOString(), actor }));
 	}
 
 	// ---------------------------------------------------------------- the pipeline
@@ -321,6 +329,7 @@ export async function runCampaign(
 					owner,
 					now: clock(),
 					actor,
+					providerPause,
 				});
 				window.release(batch.length);
 				if (outcome.status !== 'running') {
@@ -344,7 +353,7 @@ export async function runCampaign(
 	};
 
 	const record = async (result: LogResult, email: string, enhancedStatus: string | null) => {
-		buffer.push(result);
+		buffer.push({ ...result, email });
 		if (result.state === 'sent') summary.sentThisRun++;
 		else if (result.state === 'failed' || result.state === 'unknown') {
 			if (result.state === 'failed') summary.failedThisRun++;
@@ -554,6 +563,7 @@ export async function runCampaign(
 	});
 	const campaign = toCampaign(ended.row);
 	summary.finishedThisRun = ended.finishedNow;
+	summary.providerPauses = [...(await pausedProviders(store.sql, campaignId)).values()];
 	let outcome: RunOutcome;
 	let message: string;
 	if (campaign.status === 'finished') {
@@ -573,6 +583,9 @@ export async function runCampaign(
 	} else if (stopOutcome) {
 		outcome = stopOutcome;
 		message = stopMessage;
+	} else if (summary.providerPauses.length) {
+		outcome = 'providers-paused';
+		message = `Campaign ${campaignId} sent to everyone else; ${ended.remaining} recipients are held or still in other runs. ${summary.providerPauses.map((pause) => pause.reason).join(' ')}. Start with Resume Paused Providers sends to them again.`;
 	} else {
 		outcome = 'drained';
 		message = `Nothing left to claim for this run; other runs still hold ${ended.remaining} recipients.`;

@@ -5,11 +5,13 @@
  * first, then send-log rows, then subscribers) is the same everywhere: no deadlocks. Nothing
  * slow (SMTP) ever happens inside one.
  */
+import type { ProviderPausePolicy } from '../bounce';
 import type { SendBounce } from '../send/bounce';
 import type { Dialect, Row, SqlExecutor } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, SubscriberStatus } from '../store/types';
 import { countRemaining } from './campaigns';
+import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPause';
 import {
 	CampaignError,
 	filterConditions,
@@ -237,6 +239,14 @@ export async function markSending(
 			if (reason === null) readyIds.push(id);
 			else skipReasons.set(reason, [...(skipReasons.get(reason) ?? []), id]);
 		}
+		// a provider that is refusing our mail gets none until it is resumed (providerPause.ts)
+		const { go } = await holdPausedRecipients(
+			tx,
+			campaignId,
+			readyIds.map((id) => ({ id, email: String(byId.get(id)!.email) })),
+			{ now, owner: options.owner },
+		);
+		readyIds.splice(0, readyIds.length, ...go.map((recipient) => recipient.id));
 		const marked = new Set<string>();
 		if (readyIds.length) {
 			const rows = await tx.all(
@@ -289,6 +299,8 @@ export interface LogResult {
 	error: string | null;
 	/** The refusal by the shared reason rules, applied through the store's bounce policy. */
 	bounce: SendBounce | null;
+	/** The recipient's address, for the per-provider sender health (empty when unknown). */
+	email?: string;
 }
 
 export interface FlushOutcome {
@@ -298,6 +310,8 @@ export interface FlushOutcome {
 	unknown: number;
 	queued: number;
 	bounced: number;
+	/** Providers this flush paused (their recipients are held from now on). */
+	providersPaused?: ProviderPause[];
 }
 
 /**
@@ -308,7 +322,7 @@ export async function flushResults(
 	store: SqlSubscriberStore,
 	campaignId: string,
 	results: LogResult[],
-	options: { owner: string; now: number; actor: Actor },
+	options: { owner: string; now: number; actor: Actor; providerPause?: ProviderPausePolicy | false },
 ): Promise<FlushOutcome> {
 	return store.sql.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, 'id, status');
@@ -328,6 +342,14 @@ export async function flushResults(
 			written.add(String(r.subscriber_id));
 			outcome[r.state as 'sent' | 'failed' | 'unknown' | 'queued']++;
 		}
+		const attempts = results.filter((r) => r.state !== 'queued' && r.email && written.has(r.subscriberId));
+		outcome.providersPaused = await countProviderOutcomes(
+			store,
+			tx,
+			campaignId,
+			attempts.map((r) => ({ email: r.email!, bounce: r.bounce })),
+			{ now, policy: options.providerPause ?? false, actor: options.actor },
+		);
 		for (const result of results) {
 			// a sender-side refusal is not held against the subscriber
 			if (!result.bounce || result.bounce.kind === 'sender' || !written.has(result.subscriberId)) continue;

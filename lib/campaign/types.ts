@@ -1,4 +1,5 @@
-import type { FailureKind, FailureReason, VerpSettings } from '../bounce';
+import type { FailureKind, FailureReason, ProviderPausePolicy, VerpSettings } from '../bounce';
+import type { ProviderPause } from './providerPause';
 import type { ComposeOptions, TemplateSpec } from '../compose/types';
 import type { BreakerOptions } from '../send/breaker';
 import type { LimiterConfig, SendLimiter } from '../send/limiter';
@@ -25,6 +26,8 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
  *   turned into `unknown` once its lease runs out;
  * - sent / failed / unknown: the outcome; skipped: not mailed (no longer active, suppressed,
  *   or deleted by the time it was its turn).
+ * - held: its receiving provider is refusing our mail (a provider pause); queued again when the
+ *   provider is resumed.
  */
 export const RECIPIENT_STATES = [
 	'queued',
@@ -34,6 +37,7 @@ export const RECIPIENT_STATES = [
 	'failed',
 	'unknown',
 	'skipped',
+	'held',
 ] as const;
 
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
@@ -79,6 +83,8 @@ export interface CampaignCounters {
 	opened: number;
 	clicked: number;
 	delivered: number;
+	/** Refusals of our mail (blocked, reputation, authentication, content): the sender's health. */
+	senderRefused: number;
 }
 
 export interface Campaign {
@@ -143,6 +149,10 @@ export interface CampaignProgress {
 	progressPct: number;
 	/** One sentence: what the campaign is doing. */
 	message: string;
+	/** Receiving providers the campaign is not sending to now, and why, in plain words. */
+	providerPauses: ProviderPause[];
+	/** Recipients held for those providers (part of `remaining`). */
+	held: number;
 }
 
 export interface RecipientEntry {
@@ -186,6 +196,14 @@ export interface RunCampaignOptions {
 	 * store's link-signing secret), so its bounces match campaign and subscriber exactly.
 	 */
 	verp?: VerpSettings | null;
+	/**
+	 * When one receiving provider refuses our mail (sender-side refusals over the policy in its
+	 * window), hold its recipients while the rest goes on (default on: 20 refusals that are half
+	 * of its attempts in 5 minutes); false turns it off.
+	 */
+	providerPause?: Partial<ProviderPausePolicy> | false;
+	/** Send to paused providers again: their held recipients queue (default false). */
+	resumeProviders?: boolean;
 	/** Stop handing out new messages after this long (ms); the next run resumes. */
 	timeBudgetMs?: number;
 	/** Recipients claimed per batch (keyset; default 500). */
@@ -231,7 +249,9 @@ export type RunOutcome =
 	/** Today's sending limit is used up. */
 	| 'daily-cap'
 	/** Other runs still hold the remaining recipients. */
-	| 'drained';
+	| 'drained'
+	/** Everyone else was handled; the recipients of paused providers are held (see providerPauses). */
+	| 'providers-paused';
 
 export interface CampaignFailure {
 	subscriberId: string;
@@ -272,4 +292,6 @@ export interface CampaignRunSummary {
 	failuresOmitted: number;
 	warnings: string[];
 	limits: string;
+	/** Receiving providers not sent to (paused for refusing our mail), with the reason. */
+	providerPauses: ProviderPause[];
 }
