@@ -22,6 +22,7 @@ import {
 	type RecipientState,
 	type StoredComposeOptions,
 } from '../../../lib/campaign';
+import { validateProviderPause, type ProviderPausePolicy } from '../../../lib/bounce';
 import { compileTemplate, type MessageEncoding, type TemplateSpec } from '../../../lib/compose';
 import {
 	createLimiter,
@@ -260,12 +261,44 @@ export const campaignFields: INodeProperties[] = [
 					'Stop after handing this many messages to the server (0: no cap); the next run continues',
 			},
 			{
+				displayName: 'Provider Pause: Refusals',
+				name: 'providerPauseRefusals',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 20,
+				description:
+					'Stop sending to one receiving provider (Microsoft, Google, Yahoo, docomo, …) after this many refusals of our mail (blocked, reputation, authentication, content) in the window, while the rest of the campaign goes on; 0 never pauses a provider',
+			},
+			{
+				displayName: 'Provider Pause: Share of Attempts (%)',
+				name: 'providerPauseShare',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 100 },
+				default: 50,
+				description: 'The refusals must also be at least this share of the attempts to that provider in the window',
+			},
+			{
+				displayName: 'Provider Pause: Window (Minutes)',
+				name: 'providerPauseWindow',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 1440 },
+				default: 5,
+			},
+			{
 				displayName: 'Resume If Paused',
 				name: 'resumePaused',
 				type: 'boolean',
 				default: false,
 				description:
 					'Whether a paused campaign (by Pause or by the failure-rate breaker) sends again. Leave off when a Schedule trigger runs this node, so a pause holds.',
+			},
+			{
+				displayName: 'Resume Paused Providers',
+				name: 'resumeProviders',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether the recipients held for a paused provider are sent again (Get Status says which provider and why). Leave off when a Schedule trigger runs this node, so a pause holds.',
 			},
 			{
 				displayName: 'Retry Unknown Deliveries',
@@ -472,6 +505,18 @@ function summaryJson(summary: CampaignRunSummary): IDataObject {
 	return { ...toJson(rest), failuresListed: failures.length };
 }
 
+/** The per-provider pause settings of Run Options (0 refusals: off). */
+function readProviderPause(options: IDataObject): Partial<ProviderPausePolicy> | false {
+	if (options.providerPauseRefusals !== undefined && Number(options.providerPauseRefusals) === 0) return false;
+	const number = (value: unknown) => (value === undefined ? undefined : Number(value));
+	const share = number(options.providerPauseShare);
+	return validateProviderPause({
+		...(options.providerPauseRefusals !== undefined ? { minRefusals: number(options.providerPauseRefusals) } : {}),
+		...(share !== undefined ? { minShare: share / 100 } : {}),
+		...(options.providerPauseWindow !== undefined ? { windowMinutes: number(options.providerPauseWindow) } : {}),
+	});
+}
+
 const start: ItemOperation = async (op, itemIndex) => {
 	const { ctx, resources } = op;
 	const id = campaignIdOf(op, itemIndex);
@@ -512,6 +557,8 @@ const start: ItemOperation = async (op, itemIndex) => {
 			composeSecret: links.secret,
 			baseUrl: links.baseUrl,
 			verp,
+			providerPause: readProviderPause(options),
+			resumeProviders: options.resumeProviders === true,
 			timeBudgetMs: timeBudget ? timeBudget * 1000 : undefined,
 			batchSize: positiveNumber(options.batchSize),
 			retryUnknown: options.retryUnknown === true,
