@@ -1,9 +1,11 @@
 /**
- * Bounce intelligence (no n8n imports): reason rules shared by every path that learns of a failed
- * delivery, VERP return paths, and (coming) the classifier of returned mail.
+ * Bounce intelligence (no n8n imports): the classifier of returned mail, the reason rules shared
+ * by every path that learns of a failed delivery, VERP return paths, receiving providers and the
+ * sender-health rule of the per-provider pause.
  */
 export * from './types';
 export { classifyFailure, kindOfReason, isFailureReason } from './reasons';
+export { classifyBounce, MAX_RECIPIENTS } from './classify';
 export {
 	checkBounceDomain,
 	parseVerpAddress,
