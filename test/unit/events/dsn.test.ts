@@ -68,7 +68,7 @@ describe('RFC 3464 DSN', () => {
 		const hard = fixtureText('dsn-hard.eml');
 		const blocked = hard
 			.replace(/Status: 5\.1\.1/, 'Status: 5.7.1')
-			.replace(/Diagnostic-Code: .*(\r?\n[ \t].*)*/, 'Diagnostic-Code: smtp; 550 5.7.1 Service unavailable; client host blocked');
+			.replace(/Diagnostic-Code: .*(\r?\n[ \t].*)*/, 'Diagnostic-Code: smtp; 550 5.7.1 Service unavailable; client host [192.0.2.1] blocked using Spamhaus');
 		expect(expectOk(await verifyDsnRequest(signed(blocked), config)).events[0]).toMatchObject({
 			kind: 'sender',
 			reason: 'blocked',

@@ -74,7 +74,7 @@ describe('generic webhook', () => {
 
 	test('bounces go through the shared reason rules; a stated reason must be one of the names', async () => {
 		const events = [
-			{ id: 'b1', type: 'bounce', email: 'a@example.com', status: '5.7.1', diagnostic: '550 5.7.1 blocked' },
+			{ id: 'b1', type: 'bounce', email: 'a@example.com', status: '5.7.1', diagnostic: '550 5.7.1 Client host [192.0.2.1] blocked using Spamhaus' },
 			{ id: 'b2', type: 'hard', email: 'b@example.com', status: '5.2.2', diagnostic: '552 5.2.2 mailbox full' },
 			{ id: 'b3', type: 'soft', email: 'c@example.com', reason: 'blocked' },
 			{ id: 'b4', type: 'hard', email: 'd@example.com' },

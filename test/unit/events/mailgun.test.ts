@@ -24,7 +24,7 @@ function config(replayCache: ReplayCache = new MemoryReplayCache()) {
 
 describe('Mailgun webhook', () => {
 	test.each([
-		['a 5.7.1 policy refusal', { reason: 'bounce', 'delivery-status': { code: 550, 'enhanced-code': '5.7.1', message: '5.7.1 Rejected by policy: blocked' } }, 'sender', 'blocked'],
+		['a 5.7.1 policy refusal', { reason: 'bounce', 'delivery-status': { code: 550, 'enhanced-code': '5.7.1', message: '5.7.1 Rejected by local policy' } }, 'sender', 'policyviolation'],
 		['an ESP block', { reason: 'espblock', 'delivery-status': { code: 605, message: 'Blocked by the receiving provider' } }, 'sender', 'blocked'],
 		['its own suppression list', { reason: 'suppress-bounce', 'delivery-status': { code: 605, message: 'Not delivering to previously bounced address' } }, 'soft', 'onhold'],
 		['a full mailbox', { reason: 'bounce', 'delivery-status': { code: 552, 'enhanced-code': '5.2.2', message: 'Mailbox full' } }, 'soft', 'mailboxfull'],

@@ -31,7 +31,7 @@ describe('Postmark webhook', () => {
 		// Postmark's own hold, not the receiver's verdict
 		['ManuallyDeactivated', 'soft', 'onhold', undefined],
 		['SoftBounce', 'soft', 'mailboxfull', '452 4.2.2 Mailbox full'],
-		['Transient', 'soft', 'undefined', 'Message delayed'],
+		['Transient', 'soft', 'expired', 'Message delayed'],
 		['DnsError', 'soft', 'networkerror', 'DNS lookup failed'],
 		// refusals of our mail: never held against the address, whatever the status says
 		['Blocked', 'sender', 'blocked', 'smtp;550 5.7.1 Message rejected due to local policy'],
