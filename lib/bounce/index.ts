@@ -15,6 +15,7 @@ export {
 	verpAddress,
 	verpEnvelope,
 	verpIdsFor,
+	type MacSigner,
 	type VerpIds,
 	type VerpKey,
 	type VerpReading,

@@ -1,8 +1,8 @@
 /**
  * Sender health per receiving provider: when one provider refuses our mail for our own sake
  * (blocked, reputation, authentication, content, rate), sending to it pauses while the rest of
- * the campaign goes on. The rule and its plain-words reason live here; the campaign engine counts
- * and stores (lib/campaign providerPause).
+ * the campaign goes on. The rule and its plain-words reason live here; the store counts and
+ * keeps the pauses (lib/store providerPauses), the campaign run holds the provider's recipients.
  */
 import { describeProvider, type ReceivingProvider } from './providers';
 import type { FailureReason } from './types';

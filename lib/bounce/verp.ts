@@ -9,9 +9,7 @@
  * sent to cannot be forged. The longest token (two 18-digit ids) makes a 62-octet local part,
  * under RFC 5321's 64.
  */
-import { timingSafeEqual } from 'node:crypto';
-
-import { LinkSigner } from '../store';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 export const VERP_LOCAL_PREFIX = 'bounces';
 /** The campaign field when the message was not sent in a campaign (item mode). */
@@ -36,11 +34,27 @@ export type VerpReading =
 	| { status: 'forged'; reason: string }
 	| ({ status: 'ok' } & VerpIds);
 
-/** What signs and reads return paths: a LinkSigner, or the secret to make one from. */
-export type VerpKey = LinkSigner | string;
+/** The keyed MAC of the store's link tokens (lib/store LinkSigner has this shape). */
+export interface MacSigner {
+	macFor(context: string, data: string): Buffer;
+}
 
-function signerOf(key: VerpKey): LinkSigner {
-	return typeof key === 'string' ? new LinkSigner(key) : key;
+/** What signs and reads return paths: the store's LinkSigner, or its signing secret. */
+export type VerpKey = MacSigner | string;
+
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * A secret given as text gets the same MAC as LinkSigner.macFor (HMAC-SHA256 over
+ * `<context>.<data>`, keyed with the secret's UTF-8 bytes), without lib/bounce depending on lib/store.
+ */
+function signerOf(key: VerpKey): MacSigner {
+	if (typeof key !== 'string') return key;
+	if (key.length < MIN_SECRET_LENGTH) {
+		throw new Error(`The signing secret must be at least ${MIN_SECRET_LENGTH} characters long to sign VERP return paths`);
+	}
+	const secret = createSecretKey(Buffer.from(key, 'utf8'));
+	return { macFor: (context, data) => createHmac('sha256', secret).update(`${context}.${data}`).digest() };
 }
 
 /** The bounce domain in canonical form, or an error saying what to fix. */
@@ -74,7 +88,7 @@ function base32(bytes: Buffer): string {
 	return out;
 }
 
-function macOf(signer: LinkSigner, campaign: string, subscriber: string): string {
+function macOf(signer: MacSigner, campaign: string, subscriber: string): string {
 	return base32(signer.macFor('verp', `${campaign}.${subscriber}`).subarray(0, MAC_BYTES));
 }
 
@@ -132,7 +146,7 @@ export interface VerpSettings {
 }
 
 /** Checks the settings once (domain, key length) and makes the signer once for a whole run. */
-export function prepareVerp(settings: VerpSettings | null | undefined): { bounceDomain: string; key: LinkSigner } | null {
+export function prepareVerp(settings: VerpSettings | null | undefined): { bounceDomain: string; key: MacSigner } | null {
 	if (!settings) return null;
 	return { bounceDomain: checkBounceDomain(settings.bounceDomain), key: signerOf(settings.key) };
 }

@@ -3,7 +3,7 @@ import { ComposeError } from '../compose/errors';
 import type { SqlExecutor, Row } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, Page } from '../store/types';
-import { pausedProviders, type ProviderPause } from './providerPause';
+import { pausedProviders, type ProviderPause } from '../store/providerPauses';
 import {
 	CampaignError,
 	checkCampaignId,

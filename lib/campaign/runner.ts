@@ -14,7 +14,7 @@ import { validateSmtpSettings } from '../send/transport';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor } from '../store/types';
 import { countRemaining, describeStatus, toCampaign } from './campaigns';
-import { pausedProviders, resumeProviders } from './providerPause';
+import { pausedProviders, resumeProviders } from '../store/providerPauses';
 import {
 	claimBatch,
 	endRun,

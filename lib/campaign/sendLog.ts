@@ -11,7 +11,7 @@ import type { Dialect, Row, SqlExecutor } from '../store/driver';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor, SubscriberStatus } from '../store/types';
 import { countRemaining } from './campaigns';
-import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPause';
+import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from '../store/providerPauses';
 import {
 	CampaignError,
 	filterConditions,

@@ -1,5 +1,5 @@
 import type { FailureKind, FailureReason, ProviderPausePolicy, VerpSettings } from '../bounce';
-import type { ProviderPause } from './providerPause';
+import type { ProviderPause } from '../store/providerPauses';
 import type { ComposeOptions, TemplateSpec } from '../compose/types';
 import type { BreakerOptions } from '../send/breaker';
 import type { LimiterConfig, SendLimiter } from '../send/limiter';

@@ -95,9 +95,9 @@ export async function recordReturnedMail(
 	}
 	if (reading?.status === 'ok') {
 		// One message went to one subscriber: the token says who, whatever address the bounce names.
-		const row = await store.sql.get('SELECT email FROM subscribers WHERE id = ?', [reading.subscriberId]);
-		if (!row) return ignored(`the VERP token names subscriber ${reading.subscriberId}, who is not in this store`);
-		const events = [event(classification.recipients[0], String(row.email), reading)];
+		const subscriber = await store.getSubscriber({ id: reading.subscriberId });
+		if (!subscriber) return ignored(`the VERP token names subscriber ${reading.subscriberId}, who is not in this store`);
+		const events = [event(classification.recipients[0], subscriber.email, reading)];
 		return { outcome: 'recorded', reason: null, matchedBy: 'verp', events: await recordEvents(store, events, options) };
 	}
 

@@ -15,11 +15,9 @@ import {
 	type FailureReason,
 	type ProviderPausePolicy,
 } from '../bounce';
-import type { SendBounce } from '../send/bounce';
-import type { SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor } from '../store/types';
-import { idsParam, inIds } from './sql';
+import type { SqlExecutor } from './driver';
+import type { SqlSubscriberStore } from './sqlStore';
+import type { Actor } from './types';
 
 export interface ProviderPause {
 	provider: string;
@@ -32,7 +30,7 @@ export interface ProviderPause {
 /** One outcome as the pause counts it: an attempt, and whether it was a sender-side refusal. */
 export interface ProviderOutcome {
 	email: string;
-	bounce: SendBounce | null;
+	bounce: { kind: string; reason: FailureReason; diagnostic: string | null } | null;
 }
 
 function minuteOf(iso: string): string {
@@ -144,8 +142,8 @@ export async function holdPausedRecipients<T extends { id: string; email: string
 	for (const [provider, ids] of heldBy) {
 		const result = await tx.run(
 			`UPDATE send_log SET state = 'held', error = ?, owner = NULL, lease_until = NULL, updated_at = ?
-			 WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)} AND state = 'claimed' AND owner = ?`,
-			[paused.get(provider)!.reason, options.now, campaignId, idsParam(tx.dialect, ids), options.owner],
+			 WHERE campaign_id = ? AND subscriber_id IN (${ids.map(() => '?').join(', ')}) AND state = 'claimed' AND owner = ?`,
+			[paused.get(provider)!.reason, options.now, campaignId, ...ids, options.owner],
 		);
 		held += result.changes;
 	}
