@@ -36,3 +36,4 @@ export {
 	type ProviderPausePolicy,
 	type ProviderWindow,
 } from './senderHealth';
+export { reexamineDiagnostic, type Reexamined } from './reexamine';
