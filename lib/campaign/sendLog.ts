@@ -351,12 +351,13 @@ export async function flushResults(
 			{ now, policy: options.providerPause ?? false, actor: options.actor },
 		);
 		for (const result of results) {
-			// a sender-side refusal is not held against the subscriber
-			if (!result.bounce || result.bounce.kind === 'sender' || !written.has(result.subscriberId)) continue;
+			// every kind is recorded with its reason; the policy never holds a sender one against the subscriber
+			if (!result.bounce || !written.has(result.subscriberId)) continue;
 			await store.applyDeliveryEventIn(
 				tx,
 				{
 					type: result.bounce.kind,
+					reason: result.bounce.reason,
 					subscriberId: result.subscriberId,
 					diagnostic: (result.bounce.diagnostic ?? result.error ?? '').slice(0, 500) || null,
 					occurredAt: now,

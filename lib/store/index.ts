@@ -7,3 +7,4 @@ export { openStore, defaultStoreDir, resolveStoreFile, type StoreConfig, type Sq
 export { SqlSubscriberStore } from './sqlStore';
 export type { SqlDriver, SqlExecutor, Dialect } from './driver';
 export { LATEST_SCHEMA_VERSION } from './migrations';
+export { reviewOldBounces, type BounceReviewEntry, type BounceReviewOptions, type BounceReviewResult } from './bounceReview';

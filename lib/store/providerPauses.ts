@@ -169,3 +169,8 @@ export async function resumeProviders(
 	await store.audit(tx, options.actor, 'campaign.provider-resume', 'campaign', campaignId, { providers, requeued: requeued.changes });
 	return { providers, requeued: requeued.changes };
 }
+
+/** A sender-side refusal reported later (a webhook, returned mail) counts in the campaign's sender health. */
+export async function countSenderRefusal(tx: SqlExecutor, campaignId: string): Promise<void> {
+	await tx.run('UPDATE campaigns SET sender_refused = sender_refused + 1 WHERE id = ?', [campaignId]);
+}

@@ -21,6 +21,7 @@ import {
 	type Page,
 	type PageOptions,
 	type StoreInfo,
+	type LastBounce,
 	type Subscriber,
 	type SubscriberFilter,
 	type SubscriberInput,
@@ -35,7 +36,7 @@ import {
 } from './types';
 
 const SUBSCRIBER_COLUMNS =
-	'id, list_id, email, name, fields, status, hard_bounces, soft_bounces, soft_bounce_times, complaints, last_error, last_event_at, source, import_run, created_at, updated_at';
+	'id, list_id, email, name, fields, status, hard_bounces, soft_bounces, soft_bounce_times, complaints, last_error, last_bounce_kind, last_bounce_reason, last_bounce_at, last_event_at, source, import_run, created_at, updated_at';
 
 const MAX_PAGE = 10_000;
 const MAX_NAME_LENGTH = 500;
@@ -63,6 +64,16 @@ function toList(row: Row): MailingList {
 	};
 }
 
+function toLastBounce(row: Row): LastBounce | null {
+	if (!row.last_bounce_kind || !row.last_bounce_reason) return null;
+	return {
+		kind: row.last_bounce_kind as LastBounce['kind'],
+		reason: String(row.last_bounce_reason),
+		diagnostic: (row.last_error as string | null) ?? null,
+		at: String(row.last_bounce_at ?? row.last_event_at ?? ''),
+	};
+}
+
 function toSubscriber(row: Row): Subscriber {
 	return {
 		id: String(row.id),
@@ -75,6 +86,7 @@ function toSubscriber(row: Row): Subscriber {
 		softBounces: Number(row.soft_bounces),
 		complaints: Number(row.complaints),
 		lastError: (row.last_error as string | null) ?? null,
+		lastBounce: toLastBounce(row),
 		lastEventAt: (row.last_event_at as string | null) ?? null,
 		source: String(row.source ?? ''),
 		createdAt: String(row.created_at),
@@ -1099,16 +1111,26 @@ export class SqlSubscriberStore implements SubscriberStore {
 			};
 			const decision = decideBounce(state, { type: event.type, occurredAt: event.occurredAt }, policy);
 			const next = decision.next;
+			// A bounce of any kind is the subscriber's last bounce: kind, reason and the server's words.
+			const bounce = event.type === 'hard' || event.type === 'soft' || event.type === 'sender';
 			await tx.run(
 				`UPDATE subscribers SET status = ?, hard_bounces = ?, soft_bounces = ?, soft_bounce_times = ?, complaints = ?,
-				 last_error = COALESCE(?, last_error), last_event_at = ?, updated_at = ? WHERE id = ?`,
+				 last_error = CASE WHEN ? = 1 THEN ? ELSE last_error END, last_bounce_kind = COALESCE(?, last_bounce_kind),
+				 last_bounce_reason = CASE WHEN ? = 1 THEN ? ELSE last_bounce_reason END,
+				 last_bounce_at = CASE WHEN ? = 1 THEN ? ELSE last_bounce_at END, last_event_at = ?, updated_at = ? WHERE id = ?`,
 				[
 					next.status,
 					next.hardBounces,
 					next.softBounces,
 					JSON.stringify(next.softBounceTimes),
 					next.complaints,
-					event.type === 'hard' || event.type === 'soft' ? (event.diagnostic ?? null) : null,
+					bounce ? 1 : 0,
+					event.diagnostic ?? null,
+					bounce ? event.type : null,
+					bounce ? 1 : 0,
+					event.reason ?? 'undefined',
+					bounce ? 1 : 0,
+					event.occurredAt,
 					event.occurredAt,
 					now(),
 					row.id,
@@ -1117,6 +1139,7 @@ export class SqlSubscriberStore implements SubscriberStore {
 			await this.audit(tx, actor, `delivery.${event.type}`, 'subscriber', String(row.id), {
 				eventId: event.eventId ?? null,
 				source: event.source ?? null,
+				...(bounce ? { reason: event.reason ?? 'undefined', diagnostic: event.diagnostic ?? null } : {}),
 				...(decision.statusChanged ? { from: state.status, to: next.status } : {}),
 			});
 			if (decision.suppress) suppressEmail = String(row.email);

@@ -7,6 +7,7 @@ import { recordCampaignEventIn, type CampaignEventType } from '../campaign/campa
 import { lockCampaign } from '../campaign/sql';
 import type { DeliveryEventKind } from '../events/types';
 import type { SqlExecutor } from '../store/driver';
+import { countSenderRefusal } from '../store/providerPauses';
 import type { SqlSubscriberStore } from '../store/sqlStore';
 import type { Actor } from '../store/types';
 import { DEFAULT_COMPLAINT_PAUSE, type ComplaintPauseOptions } from './types';
@@ -75,6 +76,10 @@ export async function countCampaignEvent(
 	pause: ComplaintPauseOptions | false,
 	actor: Actor,
 ): Promise<CampaignOutcome> {
+	if (event.kind === 'sender' && isRowId(event.campaignId)) {
+		await countSenderRefusal(tx, event.campaignId);
+		return { counted: true, paused: false };
+	}
 	const type = campaignCounterFor(event.kind);
 	if (!type || !isRowId(event.campaignId) || !isRowId(event.subscriberId)) {
 		return { counted: false, paused: false };

@@ -118,7 +118,7 @@ export const messageFields: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether a recipient the server refused for good (5xx) gets a hard bounce, and one still deferred after the last retry a soft bounce, through the store’s bounce policy (needs a store credential)',
+					'Whether a refused recipient (5xx, or still deferred after the last retry) gets a bounce of the kind its reply shows — hard (no such user), soft (mailbox full) or sender (our mail blocked, never held against the address) — through the store’s bounce policy (needs a store credential)',
 			},
 			{
 				displayName: 'Default From E-Mail',
@@ -202,10 +202,10 @@ async function applyBounces(
 	results: SendResult[],
 	recipients: Map<number, RecipientInfo>,
 ): Promise<void> {
-	// a sender-side refusal is not held against the subscriber
+	// every kind is recorded with its reason; the store's policy never holds a sender one against the subscriber
 	const bounced = results.flatMap((result) => {
 		const bounce = bounceOf(result);
-		return bounce && bounce.kind !== 'sender' ? [{ result, bounce }] : [];
+		return bounce ? [{ result, bounce }] : [];
 	});
 	if (!bounced.length) return;
 	const store = await op.resources.store();
@@ -215,7 +215,8 @@ async function applyBounces(
 		try {
 			await store.applyDeliveryEvent(
 				{
-					type: bounce.kind === 'hard' ? 'hard' : 'soft',
+					type: bounce.kind,
+					reason: bounce.reason,
 					subscriberId: recipient.subscriberId,
 					email: recipient.subscriberId ? null : recipient.to,
 					diagnostic: bounce.diagnostic,
