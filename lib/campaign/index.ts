@@ -104,6 +104,6 @@ export {
 	type ProofReport,
 } from './proof';
 export { CampaignRunError, runCampaign } from './runner';
-export { pausedProviders, resumeProviders, type ProviderPause } from '../store/providerPauses';
-export { CampaignError } from './sql';
+export type { CampaignRunRepository } from './repository';
+export { pausedProviders, resumeProviders, type ProviderPause } from '../store';
 export * from './types';

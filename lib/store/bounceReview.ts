@@ -7,6 +7,7 @@
  * suppression the bounce added lifted, and every change audited with the old and the new reading.
  */
 import { reexamineDiagnostic, type FailureKind, type FailureReason } from '../bounce';
+import { recordAudit } from './auditLog';
 import type { SqlSubscriberStore } from './sqlStore';
 import type { Actor } from './types';
 
@@ -81,7 +82,7 @@ export async function reviewOldBounces(
 				if (changed.changes) {
 					// only a suppression the bounce itself added (reason 'hard'); a complaint's or the operator's stays
 					await tx.run("DELETE FROM suppressions WHERE hash = ? AND reason = 'hard'", [store.hashEmail(entry.email)]);
-					await store.audit(tx, actor, 'subscriber.bounce-reexamine', 'subscriber', entry.subscriberId, {
+					await recordAudit(tx, actor, 'subscriber.bounce-reexamine', 'subscriber', entry.subscriberId, {
 						from: 'bounced',
 						to: 'active',
 						diagnostic,

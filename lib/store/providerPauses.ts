@@ -15,8 +15,8 @@ import {
 	type FailureReason,
 	type ProviderPausePolicy,
 } from '../bounce';
+import { recordAudit } from './auditLog';
 import type { SqlExecutor } from './driver';
-import type { SqlSubscriberStore } from './sqlStore';
 import type { Actor } from './types';
 
 export interface ProviderPause {
@@ -59,7 +59,6 @@ export async function pausedProviders(tx: SqlExecutor, campaignId: string): Prom
  * (audited). Runs in the flush's transaction; returns the providers paused by it.
  */
 export async function countProviderOutcomes(
-	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	campaignId: string,
 	outcomes: ProviderOutcome[],
@@ -111,7 +110,7 @@ export async function countProviderOutcomes(
 			'INSERT INTO campaign_provider_pauses (campaign_id, provider, paused_at, reason) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, provider) DO NOTHING',
 			[campaignId, provider, options.now, reason],
 		);
-		await store.audit(tx, options.actor, 'campaign.provider-pause', 'campaign', campaignId, { provider, ...counts, reason });
+		await recordAudit(tx, options.actor, 'campaign.provider-pause', 'campaign', campaignId, { provider, ...counts, reason });
 		paused.push({ provider, name: describeProvider(providerById(provider)), pausedAt: options.now, reason });
 	}
 	// minutes that left the window say nothing any more
@@ -152,7 +151,6 @@ export async function holdPausedRecipients<T extends { id: string; email: string
 
 /** Sends to paused providers again: their pauses end and their held recipients queue (audited). */
 export async function resumeProviders(
-	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	campaignId: string,
 	options: { now: string; actor: Actor },
@@ -166,7 +164,7 @@ export async function resumeProviders(
 	await tx.run('DELETE FROM campaign_provider_pauses WHERE campaign_id = ?', [campaignId]);
 	await tx.run('DELETE FROM campaign_provider_stats WHERE campaign_id = ?', [campaignId]);
 	const providers = [...paused.keys()];
-	await store.audit(tx, options.actor, 'campaign.provider-resume', 'campaign', campaignId, { providers, requeued: requeued.changes });
+	await recordAudit(tx, options.actor, 'campaign.provider-resume', 'campaign', campaignId, { providers, requeued: requeued.changes });
 	return { providers, requeued: requeued.changes };
 }
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 
 import { readVerpAddress, type Classification, type ClassifiedRecipient, type VerpKey } from '../bounce';
 import { CORRELATION_HEADERS, type DeliveryEventKind, type NormalisedEvent } from '../events';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { SqlSubscriberStore } from '../store';
 import { recordEvents } from './record';
 import type { RecordedEvent, RecordOptions } from './types';
 
