@@ -6,6 +6,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { subscriberStoreConnectionTest } from '../shared/storeCredential';
+import { bounceFields, bounceOperations } from './actions/bounce.resource';
 import { exportFields, exportOperations } from './actions/export.resource';
 import { listFields, listOperations } from './actions/list.resource';
 import { router } from './actions/router';
@@ -33,6 +34,7 @@ export class SubscriberList implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
+					{ name: 'Bounce', value: 'bounce' },
 					{ name: 'Export', value: 'export' },
 					{ name: 'List', value: 'list' },
 					{ name: 'Store', value: 'store' },
@@ -44,10 +46,12 @@ export class SubscriberList implements INodeType {
 			subscriberOperations,
 			exportOperations,
 			storeOperations,
+			bounceOperations,
 			...listFields,
 			...subscriberFields,
 			...exportFields,
 			...storeFields,
+			...bounceFields,
 		],
 	};
 

@@ -2,6 +2,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import type { SqlSubscriberStore } from '../../../lib/store';
 import { actorFor, openStoreFromCredential } from '../../shared/storeCredential';
 import type { OperationHandler } from './common';
+import { bounceHandlers } from './bounce.resource';
 import { exportHandlers } from './export.resource';
 import { listHandlers } from './list.resource';
 import { storeHandlers } from './store.resource';
@@ -12,6 +13,7 @@ const handlers: Record<string, Record<string, OperationHandler>> = {
 	subscriber: subscriberHandlers,
 	export: exportHandlers,
 	store: storeHandlers,
+	bounce: bounceHandlers,
 };
 
 function toItems(result: unknown, itemIndex: number): INodeExecutionData[] {
