@@ -8,6 +8,7 @@
  */
 import { reexamineDiagnostic, type FailureKind, type FailureReason } from '../bounce';
 import { recordAudit } from './auditLog';
+import { maskAddresses } from './email';
 import type { SqlSubscriberStore } from './sqlStore';
 import type { Actor } from './types';
 
@@ -85,7 +86,7 @@ export async function reviewOldBounces(
 					await recordAudit(tx, actor, 'subscriber.bounce-reexamine', 'subscriber', entry.subscriberId, {
 						from: 'bounced',
 						to: 'active',
-						diagnostic,
+						diagnostic: maskAddresses(diagnostic),
 						reason: reading.reason,
 						kind: reading.kind,
 					});

@@ -7,7 +7,7 @@
 import { recordAudit } from './auditLog';
 import { decideBounce, validateBouncePolicy, type BounceState } from './bouncePolicy';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
-import { cleanEmail, isValidEmail } from './email';
+import { cleanEmail, isValidEmail, maskAddresses } from './email';
 import { rememberEvent } from './processedEvents';
 import { isRowId, now, parseJson, SUBSCRIBER_COLUMNS } from './rows';
 import { addSuppression, type HashEmail } from './suppressions';
@@ -116,7 +116,8 @@ export async function applyDeliveryEventIn(
 		await recordAudit(tx, actor, `delivery.${event.type}`, 'subscriber', String(row.id), {
 			eventId: event.eventId ?? null,
 			source: event.source ?? null,
-			...(bounce ? { reason: event.reason ?? 'undefined', diagnostic: event.diagnostic ?? null } : {}),
+			// the audit log outlives an erasure: the server's words without the addresses in them
+			...(bounce ? { reason: event.reason ?? 'undefined', diagnostic: maskAddresses(event.diagnostic) } : {}),
 			...(decision.statusChanged ? { from: state.status, to: next.status } : {}),
 		});
 		if (decision.suppress) suppressEmail = String(row.email);

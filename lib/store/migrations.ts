@@ -211,8 +211,10 @@ export const MIGRATIONS: Migration[] = [
 			'ALTER TABLE subscribers ADD COLUMN last_bounce_reason TEXT',
 			'ALTER TABLE subscribers ADD COLUMN last_bounce_at TEXT',
 			'ALTER TABLE campaigns ADD COLUMN sender_refused INTEGER NOT NULL DEFAULT 0',
+			// No foreign keys: like the send log's subscriber_id, these are a campaign's own working
+			// figures, and a store without campaign tables (an old backup) must stay readable.
 			`CREATE TABLE campaign_provider_stats (
-				campaign_id ${ref(d)} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+				campaign_id ${ref(d)} NOT NULL,
 				provider TEXT NOT NULL,
 				minute TEXT NOT NULL,
 				attempts INTEGER NOT NULL DEFAULT 0,
@@ -222,7 +224,7 @@ export const MIGRATIONS: Migration[] = [
 				PRIMARY KEY (campaign_id, provider, minute)
 			)`,
 			`CREATE TABLE campaign_provider_pauses (
-				campaign_id ${ref(d)} NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+				campaign_id ${ref(d)} NOT NULL,
 				provider TEXT NOT NULL,
 				paused_at TEXT NOT NULL,
 				reason TEXT NOT NULL,

@@ -16,6 +16,7 @@ import {
 	type ProviderPausePolicy,
 } from '../bounce';
 import { recordAudit } from './auditLog';
+import { maskAddresses } from './email';
 import type { SqlExecutor } from './driver';
 import type { Actor } from './types';
 
@@ -73,7 +74,8 @@ export async function countProviderOutcomes(
 		if (outcome.bounce?.kind === 'sender') {
 			entry.refusals++;
 			entry.reason = outcome.bounce.reason;
-			entry.diagnostic = outcome.bounce.diagnostic;
+			// kept in the campaign's figures and the pause's reason, which an erasure does not reach
+			entry.diagnostic = maskAddresses(outcome.bounce.diagnostic);
 			refusedTotal++;
 		}
 		byProvider.set(id, entry);

@@ -43,17 +43,24 @@ describe.each(BACKENDS)('bounce record on %s', (backend) => {
 		});
 		await store.applyDeliveryEvent({ type: 'soft', reason: 'mailboxfull', subscriberId: s.id, diagnostic: '552 5.2.2 Mailbox full' }, actor);
 		expect(await store.getSubscriber({ id: s.id })).toMatchObject({ status: 'active', softBounces: 1, lastBounce: { kind: 'soft', reason: 'mailboxfull' } });
-		await store.applyDeliveryEvent({ type: 'hard', reason: 'userunknown', subscriberId: s.id, diagnostic: '550 5.1.1 User unknown' }, actor);
+		const said = '550 5.1.1 <reader@example.com>: Recipient address rejected: User unknown';
+		await store.applyDeliveryEvent({ type: 'hard', reason: 'userunknown', subscriberId: s.id, diagnostic: said }, actor);
 		const stopped = await store.getSubscriber({ id: s.id });
 		expect(stopped).toMatchObject({
 			status: 'bounced',
 			hardBounces: 1,
-			lastError: '550 5.1.1 User unknown',
-			lastBounce: { kind: 'hard', reason: 'userunknown', diagnostic: '550 5.1.1 User unknown' },
+			lastError: said,
+			lastBounce: { kind: 'hard', reason: 'userunknown', diagnostic: said },
 		});
-		// why was this address stopped? the audit entry of the change says
+		// why was this address stopped? the audit entry of the change says (without the address:
+		// the audit log outlives an erasure)
 		const audit = await store.getAuditLog({ entityId: s.id, action: 'delivery.hard' }, { limit: 10 });
-		expect(audit.items[0].details).toMatchObject({ from: 'active', to: 'bounced', reason: 'userunknown', diagnostic: '550 5.1.1 User unknown' });
+		expect(audit.items[0].details).toMatchObject({
+			from: 'active',
+			to: 'bounced',
+			reason: 'userunknown',
+			diagnostic: '550 5.1.1 <address>: Recipient address rejected: User unknown',
+		});
 		const blocks = await store.getAuditLog({ entityId: s.id, action: 'delivery.sender' }, { limit: 10 });
 		expect(blocks.items).toHaveLength(5);
 		expect(blocks.items[0].details).toMatchObject({ reason: 'blocked' });
