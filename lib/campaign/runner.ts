@@ -460,7 +460,7 @@ export async function runCampaign(
 					const recipient = pending[pendingIndex++];
 					let message: OutgoingMessage;
 					try {
-						const composed = template.render(recipient, { campaignId });
+						const composed = template.render(recipient, { campaignId, messageIdFrom: 'recipient' });
 						message = { ...toSendMailOptions(composed), ref: recipient.id };
 						if (verp) {
 							const ids = { campaignId, subscriberId: recipient.id };
