@@ -6,24 +6,19 @@
 import { reviewOldBounces } from '../../lib/store';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import type { Actor } from '../../lib/store/types';
-import { BACKENDS, storeFixture, type StoreFixture } from '../helpers/stores';
+import { BACKENDS, storePerTest } from '../helpers/stores';
 
 jest.setTimeout(60_000);
 const actor: Actor = { type: 'test', id: 'bounce-record' };
 
 describe.each(BACKENDS)('bounce record on %s', (backend) => {
-	let fixture: StoreFixture;
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
 	let listId: string;
 	const add = async (email: string) => (await store.upsertSubscriber(listId, { email }, {}, actor)).subscriber!;
 	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
+		store = opened.store;
 		listId = (await store.createList({ name: 'L' }, actor)).id;
-	});
-	afterEach(async () => {
-		await store.close();
-		await fixture.cleanup();
 	});
 
 	it('sender refusals never count against the subscriber; every bounce keeps kind, reason and diagnostic; the audit says why', async () => {
@@ -93,8 +88,7 @@ describe.each(BACKENDS)('bounce record on %s', (backend) => {
 			await store.sql.exec(statement);
 		}
 		await store.sql.run("UPDATE bm_meta SET value = '5' WHERE key = 'schema_version'");
-		await store.close();
-		store = await fixture.open();
+		store = await opened.reopen();
 		expect((await store.info()).schemaVersion).toBe(6);
 		expect(await store.getSubscriber({ id: blocked.id })).toMatchObject({ status: 'bounced', hardBounces: 1, lastBounce: null });
 		expect(await store.getSubscriber({ id: dead.id })).toMatchObject({ status: 'bounced', hardBounces: 1 });

@@ -1,7 +1,7 @@
 import { campaignStatus, createCampaign, getRecipients, runCampaign } from '../../../lib/campaign';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { smtpServersClosedAfterAll, smtpSettingsFor } from '../../helpers/smtp';
-import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
+import { BACKENDS, storePerTest } from '../../helpers/stores';
 import { actor, addSubscribers, TEMPLATE } from './helpers';
 
 jest.setTimeout(90_000);
@@ -10,15 +10,10 @@ const server = smtpServersClosedAfterAll();
 const MICROSOFT = /@(outlook|hotmail)\.com$/;
 
 describe.each(BACKENDS)('per-provider pause on %s', (backend) => {
-	let fixture: StoreFixture;
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
-	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
-	});
-	afterEach(async () => {
-		await store.close();
-		await fixture.cleanup();
+	beforeEach(() => {
+		store = opened.store;
 	});
 
 	it('a provider refusing our mail is paused while the rest goes on; subscribers untouched; resume sends to it', async () => {

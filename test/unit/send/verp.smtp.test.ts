@@ -4,7 +4,7 @@ import { compileTemplate, toSendMailOptions } from '../../../lib/compose';
 import { sendMessages, toWireMessage, type OutgoingMessage } from '../../../lib/send';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { smtpServersClosedAfterAll, smtpSettingsFor } from '../../helpers/smtp';
-import { storeFixture, type StoreFixture } from '../../helpers/stores';
+import { storePerTest } from '../../helpers/stores';
 import { actor, addSubscribers, TEMPLATE } from '../campaign/helpers';
 
 jest.setTimeout(60_000);
@@ -14,15 +14,10 @@ const DOMAIN = 'bounce.sender.example';
 const server = smtpServersClosedAfterAll();
 
 describe('VERP on the wire (a real SMTP server sees MAIL FROM)', () => {
-	let fixture: StoreFixture;
+	const opened = storePerTest('sqlite');
 	let store: SqlSubscriberStore;
-	beforeEach(async () => {
-		fixture = storeFixture('sqlite');
-		store = await fixture.open();
-	});
-	afterEach(async () => {
-		await store.close();
-		await fixture.cleanup();
+	beforeEach(() => {
+		store = opened.store;
 	});
 
 	it('a campaign run sends each message with its own signed return path; the From header stays', async () => {

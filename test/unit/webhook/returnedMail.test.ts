@@ -1,7 +1,7 @@
 import { verpAddress, type Classification, type ClassifiedRecipient } from '../../../lib/bounce';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { recordReturnedMail } from '../../../lib/webhook';
-import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
+import { BACKENDS, storePerTest } from '../../helpers/stores';
 import { actor, LINK_SECRET } from './helpers';
 
 jest.setTimeout(60_000);
@@ -25,18 +25,13 @@ function bounce(recipients: ClassifiedRecipient[], extra: Partial<Classification
 }
 
 describe.each(BACKENDS)('recordReturnedMail on %s', (backend) => {
-	let fixture: StoreFixture;
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
 	let listId: string;
 	const add = async (email: string) => (await store.upsertSubscriber(listId, { email }, {}, actor)).subscriber!;
 	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
+		store = opened.store;
 		listId = (await store.createList({ name: 'Readers' }, actor)).id;
-	});
-	afterEach(async () => {
-		await store.close();
-		await fixture.cleanup();
 	});
 
 	it('a VERP return path names the subscriber exactly, even when the bounce names a rewritten address; once', async () => {
