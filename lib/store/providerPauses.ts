@@ -34,6 +34,8 @@ export interface ProviderOutcome {
 	bounce: { kind: string; reason: FailureReason; diagnostic: string | null } | null;
 }
 
+const STATS_ROWS_PER_STATEMENT = 200;
+
 function minuteOf(iso: string): string {
 	return `${iso.slice(0, 16)}:00.000Z`;
 }
@@ -87,18 +89,26 @@ export async function countProviderOutcomes(
 	const policy = options.policy;
 	const minute = minuteOf(options.now);
 	const since = minuteOf(new Date(Date.parse(options.now) - (policy.windowMinutes - 1) * 60_000).toISOString());
-	const paused: ProviderPause[] = [];
-	const already = await pausedProviders(tx, campaignId);
-	for (const [provider, entry] of byProvider) {
+	// one statement per flush, however many providers (a list has many domains)
+	const entries = [...byProvider];
+	for (let start = 0; start < entries.length; start += STATS_ROWS_PER_STATEMENT) {
+		const chunk = entries.slice(start, start + STATS_ROWS_PER_STATEMENT);
 		await tx.run(
 			`INSERT INTO campaign_provider_stats (campaign_id, provider, minute, attempts, refusals, last_reason, last_diagnostic)
-			 VALUES (?, ?, ?, ?, ?, ?, ?)
+			 VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
 			 ON CONFLICT (campaign_id, provider, minute) DO UPDATE SET attempts = campaign_provider_stats.attempts + excluded.attempts,
 			 refusals = campaign_provider_stats.refusals + excluded.refusals,
 			 last_reason = COALESCE(excluded.last_reason, campaign_provider_stats.last_reason),
 			 last_diagnostic = COALESCE(excluded.last_diagnostic, campaign_provider_stats.last_diagnostic)`,
-			[campaignId, provider, minute, entry.attempts, entry.refusals, entry.reason, entry.diagnostic],
+			chunk.flatMap(([provider, entry]) => [campaignId, provider, minute, entry.attempts, entry.refusals, entry.reason, entry.diagnostic]),
 		);
+	}
+	// minutes that left the window say nothing any more (the table stays providers × window small)
+	await tx.run('DELETE FROM campaign_provider_stats WHERE campaign_id = ? AND minute < ?', [campaignId, since]);
+	const paused: ProviderPause[] = [];
+	if (!refusedTotal) return paused;
+	const already = await pausedProviders(tx, campaignId);
+	for (const [provider, entry] of entries) {
 		if (!entry.refusals || already.has(provider)) continue;
 		const window = await tx.get(
 			`SELECT COALESCE(SUM(attempts), 0) AS attempts, COALESCE(SUM(refusals), 0) AS refusals FROM campaign_provider_stats
@@ -115,8 +125,6 @@ export async function countProviderOutcomes(
 		await recordAudit(tx, options.actor, 'campaign.provider-pause', 'campaign', campaignId, { provider, ...counts, reason });
 		paused.push({ provider, name: describeProvider(providerById(provider)), pausedAt: options.now, reason });
 	}
-	// minutes that left the window say nothing any more
-	await tx.run('DELETE FROM campaign_provider_stats WHERE campaign_id = ? AND minute < ?', [campaignId, since]);
 	return paused;
 }
 
