@@ -6,10 +6,10 @@
  */
 import type { ProviderPausePolicy } from '../bounce';
 import { bounceOf, type SendResult } from '../send';
-import type { Actor, CampaignStatus, LogResult, ReadyRecipient } from '../store';
+import type { Actor, CampaignStatus, LogResult, ProviderPause, ReadyRecipient } from '../store';
 import type { CampaignRunRepository } from './repository';
 import type { Window } from './runSettings';
-import type { CampaignFailure, CampaignRunSummary } from './types';
+import type { CampaignFailure, CampaignRunSummary, RunOutcome } from './types';
 
 const MAX_TEXT = 1000;
 
@@ -169,4 +169,12 @@ export class OutcomeLog {
 			throw error;
 		}
 	}
+}
+
+/** How a run ends that sent to everyone but the recipients of paused providers. */
+export function providersPaused(campaignId: string, remaining: number, pauses: ProviderPause[]): { outcome: RunOutcome; message: string } {
+	return {
+		outcome: 'providers-paused',
+		message: `Campaign ${campaignId} sent to everyone else; ${remaining} recipients are held or still in other runs. ${pauses.map((pause) => pause.reason).join(' ')}. Start with Resume Paused Providers sends to them again.`,
+	};
 }

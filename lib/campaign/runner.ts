@@ -6,17 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { prepareVerp, validateProviderPause, verpEnvelope, type ProviderPausePolicy } from '../bounce';
+import { verpEnvelope } from '../bounce';
 import { compileTemplate, ComposeError, toSendMailOptions, type CompiledTemplate } from '../compose';
-import {
-	sendMessages,
-	validateSmtpSettings,
-	type ClassifiedSendError,
-	type LimiterConfig,
-	type OutgoingMessage,
-	type SendLimiter,
-	type SendRunReport,
-} from '../send';
+import { sendMessages, validateSmtpSettings, type ClassifiedSendError, type LimiterConfig, type OutgoingMessage, type SendLimiter, type SendRunReport } from '../send';
 import {
 	CampaignError,
 	checkCampaignId,
@@ -29,8 +21,8 @@ import {
 } from '../store';
 import { describeStatus } from './campaigns';
 import { runRepositoryOf, type CampaignRunRepository } from './repository';
-import { clip, emptySummary, OutcomeLog } from './runOutcomes';
-import { defaultInFlight, positiveInteger, storedLimiter, Window, withSentToday } from './runSettings';
+import { clip, emptySummary, OutcomeLog, providersPaused } from './runOutcomes';
+import { bounceSettings, defaultInFlight, positiveInteger, storedLimiter, Window, withSentToday, type BounceSettings } from './runSettings';
 import type { CampaignRunSummary, CampaignStatus, RunCampaignOptions, RunOutcome } from './types';
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -99,9 +91,7 @@ export class CampaignRun {
 	private stopOutcome: RunOutcome | null = null;
 	private stopMessage = '';
 	private outcomes!: OutcomeLog;
-	/** VERP: each message's own signed return path (null: the From address). */
-	private readonly verp: ReturnType<typeof prepareVerp>;
-	private readonly providerPause: ProviderPausePolicy | false;
+	private readonly bounce: BounceSettings;
 	private readonly timers: NodeJS.Timeout[] = [];
 
 	constructor(
@@ -126,12 +116,7 @@ export class CampaignRun {
 				'invalid',
 			);
 		}
-		try {
-			this.verp = prepareVerp(options.verp);
-			this.providerPause = options.providerPause === false ? false : validateProviderPause(options.providerPause ?? {});
-		} catch (error) {
-			throw new CampaignError((error as Error).message, 'invalid');
-		}
+		this.bounce = bounceSettings(options);
 	}
 
 	/** The whole run, top-down. */
@@ -189,7 +174,7 @@ export class CampaignRun {
 			summary: this.summary,
 			flushSize: this.chunkSize,
 			maxFailures: this.maxFailures,
-			providerPause: this.providerPause,
+			providerPause: this.bounce.providerPause,
 			onStatus: (status) => this.interrupted(status),
 		});
 	}
@@ -362,10 +347,8 @@ export class CampaignRun {
 		try {
 			const composed = this.template.render(recipient, { campaignId: this.campaignId, messageIdFrom: 'recipient' });
 			message = { ...toSendMailOptions(composed), ref: recipient.id };
-			if (this.verp) {
-				const ids = { campaignId: this.campaignId, subscriberId: recipient.id };
-				message.envelope = verpEnvelope(this.verp, ids, composed.to.address);
-			}
+			const { verp } = this.bounce;
+			if (verp) message.envelope = verpEnvelope(verp, { campaignId: this.campaignId, subscriberId: recipient.id }, composed.to.address);
 		} catch (error) {
 			await this.outcomes.record(
 				{
@@ -488,13 +471,7 @@ export class CampaignRun {
 		if (report.outcome === 'paused') return { outcome: 'paused', message: `Campaign ${id} paused itself: ${report.message}` };
 		if (report.outcome === 'daily-cap') return { outcome: 'daily-cap', message: report.message };
 		if (this.stopOutcome) return { outcome: this.stopOutcome, message: this.stopMessage };
-		const pauses = this.summary.providerPauses;
-		if (pauses.length) {
-			return {
-				outcome: 'providers-paused',
-				message: `Campaign ${id} sent to everyone else; ${remaining} recipients are held or still in other runs. ${pauses.map((pause) => pause.reason).join(' ')}. Start with Resume Paused Providers sends to them again.`,
-			};
-		}
+		if (this.summary.providerPauses.length) return providersPaused(id, remaining, this.summary.providerPauses);
 		return {
 			outcome: 'drained',
 			message: `Nothing left to claim for this run; other runs still hold ${remaining} recipients.`,
