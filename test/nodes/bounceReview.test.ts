@@ -46,7 +46,7 @@ afterAll(async () => {
 
 const review = async (options: IDataObject) =>
 	runNode(new SubscriberList(), {
-		credentials: { subscriberStoreApi: credential },
+		credentials: { bulkMailSubscriberStoreApi: credential },
 		items: [{ json: {} }],
 		parameters: { resource: 'bounce', operation: 'reexamine', reexamineOptions: options },
 	});

@@ -1,6 +1,6 @@
 import type { ICredentialTestFunctions, ICredentialsDecrypted, INodeCredentialTestResult } from 'n8n-workflow';
-import { parseSendgridPublicKey } from '../../lib/events';
-import { splitList } from './providerConfig';
+import { parseSendgridPublicKey } from '../../../lib/events';
+import { splitList } from '../providerConfig';
 
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/;
 const MIN_SHARED_SECRET = 16;

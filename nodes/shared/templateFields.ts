@@ -1,75 +1,13 @@
+/**
+ * The message template fields (Compose Message's Compose and Preview, Bulk Send's Create
+ * Campaign) and the template options; nodes/shared/template.ts reads them.
+ */
 import type { INodeProperties } from 'n8n-workflow';
-
-const forCompose = { show: { operation: ['compose'] } };
-const forPreview = { show: { operation: ['preview'] } };
 
 const LIQUID_HINT =
 	'Merge fields are Liquid, e.g. {{ name }}, {{ fields.city }}, {{ item.orderId }}, {{ unsubscribe_url }}. Keep the field in Fixed mode: n8n expressions use the same braces.';
 
-export const operationProperty: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	options: [
-		{
-			name: 'Compose',
-			value: 'compose',
-			action: 'Compose a message for each item',
-			description: 'Render one personalised message per input item, ready for Bulk Send',
-		},
-		{
-			name: 'Preview',
-			value: 'preview',
-			action: 'Preview a message',
-			description: 'Render the message for one subscriber or sample data, with the HTML as a file',
-		},
-	],
-	default: 'compose',
-};
-
-/** Who receives the message of each item: Subscriber List items fit the defaults. */
-export const recipientProperties: INodeProperties[] = [
-	{
-		displayName: 'Recipient E-Mail',
-		name: 'recipientEmail',
-		type: 'string',
-		required: true,
-		default: '={{ $json.email }}',
-		placeholder: 'e.g. nathan@example.com',
-		description: 'The address of this item’s recipient. Subscriber List items carry it in email.',
-		displayOptions: forCompose,
-	},
-	{
-		displayName: 'Recipient Name',
-		name: 'recipientName',
-		type: 'string',
-		default: '={{ $json.name }}',
-		placeholder: 'e.g. Nathan Smith',
-		description: 'Display name in the To header and the {{ name }} merge field',
-		displayOptions: forCompose,
-	},
-	{
-		displayName: 'Subscriber ID',
-		name: 'subscriberId',
-		type: 'string',
-		default: '={{ $json.id }}',
-		description:
-			'The subscriber’s ID in the store (Subscriber List items carry it in ID). Unsubscribe and tracking links are signed for it; leave empty only when the credential has no public base URL.',
-		displayOptions: forCompose,
-	},
-	{
-		displayName: 'Custom Fields',
-		name: 'customFields',
-		type: 'json',
-		default: '={{ $json.fields }}',
-		description:
-			'The recipient’s custom fields as a JSON object, available as {{ fields.city }} or {{ city }}',
-		displayOptions: forCompose,
-	},
-];
-
-/** The message templates, shared by both operations. */
+/** The message templates. */
 export const templateProperties: INodeProperties[] = [
 	{
 		displayName: 'Subject',
@@ -127,125 +65,8 @@ export const templateProperties: INodeProperties[] = [
 	},
 ];
 
-export const composeProperties: INodeProperties[] = [
-	{
-		displayName: 'Campaign ID',
-		name: 'campaignId',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. 2026-05-newsletter',
-		description:
-			'Ties bounces, unsubscribes, opens and clicks to this campaign. Each message still gets its own Message-ID (set an Idempotency Key under Options to make it repeatable).',
-		displayOptions: forCompose,
-	},
-	{
-		displayName: 'Proof',
-		name: 'proof',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether to render test messages: a subject prefix, no tracking, no campaign ID and unsubscribe links that change nothing',
-		displayOptions: forCompose,
-	},
-	{
-		displayName: 'Proof Subject Prefix',
-		name: 'proofSubjectPrefix',
-		type: 'string',
-		default: '[TEST] ',
-		displayOptions: { show: { operation: ['compose'], proof: [true] } },
-	},
-];
-
-export const previewProperties: INodeProperties[] = [
-	{
-		displayName: 'Preview For',
-		name: 'previewFor',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{
-				name: 'Sample Data',
-				value: 'sample',
-				description: 'A made-up recipient with the values below',
-			},
-			{
-				name: 'Subscriber by E-Mail',
-				value: 'subscriberEmail',
-				description: 'A subscriber of a list in the store',
-			},
-			{
-				name: 'Subscriber by ID',
-				value: 'subscriberId',
-				description: 'A subscriber in the store',
-			},
-		],
-		default: 'sample',
-		displayOptions: forPreview,
-	},
-	{
-		displayName: 'Subscriber ID',
-		name: 'previewSubscriberId',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. 42',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberId'] } },
-	},
-	{
-		displayName: 'List Name or ID',
-		name: 'previewList',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. Newsletter',
-		description: 'The list the subscriber belongs to, by its name or its numeric ID',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberEmail'] } },
-	},
-	{
-		displayName: 'Subscriber E-Mail',
-		name: 'previewEmail',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. nathan@example.com',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberEmail'] } },
-	},
-	{
-		displayName: 'Sample E-Mail',
-		name: 'sampleEmail',
-		type: 'string',
-		default: 'subscriber@example.com',
-		placeholder: 'e.g. nathan@example.com',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
-	},
-	{
-		displayName: 'Sample Name',
-		name: 'sampleName',
-		type: 'string',
-		default: 'Sample Subscriber',
-		placeholder: 'e.g. Nathan Smith',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
-	},
-	{
-		displayName: 'Sample Custom Fields',
-		name: 'sampleFields',
-		type: 'json',
-		default: '{}',
-		description: 'Custom fields of the sample recipient, e.g. {"city": "Osaka"}',
-		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
-	},
-	{
-		displayName: 'Put Output File in Field',
-		name: 'binaryPropertyName',
-		type: 'string',
-		required: true,
-		default: 'data',
-		hint: 'The name of the output binary field that holds preview.html',
-		displayOptions: forPreview,
-	},
-];
-
-export const optionsProperty: INodeProperties = {
+/** The template options; Compose Message calls the collection 'options'. */
+export const templateOptionsProperty: INodeProperties = {
 	displayName: 'Options',
 	name: 'options',
 	type: 'collection',

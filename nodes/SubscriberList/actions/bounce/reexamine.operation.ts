@@ -1,26 +1,11 @@
+/** Bounce → Review Old Bounces: subscribers the old rules bounced for a block or a full mailbox. */
 import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
-import { reviewOldBounces } from '../../../lib/store';
-import { showFor, toJson, type OperationHandler } from './common';
 
-export const bounceOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: ['bounce'] } },
-	options: [
-		{
-			name: 'Review Old Bounces',
-			value: 'reexamine',
-			action: 'Review old bounces',
-			description:
-				'List subscribers marked bounced under the old rules whose bounce was really a block of our mail or a full mailbox, and reactivate them if asked',
-		},
-	],
-	default: 'reexamine',
-};
+import { reviewOldBounces } from '../../../../lib/store';
+import { jsonCopy, showFor } from '../../../shared/nodeHelpers';
+import type { OperationContext, OperationResult } from '../common';
 
-export const bounceFields: INodeProperties[] = [
+export const description: INodeProperties[] = [
 	{
 		displayName: 'Options',
 		name: 'reexamineOptions',
@@ -58,7 +43,7 @@ export const bounceFields: INodeProperties[] = [
 ];
 
 /** One summary item, then one item per listed subscriber. */
-const reexamine: OperationHandler = async (op) => {
+export async function execute(op: OperationContext): Promise<OperationResult> {
 	const options = op.ctx.getNodeParameter('reexamineOptions', op.itemIndex, {}) as { list?: string; perRun?: number; reactivate?: boolean };
 	const ref = String(options.list ?? '').trim();
 	let listId: string | null = null;
@@ -69,7 +54,6 @@ const reexamine: OperationHandler = async (op) => {
 	}
 	const result = await reviewOldBounces(op.store, { listId, limit: options.perRun, reactivate: options.reactivate === true }, op.actor);
 	const { listed, ...summary } = result;
-	return [{ ...toJson(summary), listed: listed.length }, ...listed.map((entry) => toJson(entry))];
-};
+	return [{ ...jsonCopy(summary), listed: listed.length }, ...listed.map((entry) => jsonCopy(entry))];
+}
 
-export const bounceHandlers: Record<string, OperationHandler> = { reexamine };

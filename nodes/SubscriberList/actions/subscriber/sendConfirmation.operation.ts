@@ -1,30 +1,28 @@
 /**
- * Double opt-in operations of the Subscriber resource: Send Confirmation (one confirmation
- * message item per pending subscriber, for Bulk Send's item mode) and Purge Unconfirmed.
- * The engine is lib/optin; this file reads parameters and shapes items.
+ * Subscriber → Send Confirmation: one double opt-in confirmation message item per pending
+ * subscriber, for Bulk Send's item mode (lib/optin renders, reserves and seals it).
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 
-import { compileTemplate, type CompiledTemplate, type TemplateSpec } from '../../../lib/compose';
+import { compileTemplate, type CompiledTemplate, type TemplateSpec } from '../../../../lib/compose';
 import {
 	DEFAULT_CONFIRM_VALID_HOURS,
 	DEFAULT_CONFIRMATION_TEMPLATES,
-	DEFAULT_PURGE_AFTER_DAYS,
 	DEFAULT_RESEND_LIMITS,
 	markConfirmation,
-	purgeUnconfirmed,
 	renderConfirmation,
 	reserveConfirmation,
 	type ConfirmationLanguage,
-} from '../../../lib/optin';
-import { LinkSigner, normaliseBaseUrl } from '../../../lib/store';
-import { composedMessageToItem } from '../../ComposeMessage/messageItem';
-import { readLinkSettings } from '../../ComposeMessage/helpers/template';
-import { showFor, toJson, type OperationContext, type OperationHandler } from './common';
+} from '../../../../lib/optin';
+import { LinkSigner, normaliseBaseUrl } from '../../../../lib/store';
+import { composedMessageToItem } from '../../../shared/messageItem';
+import { jsonCopy, showFor } from '../../../shared/nodeHelpers';
+import { readLinkSettings } from '../../../shared/template';
+import { subscriberIdOf, type OperationContext } from '../common';
 
 const forSend = showFor('subscriber', ['sendConfirmation']);
 
-export const optinFields: INodeProperties[] = [
+export const description: INodeProperties[] = [
 	{
 		displayName:
 			'Each pending subscriber gets one message item for Bulk Send (Message → Send, with the same store credential): only such a sealed confirmation message is sent to a pending subscriber. Items that are not sent (too many requests for the address, already confirmed) come out with status "refused", "already-confirmed" or "not-pending": route on {{ $json.status }} = "ready".',
@@ -147,24 +145,6 @@ export const optinFields: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Older Than (Days)',
-		name: 'purgeAfterDays',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 3650 },
-		default: DEFAULT_PURGE_AFTER_DAYS,
-		description: 'Pending subscribers with no activity (sign-up or confirmation mail) for longer than this are removed',
-		displayOptions: showFor('subscriber', ['purgeUnconfirmed']),
-	},
-	{
-		displayName: 'List Name or ID',
-		name: 'purgeList',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. Newsletter',
-		description: 'Only this list; leave empty for every list',
-		displayOptions: showFor('subscriber', ['purgeUnconfirmed']),
-	},
 ];
 
 /** Compiled once per execution and template. */
@@ -199,13 +179,10 @@ function confirmationTemplate(ctx: IExecuteFunctions, itemIndex: number, baseUrl
 	return template;
 }
 
-async function sendConfirmation(op: OperationContext): Promise<IDataObject> {
+export async function execute(op: OperationContext): Promise<IDataObject> {
 	const { ctx, itemIndex, store } = op;
 	const options = ctx.getNodeParameter('confirmationOptions', itemIndex, {}) as IDataObject;
-	const id = String(ctx.getNodeParameter('confirmSubscriberId', itemIndex, '')).trim();
-	if (!/^\d+$/.test(id)) {
-		throw new NodeOperationError(ctx.getNode(), `'${id}' is not a subscriber ID; IDs are numbers such as 42`, { itemIndex });
-	}
+	const id = subscriberIdOf(op, 'confirmSubscriberId');
 	const subscriber = await store.getSubscriber({ id });
 	if (!subscriber) throw new NodeOperationError(ctx.getNode(), `There is no subscriber with ID ${id}`, { itemIndex });
 	const about = { subscriberId: subscriber.id, email: subscriber.email, listId: subscriber.listId };
@@ -256,24 +233,7 @@ async function sendConfirmation(op: OperationContext): Promise<IDataObject> {
 		status: 'ready',
 		listId: subscriber.listId,
 		sendsToday: reserved.sendsToday,
-		confirmation: toJson(markConfirmation(links.secret, rendered, reserved.nonce)),
+		confirmation: jsonCopy(markConfirmation(links.secret, rendered, reserved.nonce)),
 	};
 }
 
-async function purge(op: OperationContext): Promise<IDataObject> {
-	const { ctx, itemIndex, store } = op;
-	const days = Number(ctx.getNodeParameter('purgeAfterDays', itemIndex, DEFAULT_PURGE_AFTER_DAYS));
-	const ref = String(ctx.getNodeParameter('purgeList', itemIndex, '')).trim();
-	let listId: string | undefined;
-	if (ref) {
-		const list = await store.getList(ref);
-		if (!list) throw new NodeOperationError(ctx.getNode(), `There is no list named or numbered '${ref}'`, { itemIndex });
-		listId = list.id;
-	}
-	return toJson(await purgeUnconfirmed(store, { olderThanDays: days, listId }, op.actor));
-}
-
-export const optinHandlers: Record<string, OperationHandler> = {
-	sendConfirmation,
-	purgeUnconfirmed: purge,
-};

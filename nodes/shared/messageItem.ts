@@ -1,6 +1,7 @@
 /**
- * A composed message as an n8n item, and back. Compose Message writes the message fields to
- * `json` and keeps each attachment as a binary property of the item (json.attachments lists
+ * The message-item contract between the nodes: a composed message as an n8n item, and back.
+ * Compose Message and Subscriber List (Send Confirmation) write the message fields to
+ * `json` and keep each attachment as a binary property of the item (json.attachments lists
  * them); Bulk Send's item mode reads an item back with `composedMessageFromItem` and sends it
  * with lib/compose `toSendMailOptions`, which checks every field again.
  */
@@ -13,6 +14,7 @@ import {
 	type ComposedMessage,
 	type MailAddress,
 } from '../../lib/compose';
+import { itemLabel as labelOf } from './nodeHelpers';
 
 /** How json.attachments names an attachment: its binary property, file name, type, content id. */
 export interface AttachmentReference {
@@ -141,7 +143,7 @@ export async function composedMessageFromItem(
 	itemIndex: number,
 	item: INodeExecutionData = ctx.getInputData()[itemIndex],
 ): Promise<ComposedMessage> {
-	const itemLabel = `Item ${itemIndex + 1}`;
+	const itemLabel = labelOf(itemIndex);
 	const json = (item?.json ?? {}) as IDataObject;
 	const html = typeof json.html === 'string' ? json.html : '';
 	const text = typeof json.text === 'string' ? json.text : '';
