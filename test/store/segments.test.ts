@@ -3,9 +3,9 @@
  * delete), and the migration that adds the match copy to a store made before segments existed.
  */
 import { parseSegment } from '../../lib/segments';
-import { compileSegment, StoreError } from '../../lib/store';
+import { compileSegment, LATEST_SCHEMA_VERSION, StoreError } from '../../lib/store';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
-import { BACKENDS, storeFixture, type StoreFixture } from '../helpers/stores';
+import { BACKENDS, rollBackToSchemaVersion5, storeFixture, type StoreFixture } from '../helpers/stores';
 
 jest.setTimeout(60_000);
 
@@ -115,16 +115,7 @@ describe.each(BACKENDS)('the segments migration on a store made before it (%s)',
 		const old = await fixture.open();
 		const list = await old.createList({ name: 'News' }, actor);
 		// Back to schema version 5: no match copy, no segments table; a row written then.
-		for (const statement of [
-			'ALTER TABLE subscribers DROP COLUMN email_fold',
-			'ALTER TABLE subscribers DROP COLUMN name_fold',
-			'ALTER TABLE subscribers DROP COLUMN fields_match',
-			'DROP INDEX send_log_subscriber',
-			'DROP TABLE segments',
-		]) {
-			await old.sql.exec(statement);
-		}
-		await old.sql.run("UPDATE bm_meta SET value = '5' WHERE key = 'schema_version'");
+		await rollBackToSchemaVersion5(old);
 		await old.sql.run(
 			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, created_at, updated_at)
 			 VALUES (?, 'Straße@example.com', 'Straße@example.com', 'straße@example.com', 'ΟΔΥΣΣΕΥΣ', '{"city":"TOKYO","spent":"12"}', 'active', ?, ?)`,
@@ -134,7 +125,7 @@ describe.each(BACKENDS)('the segments migration on a store made before it (%s)',
 
 		const store = await fixture.open();
 		try {
-			expect((await store.info()).schemaVersion).toBe(6);
+			expect((await store.info()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
 			const segment = parseSegment({
 				conditions: [
 					{ field: 'email', operator: 'startsWith', value: 'STRASSE@' },
