@@ -95,6 +95,15 @@ class BottleneckSendLimiter implements SendLimiter {
 
 	async init(ownedRedis: Redis | null): Promise<void> {
 		this.ownedRedis = ownedRedis;
+		await this.initGlobalLimiters();
+		this.initDomainGroups();
+		if (this.limits.dailyCap !== null) {
+			await this.dayLimiter(this.initialDate);
+		}
+	}
+
+	/** The window limiters, chained longest first, and the local per-second guard. */
+	private async initGlobalLimiters(): Promise<void> {
 		const { perSecond, perMinute, perHour, maxConcurrent, spread } = this.limits;
 		const windows: Array<{ name: string; settings: Bottleneck.ConstructorOptions }> = [];
 		if (perHour) {
@@ -151,7 +160,10 @@ class BottleneckSendLimiter implements SendLimiter {
 				localPacing ? SECOND / perSecond : 0,
 			);
 		}
+	}
 
+	/** One Bottleneck.Group per domain rule, its limiters chained in front of the global ones. */
+	private initDomainGroups(): void {
 		for (const [i, rule] of (this.config.domainLimits ?? []).entries()) {
 			const minTime = Math.max(
 				rule.perSecond ? SECOND / rule.perSecond : 0,
@@ -183,9 +195,6 @@ class BottleneckSendLimiter implements SendLimiter {
 					if (!this.explicitDomains.has(name)) this.explicitDomains.set(name, { group, key });
 				}
 			}
-		}
-		if (this.limits.dailyCap !== null) {
-			await this.dayLimiter(this.initialDate);
 		}
 	}
 
