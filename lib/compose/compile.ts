@@ -94,6 +94,7 @@ export class CompiledTemplate {
 	private readonly proofPrefix: string;
 	private readonly validatedAttachments = new WeakMap<object, ComposeAttachment[]>();
 
+	// Long: compiles every part once, in the order its checks and warnings depend on; runs once per execution.
 	constructor(spec: TemplateSpec, options: ComposeOptions = {}) {
 		if (!spec || typeof spec !== 'object') {
 			throw new ComposeError(
@@ -239,6 +240,7 @@ export class CompiledTemplate {
 		return { subject: message.subject, html: message.html, text: message.text, headers };
 	}
 
+	// Long: the per-recipient hot path, kept in one pass with no extra call layer per message.
 	private renderAs(
 		recipient: Recipient,
 		context: RenderContext,

@@ -43,6 +43,7 @@ export interface LinkSettings {
 }
 
 /** Checks the options for links and headers (throws ComposeError); warnings go to `warnings`. */
+// Long: a flat run of independent option checks, each with its own error; no shared state to split on.
 export function resolveLinkSettings(options: ComposeOptions, warnings: string[]): LinkSettings {
 	let baseUrl = '';
 	let prefixes = linkPrefixes('');

@@ -42,6 +42,7 @@ function sesSeverity(bounceType: unknown): BounceSeverity {
 	return bounceType === 'Permanent' ? 'permanent' : bounceType === 'Transient' ? 'transient' : null;
 }
 
+// Long: one switch over SES notification types (bounce, complaint, delivery, delay...) feeding a shared mapping.
 export function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyResult {
 	let message: unknown;
 	try {

@@ -136,6 +136,7 @@ export async function sendMessages(
 		error: stoppedError(reason),
 	});
 
+	// Long: one message's attempts and retries, sharing the run's counters and stop state (hot path, no extra layer).
 	const sendOne = async (message: OutgoingMessage, seq: number): Promise<void> => {
 		const ref = message && message.ref !== undefined ? message.ref : seq;
 		if (!message || typeof message !== 'object') {
