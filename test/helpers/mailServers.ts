@@ -13,10 +13,11 @@
  * skips — when a server cannot start, with the server's own log in the error.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, openSync, readdirSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 import { testCertificates } from './smtpCerts';
 import { freePort } from './services';
 
@@ -38,6 +39,8 @@ export interface MailServers {
 	bounceAddress: string;
 	postfixLog(): string;
 	dovecotLog(): string;
+	/** Messages delivered into a local user's INBOX (read from the maildir, not over IMAP). */
+	deliveredCount(user: string): number;
 	stop(): Promise<void>;
 }
 
@@ -342,6 +345,89 @@ export async function startMailServers(): Promise<MailServers> {
 		bounceAddress: `${BOUNCE_USER}@${BOUNCE_DOMAIN}`,
 		postfixLog,
 		dovecotLog,
+		deliveredCount: (user) => {
+			const inbox = join(dovecotDir, 'mail', user);
+			return ['new', 'cur'].reduce((sum, sub) => sum + (existsSync(join(inbox, sub)) ? readdirSync(join(inbox, sub)).length : 0), 0);
+		},
 		stop,
 	};
+}
+
+/** An IMAP session on the bounce mailbox that trusts the test certificate (for setting up and checking). */
+export async function openBounceMailbox(servers: MailServers): Promise<ImapFlow> {
+	const client = new ImapFlow({
+		host: servers.imap.host,
+		port: servers.imap.port,
+		secure: true,
+		auth: { user: servers.imap.user, pass: servers.imap.password },
+		tls: { ca: [servers.imap.certificate], servername: 'localhost' },
+		logger: false,
+		disableAutoIdle: true,
+	});
+	client.on('error', () => undefined);
+	await client.connect();
+	return client;
+}
+
+/** Message count of each folder (0 for a folder that does not exist yet). */
+export async function folderCounts(servers: MailServers, folders: string[]): Promise<Record<string, number>> {
+	const client = await openBounceMailbox(servers);
+	try {
+		const existing = new Set((await client.list()).map((entry) => entry.path));
+		const counts: Record<string, number> = {};
+		for (const folder of folders) {
+			counts[folder] = existing.has(folder) ? ((await client.status(folder, { messages: true })).messages ?? 0) : 0;
+		}
+		return counts;
+	} finally {
+		await client.logout();
+	}
+}
+
+/** Waits until `check` holds for the folder counts; fails with the counts and the MTA log. */
+export async function waitForFolders(
+	servers: MailServers,
+	folders: string[],
+	check: (counts: Record<string, number>) => boolean,
+	timeoutMs = 60_000,
+): Promise<Record<string, number>> {
+	const deadline = Date.now() + timeoutMs;
+	let counts = await folderCounts(servers, folders);
+	while (!check(counts)) {
+		if (Date.now() > deadline) {
+			throw new Error(`Mailbox folders did not reach the expected counts within ${timeoutMs} ms: ${JSON.stringify(counts)}\nPostfix log:\n${servers.postfixLog().slice(-4000)}`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		counts = await folderCounts(servers, folders);
+	}
+	return counts;
+}
+
+/** Every message of a folder, whole, oldest first. */
+export async function folderMessages(servers: MailServers, folder: string): Promise<Buffer[]> {
+	const client = await openBounceMailbox(servers);
+	try {
+		const lock = await client.getMailboxLock(folder);
+		try {
+			const messages: Buffer[] = [];
+			for await (const message of client.fetch('1:*', { source: true })) {
+				if (message.source) messages.push(message.source);
+			}
+			return messages;
+		} finally {
+			lock.release();
+		}
+	} finally {
+		await client.logout();
+	}
+}
+
+/** Puts a message into a folder (IMAP APPEND), as another mail client or a redelivery would. */
+export async function appendMessage(servers: MailServers, folder: string, source: Buffer | string): Promise<void> {
+	const client = await openBounceMailbox(servers);
+	try {
+		await client.append(folder, source);
+	} finally {
+		await client.logout();
+	}
 }
