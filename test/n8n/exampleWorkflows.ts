@@ -15,6 +15,7 @@ export const EXAMPLE_FILES = {
 	newsletter: 'weekly-newsletter.json',
 	transactional: 'transactional-welcome.json',
 	bounces: 'bounce-handling.json',
+	mailbox: 'bounce-mailbox.json',
 } as const;
 
 export function loadExample(file: string): WorkflowInput {
