@@ -4,3 +4,5 @@
  */
 export * from './types';
 export { MailboxError, checkMailbox, checkMailboxSettings, drainMailbox } from './imapMailbox';
+export { readBounceMailbox, type BounceMailboxOptions, type BounceMailboxOutcome, type BounceMailboxReport, type ReadMessage } from './bounceMailbox';
+export { bounceMessageIdOf, unreadableReason } from './messageKey';

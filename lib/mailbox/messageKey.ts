@@ -2,8 +2,6 @@
  * What identifies a returned message, and whether it is mail at all — read from its first bytes,
  * before any parsing.
  */
-import { createHash } from 'node:crypto';
-
 /** A header field line: a printable name without spaces, then a colon. */
 const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
@@ -18,11 +16,14 @@ function headerOf(source: Buffer): string {
 	return source.subarray(0, ends.length ? Math.min(...ends) : limit).toString('latin1');
 }
 
-/** The message's own Message-ID (top-level header), else a hash of what was read. */
-export function messageKeyOf(source: Buffer): string {
+/**
+ * The returned message's own Message-ID (top-level header, without the angle brackets), or null.
+ * The bounce policy records a message once per (this id, recipient); without one it falls back
+ * to what the message reports.
+ */
+export function bounceMessageIdOf(source: Buffer): string | null {
 	const found = MESSAGE_ID.exec(headerOf(source));
-	if (found) return `mailbox:${found[1]}`;
-	return `mailbox:sha256:${createHash('sha256').update(source).digest('hex')}`;
+	return found ? found[1].slice(1, -1) : null;
 }
 
 /** Not mail at all: nothing that reads as a header field at the start. */
