@@ -376,7 +376,8 @@ export async function folderCounts(servers: MailServers, folders: string[]): Pro
 		const existing = new Set((await client.list()).map((entry) => entry.path));
 		const counts: Record<string, number> = {};
 		for (const folder of folders) {
-			counts[folder] = existing.has(folder) ? ((await client.status(folder, { messages: true })).messages ?? 0) : 0;
+			const status = existing.has(folder) ? await client.status(folder, { messages: true }) : false;
+			counts[folder] = status ? (status.messages ?? 0) : 0;
 		}
 		return counts;
 	} finally {

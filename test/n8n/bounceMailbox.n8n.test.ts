@@ -10,6 +10,7 @@
  *   read by a second poll: nothing is recorded twice, the junk goes to Unreadable.
  */
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { openStore, type StoreConfig } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
@@ -24,7 +25,7 @@ import {
 	waitForFolders,
 	type MailServers,
 } from '../helpers/mailServers';
-import { executionDataText } from './bounceWebhookHelpers';
+import { executionCount, executionDataText } from './bounceWebhookHelpers';
 import { EXAMPLE_FILES, loadExample } from './exampleWorkflows';
 import { createN8nInstance, type N8nInstance, type WorkflowInput, type WorkflowNode } from './harness';
 
@@ -114,11 +115,21 @@ describe('Bounce Mailbox Trigger with a real Postfix, Dovecot and n8n', () => {
 		});
 	}
 
-	/** One poll: `n8n start` activates the published workflow, which polls at once. */
-	async function pollOnce(expectInbox: (counts: Record<string, number>) => boolean): Promise<Record<string, number>> {
+	/**
+	 * One poll: `n8n start` activates the published workflow, which polls at once; then wait for
+	 * the messages to move and for n8n to save the execution the poll started.
+	 */
+	async function pollOnce(expectFolders: (counts: Record<string, number>) => boolean): Promise<Record<string, number>> {
+		const executionsBefore = executionCount(n8n, example.id);
 		await n8n.start();
 		try {
-			return await waitForFolders(servers, FOLDERS, expectInbox, 90_000);
+			const counts = await waitForFolders(servers, FOLDERS, expectFolders, 90_000);
+			const deadline = Date.now() + 30_000;
+			while (executionCount(n8n, example.id) <= executionsBefore && Date.now() < deadline) await sleep(250);
+			if (executionCount(n8n, example.id) <= executionsBefore) {
+				throw new Error(`The poll moved the messages but n8n saved no execution of the workflow. n8n log:\n${n8n.logs().slice(-4000)}`);
+			}
+			return counts;
 		} finally {
 			await n8n.stop();
 		}
