@@ -33,6 +33,16 @@ const coreRules = {
 	eqeqeq: ['error', 'always', { null: 'ignore' }],
 };
 
+// Each engine area (lib/<area>) is used through its index only: another area, or a node, imports
+// `lib/<area>`, never one of its files. Inside an area, relative imports of its own files are fine.
+const AREA_FILE_MESSAGE = 'Import another area through its index (lib/<area>), not one of its files.';
+const engineImports = {
+	'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./[^/]+/.+', message: AREA_FILE_MESSAGE }] }],
+};
+const nodeImports = {
+	'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)lib/[^/]+/.+', message: AREA_FILE_MESSAGE }] }],
+};
+
 const typescript = {
 	parser: tsParser,
 	parserOptions: { sourceType: 'module', ecmaVersion: 'latest' },
@@ -47,7 +57,7 @@ export default [
 		files: ['lib/**/*.ts'],
 		languageOptions: typescript,
 		plugins: tsPlugins,
-		rules: coreRules,
+		rules: { ...coreRules, ...engineImports },
 	},
 
 	// Nodes and credentials: n8n's community-package rules in the self-hosted preset.
@@ -55,7 +65,7 @@ export default [
 		files: ['nodes/**/*.ts', 'credentials/**/*.ts'],
 		languageOptions: typescript,
 		plugins: { ...tsPlugins, ...communityPreset.plugins, 'n8n-nodes-base': n8nNodesBase },
-		rules: { ...coreRules, ...communityPreset.rules },
+		rules: { ...coreRules, ...communityPreset.rules, ...nodeImports },
 	},
 	{
 		files: ['credentials/**/*.ts'],

@@ -97,5 +97,5 @@ export {
 	type ProofReport,
 } from './proof';
 export { CampaignRunError, runCampaign } from './runner';
-export { CampaignError } from './sql';
+export type { CampaignRunRepository } from './repository';
 export * from './types';

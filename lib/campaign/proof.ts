@@ -1,12 +1,13 @@
-import { compileTemplate } from '../compose/compile';
-import { ComposeError } from '../compose/errors';
-import { isValidEmail } from '../compose/headerSafety';
-import { toSendMailOptions } from '../compose/sendMail';
-import { sendMessages, type OutgoingMessage, type SendResult } from '../send/itemSender';
-import type { PooledTransport, SmtpSettings } from '../send/transport';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import { compileTemplate, ComposeError, isValidEmail, toSendMailOptions } from '../compose';
+import {
+	type OutgoingMessage,
+	type PooledTransport,
+	sendMessages,
+	type SendResult,
+	type SmtpSettings,
+} from '../send';
 import { getCampaign } from './campaigns';
-import { CampaignError, checkCampaignId } from './sql';
+import { CampaignError, checkCampaignId, type SqlSubscriberStore } from '../store';
 
 export const MAX_PROOF_RECIPIENTS = 20;
 

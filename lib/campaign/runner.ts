@@ -1,33 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CompiledTemplate } from '../compose/compile';
-import { compileTemplate } from '../compose/compile';
-import { ComposeError } from '../compose/errors';
-import { toSendMailOptions } from '../compose/sendMail';
-import type { ClassifiedSendError } from '../send/errors';
-import { bounceOf } from '../send/bounce';
-import { sendMessages } from '../send/itemSender';
-import type { OutgoingMessage, SendResult, SendRunReport } from '../send/itemSender';
-import { resolveLimits, type LimiterConfig, type SendLimiter } from '../send/limiter';
-import { validateSmtpSettings } from '../send/transport';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor } from '../store/types';
-import { countRemaining, describeStatus, toCampaign } from './campaigns';
+import { type CompiledTemplate, compileTemplate, ComposeError, toSendMailOptions } from '../compose';
 import {
-	claimBatch,
-	endRun,
-	flushResults,
-	markSending,
-	releaseClaims,
-	renewLeases,
-	sentInLastDay,
-	startRun,
-	unmarkSending,
+	bounceOf,
+	type ClassifiedSendError,
+	type LimiterConfig,
+	type OutgoingMessage,
+	resolveLimits,
+	type SendLimiter,
+	sendMessages,
+	type SendResult,
+	type SendRunReport,
+	validateSmtpSettings,
+} from '../send';
+import {
+	CampaignError,
+	checkCampaignId,
+	type Actor,
 	type ClaimResult,
 	type LogResult,
 	type ReadyRecipient,
-} from './sendLog';
-import { CampaignError, checkCampaignId } from './sql';
+	type SqlSubscriberStore,
+} from '../store';
+import { describeStatus } from './campaigns';
+import { runRepositoryOf, type CampaignRunRepository } from './repository';
 import type {
 	CampaignFailure,
 	CampaignRunSummary,
@@ -113,10 +109,11 @@ class Window {
  * every unsent recipient back), CampaignError on bad input.
  */
 export async function runCampaign(
-	store: SqlSubscriberStore,
+	store: SqlSubscriberStore | CampaignRunRepository,
 	id: string,
 	options: RunCampaignOptions,
 ): Promise<CampaignRunSummary> {
+	const runs = runRepositoryOf(store);
 	const started = Date.now();
 	const campaignId = checkCampaignId(id);
 	if (!options || !options.smtp) {
@@ -136,13 +133,11 @@ export async function runCampaign(
 		);
 	}
 
-	const existing = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [campaignId]);
-	if (!existing)
-		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
-	const stored = toCampaign(existing);
+	const stored = await runs.get(campaignId);
+	if (!stored) throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
 	let limiter: LimiterConfig | SendLimiter | undefined =
 		options.limiter ?? (stored.sender.limiter ? stripRedisId(stored.sender.limiter) : undefined);
-	limiter = await withSentToday(store, limiter, clock());
+	limiter = await withSentToday(runs, limiter, clock());
 	const maxConnections = options.smtp.pool?.maxConnections ?? 5;
 	const maxInFlight = positiveInteger(
 		'maxInFlight',
@@ -195,8 +190,7 @@ export async function runCampaign(
 		summary.outcome = outcome;
 		summary.message = message;
 		if (remaining === undefined) {
-			const row = await store.sql.get('SELECT * FROM campaigns WHERE id = ?', [campaignId]);
-			remaining = row ? (await countRemaining(store.sql, row)).remaining : 0;
+			remaining = (await runs.progress(campaignId))?.remaining ?? 0;
 		}
 		summary.remaining = remaining;
 		summary.durationMs = Date.now() - started;
@@ -222,14 +216,13 @@ export async function runCampaign(
 	}
 	warnings.push(...template.warnings);
 
-	const decision = await startRun(store, campaignId, {
+	const decision = await runs.start(campaignId, {
 		now: clock(),
 		resume: options.resume === true,
 		actor,
 	});
 	if (!decision.run) {
-		const campaign = toCampaign(decision.row);
-		const { remaining } = await countRemaining(store.sql, decision.row);
+		const { campaign, remaining } = decision;
 		const message =
 			decision.reason === 'not-due'
 				? `Campaign ${campaignId} is scheduled for ${campaign.sendAt}; nothing was sent.`
@@ -309,7 +302,7 @@ export async function runCampaign(
 			const batch = buffer;
 			buffer = [];
 			try {
-				const outcome = await flushResults(store, campaignId, batch, {
+				const outcome = await runs.record(campaignId, batch, {
 					owner,
 					now: clock(),
 					actor,
@@ -379,7 +372,7 @@ export async function runCampaign(
 	};
 
 	const claimNext = (): Promise<ClaimResult> =>
-		claimBatch(store, campaignId, {
+		runs.claim(campaignId, {
 			owner,
 			now: clock(),
 			leaseMs,
@@ -432,7 +425,7 @@ export async function runCampaign(
 					window.release(chunk.length);
 					return;
 				}
-				const marked = await markSending(store, campaignId, chunk, {
+				const marked = await runs.markSending(campaignId, chunk, {
 					owner,
 					now: clock(),
 					leaseMs,
@@ -478,7 +471,7 @@ export async function runCampaign(
 			const unsent = pending.slice(pendingIndex).map((r) => r.id);
 			pending = [];
 			if (unsent.length) {
-				await unmarkSending(store, campaignId, unsent, { owner, now: clock() });
+				await runs.unmarkSending(campaignId, unsent, { owner, now: clock() });
 				window.release(unsent.length);
 			}
 			if (prefetch) await prefetch.catch(() => undefined);
@@ -487,7 +480,7 @@ export async function runCampaign(
 
 	const heartbeat = setInterval(
 		() => {
-			renewLeases(store, campaignId, { owner, now: clock(), leaseMs }).catch(() => undefined);
+			runs.renewLeases(campaignId, { owner, now: clock(), leaseMs }).catch(() => undefined);
 		},
 		Math.max(50, Math.floor(leaseMs / 3)),
 	);
@@ -524,22 +517,22 @@ export async function runCampaign(
 		// Best effort: what is still claimed goes back; rows left in `sending` become unknown
 		// after their lease (at most once).
 		await flushing.catch(() => undefined);
-		await releaseClaims(store, campaignId, { owner, now: clock() }).catch(() => undefined);
+		await runs.releaseClaims(campaignId, { owner, now: clock() }).catch(() => undefined);
 		throw runError;
 	}
-	await releaseClaims(store, campaignId, { owner, now: clock() });
+	await runs.releaseClaims(campaignId, { owner, now: clock() });
 	summary.limits = report!.limits;
 	for (const warning of report!.warnings) if (!warnings.includes(warning)) warnings.push(warning);
 
 	const fatal = report!.outcome === 'fatal';
 	const breakerTripped = report!.outcome === 'paused';
-	const ended = await endRun(store, campaignId, {
+	const ended = await runs.end(campaignId, {
 		now: clock(),
 		pauseReason: breakerTripped ? report!.message : null,
 		lastError: fatal ? report!.message : null,
 		actor,
 	});
-	const campaign = toCampaign(ended.row);
+	const campaign = ended.campaign;
 	summary.finishedThisRun = ended.finishedNow;
 	let outcome: RunOutcome;
 	let message: string;
@@ -601,7 +594,7 @@ function defaultInFlight(
  * store's campaigns sent in the last 24 hours, unless the caller said (sentToday).
  */
 async function withSentToday(
-	store: SqlSubscriberStore,
+	runs: CampaignRunRepository,
 	limiter: LimiterConfig | SendLimiter | undefined,
 	now: number,
 ): Promise<LimiterConfig | SendLimiter | undefined> {
@@ -613,7 +606,7 @@ async function withSentToday(
 	} catch {
 		return config;
 	}
-	return { ...config, sentToday: await sentInLastDay(store, now) };
+	return { ...config, sentToday: await runs.sentInLastDay(now) };
 }
 
 function stripRedisId(

@@ -1,9 +1,8 @@
 /** compileTemplate() → CompiledTemplate.render(recipient, context) → ComposedMessage. */
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
-import { CORRELATION_HEADERS } from '../events/types';
-import { LinkSigner, type LinkTokenClaims } from '../store/linkTokens';
-import { normaliseBaseUrl } from '../store/urls';
+import { CORRELATION_HEADERS } from '../events';
+import { LinkSigner, type LinkTokenClaims, normaliseBaseUrl } from '../store';
 import { inlineCss } from './cssInline';
 import { ComposeError } from './errors';
 import {

@@ -4,7 +4,7 @@
  */
 import iconv from 'iconv-lite';
 import addressparser from 'nodemailer/lib/addressparser';
-import { isValidEmail } from '../store/email';
+import { isValidEmail } from '../store';
 
 import { ComposeError } from './errors';
 import type { MailAddress } from './types';

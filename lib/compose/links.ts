@@ -8,8 +8,7 @@
  * would open, signs that URL (purpose `click`) and writes the tracking URL instead. So a token
  * only ever redirects to the URL that was in the template for that recipient.
  */
-import type { LinkSigner, LinkTokenClaims } from '../store/linkTokens';
-import { linkUrl } from '../store/urls';
+import { type LinkSigner, type LinkTokenClaims, linkUrl } from '../store';
 import type { LiquidConstruct } from './liquidSource';
 
 /** Per-render state the tracking tags read; never visible to templates (symbol key). */

@@ -2,7 +2,7 @@
  * Bounce/complaint event engine: one verifier+parser per provider, all returning verified
  * NormalisedEvent[] or a typed failure (status + safe reason). No store, no n8n.
  */
-import type { DeliveryEventInput, DeliveryEventType } from '../store/types';
+import type { DeliveryEventInput, DeliveryEventType } from '../store';
 
 import { type BrevoConfig, verifyBrevoRequest } from './brevo';
 import { type CommonVerifyOptions, fail, type VerifyResult, type WebhookRequest } from './common';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { SubscriberStore, Subscriber, SubscriberFilter } from '../store/types';
+import type { SubscriberStore, Subscriber, SubscriberFilter } from '../store';
 
 /**
  * A cell that a spreadsheet would run as a formula (=, +, -, @, or a leading tab/CR) gets a

@@ -8,7 +8,7 @@ import type {
 	BulkUpsertRow,
 	MailingList,
 	SubscriberStore,
-} from '../store/types';
+} from '../store';
 import { describeDelimiter, normaliseDelimiter, sniffDelimiter } from './dialect';
 import {
 	assertTextFile,

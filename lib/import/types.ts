@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Actor } from '../store/types';
+import type { Actor } from '../store';
 
 /** What to do with the listed addresses. */
 export type ImportMode =

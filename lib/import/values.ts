@@ -1,14 +1,14 @@
 import isISO8601 from 'validator/lib/isISO8601';
 import type { FieldType } from './types';
 
-/** The store's name limit (lib/store/sqlStore.ts), checked here so a long name fails one row, not a batch. */
+/** The store's name limit (lib/store/rows.ts checkName), checked here so a long name fails one row, not a batch. */
 export const MAX_NAME_LENGTH = 500;
 
 /**
  * The store's own e-mail check (validator's isEmail, with a fast path for everyday addresses):
  * one definition, so a row this engine accepts is never refused by the store as invalid.
  */
-export { isValidEmail } from '../store/email';
+export { isValidEmail } from '../store';
 
 export type Converted = { ok: true; value: unknown } | { ok: false; message: string };
 

@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { defaultStoreDir, openStore, resolveStoreFile } from '../store/openStore';
+import { defaultStoreDir, openStore, resolveStoreFile } from '../store';
 import { backupSqliteFile, defaultBackupDir, inspectSqliteBackup, listBackups, restoreSqliteStore } from './backup';
 import { exportEverythingToFolder } from './portability';
 

@@ -3,11 +3,15 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { exportSubscribersCsv, neutraliseFormula } from '../export/csvExport';
-import type { SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { SubscriberFilter } from '../store/types';
-import { quoteIdentifier, tableColumns } from './tables';
+import { exportSubscribersCsv, neutraliseFormula } from '../export';
+import {
+	subscriberCountsByList,
+	tableColumns,
+	tableRows,
+	type SqlExecutor,
+	type SqlSubscriberStore,
+	type SubscriberFilter,
+} from '../store';
 
 /**
  * Data portability: everything a customer keeps in the store, as one CSV file per table, each
@@ -94,23 +98,9 @@ async function* pages<T>(fetch: (cursor: string | null) => Promise<{ items: T[];
 	} while (cursor);
 }
 
-/** A whole table in keyset order, columns as the database has them (future columns included). */
-async function* tableRows(sql: SqlExecutor, table: string, columns: string[], keys: string[], pageSize: number): AsyncGenerator<string[]> {
-	const list = columns.map(quoteIdentifier).join(', ');
-	const keyList = keys.map(quoteIdentifier).join(', ');
-	let after: unknown[] | null = null;
-	for (;;) {
-		const rows: Array<Record<string, unknown>> = await sql.all(
-			`SELECT ${list} FROM ${quoteIdentifier(table)}
-			 ${after ? `WHERE (${keyList}) > (${keys.map(() => '?').join(', ')})` : ''}
-			 ORDER BY ${keyList} LIMIT ?`,
-			[...(after ?? []), pageSize],
-		);
-		for (const row of rows) yield columns.map((column) => cell(row[column]));
-		if (rows.length < pageSize) return;
-		const last = rows[rows.length - 1];
-		after = keys.map((key) => last[key]);
-	}
+/** A whole table in keyset order as CSV cells, columns as the database has them (future columns included). */
+async function* tableCells(sql: SqlExecutor, table: string, columns: string[], keys: string[], pageSize: number): AsyncGenerator<string[]> {
+	for await (const row of tableRows(sql, table, columns, keys, pageSize)) yield columns.map((column) => cell(row[column]));
 }
 
 /** One file of the export as a CSV stream. */
@@ -145,12 +135,7 @@ export async function portableCsv(
 		case 'lists':
 			columns = LIST_COLUMNS;
 			records = (async function* () {
-				const counts = new Map(
-					(await store.sql.all('SELECT list_id, COUNT(*) AS n FROM subscribers GROUP BY list_id')).map((row) => [
-						String(row.list_id),
-						Number(row.n),
-					]),
-				);
+				const counts = await subscriberCountsByList(store.sql);
 				for (const list of await store.getLists()) {
 					yield [list.id, list.name, list.description, counts.get(list.id) ?? 0, list.createdAt, list.updatedAt].map(cell);
 				}
@@ -177,7 +162,7 @@ export async function portableCsv(
 		case 'consents': {
 			columns = await tableColumns(store.sql, table);
 			if (!columns.length) throw new Error(`This store has no ${table} table to export`);
-			records = tableRows(store.sql, table, columns, KEYS[table] ?? [], pageSize);
+			records = tableCells(store.sql, table, columns, KEYS[table] ?? [], pageSize);
 			break;
 		}
 		default:

@@ -12,10 +12,17 @@
 import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 import type { CompiledTemplate, ComposedMessage } from '../compose';
-import type { LinkSigner } from '../store/linkTokens';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor, Subscriber } from '../store/types';
-import { linkUrl } from '../store/urls';
+import {
+	confirmationSendState,
+	consumeConfirmationNonce,
+	linkUrl,
+	takeConfirmationSend,
+	touchSubscriber,
+	type Actor,
+	type LinkSigner,
+	type SqlSubscriberStore,
+	type Subscriber,
+} from '../store';
 
 export interface ResendLimits {
 	/** Minutes that must pass between two confirmation mails to one address (default 10). */
@@ -73,23 +80,12 @@ export async function reserveConfirmation(
 	const intervalCutoff = new Date(now - limits.minIntervalMinutes * 60_000).toISOString();
 	const windowCutoff = new Date(now - DAY_MS).toISOString();
 	const nonce = randomBytes(16).toString('base64url');
-	return store.sql.transaction(async (tx) => {
-		const taken = await tx.get(
-			`INSERT INTO confirmation_sends (address_hash, last_sent_at, window_start, sends, nonce) VALUES (?, ?, ?, 1, ?)
-			 ON CONFLICT (address_hash) DO UPDATE SET
-			   sends = CASE WHEN confirmation_sends.window_start <= ? THEN 1 ELSE confirmation_sends.sends + 1 END,
-			   window_start = CASE WHEN confirmation_sends.window_start <= ? THEN excluded.window_start ELSE confirmation_sends.window_start END,
-			   last_sent_at = excluded.last_sent_at,
-			   nonce = excluded.nonce
-			 WHERE confirmation_sends.last_sent_at <= ?
-			   AND (confirmation_sends.window_start <= ? OR confirmation_sends.sends < ?)
-			 RETURNING sends`,
-			[hash, at, at, nonce, windowCutoff, windowCutoff, intervalCutoff, windowCutoff, limits.maxPerDay],
-		);
+	return store.transaction(async (tx) => {
+		const taken = await takeConfirmationSend(tx, { hash, at, nonce, windowCutoff, intervalCutoff, maxPerDay: limits.maxPerDay });
 		if (!taken) {
-			const row = await tx.get('SELECT last_sent_at, window_start, sends FROM confirmation_sends WHERE address_hash = ?', [hash]);
-			const last = Date.parse(String(row?.last_sent_at));
-			const windowStart = Date.parse(String(row?.window_start));
+			const row = await confirmationSendState(tx, hash);
+			const last = Date.parse(String(row?.lastSentAt));
+			const windowStart = Date.parse(String(row?.windowStart));
 			const byInterval = last + limits.minIntervalMinutes * 60_000;
 			const dailyFull = Number(row?.sends) >= limits.maxPerDay && windowStart > now - DAY_MS;
 			const retryAt = Math.max(byInterval, dailyFull ? windowStart + DAY_MS : 0);
@@ -98,7 +94,7 @@ export async function reserveConfirmation(
 				: `a confirmation mail was sent to this address less than ${limits.minIntervalMinutes} minutes ago`;
 			return { ok: false, reason, retryAfter: new Date(retryAt).toISOString() };
 		}
-		await tx.run('UPDATE subscribers SET updated_at = ? WHERE id = ?', [at, subscriber.id]);
+		await touchSubscriber(tx, subscriber.id, at);
 		await store.audit(tx, actor, 'subscriber.confirmation-sent', 'subscriber', subscriber.id, {
 			sendsToday: Number(taken.sends),
 		});
@@ -112,11 +108,7 @@ export async function reserveConfirmation(
  */
 export async function consumeConfirmation(store: SqlSubscriberStore, email: string, nonce: string): Promise<boolean> {
 	if (typeof nonce !== 'string' || !nonce) return false;
-	const result = await store.sql.run('UPDATE confirmation_sends SET nonce = NULL WHERE address_hash = ? AND nonce = ?', [
-		store.hashEmail(email),
-		nonce,
-	]);
-	return result.changes === 1;
+	return consumeConfirmationNonce(store.sql, store.hashEmail(email), nonce);
 }
 
 function sealKey(secret: string): KeyObject {

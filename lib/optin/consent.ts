@@ -7,9 +7,17 @@
  * agent stay out of the audit log: it is append-only, and they are personal data an erase must
  * be able to remove.
  */
-import type { SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor, SubscriberStatus } from '../store/types';
+import {
+	consentRowsOf,
+	insertConsent,
+	isHashSuppressed,
+	lockConfirmCandidate,
+	writeStatus,
+	type Actor,
+	type SqlExecutor,
+	type SqlSubscriberStore,
+	type SubscriberStatus,
+} from '../store';
 
 /** How a confirmation came about, as the consent record keeps it. */
 export interface ConsentEvidence {
@@ -99,42 +107,34 @@ export async function confirmSubscriberIn(
 		consent: null,
 	};
 	if (!/^\d{1,18}$/.test(subscriberId)) return result;
-	const row = await tx.get(
-		`SELECT s.id, s.list_id, s.email, s.status, s.source, s.created_at, l.name AS list_name
-		 FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF s' : ''}`,
-		[subscriberId],
-	);
+	const row = await lockConfirmCandidate(tx, subscriberId);
 	if (!row) return result;
-	result.listId = String(row.list_id);
-	result.listName = String(row.list_name);
-	result.email = String(row.email);
-	result.status = row.status as SubscriberStatus;
+	result.listId = row.listId;
+	result.listName = row.listName;
+	result.email = row.email;
+	result.status = row.status;
 	if (row.status === 'active') {
 		result.outcome = 'already-confirmed';
 		return result;
 	}
-	const suppressed = await tx.get('SELECT 1 AS x FROM suppressions WHERE hash = ?', [store.hashEmail(String(row.email))]);
+	const suppressed = await isHashSuppressed(tx, store.hashEmail(row.email));
 	if (row.status !== 'pending' || suppressed) {
 		result.outcome = 'refused';
 		return result;
 	}
 	const at = evidence.at ?? new Date().toISOString();
-	await tx.run("UPDATE subscribers SET status = 'active', updated_at = ? WHERE id = ?", [at, subscriberId]);
-	const consent = await tx.get(
-		`INSERT INTO consents (subscriber_id, list_id, method, source, ip, user_agent, requested_at, confirmed_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-		[
-			subscriberId,
-			row.list_id,
-			clip(evidence.method, 64) ?? 'unknown',
-			String(row.source ?? ''),
-			clip(evidence.ip, MAX_IP),
-			clip(evidence.userAgent, MAX_USER_AGENT),
-			row.created_at ?? null,
-			at,
-		],
-	);
-	const record = toRecord(consent as Record<string, unknown>);
+	await writeStatus(tx, subscriberId, 'active', at);
+	const consent = await insertConsent(tx, {
+		subscriberId,
+		listId: row.listId,
+		method: clip(evidence.method, 64) ?? 'unknown',
+		source: row.source,
+		ip: clip(evidence.ip, MAX_IP),
+		userAgent: clip(evidence.userAgent, MAX_USER_AGENT),
+		requestedAt: row.createdAt,
+		confirmedAt: at,
+	});
+	const record = toRecord(consent);
 	await store.audit(tx, actor, 'subscriber.confirm', 'subscriber', subscriberId, {
 		from: 'pending',
 		to: 'active',
@@ -152,6 +152,6 @@ export async function confirmSubscriberIn(
 /** The consent records of a subscriber, oldest first. */
 export async function getConsents(store: SqlSubscriberStore, subscriberId: string): Promise<ConsentRecord[]> {
 	if (!/^\d{1,18}$/.test(subscriberId)) return [];
-	const rows = await store.sql.all('SELECT * FROM consents WHERE subscriber_id = ? ORDER BY id', [subscriberId]);
+	const rows = await consentRowsOf(store.sql, subscriberId);
 	return rows.map(toRecord);
 }

@@ -3,8 +3,14 @@
  * row has not changed (a new sign-up or a confirmation mail touches it) for the given number of
  * days. Nothing else is ever removed. Audited per list with the removed row ids (no addresses).
  */
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import { StoreError, type Actor } from '../store/types';
+import {
+	clearConfirmationSendsBefore,
+	deleteIfPending,
+	staleUnconfirmed,
+	StoreError,
+	type Actor,
+	type SqlSubscriberStore,
+} from '../store';
 
 export const DEFAULT_PURGE_AFTER_DAYS = 30;
 
@@ -40,28 +46,15 @@ export async function purgeUnconfirmed(store: SqlSubscriberStore, options: Purge
 	const cutoff = new Date((options.now ?? Date.now()) - days * 24 * 60 * 60 * 1000).toISOString();
 	const result: PurgeResult = { purged: 0, olderThanDays: days, cutoff, listId, byList: {}, resendCountersCleared: 0 };
 	for (;;) {
-		const removed = await store.sql.transaction(async (tx) => {
-			const rows = await tx.all(
-				`SELECT s.id, s.list_id FROM subscribers s
-				 WHERE s.status = 'pending' AND s.updated_at < ?${listId ? ' AND s.list_id = ?' : ''}
-				   AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.subscriber_id = s.id)
-				 ORDER BY s.id LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF s SKIP LOCKED' : ''}`,
-				listId ? [cutoff, listId, batchSize] : [cutoff, batchSize],
-			);
+		const removed = await store.transaction(async (tx) => {
+			const rows = await staleUnconfirmed(tx, cutoff, listId, batchSize);
 			if (!rows.length) return 0;
 			const perList = new Map<string, string[]>();
-			for (const row of rows) {
-				const key = String(row.list_id);
-				perList.set(key, [...(perList.get(key) ?? []), String(row.id)]);
-			}
+			for (const row of rows) perList.set(row.listId, [...(perList.get(row.listId) ?? []), row.id]);
 			let count = 0;
 			for (const [list, ids] of perList) {
 				// The status is checked again in the DELETE itself: a row confirmed meanwhile stays.
-				const deleted = await tx.all(
-					`DELETE FROM subscribers WHERE status = 'pending' AND id IN (${ids.map(() => '?').join(', ')}) RETURNING id`,
-					ids,
-				);
-				const deletedIds = deleted.map((row) => String(row.id));
+				const deletedIds = await deleteIfPending(tx, ids);
 				if (!deletedIds.length) continue;
 				count += deletedIds.length;
 				result.byList[list] = (result.byList[list] ?? 0) + deletedIds.length;
@@ -79,7 +72,7 @@ export async function purgeUnconfirmed(store: SqlSubscriberStore, options: Purge
 	}
 	// Their 24-hour window ended long ago, and any link they carried has been purged with its row.
 	if (listId === null) {
-		result.resendCountersCleared = (await store.sql.run('DELETE FROM confirmation_sends WHERE last_sent_at < ?', [cutoff])).changes;
+		result.resendCountersCleared = await clearConfirmationSendsBefore(store.sql, cutoff);
 	}
 	return result;
 }

@@ -12,7 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 
 import { Readable } from 'node:stream';
 
-import { buildRawMessage, type RawMessage } from '../compose/rawMessage';
+import { buildRawMessage, type RawMessage } from '../compose';
 
 /** How the connection is secured. */
 export type SmtpSecurity =

@@ -7,3 +7,50 @@ export { openStore, defaultStoreDir, resolveStoreFile, type StoreConfig, type Sq
 export { SqlSubscriberStore } from './sqlStore';
 export type { SqlDriver, SqlExecutor, Dialect } from './driver';
 export { LATEST_SCHEMA_VERSION } from './migrations';
+export * from './campaignTypes';
+export {
+	addToCounter,
+	campaignExists,
+	changeCampaign,
+	checkCampaignId,
+	complaintFigures,
+	COUNTER_NAMES,
+	getCampaign,
+	insertCampaign,
+	isCampaignId,
+	listCampaigns,
+	lockCampaigns,
+	pauseCampaignIn,
+	toCampaign,
+	validateFilter,
+	type CampaignStatusChange,
+	type DecidedChange,
+	type NewCampaign,
+} from './campaigns';
+export * from './sendLog';
+export * from './campaignRuns';
+export * from './recipients';
+export { checkLimitAs } from './rows';
+export { readSubscriberBrief } from './subscribers';
+export { rememberEvents } from './processedEvents';
+export { membershipsOfAddress, subscriberWithList, writeStatus, type AddressRow } from './subscribers';
+export * from './confirmationSends';
+export * from './consents';
+export { isHashSuppressed } from './suppressions';
+export * from './tables';
+export { eraseListBatch, type ErasureCounts } from './erasure';
+export { removeListRow } from './lists';
+export { withSecureDelete } from './driver';
+export {
+	carryOverOptOuts,
+	detachLiveFile,
+	erasuresAfter,
+	finishCopy,
+	inspectSqliteBackup,
+	openForBackup,
+	prepareStagedCopy,
+	saltOf,
+	type Erasure,
+	type StoreFileInspection,
+} from './sqliteFiles';
+export { acquireSqliteDriver, closeSharedSqliteDriver } from './sqliteDriver';

@@ -3,12 +3,16 @@
  * recipient) and the complaint-rate brake that pauses a campaign before it burns the sender's
  * reputation (Gmail wants spam complaints well under 0.3 %).
  */
-import { recordCampaignEventIn, type CampaignEventType } from '../campaign/campaigns';
-import { lockCampaign } from '../campaign/sql';
-import type { DeliveryEventKind } from '../events/types';
-import type { SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor } from '../store/types';
+import type { DeliveryEventKind } from '../events';
+import {
+	complaintFigures,
+	isCampaignId,
+	pauseCampaignIn,
+	recordCampaignEventIn,
+	type Actor,
+	type CampaignEventType,
+	type SqlExecutor,
+} from '../store';
 import { DEFAULT_COMPLAINT_PAUSE, type ComplaintPauseOptions } from './types';
 
 /** Campaign counter per event kind; soft bounces and deferrals are not outcomes yet. */
@@ -21,42 +25,15 @@ const COUNTER_FOR_KIND: Partial<Record<DeliveryEventKind, CampaignEventType>> = 
 	click: 'clicked',
 };
 
-const ID_PATTERN = /^\d{1,18}$/;
-
 export function isRowId(value: unknown): value is string {
-	return typeof value === 'string' && ID_PATTERN.test(value);
+	return isCampaignId(value);
 }
 
 export function campaignCounterFor(kind: DeliveryEventKind): CampaignEventType | null {
 	return COUNTER_FOR_KIND[kind] ?? null;
 }
 
-/**
- * Locks the campaigns a batch of events touches, in id order, before any subscriber row: the
- * order every campaign transaction uses, so concurrent batches and send runs cannot deadlock.
- */
-export async function lockCampaigns(tx: SqlExecutor, campaignIds: Iterable<string | null>): Promise<void> {
-	if (tx.dialect !== 'postgres') return; // SQLite transactions are already serialised
-	const ids = [...new Set([...campaignIds].filter(isRowId))].sort((a, b) =>
-		a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length,
-	);
-	for (const id of ids) await lockCampaign(tx, id);
-}
-
-/** The campaign recipient with this address, when the event names a campaign but no subscriber. */
-export async function findCampaignRecipient(
-	tx: SqlExecutor,
-	campaignId: string,
-	email: string,
-): Promise<string | null> {
-	if (!isRowId(campaignId) || !email) return null;
-	const row = await tx.get(
-		`SELECT l.subscriber_id FROM subscribers s JOIN send_log l ON l.subscriber_id = s.id AND l.campaign_id = ?
-		 WHERE s.email_lower = ? ORDER BY s.id LIMIT 1`,
-		[campaignId, email.trim().toLowerCase()],
-	);
-	return row ? String(row.subscriber_id) : null;
-}
+export { findCampaignRecipient, lockCampaigns } from '../store';
 
 export interface CampaignOutcome {
 	counted: boolean;
@@ -69,7 +46,6 @@ export interface CampaignOutcome {
  * complaint checks the complaint rate and pauses the campaign when it reaches the threshold.
  */
 export async function countCampaignEvent(
-	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	event: { kind: DeliveryEventKind; campaignId: string; subscriberId: string; occurredAt: string },
 	pause: ComplaintPauseOptions | false,
@@ -83,7 +59,7 @@ export async function countCampaignEvent(
 	const counted = await recordCampaignEventIn(tx, { ...ids, type });
 	if (type === 'clicked') await recordCampaignEventIn(tx, { ...ids, type: 'opened' });
 	const paused =
-		counted && type === 'complained' && pause ? await pauseOnComplaintRate(store, tx, event.campaignId, pause, actor) : false;
+		counted && type === 'complained' && pause ? await pauseOnComplaintRate(tx, event.campaignId, pause, actor) : false;
 	return { counted, paused };
 }
 
@@ -93,19 +69,16 @@ export async function countCampaignEvent(
  * or over `threshold` is paused (audited, with the figures), and stays paused until resumed.
  */
 export async function pauseOnComplaintRate(
-	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	campaignId: string,
 	options: ComplaintPauseOptions,
 	actor: Actor,
 ): Promise<boolean> {
-	const row = await tx.get('SELECT status, sent, bounced, complained, delivered FROM campaigns WHERE id = ?', [campaignId]);
-	if (!row) return false;
-	const status = String(row.status);
+	const figures = await complaintFigures(tx, campaignId);
+	if (!figures) return false;
+	const { status, complained, delivered } = figures;
 	if (status !== 'running' && status !== 'scheduled') return false;
-	const complained = Number(row.complained);
-	const delivered = Number(row.delivered);
-	const base = delivered > 0 ? delivered : Math.max(0, Number(row.sent) - Number(row.bounced));
+	const base = delivered > 0 ? delivered : Math.max(0, figures.sent - figures.bounced);
 	if (base < options.minSample || base <= 0) return false;
 	const rate = complained / base;
 	if (rate < options.threshold) return false;
@@ -113,12 +86,7 @@ export async function pauseOnComplaintRate(
 	const reason =
 		`Complaint rate ${percent(rate)} (${complained} of ${base} ${delivered > 0 ? 'delivered' : 'sent'}) ` +
 		`reached the ${percent(options.threshold)} limit`;
-	await tx.run("UPDATE campaigns SET status = 'paused', pause_reason = ?, updated_at = ? WHERE id = ?", [
-		reason,
-		new Date().toISOString(),
-		campaignId,
-	]);
-	await store.audit(tx, actor, 'campaign.pause', 'campaign', campaignId, {
+	await pauseCampaignIn(tx, campaignId, reason, actor, {
 		from: status,
 		reason,
 		complained,

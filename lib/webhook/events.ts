@@ -7,7 +7,7 @@ import {
 	type SnsTransportOptions,
 	type WebhookProvider,
 } from '../events';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { SqlSubscriberStore } from '../store';
 import { jsonResponse } from './http';
 import { recordEvents } from './record';
 import type { HandlerResult, HttpRequest, RecordOptions } from './types';

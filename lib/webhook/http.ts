@@ -1,4 +1,4 @@
-import { TOKEN_PARAM } from '../store/urls';
+import { TOKEN_PARAM } from '../store';
 import type { HttpRequest, HttpResponse } from './types';
 
 /** Link endpoints carry personal tokens: never cached, never indexed, never sent on as Referer. */

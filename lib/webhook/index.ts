@@ -33,5 +33,5 @@ export {
 	pauseOnComplaintRate,
 	resolveComplaintPause,
 } from './campaignEvents';
-export { escapeHtml, TRANSPARENT_GIF } from './http';
+export { escapeHtml, jsonResponse, textResponse, TRANSPARENT_GIF } from './http';
 export { cachedSigner, cachedStore, cachedStoreCount, closeCachedStores } from './storeCache';

@@ -4,9 +4,15 @@
  * 403 and records nothing; a proof mail's token (empty subscriber id) is answered normally and
  * changes nothing.
  */
-import type { NormalisedEvent } from '../events/types';
-import type { LinkSigner, LinkTokenClaims, LinkTokenFailure } from '../store/linkTokens';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { NormalisedEvent } from '../events';
+import {
+	eventTimeOf,
+	type LinkSigner,
+	type LinkTokenClaims,
+	type LinkTokenFailure,
+	type SqlSubscriberStore,
+	subscriberWithList,
+} from '../store';
 import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
 import { formFields, gifResponse, htmlResponse, linkToken, redirectResponse, textResponse } from './http';
 import { inRetriedTransaction, readSubscriber, WEBHOOK_ACTOR } from './record';
@@ -122,12 +128,9 @@ export async function handleUnsubscribe(
 		let listName = '';
 		if (isRowId(claims.subscriberId)) {
 			const opened = await resolveStore(store);
-			const row = await opened.sql.get(
-				'SELECT s.email, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?',
-				[claims.subscriberId],
-			);
-			email = row ? String(row.email) : '';
-			listName = row ? String(row.name) : '';
+			const row = await subscriberWithList(opened.sql, claims.subscriberId);
+			email = row ? row.email : '';
+			listName = row ? row.listName : '';
 		}
 		const who = email ? `${email}${listName ? ` from “${listName}”` : ''}` : 'this address';
 		return {
@@ -170,7 +173,6 @@ export async function handleUnsubscribe(
 		result.statusAfter = applied.subscribers[0]?.status ?? null;
 		if (claims.campaignId) {
 			const outcome = await countCampaignEvent(
-				opened,
 				tx,
 				{ kind: 'unsubscribe', campaignId: claims.campaignId, subscriberId: subscriber.id, occurredAt },
 				pause,
@@ -254,7 +256,6 @@ async function recordLinkHit(
 	}
 	return inRetriedTransaction(opened, async (tx) => {
 		const outcome = await countCampaignEvent(
-			opened,
 			tx,
 			{ kind, campaignId, subscriberId: claims.subscriberId, occurredAt },
 			pause,
@@ -264,11 +265,7 @@ async function recordLinkHit(
 		// subscriber is no recipient of that campaign (reported as it came).
 		let duplicate = false;
 		if (!outcome.counted) {
-			const row = await tx.get(
-				`SELECT ${kind === 'open' ? 'opened_at' : 'clicked_at'} AS at FROM send_log WHERE campaign_id = ? AND subscriber_id = ?`,
-				[campaignId, claims.subscriberId],
-			);
-			duplicate = Boolean(row?.at);
+			duplicate = Boolean(await eventTimeOf(tx, campaignId, claims.subscriberId, kind === 'open' ? 'opened' : 'clicked'));
 		}
 		const subscriber = await readSubscriber(tx, claims.subscriberId);
 		return [{ ...withSubscriber(event, subscriber), campaignCounted: outcome.counted, duplicate }];

@@ -11,12 +11,17 @@
  * is read or recorded. The token is the forms' only credential (a hidden field, and the query of
  * the form's action), so another site cannot post a form on the subscriber's behalf.
  */
-import { confirmSubscriberIn, type ConfirmResult } from '../optin/consent';
-import type { SqlExecutor } from '../store/driver';
-import { emailKey } from '../store/email';
-import type { LinkSigner, LinkTokenClaims } from '../store/linkTokens';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { SubscriberStatus } from '../store/types';
+import { confirmSubscriberIn, type ConfirmResult } from '../optin';
+import {
+	membershipsOfAddress,
+	subscriberWithList,
+	writeStatus,
+	type AddressRow,
+	type LinkSigner,
+	type LinkTokenClaims,
+	type SqlSubscriberStore,
+	type SubscriberStatus,
+} from '../store';
 import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
 import { formFields, linkToken, textResponse } from './http';
 import { tokenProblem } from './links';
@@ -133,16 +138,14 @@ export async function handleConfirm(
 
 	if (method === 'GET') {
 		// Read-only: what would be confirmed, and a button that posts back.
-		const row = isRowId(subscriberId)
-			? await opened.sql.get('SELECT s.email, s.name AS person, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id WHERE s.id = ?', [subscriberId])
-			: undefined;
+		const row = await subscriberWithList(opened.sql, subscriberId);
 		let response: HttpResponse;
 		if (!row) response = page(404, texts.goneTitle, [texts.goneText]);
-		else if (row.status === 'active') response = page(200, texts.confirmedTitle, [texts.alreadyConfirmedText(String(row.name))]);
+		else if (row.status === 'active') response = page(200, texts.confirmedTitle, [texts.alreadyConfirmedText(row.listName)]);
 		else if (row.status !== 'pending') response = page(409, texts.cannotConfirmTitle, [texts.cannotConfirmText]);
 		else {
-			const greeting = row.person ? [texts.greeting(String(row.person))] : [];
-			response = page(200, texts.confirmTitle, [...greeting, texts.confirmQuestion(String(row.email), String(row.name))], {
+			const greeting = row.name ? [texts.greeting(row.name)] : [];
+			response = page(200, texts.confirmTitle, [...greeting, texts.confirmQuestion(row.email, row.listName)], {
 				forms: [{ action: actionUrl(token, lang), fields: { t: token }, button: texts.confirmButton }],
 			});
 		}
@@ -195,41 +198,8 @@ export async function handleConfirm(
 /** Statuses a subscriber may leave from on the preference page. */
 const LEAVABLE = new Set<string>(['active', 'pending', 'stopped']);
 
-interface AddressRow {
-	id: string;
-	listId: string;
-	listName: string;
-	email: string;
-	status: SubscriberStatus;
-}
 
-/**
- * Every list the token's address is on (the same address compared as the store does: domain
- * case-insensitive), trashed rows left out.
- */
-async function rowsOfAddress(sql: SqlExecutor, subscriberId: string, lock = false): Promise<{ email: string | null; rows: AddressRow[] }> {
-	if (!isRowId(subscriberId)) return { email: null, rows: [] };
-	const own = await sql.get('SELECT email, email_key, status FROM subscribers WHERE id = ?', [subscriberId]);
-	if (!own || own.status === 'trashed') return { email: null, rows: [] };
-	const rows = await sql.all(
-		`SELECT s.id, s.list_id, s.email, s.status, l.name FROM subscribers s JOIN lists l ON l.id = s.list_id
-		 WHERE s.email_lower = ? AND s.status <> 'trashed' ORDER BY l.name, s.id${lock && sql.dialect === 'postgres' ? ' FOR UPDATE OF s' : ''}`,
-		[String(own.email).toLowerCase()],
-	);
-	const key = emailKey(String(own.email));
-	return {
-		email: String(own.email),
-		rows: rows
-			.filter((row) => emailKey(String(row.email)) === key)
-			.map((row) => ({
-				id: String(row.id),
-				listId: String(row.list_id),
-				listName: String(row.name),
-				email: String(row.email),
-				status: row.status as SubscriberStatus,
-			})),
-	};
-}
+const rowsOfAddress = membershipsOfAddress;
 
 function preferencesPage(
 	texts: PageTexts,
@@ -298,14 +268,14 @@ export async function handlePreferences(
 		// Only rows of this address, whatever list ids the form names.
 		const leaving = rows.filter((row) => LEAVABLE.has(row.status) && (all || chosen.has(row.listId)));
 		for (const row of leaving) {
-			await tx.run("UPDATE subscribers SET status = 'unsubscribed', updated_at = ? WHERE id = ?", [at, row.id]);
+			await writeStatus(tx, row.id, 'unsubscribed', at);
 			await opened.audit(tx, actor, 'subscriber.status', 'subscriber', row.id, {
 				from: row.status,
 				to: 'unsubscribed',
 				reason: all ? 'preferences page: unsubscribe from all' : 'preferences page: leave list',
 			});
 			if (claims.campaignId && isRowId(claims.campaignId) && row.id === subscriberId) {
-				await countCampaignEvent(opened, tx, { kind: 'unsubscribe', campaignId: claims.campaignId, subscriberId: row.id, occurredAt: at }, pause, actor);
+				await countCampaignEvent(tx, { kind: 'unsubscribe', campaignId: claims.campaignId, subscriberId: row.id, occurredAt: at }, pause, actor);
 			}
 		}
 		return leaving.map((row) => ({ id: row.id, listId: row.listId, listName: row.listName, from: row.status, to: 'unsubscribed' as SubscriberStatus }));

@@ -5,9 +5,16 @@
  * and the campaign counted. A retried delivery of the same event changes nothing.
  */
 import { toDeliveryEventInput, type NormalisedEvent } from '../events';
-import type { SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor, SubscriberStatus } from '../store/types';
+import {
+	addToCounter,
+	markEventOnce,
+	readSubscriberBrief,
+	rememberEvents,
+	type Actor,
+	type CampaignEventType,
+	type SqlExecutor,
+	type SqlSubscriberStore,
+} from '../store';
 import {
 	campaignCounterFor,
 	countCampaignEvent,
@@ -20,22 +27,12 @@ import type { ComplaintPauseOptions, RecordedEvent, RecordOptions } from './type
 
 export const WEBHOOK_ACTOR: Actor = { type: 'webhook' };
 
-/** PostgreSQL deadlock / serialisation failure: the whole transaction may simply run again. */
-const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
-const MAX_ATTEMPTS = 4;
-
+/** One transaction, run again on a PostgreSQL deadlock or serialisation failure. */
 export async function inRetriedTransaction<T>(
 	store: SqlSubscriberStore,
 	work: (tx: SqlExecutor) => Promise<T>,
 ): Promise<T> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await store.sql.transaction(work);
-		} catch (error) {
-			if (attempt >= MAX_ATTEMPTS || !RETRYABLE_PG_CODES.has(String(error?.code))) throw error;
-			await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
-		}
-	}
+	return store.transaction(work, { retry: true });
 }
 
 function blank(event: NormalisedEvent): RecordedEvent {
@@ -90,7 +87,7 @@ const lastPruneByStore = new Map<string, number>();
 
 /** At most once an hour per store (keyed by location: the webhook reopens stores), after recording. */
 export async function forgetOldEventIds(store: SqlSubscriberStore, now = Date.now()): Promise<void> {
-	const key = store.sql.location;
+	const key = store.location;
 	const last = lastPruneByStore.get(key);
 	if (last !== undefined && now - last < PRUNE_INTERVAL_MS) return;
 	lastPruneByStore.set(key, now);
@@ -108,13 +105,6 @@ function chunks<T>(list: T[], size = CHUNK): T[][] {
 	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
 	return out;
 }
-
-/** Campaign counter → its per-recipient column in the send log. */
-const SEND_LOG_COLUMN: Record<string, string> = {
-	opened: 'opened_at',
-	clicked: 'clicked_at',
-	delivered: 'delivered_at',
-};
 
 /**
  * The kinds the subscriber row does not count: deduplicated on `<provider>:<eventId>` in one
@@ -136,12 +126,7 @@ async function recordCountedEvents(
 	}
 	const fresh = new Set<string>();
 	for (const ids of chunks([...firstIndexOf.keys()])) {
-		const rows = await tx.all(
-			`INSERT INTO processed_events (event_id, processed_at) VALUES ${ids.map(() => '(?, ?)').join(', ')}
-			 ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-			ids.flatMap((id) => [id, at]),
-		);
-		for (const row of rows) fresh.add(String(row.event_id));
+		for (const id of await rememberEvents(tx, ids, at)) fresh.add(id);
 	}
 
 	// (campaign, counter) → subscriber → index of the first fresh event that may count it
@@ -174,24 +159,17 @@ async function recordCountedEvents(
 	}
 
 	for (const [key, bySubscriber] of groups) {
-		const [campaignId, counter] = key.split('\u0000');
-		const column = SEND_LOG_COLUMN[counter];
+		const [campaignId, counter] = key.split('\u0000') as [string, CampaignEventType];
 		let newlyCounted = 0;
 		for (const subscriberIds of chunks([...bySubscriber.keys()])) {
-			const rows = await tx.all(
-				`UPDATE send_log SET ${column} = ? WHERE campaign_id = ? AND ${column} IS NULL
-				 AND subscriber_id IN (${subscriberIds.map(() => '?').join(', ')}) RETURNING subscriber_id`,
-				[at, campaignId, ...subscriberIds],
-			);
-			newlyCounted += rows.length;
-			for (const row of rows) {
-				const first = bySubscriber.get(String(row.subscriber_id))?.find((index) => index >= 0);
+			const marked = await markEventOnce(tx, campaignId, counter, subscriberIds, at);
+			newlyCounted += marked.length;
+			for (const subscriberId of marked) {
+				const first = bySubscriber.get(subscriberId)?.find((index) => index >= 0);
 				if (first !== undefined) recorded[first].campaignCounted = true;
 			}
 		}
-		if (newlyCounted) {
-			await tx.run(`UPDATE campaigns SET ${counter} = ${counter} + ?, updated_at = ? WHERE id = ?`, [newlyCounted, at, campaignId]);
-		}
+		if (newlyCounted) await addToCounter(tx, campaignId, counter, newlyCounted, at);
 	}
 }
 
@@ -224,7 +202,6 @@ async function recordOne(
 			: await findCampaignRecipient(tx, event.campaignId, event.recipient);
 		if (subscriberId) {
 			const outcome = await countCampaignEvent(
-				store,
 				tx,
 				{ kind: event.kind, campaignId: event.campaignId, subscriberId, occurredAt },
 				pause,
@@ -243,13 +220,4 @@ export function toIso(value: string | undefined | null): string {
 }
 
 /** Status lookup helper for link events (which carry a subscriber id, not an address). */
-export async function readSubscriber(
-	tx: SqlExecutor,
-	subscriberId: string,
-): Promise<{ id: string; listId: string; email: string; status: SubscriberStatus } | null> {
-	if (!isRowId(subscriberId)) return null;
-	const row = await tx.get('SELECT id, list_id, email, status FROM subscribers WHERE id = ?', [subscriberId]);
-	return row
-		? { id: String(row.id), listId: String(row.list_id), email: String(row.email), status: row.status as SubscriberStatus }
-		: null;
-}
+export const readSubscriber = readSubscriberBrief;

@@ -4,9 +4,7 @@
  * connections are shared per file anyway (acquireSqliteDriver); PostgreSQL keeps one small pool.
  */
 import { createHash } from 'node:crypto';
-import { LinkSigner } from '../store/linkTokens';
-import { openStore, type StoreConfig } from '../store/openStore';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import { LinkSigner, openStore, type SqlSubscriberStore, type StoreConfig } from '../store';
 
 const MAX_CACHED = 16;
 const stores = new Map<string, Promise<SqlSubscriberStore>>();

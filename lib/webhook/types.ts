@@ -1,5 +1,5 @@
 import type { IgnoredEvent, NormalisedEvent, SubscriptionHandshake, WebhookRequest } from '../events';
-import type { Actor, SubscriberStatus } from '../store/types';
+import type { Actor, SubscriberStatus } from '../store';
 
 /** An HTTP request as the adapter (n8n node, test server) hands it over. */
 export interface HttpRequest {

@@ -10,23 +10,24 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { EventConfigError, isWebhookProvider } from '../../lib/events';
-import { ENDPOINT_PATHS } from '../../lib/store/urls';
+import { ENDPOINT_PATHS } from '../../lib/store';
 import {
 	handleClick,
 	handleConfirm,
 	handleEventsRequest,
-	handlePreferences,
 	handleOpen,
-	handleUnsubscribe,
-	safeMessage,
+	handlePreferences,
 	type HandlerResult,
+	handleUnsubscribe,
+	jsonResponse,
 	type OptinHandlerResult,
 	type OptinOutcome,
 	type PageLanguageOption,
 	type RecordedEvent,
 	type RecordOptions,
+	safeMessage,
+	textResponse,
 } from '../../lib/webhook';
-import { jsonResponse, textResponse } from '../../lib/webhook/http';
 import { subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { cachedCredentials, webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
 import { DEFAULT_START_KINDS, properties } from './description';

@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { ImportError, importCsv, type ImportResult } from '../../lib/import';
-import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import type { SqlSubscriberStore } from '../../lib/store';
 import {
 	actorFor,
 	openStoreFromCredential,

@@ -5,11 +5,14 @@ import type {
 	IExecuteFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { MIN_SECRET_LENGTH } from '../../lib/store/linkTokens';
-import { openStore, type StoreConfig } from '../../lib/store/openStore';
-import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
-import type { Actor } from '../../lib/store/types';
-import { normaliseBaseUrl } from '../../lib/store/urls';
+import {
+	type Actor,
+	MIN_SECRET_LENGTH,
+	normaliseBaseUrl,
+	openStore,
+	type SqlSubscriberStore,
+	type StoreConfig,
+} from '../../lib/store';
 
 export const STORE_CREDENTIAL = 'subscriberStoreApi';
 

@@ -1,8 +1,6 @@
 import type { ICredentialDataDecryptedObject, IWebhookFunctions } from 'n8n-workflow';
-import type { LinkSigner } from '../../lib/store/linkTokens';
-import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
-import type { Actor } from '../../lib/store/types';
-import { cachedSigner, cachedStore } from '../../lib/webhook/storeCache';
+import type { Actor, LinkSigner, SqlSubscriberStore } from '../../lib/store';
+import { cachedSigner, cachedStore } from '../../lib/webhook';
 import { STORE_CREDENTIAL, storeConfigFromCredential } from './storeCredential';
 
 /**

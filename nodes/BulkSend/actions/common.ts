@@ -8,8 +8,7 @@ import {
 } from 'n8n-workflow';
 
 import type { PooledTransport, SmtpSettings } from '../../../lib/send';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import type { Actor } from '../../../lib/store/types';
+import type { Actor, SqlSubscriberStore } from '../../../lib/store';
 
 /**
  * What one execution shares between its items: the store and the pooled SMTP transport are

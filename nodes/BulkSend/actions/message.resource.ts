@@ -17,7 +17,7 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { PROOF_HEADER, toSendMailOptions, type ComposedMessage } from '../../../lib/compose';
-import { CORRELATION_HEADERS } from '../../../lib/events/types';
+import { CORRELATION_HEADERS } from '../../../lib/events';
 import {
 	FailureRateBreaker,
 	resolveLimits,
@@ -29,7 +29,7 @@ import {
 	type SendRunReport,
 } from '../../../lib/send';
 import { consumeConfirmation, verifyConfirmationMark } from '../../../lib/optin';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import type { SqlSubscriberStore } from '../../../lib/store';
 import { composedMessageFromItem } from '../../ComposeMessage/messageItem';
 import { suppressionReasons } from '../helpers/suppression';
 import {

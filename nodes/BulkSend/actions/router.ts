@@ -11,7 +11,7 @@ import {
 	type PooledTransport,
 	type SmtpSettings,
 } from '../../../lib/send';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import type { SqlSubscriberStore } from '../../../lib/store';
 import { actorFor, openStoreFromCredential, STORE_CREDENTIAL } from '../../shared/storeCredential';
 import { SMTP_CREDENTIAL, smtpSettingsFromCredential } from '../helpers/smtpCredential';
 import { campaignHandlers } from './campaign.resource';

@@ -12,8 +12,7 @@
  * - a `pending` subscriber gets only its double opt-in confirmation message: an item that
  *   carries a confirmation mark, checked (and used up) by the recipient's `confirmation`.
  */
-import type { MailingList } from '../../../lib/store/types';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import type { MailingList, SqlSubscriberStore } from '../../../lib/store';
 
 export interface RecipientToCheck {
 	email: string;

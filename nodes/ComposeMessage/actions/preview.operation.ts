@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { ComposeError, type MessagePreview, type Recipient } from '../../../lib/compose';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import type { SqlSubscriberStore } from '../../../lib/store';
 import { openStoreFromCredential } from '../../shared/storeCredential';
 import { itemError } from '../helpers/errors';
 import { parseJsonObject, readLinkSettings, TemplateCache } from '../helpers/template';

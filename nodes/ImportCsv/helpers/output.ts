@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { ImportErrorCode, ImportResult } from '../../../lib/import';
-import type { SubscriberStore } from '../../../lib/store/types';
+import type { SubscriberStore } from '../../../lib/store';
 import type { ItemParameters } from './parameters';
 
 /** The first output's item: the counts first (as the issue names them), then the details. */

@@ -1,6 +1,5 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import type { Actor, CustomFields, MailingList } from '../../../lib/store/types';
+import type { Actor, CustomFields, MailingList, SqlSubscriberStore } from '../../../lib/store';
 
 export interface OperationContext {
 	ctx: IExecuteFunctions;

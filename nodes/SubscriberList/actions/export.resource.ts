@@ -1,5 +1,5 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import { exportSubscribersCsv } from '../../../lib/export/csvExport';
+import { exportSubscribersCsv } from '../../../lib/export';
 import { showFor, type OperationHandler } from './common';
 import { filterFromParameters } from './subscriber.resource';
 

@@ -17,8 +17,7 @@ import {
 	reserveConfirmation,
 	type ConfirmationLanguage,
 } from '../../../lib/optin';
-import { LinkSigner } from '../../../lib/store/linkTokens';
-import { normaliseBaseUrl } from '../../../lib/store/urls';
+import { LinkSigner, normaliseBaseUrl } from '../../../lib/store';
 import { composedMessageToItem } from '../../ComposeMessage/messageItem';
 import { readLinkSettings } from '../../ComposeMessage/helpers/template';
 import { showFor, toJson, type OperationContext, type OperationHandler } from './common';

@@ -1,5 +1,5 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
+import type { SqlSubscriberStore } from '../../../lib/store';
 import { actorFor, openStoreFromCredential } from '../../shared/storeCredential';
 import type { OperationHandler } from './common';
 import { exportHandlers } from './export.resource';

@@ -1,5 +1,5 @@
 import { NodeOperationError, type IDataObject, type INodeProperties } from 'n8n-workflow';
-import { SUBSCRIBER_STATUSES, type SubscriberFilter, type SubscriberStatus } from '../../../lib/store/types';
+import { SUBSCRIBER_STATUSES, type SubscriberFilter, type SubscriberStatus } from '../../../lib/store';
 import {
 	listParameter,
 	parseCustomFields,

@@ -5,32 +5,24 @@
  * first, then send-log rows, then subscribers) is the same everywhere: no deadlocks. Nothing
  * slow (SMTP) ever happens inside one.
  */
-import type { Dialect, Row, SqlExecutor } from '../store/driver';
-import type { SqlSubscriberStore } from '../store/sqlStore';
-import type { Actor, SubscriberStatus } from '../store/types';
-import { countRemaining } from './campaigns';
-import {
-	CampaignError,
-	filterConditions,
-	idsParam,
-	inIds,
-	inTexts,
-	lockCampaign,
-	parseJson,
-	RUN_COLUMNS,
-	textsParam,
-	validateFilter,
-} from './sql';
-import type { CampaignStatus } from './types';
+import type { CampaignStatus } from './campaignTypes';
+import { lockCampaign, RUN_COLUMNS, validateFilter } from './campaigns';
+import { applyDeliveryEventIn } from './deliveryEvents';
+import type { Dialect, Row, SqlDriver, SqlExecutor } from './driver';
+import { idsParam, inIds } from './dialect';
+import { parseJson } from './rows';
+import { matchConditions } from './subscribers';
+import { suppressedHashes, type HashEmail } from './suppressions';
+import type { Actor, SubscriberStatus } from './types';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The send log read by state. SQLite's planner (no statistics) prefers walking the primary key
  * to satisfy ORDER BY subscriber_id, which reads every row of the campaign; the state index
  * reads only the rows in that state.
  */
-const byState = (d: Dialect) =>
+export const byState = (d: Dialect) =>
 	d === 'sqlite' ? 'send_log INDEXED BY send_log_state' : 'send_log';
 
 export interface ClaimOptions {
@@ -60,103 +52,26 @@ const STALE_SENDING_ERROR =
  * keyset from the subscribers table, recorded as `claimed` with a lease.
  */
 export async function claimBatch(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
 	campaignId: string,
 	options: ClaimOptions,
 ): Promise<ClaimResult> {
-	return store.sql.transaction(async (tx) => {
+	return driver.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, RUN_COLUMNS);
 		if (!row) return { status: 'cancelled', ids: [], exhausted: true, recoveredUnknown: 0 };
 		const status = row.status as CampaignStatus;
 		if (status !== 'running') return { status, ids: [], exhausted: true, recoveredUnknown: 0 };
 		const now = iso(options.now);
 		const lease = iso(options.now + options.leaseMs);
-		const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-
 		const stale = await tx.run(
 			`UPDATE ${byState(tx.dialect)} SET state = 'unknown', error = ?, lease_until = NULL, updated_at = ?
 			 WHERE campaign_id = ? AND state = 'sending' AND lease_until < ?`,
 			[STALE_SENDING_ERROR, now, campaignId, now],
 		);
-		let unknownDelta = stale.changes;
-
-		const ids: string[] = [];
-		const reclaimed: string[] = [];
-		const take = async (sql: string, params: unknown[], state: string) => {
-			const need = options.size - ids.length;
-			if (need <= 0) return;
-			const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [
-				...params,
-				need,
-			]);
-			for (const r of rows) {
-				ids.push(String(r.subscriber_id));
-				reclaimed.push(String(r.subscriber_id));
-			}
-			if (state === 'unknown') unknownDelta -= rows.length;
-		};
-		const log = byState(tx.dialect);
-		await take(
-			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`,
-			[campaignId],
-			'queued',
-		);
-		await take(
-			`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`,
-			[campaignId, now],
-			'claimed',
-		);
-		if (options.retryUnknown) {
-			await take(
-				`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`,
-				[campaignId],
-				'unknown',
-			);
-		}
-		if (reclaimed.length) {
-			await tx.run(
-				`UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
-				[options.owner, lease, now, campaignId, idsParam(tx.dialect, reclaimed)],
-			);
-		}
-
-		const cursor = String(row.next_subscriber_id ?? 0);
-		const max = String(row.max_subscriber_id ?? 0);
-		let atEnd = BigInt(cursor) >= BigInt(max);
-		const need = options.size - ids.length;
-		if (!atEnd && need > 0) {
-			const filter = validateFilter(parseJson(row.filter, {}));
-			const { where, params } = filterConditions(tx.dialect, filter);
-			const fresh = await tx.all(
-				`SELECT id FROM subscribers WHERE list_id = ? AND status = 'active' AND id > ? AND id <= ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY id LIMIT ?`,
-				[row.list_id, cursor, max, ...params, need],
-			);
-			const freshIds = fresh.map((r) => String(r.id));
-			if (freshIds.length) {
-				const inserted =
-					tx.dialect === 'postgres'
-						? await tx.all(
-								`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-								 SELECT ?, unnest(?::bigint[]), 'claimed', ?, ?, 0, ?
-								 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-								[campaignId, freshIds, options.owner, lease, now],
-							)
-						: await tx.all(
-								`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-								 SELECT ?, value, 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
-								 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-								[campaignId, options.owner, lease, now, JSON.stringify(freshIds.map(Number))],
-							);
-				for (const r of inserted) ids.push(String(r.subscriber_id));
-			}
-			const reachedEnd = freshIds.length < need;
-			const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
-			await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [
-				nextCursor,
-				campaignId,
-			]);
-			atEnd = reachedEnd;
-		}
+		const putBack = await reclaimPutBack(tx, campaignId, options, now, lease);
+		const fresh = await claimNewMembers(tx, row, options.size - putBack.ids.length, options.owner, now, lease);
+		const ids = [...putBack.ids, ...fresh.ids];
+		const unknownDelta = stale.changes - putBack.unknownRetried;
 		if (unknownDelta) {
 			await tx.run('UPDATE campaigns SET unknown = unknown + ?, updated_at = ? WHERE id = ?', [
 				unknownDelta,
@@ -169,10 +84,91 @@ export async function claimBatch(
 		return {
 			status,
 			ids,
-			exhausted: atEnd && ids.length < options.size,
+			exhausted: fresh.atEnd && ids.length < options.size,
 			recoveredUnknown: stale.changes,
 		};
 	});
+}
+
+/** Rows earlier runs put back (queued, claimed with a lapsed lease, unknown with retryUnknown), claimed again for this owner. */
+async function reclaimPutBack(
+	tx: SqlExecutor,
+	campaignId: string,
+	options: ClaimOptions,
+	now: string,
+	lease: string,
+): Promise<{ ids: string[]; unknownRetried: number }> {
+	const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+	const log = byState(tx.dialect);
+	const ids: string[] = [];
+	let unknownRetried = 0;
+	const take = async (sql: string, params: unknown[]): Promise<number> => {
+		const need = options.size - ids.length;
+		if (need <= 0) return 0;
+		const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [...params, need]);
+		for (const r of rows) ids.push(String(r.subscriber_id));
+		return rows.length;
+	};
+	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`, [campaignId]);
+	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`, [campaignId, now]);
+	if (options.retryUnknown) {
+		unknownRetried = await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`, [campaignId]);
+	}
+	if (ids.length) {
+		await tx.run(
+			`UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
+			[options.owner, lease, now, campaignId, idsParam(tx.dialect, ids)],
+		);
+	}
+	return { ids, unknownRetried };
+}
+
+/**
+ * The next `need` members beyond the campaign's claim cursor (active, within the membership
+ * snapshot, matching the filter), inserted into the log as `claimed`; moves the cursor on.
+ */
+async function claimNewMembers(
+	tx: SqlExecutor,
+	campaign: Row,
+	need: number,
+	owner: string,
+	now: string,
+	lease: string,
+): Promise<{ ids: string[]; atEnd: boolean }> {
+	const campaignId = String(campaign.id);
+	const cursor = String(campaign.next_subscriber_id ?? 0);
+	const max = String(campaign.max_subscriber_id ?? 0);
+	if (BigInt(cursor) >= BigInt(max)) return { ids: [], atEnd: true };
+	if (need <= 0) return { ids: [], atEnd: false };
+	const filter = validateFilter(parseJson(campaign.filter, {}));
+	const { where, params } = matchConditions(tx, filter);
+	const fresh = await tx.all(
+		`SELECT id FROM subscribers WHERE list_id = ? AND status = 'active' AND id > ? AND id <= ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY id LIMIT ?`,
+		[campaign.list_id, cursor, max, ...params, need],
+	);
+	const freshIds = fresh.map((r) => String(r.id));
+	const ids: string[] = [];
+	if (freshIds.length) {
+		const inserted =
+			tx.dialect === 'postgres'
+				? await tx.all(
+						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, unnest(?::bigint[]), 'claimed', ?, ?, 0, ?
+						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
+						[campaignId, freshIds, owner, lease, now],
+					)
+				: await tx.all(
+						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, value, 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
+						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
+						[campaignId, owner, lease, now, JSON.stringify(freshIds.map(Number))],
+					);
+		for (const r of inserted) ids.push(String(r.subscriber_id));
+	}
+	const reachedEnd = freshIds.length < need;
+	const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
+	await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
+	return { ids, atEnd: reachedEnd };
 }
 
 export interface ReadyRecipient {
@@ -196,12 +192,13 @@ export interface MarkResult {
  * and the others `skipped`, all in one transaction.
  */
 export async function markSending(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
+	hash: HashEmail,
 	campaignId: string,
 	ids: string[],
 	options: { owner: string; now: number; leaseMs: number },
 ): Promise<MarkResult> {
-	return store.sql.transaction(async (tx) => {
+	return driver.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, 'id, status');
 		const status = (row?.status ?? 'cancelled') as CampaignStatus;
 		if (status !== 'running') return { status, ready: [], skipped: 0 };
@@ -215,15 +212,9 @@ export async function markSending(
 		for (const s of subscribers) byId.set(String(s.id), s);
 		const hashes = new Map<string, string>();
 		for (const s of subscribers) {
-			if (s.status === 'active') hashes.set(String(s.id), store.hashEmail(String(s.email)));
+			if (s.status === 'active') hashes.set(String(s.id), hash(String(s.email)));
 		}
-		const suppressed = new Set<string>();
-		if (hashes.size) {
-			const found = await tx.all(`SELECT hash FROM suppressions WHERE hash ${inTexts(d)}`, [
-				textsParam(d, [...hashes.values()]),
-			]);
-			for (const f of found) suppressed.add(String(f.hash));
-		}
+		const suppressed = await suppressedHashes(tx, [...hashes.values()]);
 		const readyIds: string[] = [];
 		const skipReasons = new Map<string, string[]>();
 		for (const id of ids) {
@@ -304,12 +295,13 @@ export interface FlushOutcome {
  * rows in one statement, bounces through the store's bounce policy, the counters in one update.
  */
 export async function flushResults(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
+	hash: HashEmail,
 	campaignId: string,
 	results: LogResult[],
 	options: { owner: string; now: number; actor: Actor },
 ): Promise<FlushOutcome> {
-	return store.sql.transaction(async (tx) => {
+	return driver.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, 'id, status');
 		const outcome: FlushOutcome = {
 			status: (row?.status ?? 'cancelled') as CampaignStatus,
@@ -329,8 +321,9 @@ export async function flushResults(
 		}
 		for (const result of results) {
 			if (!result.bounce || !written.has(result.subscriberId)) continue;
-			await store.applyDeliveryEventIn(
+			await applyDeliveryEventIn(
 				tx,
+				hash,
 				{
 					type: result.bounce,
 					subscriberId: result.subscriberId,
@@ -417,13 +410,13 @@ async function writeOutcomes(
 
 /** Puts this owner's rows that were marked `sending` but never handed to SMTP back in the queue. */
 export async function unmarkSending(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
 	campaignId: string,
 	ids: string[],
 	options: { owner: string; now: number },
 ): Promise<number> {
 	if (!ids.length) return 0;
-	return store.sql.transaction(async (tx) => {
+	return driver.transaction(async (tx) => {
 		await lockCampaign(tx, campaignId, 'id');
 		const result = await tx.run(
 			`UPDATE send_log SET state = 'queued', owner = NULL, lease_until = NULL, updated_at = ?
@@ -436,11 +429,11 @@ export async function unmarkSending(
 
 /** Gives back every claim of this owner (the run is ending): the rows wait for the next run. */
 export async function releaseClaims(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
 	campaignId: string,
 	options: { owner: string; now: number },
 ): Promise<number> {
-	return store.sql.transaction(async (tx) => {
+	return driver.transaction(async (tx) => {
 		await lockCampaign(tx, campaignId, 'id');
 		const result = await tx.run(
 			`UPDATE ${byState(tx.dialect)} SET state = 'queued', owner = NULL, lease_until = NULL, updated_at = ?
@@ -453,11 +446,11 @@ export async function releaseClaims(
 
 /** Extends the lease of this owner's claimed and sending rows (a run is alive). */
 export async function renewLeases(
-	store: SqlSubscriberStore,
+	driver: SqlDriver,
 	campaignId: string,
 	options: { owner: string; now: number; leaseMs: number },
 ): Promise<void> {
-	await store.sql.transaction(async (tx) => {
+	await driver.transaction(async (tx) => {
 		await lockCampaign(tx, campaignId, 'id');
 		await tx.run(
 			`UPDATE ${byState(tx.dialect)} SET lease_until = ? WHERE campaign_id = ? AND state IN ('claimed', 'sending') AND owner = ?`,
@@ -466,138 +459,3 @@ export async function renewLeases(
 	});
 }
 
-export type StartDecision =
-	| { run: true; row: Row }
-	| { run: false; row: Row; reason: 'not-due' | 'not-runnable' | 'finished' };
-
-/**
- * Moves a due draft/scheduled campaign to running, snapshotting membership (the list's highest
- * subscriber id now) and the number of recipients; a paused one only with `resume`.
- */
-export async function startRun(
-	store: SqlSubscriberStore,
-	campaignId: string,
-	options: { now: number; resume: boolean; actor: Actor },
-): Promise<StartDecision> {
-	return store.sql.transaction(async (tx) => {
-		let row = (await lockCampaign(tx, campaignId))!;
-		const status = row.status as CampaignStatus;
-		const now = iso(options.now);
-		if (status === 'finished' || status === 'cancelled')
-			return { run: false, row, reason: 'finished' };
-		if (status === 'paused' && !options.resume) return { run: false, row, reason: 'not-runnable' };
-		if (status === 'running' || (status === 'paused' && row.started_at)) {
-			if (status === 'paused') {
-				row = (await tx.get(
-					"UPDATE campaigns SET status = 'running', pause_reason = NULL, updated_at = ? WHERE id = ? RETURNING *",
-					[now, campaignId],
-				))!;
-				await store.audit(tx, options.actor, 'campaign.resume', 'campaign', campaignId, {});
-			}
-			return { run: true, row };
-		}
-		// draft, scheduled, or paused before it ever started
-		if (row.send_at && Date.parse(String(row.send_at)) > options.now)
-			return { run: false, row, reason: 'not-due' };
-		const list = await tx.get('SELECT id FROM lists WHERE id = ?', [row.list_id]);
-		if (!list) {
-			throw new CampaignError(
-				`Campaign ${campaignId} cannot start: its list (id ${String(row.list_id)}) no longer exists`,
-				'not-found',
-			);
-		}
-		const max = await tx.get(
-			'SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id = ?',
-			[row.list_id],
-		);
-		const snapshot = {
-			...row,
-			max_subscriber_id: max?.max ?? 0,
-			next_subscriber_id: 0,
-			status: 'running',
-		};
-		const { remaining } = await countRemaining(tx, snapshot);
-		row = (await tx.get(
-			`UPDATE campaigns SET status = 'running', pause_reason = NULL, max_subscriber_id = ?, next_subscriber_id = 0,
-			 total_recipients = ?, started_at = ?, updated_at = ? WHERE id = ? RETURNING *`,
-			[max?.max ?? 0, remaining, now, now, campaignId],
-		))!;
-		await store.audit(tx, options.actor, 'campaign.start', 'campaign', campaignId, {
-			maxSubscriberId: String(max?.max ?? 0),
-			recipients: remaining,
-		});
-		return { run: true, row };
-	});
-}
-
-/**
- * Ends a run: pauses the campaign if asked (breaker), records an error, and marks it finished
- * when every member has been handled. Returns the campaign row and what remains.
- */
-export async function endRun(
-	store: SqlSubscriberStore,
-	campaignId: string,
-	options: { now: number; pauseReason: string | null; lastError: string | null; actor: Actor },
-): Promise<{ row: Row; remaining: number; finishedNow: boolean }> {
-	return store.sql.transaction(async (tx) => {
-		let row = (await lockCampaign(tx, campaignId))!;
-		let finishedNow = false;
-		const now = iso(options.now);
-		if (row.status === 'running' && options.pauseReason) {
-			row = (await tx.get(
-				"UPDATE campaigns SET status = 'paused', pause_reason = ?, updated_at = ? WHERE id = ? RETURNING *",
-				[options.pauseReason, now, campaignId],
-			))!;
-			await store.audit(tx, options.actor, 'campaign.pause', 'campaign', campaignId, {
-				reason: options.pauseReason,
-			});
-		}
-		if (options.lastError !== null || row.last_error) {
-			row = (await tx.get(
-				'UPDATE campaigns SET last_error = ?, updated_at = ? WHERE id = ? RETURNING *',
-				[options.lastError, now, campaignId],
-			))!;
-		}
-		const { remaining } = await countRemaining(tx, row);
-		if (row.status === 'running' && remaining === 0) {
-			const inFlight = await tx.get(
-				"SELECT COUNT(*) AS n FROM send_log WHERE campaign_id = ? AND state IN ('queued', 'claimed', 'sending')",
-				[campaignId],
-			);
-			if (Number(inFlight?.n ?? 0) === 0) {
-				row = (await tx.get(
-					"UPDATE campaigns SET status = 'finished', finished_at = ?, updated_at = ? WHERE id = ? RETURNING *",
-					[now, now, campaignId],
-				))!;
-				finishedNow = true;
-				await store.audit(tx, options.actor, 'campaign.finish', 'campaign', campaignId, {
-					sent: Number(row.sent),
-					failed: Number(row.failed),
-					unknown: Number(row.unknown),
-					skipped: Number(row.skipped),
-				});
-			}
-		}
-		return { row, remaining, finishedNow };
-	});
-}
-
-/**
- * Messages handed to SMTP in the last 24 hours by any campaign of this store (sent, failed or
- * unknown), for a daily cap kept without Redis: each run's limiter starts from it, so slices of
- * one day share the day's budget. A rolling 24 hours, as providers count.
- */
-export async function sentInLastDay(store: SqlSubscriberStore, now: number): Promise<number> {
-	const since = iso(now - 24 * 60 * 60 * 1000);
-	const campaigns = await store.sql.all('SELECT id FROM campaigns WHERE updated_at >= ?', [since]);
-	let total = 0;
-	for (const campaign of campaigns) {
-		const row = await store.sql.get(
-			`SELECT COUNT(*) AS n FROM ${byState(store.sql.dialect)}
-			 WHERE campaign_id = ? AND state IN ('sent', 'failed', 'unknown') AND updated_at >= ?`,
-			[campaign.id, since],
-		);
-		total += Number(row?.n ?? 0);
-	}
-	return total;
-}
