@@ -9,8 +9,7 @@
  * recipient, is the event id the store applies once.
  */
 import { classifyBounce, type Classification } from '../bounce';
-import type { Actor } from '../store';
-import type { SqlSubscriberStore } from '../store/sqlStore';
+import type { Actor, SqlSubscriberStore } from '../store';
 import { recordReturnedMail, type ReturnedMailResult } from '../webhook';
 import { drainMailbox } from './imapMailbox';
 import { bounceMessageIdOf, unreadableReason } from './messageKey';

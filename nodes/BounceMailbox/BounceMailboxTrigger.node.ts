@@ -9,8 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { readBounceMailbox, type BounceMailboxOutcome } from '../../lib/mailbox';
-import { openStore } from '../../lib/store/openStore';
-import type { Actor } from '../../lib/store/types';
+import { openStore, type Actor } from '../../lib/store';
 import { STORE_CREDENTIAL, storeConfigFromCredential, subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { MAILBOX_CREDENTIAL, mailboxSettingsFrom, type FolderParameters } from './mailboxCredential';
 import { bounceMailboxConnectionTest } from './methods/credentialTest';
