@@ -12,8 +12,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { openStore, type StoreConfig } from '../../lib/store/openStore';
-import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
+import { openStore, type SqlSubscriberStore, type StoreConfig } from '../../lib/store';
 import {
 	BOUNCE_DOMAIN,
 	FULL_USER,

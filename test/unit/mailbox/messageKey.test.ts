@@ -1,4 +1,4 @@
-import { bounceMessageIdOf, unreadableReason } from '../../../lib/mailbox/messageKey';
+import { bounceMessageIdOf, unreadableReason } from '../../../lib/mailbox';
 
 const bounce = (headers: string, body = 'report') => Buffer.from(`${headers}\r\n\r\n${body}\r\n`);
 
