@@ -60,7 +60,13 @@ async function readOne(
 ): Promise<MessageVerdict<ReadMessage>> {
 	const unreadable = unreadableReason(message.source);
 	if (unreadable) return { disposition: 'unreadable', reason: unreadable };
-	const classification = classifyBounce(message.source);
+	let classification: Classification;
+	try {
+		classification = classifyBounce(message.source);
+	} catch (error) {
+		// The message's content tripped the reader: set it aside rather than retry it forever.
+		return { disposition: 'unreadable', reason: `the bounce reader failed on it: ${(error as Error).message}` };
+	}
 	const messageId = bounceMessageIdOf(message.source);
 	const recorded = options.preview
 		? null
