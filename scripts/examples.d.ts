@@ -21,4 +21,16 @@ export function importExamples(options: {
 	port?: number;
 	/** The store credential's Public Base URL (https). */
 	publicBaseUrl?: string;
-}): Promise<{ credentials: string[]; workflows: string[] }>;
+}): Promise<{ credentials: string[]; workflows: string[]; published: string[] }>;
+export interface ExampleWorkflow {
+	id: string;
+	name: string;
+	nodes: Array<{ name: string; type: string; webhookId?: string; disabled?: boolean; parameters: Record<string, unknown> }>;
+}
+/** Whether `npm start` publishes the workflow (only request triggers, nothing that fires by itself). */
+export function publishedByStart(workflow: ExampleWorkflow): boolean;
+/** The URLs a published workflow serves, below `baseUrl` (e.g. http://localhost:5678). */
+export function liveEndpoints(
+	workflow: ExampleWorkflow,
+	baseUrl: string,
+): Array<{ node: string; method: string; url: string; also?: string[] }>;

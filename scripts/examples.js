@@ -49,6 +49,55 @@ function localCredentialData({ port = 5678, publicBaseUrl } = {}) {
 	};
 }
 
+/**
+ * Triggers that only answer requests sent to this n8n (webhooks, forms, the Bounce Webhook), and
+ * the Manual trigger, which never fires on its own. A workflow with any other trigger (a
+ * Schedule, a poller) would start sending mail by itself once published: `npm start` leaves those
+ * off. n8n publishes a whole workflow, so an example that mixes both kinds is split in two.
+ */
+const SAFE_TRIGGER_TYPES = new Set([
+	'n8n-nodes-base.webhook',
+	'n8n-nodes-base.formTrigger',
+	'n8n-nodes-base.manualTrigger',
+	'n8n-nodes-bulk-mail.bounceWebhookTrigger',
+]);
+
+function isTrigger(node) {
+	return /trigger$/i.test(node.type) || node.type === 'n8n-nodes-base.webhook';
+}
+
+/** Whether `npm start` publishes this workflow: it has a request trigger and nothing that fires by itself. */
+function publishedByStart(workflow) {
+	const triggers = workflow.nodes.filter(isTrigger);
+	return (
+		triggers.every((node) => SAFE_TRIGGER_TYPES.has(node.type)) &&
+		triggers.some((node) => node.type !== 'n8n-nodes-base.manualTrigger')
+	);
+}
+
+/** What a published workflow serves: `{ node, method, url, also? }` per trigger, below `baseUrl`. */
+function liveEndpoints(workflow, baseUrl) {
+	const endpoints = [];
+	for (const node of workflow.nodes) {
+		if (node.disabled) continue;
+		if (node.type === 'n8n-nodes-base.webhook') {
+			const method = node.parameters.httpMethod || 'GET';
+			endpoints.push({ node: node.name, method, url: `${baseUrl}/webhook/${node.parameters.path || node.webhookId}` });
+		} else if (node.type === 'n8n-nodes-base.formTrigger') {
+			endpoints.push({ node: node.name, method: 'GET', url: `${baseUrl}/form/${node.parameters.path || node.webhookId}` });
+		} else if (node.type === 'n8n-nodes-bulk-mail.bounceWebhookTrigger') {
+			// The store's URL layout (lib/store/urls.ts): provider events, and the link pages.
+			endpoints.push({
+				node: node.name,
+				method: 'POST',
+				url: `${baseUrl}/webhook/${node.webhookId}/events`,
+				also: ['unsubscribe', 'open', 'click', 'confirm', 'preferences'],
+			});
+		}
+	}
+	return endpoints;
+}
+
 function exampleFiles(dir = examplesDir) {
 	return fs.existsSync(dir)
 		? fs.readdirSync(dir).filter((name) => name.endsWith('.json')).sort().map((name) => path.join(dir, name))
@@ -57,14 +106,15 @@ function exampleFiles(dir = examplesDir) {
 
 /**
  * Imports the credentials (only into a user folder that has none of ours yet, so edits made in
- * the editor stay) and each example workflow whose file changed since it was last imported.
+ * the editor stay) and each example workflow whose file changed since it was last imported, and
+ * publishes those of them that `publishedByStart` allows.
  * `runCli(args)` runs one n8n CLI command and may return a promise. Returns what it imported.
  */
 async function importExamples({ userFolder, runCli, log = () => {}, dir = examplesDir, port, publicBaseUrl }) {
 	const stampFile = path.join(userFolder, '.imported-examples.json');
 	const stamps = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, 'utf8')) : {};
 	const save = () => fs.writeFileSync(stampFile, JSON.stringify(stamps, null, 2));
-	const imported = { credentials: [], workflows: [] };
+	const imported = { credentials: [], workflows: [], published: [] };
 
 	if (!stamps['credentials']) {
 		const data = localCredentialData({ port, publicBaseUrl });
@@ -93,6 +143,13 @@ async function importExamples({ userFolder, runCli, log = () => {}, dir = exampl
 		if (stamps[file] === hash) continue;
 		log(`importing example workflow ${file}`);
 		await runCli(['import:workflow', `--input=${full}`]);
+		const workflow = JSON.parse(fs.readFileSync(full, 'utf8'));
+		// Published here, before n8n starts: `n8n publish:workflow` takes effect at the next start.
+		if (publishedByStart(workflow)) {
+			log(`publishing ${file} (its webhooks answer only requests sent to this n8n)`);
+			await runCli(['publish:workflow', `--id=${workflow.id}`]);
+			imported.published.push(file);
+		}
 		stamps[file] = hash;
 		save();
 		imported.workflows.push(file);
@@ -106,5 +163,7 @@ module.exports = {
 	examplesDir,
 	exampleFiles,
 	importExamples,
+	liveEndpoints,
 	localCredentialData,
+	publishedByStart,
 };

@@ -3,10 +3,11 @@
  * recipient's reason and kind, a complaint, an auto-reply, a delay or success notice, or not a
  * bounce (with a note saying why). Never throws: bad input is a `not-bounce` with a note.
  */
-import { BOUNCE_FORMATS, FALLBACK_FORMAT, isAutoReply, looksLikeBounce, type FormatResult, type ReadRecipient } from './formats';
+import { BOUNCE_FORMATS, deliveryStatusBlocks, FALLBACK_FORMAT, isAutoReply, looksLikeBounce, type FormatResult, type ReadRecipient } from './formats';
 import { addressOf, toBounceMail, type BounceMail } from './mail';
 import { classifyFailure } from './reasons';
-import type { Classification, ClassifiedRecipient, OriginalMessage } from './types';
+import type { Headers } from './mime';
+import type { Classification, ClassifiedRecipient, DeliveryReport, OriginalMessage, RecipientOutcome } from './types';
 
 /** More recipients than this in one bounce are not read (a clear limit, not a crash). */
 export const MAX_RECIPIENTS = 5_000;
@@ -24,7 +25,16 @@ export function classifyBounce(raw: Buffer | string): Classification {
 		return empty(`not a readable message (${(error as Error).message})`);
 	}
 	if (mail.headers.fields.length === 0) return empty('not an e-mail message: no header fields at the start');
-	const base = { returnPath: returnPathOf(mail), original: originalOf(mail) };
+	const report = reportOf(mail);
+	const ownId = mail.headers.get('message-id')?.trim().replace(/^<|>$/g, '') || null;
+	const base = {
+		returnPath: returnPathOf(mail),
+		original: originalOf(mail),
+		messageId: ownId,
+		date: mail.headers.get('date'),
+		...(report ? { report } : {}),
+		...(mail.truncated ? { truncated: true } : {}),
+	};
 	let bounceLike = false;
 	try {
 		for (const module of BOUNCE_FORMATS) {
@@ -60,15 +70,23 @@ function build(result: FormatResult): Omit<Classification, 'returnPath' | 'origi
 	if (result.type === 'auto-reply') return { type: 'auto-reply', recipients: [], format: result.format };
 	const failed: ClassifiedRecipient[] = [];
 	const delayed: ClassifiedRecipient[] = [];
+	const outcomes: RecipientOutcome[] = [];
 	let delivered = 0;
 	const seen = new Set<string>();
+	let capped = false;
 	for (const recipient of result.recipients) {
 		const key = recipient.address.toLowerCase();
-		if (seen.has(key) || seen.size >= MAX_RECIPIENTS) continue;
+		if (seen.has(key)) continue;
+		if (seen.size >= MAX_RECIPIENTS) {
+			capped = true;
+			break;
+		}
 		seen.add(key);
 		const action = recipient.action ?? '';
 		if (SUCCESS_ACTIONS.has(action) || (action !== 'failed' && action !== 'delayed' && recipient.status?.startsWith('2.'))) {
 			delivered++;
+			const outcome = SUCCESS_ACTIONS.has(action) ? (action as RecipientOutcome['action']) : 'delivered';
+			outcomes.push({ address: recipient.address, action: outcome, status: recipient.status, diagnostic: recipient.diagnostic });
 			continue;
 		}
 		const verdict = classifyFailure({
@@ -79,17 +97,35 @@ function build(result: FormatResult): Omit<Classification, 'returnPath' | 'origi
 			statedReason: recipient.reason ?? null,
 		});
 		const entry: ClassifiedRecipient = { ...pick(recipient), kind: verdict.kind, reason: verdict.reason };
-		if (action === 'delayed' || (result.type === 'delayed' && action !== 'failed')) delayed.push(entry);
-		else failed.push(entry);
+		if (action === 'delayed' || (result.type === 'delayed' && action !== 'failed')) {
+			delayed.push(entry);
+			outcomes.push({ address: entry.address, action: 'delayed', status: entry.status, diagnostic: entry.diagnostic });
+		} else failed.push(entry);
 	}
-	if (failed.length > 0) return { type: 'bounce', recipients: failed, format: result.format };
-	if (delayed.length > 0) return { type: 'delayed', recipients: delayed, format: result.format };
-	if (delivered > 0) return { type: 'delivered', recipients: [], format: result.format };
+	const extra = { ...(outcomes.length > 0 ? { outcomes } : {}), ...(capped ? { truncated: true } : {}) };
+	if (failed.length > 0) return { type: 'bounce', recipients: failed, format: result.format, ...extra };
+	if (delayed.length > 0) return { type: 'delayed', recipients: delayed, format: result.format, ...extra };
+	if (delivered > 0) return { type: 'delivered', recipients: [], format: result.format, ...extra };
 	return { type: 'not-bounce', recipients: [], format: result.format, note: 'the report names no recipient' };
 }
 
 function pick(recipient: ReadRecipient): Pick<ClassifiedRecipient, 'address' | 'status' | 'replyCode' | 'diagnostic'> {
 	return { address: recipient.address, status: recipient.status, replyCode: recipient.replyCode, diagnostic: recipient.diagnostic };
+}
+
+function fieldsOf(headers: Headers): Record<string, string> {
+	const fields: Record<string, string> = {};
+	for (const field of headers.fields) if (!(field.name in fields)) fields[field.name] = field.value;
+	return fields;
+}
+
+/** The delivery-status part's fields, as the DSN webhook reports them (dates, raw fields). */
+function reportOf(mail: BounceMail): DeliveryReport | undefined {
+	const part = mail.parts.find((candidate) => /^(?:message|text)\/(?:global-)?delivery-status$/.test(candidate.type));
+	if (!part) return undefined;
+	const [message, ...rest] = deliveryStatusBlocks(part.text).map(fieldsOf);
+	const recipients = rest.filter((fields) => 'final-recipient' in fields || 'original-recipient' in fields);
+	return { message: message ?? {}, recipients };
 }
 
 /** Where the bounce was delivered: a VERP return path shows up here. */

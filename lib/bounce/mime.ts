@@ -162,12 +162,13 @@ export function readMessage(raw: Buffer | string): ReadMessage {
 	const { head, body } = splitHeaderBody(text);
 	const headers = parseHeaderBlock(head);
 	const parts: MimePart[] = [];
-	walk(headers, body, parts, 0);
-	return { headers, parts, truncated };
+	const capped = walk(headers, body, parts, 0);
+	return { headers, parts, truncated: truncated || capped };
 }
 
-function walk(headers: Headers, body: string, parts: MimePart[], depth: number): void {
-	if (parts.length >= MAX_PARTS) return;
+/** Collects the leaf parts; true when a part read (text, report) was cut at the cap. */
+function walk(headers: Headers, body: string, parts: MimePart[], depth: number): boolean {
+	if (parts.length >= MAX_PARTS) return true;
 	const { type, params } = parseContentType(headers.get('content-type'));
 	if (type.startsWith('multipart/') && depth < MAX_DEPTH) {
 		let children = params.boundary ? splitMultipart(body, params.boundary) : [];
@@ -179,28 +180,32 @@ function walk(headers: Headers, body: string, parts: MimePart[], depth: number):
 		// No part boundary in the body at all: read the body as one text part.
 		if (children.length === 0) {
 			parts.push({ type: 'text/plain', params: {}, headers, text: decodeCharset(Buffer.from(body.slice(0, MAX_PART_CHARS), 'latin1'), 'utf-8') });
-			return;
+			return body.length > MAX_PART_CHARS;
 		}
+		let capped = false;
 		for (const child of children) {
 			const { head, body: childBody } = splitHeaderBody(child);
 			// A part that starts with a blank line has no headers of its own.
 			const childHeaders = /^\r?\n/.test(child) ? new Headers([]) : parseHeaderBlock(head);
-			walk(childHeaders, /^\r?\n/.test(child) ? child.replace(/^\r?\n/, '') : childBody, parts, depth + 1);
-			if (parts.length >= MAX_PARTS) return;
+			capped = walk(childHeaders, /^\r?\n/.test(child) ? child.replace(/^\r?\n/, '') : childBody, parts, depth + 1) || capped;
+			if (parts.length >= MAX_PARTS) return true;
 		}
-		return;
+		return capped;
 	}
 	if (!READ_TYPES.test(type)) {
 		parts.push({ type, params, headers, text: '' });
-		return;
+		return false;
 	}
 	const capped = body.length > MAX_PART_CHARS * 2 ? body.slice(0, MAX_PART_CHARS * 2) : body;
 	const decoded = decodeTransfer(capped, headers.get('content-transfer-encoding'));
 	// A returned message keeps its own bytes (its headers may use any charset): read it as UTF-8.
 	const charset = type.startsWith('message/') ? 'utf-8' : params.charset;
 	let partText = decodeCharset(decoded, charset);
+	const cut = capped.length < body.length || partText.length > MAX_PART_CHARS;
 	if (partText.length > MAX_PART_CHARS) partText = partText.slice(0, MAX_PART_CHARS);
 	parts.push({ type, params, headers, text: partText });
+	// A returned message is meant to be read only in part; a cut report or text is worth saying.
+	return cut && !type.startsWith('message/rfc822');
 }
 
 /** The bodies between `--boundary` lines (preamble and epilogue dropped). */

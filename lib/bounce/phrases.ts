@@ -31,6 +31,7 @@ const PHRASES: Partial<Record<FailureReason, PhraseList>> = {
 		/\bnon-?existent (?:user|address|mailbox|recipient)/, /\bunknown (?:e-?mail|local[- ]?part)/,
 		/\baccount .{0,60}does not exist/, /<[^>]*> ?(?:is )?not found/, /\bno such (?:local )?user\b/,
 		/address .{0,40} (?:does not exist|doesn't exist|is invalid)/, /\brcpt .{0,80} does not exist/,
+		/recipient address rejected\.(?:\s|$)/, 'recipient address rejected: access denied',
 	],
 	mailboxfull: [
 		'exceeded storage allocation', 'full mailbox', 'mailbox exceeds allowed size',
@@ -241,8 +242,22 @@ function compile(list: PhraseList): RegExp | null {
 const COMPILED = new Map<FailureReason, RegExp | null>();
 for (const [reason, list] of Object.entries(PHRASES) as Array<[FailureReason, PhraseList]>) COMPILED.set(reason, compile(list));
 
+// The rules ask about the same diagnostic several times (one recipient at a time): remember the
+// answers for the last text only.
+let answersFor: string | null = null;
+const answers = new Map<FailureReason, boolean>();
+
 /** Does the (lower-cased) diagnostic read like this reason? */
 export function mentions(reason: FailureReason, lowerText: string): boolean {
 	if (!lowerText) return false;
-	return COMPILED.get(reason)?.test(lowerText) ?? false;
+	if (lowerText !== answersFor) {
+		answersFor = lowerText;
+		answers.clear();
+	}
+	let answer = answers.get(reason);
+	if (answer === undefined) {
+		answer = COMPILED.get(reason)?.test(lowerText) ?? false;
+		answers.set(reason, answer);
+	}
+	return answer;
 }

@@ -84,6 +84,8 @@ function firstPass(text: string, status: string | null, statusReason: FailureRea
 			// disabled", x.2.1, is not enough: receivers use it for filters too.)
 			if (status && /^[45]\.1\.\d+$/.test(status)) return 'userunknown';
 			if (command === 'RCPT') return 'userunknown';
+			// The final delivery agent itself (Sendmail's mail.local, Postfix's local) found no such user.
+			if (LOCAL_AGENT_UNKNOWN.test(text)) return 'userunknown';
 		}
 	}
 	if (statusReason === 'filtered' && (user || mentions('filtered', text))) return 'filtered';
@@ -100,7 +102,11 @@ function firstPass(text: string, status: string | null, statusReason: FailureRea
 		if (command === 'MAIL' || (command === 'DATA' && statusReason !== 'userunknown') || !statusReason || VAGUE.has(statusReason)) return 'rejected';
 	}
 	if (statusReason === 'hostunknown' && !mentions('networkerror', text)) return 'hostunknown';
-	if (statusReason !== 'hostunknown' && mentions('hostunknown', text) && !mentions('networkerror', text)) return 'hostunknown';
+	// By the words alone only when they are not about our HELO name or sender domain
+	// ("Helo command rejected: Host not found", "Sender address rejected: Domain not found").
+	if (statusReason !== 'hostunknown' && mentions('hostunknown', text) && !mentions('networkerror', text) && !ABOUT_US.test(text)) {
+		return 'hostunknown';
+	}
 	if (statusReason === 'spamdetected') return 'spamdetected';
 	if (!BEFORE_DATA.has(command ?? '') && mentions('spamdetected', text)) return 'spamdetected';
 	if (statusReason === 'speeding' || mentions('speeding', text)) return 'speeding';
@@ -151,6 +157,9 @@ function reasonOf(evidence: FailureEvidence): FailureReason {
 	return text ? 'onhold' : 'undefined';
 }
 
+/** Words that put a "host/domain not found" on our side: our HELO name, client or sender domain. */
+const ABOUT_US = /\b(?:helo|ehlo|client host|sender (?:address|domain)|mail from|envelope from|your (?:host|domain|hostname))\b/;
+const LOCAL_AGENT_UNKNOWN = /\b(?:mail\.local|local|procmail|maildrop|deliver|lmtp|cyrus)\b[^.;]{0,20}: (?:unknown user|user unknown|no such user)\b|\bunknown user: "[^"]+"/;
 const ADDRESS_LIKE = /[^\s<>()[\]"',;:]+@[a-z0-9.-]+/g;
 
 function normaliseStatus(value: string | null | undefined): string | null {

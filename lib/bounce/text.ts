@@ -39,7 +39,6 @@ export function isSystemAddress(address: string): boolean {
 	);
 }
 
-const ENHANCED = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/;
 const ENHANCED_ALL = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)/g;
 const REPLY = /(?<![\d.#-])([245][0-7][0-9])(?=[\s-]|$)(?![-]\d)/;
 
@@ -77,9 +76,6 @@ export function consistent(status: string | null, replyCode: string | null): { s
 	return { status, replyCode };
 }
 
-export function isEnhancedStatus(value: string | null | undefined): boolean {
-	return !!value && ENHANCED.test(value);
-}
 
 const COMMAND_PATTERNS: RegExp[] = [
 	/in reply to (?:end of )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO|BDAT|STARTTLS|AUTH|RCPT|MAIL)\b/i,
@@ -144,13 +140,16 @@ const ORIGINAL_MARKERS = [
 	/^(?:Received|Return-Path|DKIM-Signature|Message-I[dD]|X-Received|ARC-Seal):[ \t]?\S/m,
 ];
 
+/** All markers as one pattern: one scan finds the earliest. */
+const ORIGINAL_START = new RegExp(ORIGINAL_MARKERS.map((marker) => `(?:${marker.source})`).join('|'), 'im');
+
 export function cutOriginal(text: string): string {
-	let end = text.length;
-	for (const marker of ORIGINAL_MARKERS) {
-		const match = marker.exec(text);
-		if (match && match.index < end && match.index > 0) end = match.index;
-	}
-	return text.slice(0, end);
+	const match = ORIGINAL_START.exec(text);
+	if (!match) return text;
+	if (match.index > 0) return text.slice(0, match.index);
+	// A marker on the very first line is not the end of the bounce text: look past it.
+	const next = ORIGINAL_START.exec(text.slice(1));
+	return next ? text.slice(0, next.index + 1) : text;
 }
 
 /** Collapses whitespace; null for an empty result. */

@@ -100,4 +100,26 @@ export interface Classification {
 	original: OriginalMessage | null;
 	/** Why a message was not read as a bounce, when type is `not-bounce`. */
 	note?: string;
+	/** Set when only part was read: the message was over 4 MB, or named over 5,000 recipients. */
+	truncated?: boolean;
+	/** The bounce's own Message-ID (without angle brackets) and Date header, when present. */
+	messageId?: string | null;
+	date?: string | null;
+	/** Recipients a report names that did not fail (delayed, delivered, relayed, expanded). */
+	outcomes?: RecipientOutcome[];
+	/** The fields of an RFC 3464 `message/delivery-status` part, when the bounce has one. */
+	report?: DeliveryReport;
+}
+
+export interface RecipientOutcome {
+	address: string;
+	action: 'delayed' | 'delivered' | 'relayed' | 'expanded';
+	status: string | null;
+	diagnostic: string | null;
+}
+
+/** Field names lower-cased; the first of a repeated field wins. */
+export interface DeliveryReport {
+	message: Record<string, string>;
+	recipients: Array<Record<string, string>>;
 }

@@ -443,7 +443,7 @@ export async function runCampaign(
 					const recipient = pending[pendingIndex++];
 					let message: OutgoingMessage;
 					try {
-						const composed = template.render(recipient, { campaignId });
+						const composed = template.render(recipient, { campaignId, messageIdFrom: 'recipient' });
 						message = { ...toSendMailOptions(composed), ref: recipient.id };
 					} catch (error) {
 						await record(

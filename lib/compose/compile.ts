@@ -32,6 +32,7 @@ import type {
 	ComposedMessage,
 	MailAddress,
 	MessageEncoding,
+	MessageIdSource,
 	MessagePreview,
 	Recipient,
 	RenderContext,
@@ -682,6 +683,7 @@ export class CompiledTemplate {
 				testRender ? null : subscriberId,
 				email,
 				this.messageIdKey,
+				testRender ? null : messageIdSource(context.messageIdFrom),
 			),
 			campaignId,
 			subscriberId: testRender ? null : subscriberId,
@@ -713,6 +715,17 @@ export class CompiledTemplate {
 			? sanitizeHeaderText(name.program.render(scope, fields))
 			: (name.static as string);
 	}
+}
+
+function messageIdSource(value: RenderContext['messageIdFrom']): MessageIdSource | null {
+	if (value === undefined || value === null) return null;
+	if (value === 'recipient') return value;
+	const key = typeof value === 'object' ? String(value.key ?? '').trim() : '';
+	if (!key) return null;
+	if (key.length > 200) {
+		throw new ComposeError('invalid-option', `The idempotency key is longer than 200 characters (${key.length})`);
+	}
+	return { key };
 }
 
 function formatAddress(address: MailAddress): string {

@@ -73,6 +73,7 @@ export type {
 	ComposeOptions,
 	MailAddress,
 	MessageEncoding,
+	MessageIdSource,
 	MessagePreview,
 	Recipient,
 	RenderContext,

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto
 import { domainToASCII } from 'node:url';
 
 import { ComposeError } from './errors';
+import type { MessageIdSource } from './types';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -27,9 +28,10 @@ export function messageIdDomain(fromAddress: string, override?: string | null): 
 }
 
 /**
- * `<campaignId.subscriberId.unique@domain>`. With a campaign the unique part is an HMAC of
- * (campaign, subscriber) — the same recipient in the same campaign always gets the same
- * Message-ID, so a resend after a crash is recognisable; without one it is random.
+ * `<campaignId.subscriberId.unique@domain>`. The unique part is random unless `from` asks for a
+ * repeatable id (see RenderContext.messageIdFrom): an HMAC of (campaign, subscriber) for
+ * 'recipient', of (campaign, subscriber, key) for an idempotency key. The same inputs always give
+ * the same Message-ID, so a resent message is recognisable; different messages never share one.
  */
 export function buildMessageId(
 	domain: string,
@@ -37,10 +39,17 @@ export function buildMessageId(
 	subscriberId: string | null,
 	email: string,
 	key: KeyObject | null,
+	from: MessageIdSource | null = null,
 ): string {
 	let unique: string;
-	if (campaignId !== null) {
-		const material = `${campaignId}\u0000${subscriberId ?? `email:${email.toLowerCase()}`}`;
+	if (from !== null) {
+		const recipient = subscriberId ?? `email:${email.toLowerCase()}`;
+		// 'recipient' keeps the exact material of earlier versions: a campaign resumed after an
+		// upgrade still re-sends under the ids it started with.
+		const material =
+			from === 'recipient'
+				? `${campaignId ?? ''}\u0000${recipient}`
+				: `${campaignId ?? ''}\u0000${recipient}\u0000key:${from.key}`;
 		const digest = key
 			? createHmac('sha256', key).update(material).digest()
 			: createHash('sha256').update(material).digest();

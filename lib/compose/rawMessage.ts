@@ -85,12 +85,43 @@ function headerKey(name: string): string {
 	return key;
 }
 
+/** RFC 5322 §2.1.1: no line of a message may be longer than this (without its CRLF). */
+const MAX_LINE_OCTETS = 998;
+/** Text per encoded-word: `=?UTF-8?Q?` + 52 + `?=` stays within RFC 2047's 75 characters. */
+const ENCODED_WORD_TEXT = 52;
+
+/**
+ * Whether a folded header has a line over 998 octets: folding only breaks at white space, so a
+ * long run without any (a 2,000-character name or subject) stays one line. A header that short
+ * in all (the usual case) is not scanned at all.
+ */
+function hasOverlongLine(folded: string): boolean {
+	// A UTF-16 code unit is at most 3 UTF-8 octets: most headers are decided without counting.
+	if (folded.length * 3 <= MAX_LINE_OCTETS || Buffer.byteLength(folded, 'utf8') <= MAX_LINE_OCTETS) {
+		return false;
+	}
+	let start = 0;
+	for (;;) {
+		const end = folded.indexOf('\r\n', start);
+		const line = folded.slice(start, end === -1 ? undefined : end);
+		if (Buffer.byteLength(line, 'utf8') > MAX_LINE_OCTETS) return true;
+		if (end === -1) return false;
+		start = end + 2;
+	}
+}
+
+/** Text as RFC 2047 encoded-words (each ≤ 75 characters, white space between them), so it folds. */
+function encodedWords(text: string): string {
+	return mimeFuncs.encodeWord(text, 'Q', ENCODED_WORD_TEXT);
+}
+
 /** `Key: value` folded at 76 columns, plain ASCII without work when it fits. */
 function headerLine(key: string, value: string): string {
 	if (key.length + 2 + value.length <= 76 && PLAIN_TEXT.test(value) && !value.includes('=?')) {
 		return `${key}: ${value}`;
 	}
-	return mimeFuncs.foldLines(`${key}: ${encodeHeaderValue(key, value)}`, 76);
+	const folded = mimeFuncs.foldLines(`${key}: ${encodeHeaderValue(key, value)}`, 76);
+	return hasOverlongLine(folded) ? mimeFuncs.foldLines(`${key}: ${encodedWords(value)}`, 76) : folded;
 }
 
 interface Mailbox {
@@ -118,7 +149,10 @@ function addressLine(key: string, mailbox: Mailbox): string {
 		const line = `${key}: ${mailbox.name} <${mailbox.address}>`;
 		if (line.length <= 76) return line;
 	}
-	return mimeFuncs.foldLines(`${key}: ${encodeHeaderValue(key, mailbox)}`, 76);
+	const folded = mimeFuncs.foldLines(`${key}: ${encodeHeaderValue(key, mailbox)}`, 76);
+	if (!hasOverlongLine(folded)) return folded;
+	// A display name of encoded-words is a valid phrase (RFC 2047 §5.3) and folds between them.
+	return mimeFuncs.foldLines(`${key}: ${encodedWords(mailbox.name)} <${mailbox.address}>`, 76);
 }
 
 // ------------------------------------------------------------------ body encodings

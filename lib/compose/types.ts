@@ -78,11 +78,22 @@ export interface ComposeAttachment {
 	cid?: string;
 }
 
+export type MessageIdSource = 'recipient' | { key: string };
+
 export interface RenderContext {
 	/** The incoming item's JSON, available as `item.*`. */
 	item?: Record<string, unknown> | null;
-	/** Campaign id: correlation header, link claims and a stable Message-ID. */
+	/** Campaign id: correlation header and link claims (and, with `messageIdFrom`, the Message-ID). */
 	campaignId?: string | null;
+	/**
+	 * What makes the Message-ID repeatable. Absent: a fresh random id, so every distinct message
+	 * has its own (RFC 5322 §3.6.4), even to the same person under the same campaign id.
+	 * `recipient`: derived from (campaign, subscriber) — the campaign runner, where a recipient
+	 * gets one message per campaign and a resumed run re-sends it under the same id.
+	 * `{ key }`: derived from (campaign, recipient, key) — item mode with an idempotency key
+	 * (an order number, an event id), so composing the same message again keeps its id.
+	 */
+	messageIdFrom?: MessageIdSource | null;
 	/** A test send: subject prefix, no tracking, no campaign id or correlation headers. */
 	proof?: boolean;
 	attachments?: ComposeAttachment[] | null;

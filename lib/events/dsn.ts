@@ -2,13 +2,15 @@
  * RFC 3464 delivery status notifications (bounce mail), posted raw (the whole RFC 5322 message)
  * by a mailbox poller. Authenticated with the generic HMAC signature header or a bearer token.
  *
- * A DSN is `multipart/report; report-type=delivery-status` with a human-readable part, a
- * `message/delivery-status` part (one per-message field block, then one block per recipient)
- * and, usually, the returned message or its headers, where our correlation headers are found.
+ * The message is read by the bounce classifier (lib/bounce), so every format it knows is
+ * accepted — standard DSNs (`multipart/report; report-type=delivery-status`), the plain-text
+ * bounces of qmail, Exim, Gmail and others, ARF complaints — and each failure carries the
+ * classifier's reason: only a dead address is `hard`; blocks, policy and full mailboxes are
+ * `soft` (with the reason and kind in `raw`). Correlation headers come from the returned message.
  */
 import { createHash } from 'node:crypto';
 
-import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
+import { classifyBounce, type Classification, type ClassifiedRecipient } from '../bounce';
 
 import {
 	type CommonVerifyOptions,
@@ -33,7 +35,6 @@ import {
 	isoFromDateString,
 	normaliseMessageId,
 	normaliseRecipient,
-	statusClass,
 	textOrNull,
 } from './normalise';
 import type { DeliveryEventKind, NormalisedEvent } from './types';
@@ -45,14 +46,6 @@ export interface DsnConfig extends CommonVerifyOptions {
 	/** Or a shared token sent as `Authorization: Bearer …`. */
 	bearerToken?: string;
 }
-
-const STATUS_PART_TYPES = ['message/delivery-status', 'message/global-delivery-status'];
-const ORIGINAL_PART_TYPES = [
-	'message/rfc822',
-	'text/rfc822-headers',
-	'message/global',
-	'message/global-headers',
-];
 
 export type HeaderFields = Record<string, string>;
 
@@ -111,30 +104,6 @@ function addressOf(value: string | undefined): string | null {
 	return normaliseRecipient(semicolon >= 0 ? value.slice(semicolon + 1) : value);
 }
 
-/** `smtp; 550 5.1.1 …` → `550 5.1.1 …`. */
-function diagnosticOf(value: string | undefined): string | null {
-	if (!value) return null;
-	return textOrNull(value.replace(/^\s*[A-Za-z0-9-]+\s*;\s*/, ''));
-}
-
-function classify(action: string, smtpStatus: string | null): DeliveryEventKind | null {
-	const severity = statusClass(smtpStatus);
-	switch (action) {
-		case 'failed':
-			// A failure without a readable 5.x.x is not proof the address is dead: count it as soft.
-			return severity === 5 ? 'hard' : 'soft';
-		case 'delayed':
-			return 'deferred';
-		case 'delivered':
-			return 'delivered';
-		case 'relayed':
-		case 'expanded':
-			return null;
-		default:
-			return severity === 5 ? 'hard' : severity === 4 ? 'soft' : null;
-	}
-}
-
 function checkDsnAuth(request: WebhookRequest, config: DsnConfig): void {
 	const secrets = Array.isArray(config.secret)
 		? config.secret
@@ -172,91 +141,85 @@ export function verifyDsnRequest(
 ): Promise<VerifyResult> {
 	return runVerifier(request, config, async () => {
 		checkDsnAuth(request, config);
-		let mail: ParsedMail;
-		try {
-			mail = await simpleParser(request.rawBody, {
-				keepDeliveryStatus: true,
-				skipHtmlToText: true,
-				skipTextToHtml: true,
-				skipTextLinks: true,
-				skipImageLinks: true,
-			});
-		} catch (error) {
-			throw malformed(`Body is not a readable e-mail message (${(error as Error).message})`);
-		}
-		return parseDsn(mail, request.rawBody, config);
+		return parseDsn(classifyBounce(request.rawBody), request.rawBody, config);
 	});
 }
 
-function findPart(mail: ParsedMail, types: string[]): Attachment | undefined {
-	return mail.attachments.find((part) => types.includes(part.contentType.toLowerCase()));
+/** The webhook's event kind for a classified failure: never `hard` unless the address is dead. */
+function eventKind(recipient: ClassifiedRecipient): DeliveryEventKind {
+	return recipient.kind === 'hard' ? 'hard' : recipient.kind === 'complaint' ? 'complaint' : 'soft';
 }
 
-function parseDsn(mail: ParsedMail, rawBody: Buffer, config: DsnConfig): VerifyResult {
-	const statusPart = findPart(mail, STATUS_PART_TYPES);
-	if (!statusPart) {
-		throw malformed('Not a delivery status notification: no message/delivery-status part found');
+/**
+ * Turns one classified message into events. Standard reports keep their order and dates (the
+ * per-recipient blocks); other bounce formats (qmail, Exim, Gmail, …) and ARF complaints, which
+ * have no such part, get one event per failed recipient dated by the bounce itself.
+ */
+function parseDsn(result: Classification, rawBody: Buffer, config: DsnConfig): VerifyResult {
+	if (result.type === 'not-bounce' || result.type === 'auto-reply') {
+		const why = result.type === 'auto-reply' ? 'an automatic reply, not a bounce' : (result.note ?? 'not a bounce');
+		throw malformed(`Not a delivery status notification: no message/delivery-status part and no known bounce format (${why})`);
 	}
-	const report = parseDeliveryStatus(statusPart.content.toString('utf8'));
-	if (report.recipients.length === 0) {
+	if (result.report && result.report.recipients.length === 0 && result.type !== 'complaint') {
 		throw malformed('Delivery status part has no per-recipient block with a Final-Recipient field');
 	}
-	const originalPart = findPart(mail, ORIGINAL_PART_TYPES);
-	const original = originalPart
-		? parseFieldBlock(headerSection(originalPart.content.toString('utf8')))
-		: {};
+	const original = result.original?.headers ?? {};
 	const correlation = findCorrelation(original);
-	const originalMessageId = normaliseMessageId(original['message-id']);
-	const dsnMessageId = normaliseMessageId(mail.messageId);
+	const originalMessageId = normaliseMessageId(result.original?.messageId ?? null);
+	const dsnMessageId = normaliseMessageId(result.messageId ?? null);
 	const idBase = dsnMessageId ?? `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
 	const fallbackTime =
-		isoFromDateString(report.message['arrival-date']) ??
-		(mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : null) ??
+		isoFromDateString(result.report?.message['arrival-date']) ??
+		isoFromDateString(result.date ?? null) ??
 		new Date(nowMs(config)).toISOString();
+
+	const failures = new Map(result.recipients.map((recipient) => [recipient.address.toLowerCase(), recipient]));
+	const outcomes = new Map((result.outcomes ?? []).map((outcome) => [outcome.address.toLowerCase(), outcome]));
+	// Report order when there is a report; else the classifier's order.
+	const blocks: Array<{ address: string; fields: HeaderFields | null }> = result.report
+		? result.report.recipients.map((fields) => ({ address: addressOf(fields['final-recipient']) ?? addressOf(fields['original-recipient']) ?? '', fields }))
+		: result.recipients.map((recipient) => ({ address: recipient.address, fields: null }));
+	for (const recipient of result.recipients) {
+		if (!blocks.some((block) => block.address.toLowerCase() === recipient.address.toLowerCase())) blocks.push({ address: recipient.address, fields: null });
+	}
 
 	const events: NormalisedEvent[] = [];
 	const ignored: IgnoredEvent[] = [];
 	const seenRecipients = new Set<string>();
-	report.recipients.forEach((fields, index) => {
-		const recipient =
-			addressOf(fields['final-recipient']) ?? addressOf(fields['original-recipient']);
-		if (!recipient)
-			throw malformed(`Recipient block ${index + 1}: Final-Recipient is not an e-mail address`);
-		const action = (fields.action ?? '').toLowerCase().split(/[\s(]/)[0];
-		const diagnostic = diagnosticOf(fields['diagnostic-code']);
-		const smtpStatus = extractSmtpStatus(fields.status, diagnostic);
-		const kind = classify(action, smtpStatus);
+	blocks.forEach(({ address, fields }, index) => {
+		if (!address) throw malformed(`Recipient block ${index + 1}: Final-Recipient is not an e-mail address`);
+		const key = address.toLowerCase();
+		const failure = failures.get(key);
+		const outcome = outcomes.get(key);
+		const kind: DeliveryEventKind | null = failure
+			? result.type === 'delayed' ? 'deferred' : eventKind(failure)
+			: outcome?.action === 'delayed' ? 'deferred' : outcome?.action === 'delivered' ? 'delivered' : null;
 		if (!kind) {
-			ignored.push({ index, type: action || 'unknown', reason: 'not a delivery outcome' });
+			ignored.push({ index, type: outcome?.action ?? 'unknown', reason: 'not a delivery outcome' });
 			return;
 		}
 		// Stable across re-posts of the same DSN; the index only separates repeated recipients.
-		let eventId = `${idBase}:${recipient}`;
-		if (seenRecipients.has(recipient)) eventId += `:${index}`;
-		seenRecipients.add(recipient);
+		let eventId = `${idBase}:${address}`;
+		if (seenRecipients.has(key)) eventId += `:${index}`;
+		seenRecipients.add(key);
+		const diagnostic = failure?.diagnostic ?? outcome?.diagnostic ?? null;
 		events.push(
 			buildEvent(
 				{
 					provider: 'dsn',
 					eventId,
 					messageId: originalMessageId,
-					recipient,
+					recipient: normaliseRecipient(address) ?? address,
 					kind,
-					smtpStatus,
-					diagnostic: diagnostic ?? textOrNull(fields.status),
-					occurredAt: isoFromDateString(fields['last-attempt-date']) ?? fallbackTime,
+					smtpStatus: extractSmtpStatus(failure?.status ?? outcome?.status ?? null, diagnostic) ?? failure?.replyCode ?? null,
+					diagnostic: textOrNull(diagnostic) ?? textOrNull(fields?.status),
+					occurredAt: isoFromDateString(fields?.['last-attempt-date']) ?? fallbackTime,
 					...correlation,
-					raw: { message: report.message, recipient: fields, original },
+					raw: { message: result.report?.message ?? {}, recipient: fields ?? {}, original, reason: failure?.reason ?? null, bounceKind: failure?.kind ?? null },
 				},
 				config.includeRaw,
 			),
 		);
 	});
 	return succeed(events, ignored);
-}
-
-/** The header section of a returned message (everything before the first blank line). */
-function headerSection(text: string): string {
-	const end = text.search(/\r?\n[ \t]*\r?\n/);
-	return end >= 0 ? text.slice(0, end) : text;
 }

@@ -3,11 +3,22 @@ import { stringify } from 'csv-stringify';
 import type { SubscriberStore, Subscriber, SubscriberFilter } from '../store';
 
 /**
- * A cell that a spreadsheet would run as a formula (=, +, -, @, or a leading tab/CR) gets a
- * leading apostrophe, so an exported list can be opened in Excel safely (CSV injection).
+ * Spreadsheet formula protection (CSV injection): a cell that Excel, LibreOffice or Google Sheets
+ * would run as a formula — it starts with =, +, -, @, a tab or a carriage return — is written with
+ * a leading apostrophe, which spreadsheets show as "text". A cell that already starts with
+ * apostrophes before such a character gets one more, so `restoreFormula` undoes it exactly and an
+ * export → import round trip gives back the same text. The e-mail column is never changed (an
+ * address like `=cmd@example.com` must come back as itself).
  */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
 export function neutraliseFormula(value: string): string {
-	return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+	return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** The inverse of `neutraliseFormula` (what the import does with the export's own columns). */
+export function restoreFormula(value: string): string {
+	return value.startsWith("'") && FORMULA_START.test(value) ? value.slice(1) : value;
 }
 
 export const EXPORT_COLUMNS = [
@@ -26,7 +37,11 @@ export const EXPORT_COLUMNS = [
 	'fields',
 ] as const;
 
-function cellText(value: unknown): string {
+const EMAIL_COLUMN = EXPORT_COLUMNS.indexOf('email');
+/** The export's prefix for a custom field's own column (`field:city`). */
+export const FIELD_COLUMN_PREFIX = 'field:';
+
+export function cellText(value: unknown): string {
 	if (value === null || value === undefined) return '';
 	if (typeof value === 'object') return JSON.stringify(value);
 	return String(value);
@@ -48,7 +63,9 @@ function toRecord(subscriber: Subscriber, fieldColumns: string[]): string[] {
 		subscriber.updatedAt,
 		JSON.stringify(subscriber.fields),
 	];
-	return [...base, ...fieldColumns.map((name) => cellText(subscriber.fields[name]))].map(neutraliseFormula);
+	const cells = [...base, ...fieldColumns.map((name) => cellText(subscriber.fields[name]))].map(neutraliseFormula);
+	cells[EMAIL_COLUMN] = subscriber.email;
+	return cells;
 }
 
 async function* subscriberPages(store: SubscriberStore, filter: SubscriberFilter, pageSize: number) {
@@ -77,7 +94,7 @@ export function exportSubscribersCsv(
 	const fieldColumns = (options.fieldColumns ?? []).map((name) => name.trim()).filter(Boolean);
 	const csv = stringify({
 		header: true,
-		columns: [...EXPORT_COLUMNS, ...fieldColumns.map((name) => `field:${name}`)],
+		columns: [...EXPORT_COLUMNS, ...fieldColumns.map((name) => `${FIELD_COLUMN_PREFIX}${name}`)],
 		bom: options.bom ?? false,
 	});
 	const rows = Readable.from(

@@ -20,7 +20,7 @@ export function normaliseDelimiter(value: string | undefined): string {
 	if (lower === 'pipe') return '|';
 	if (value.length !== 1 || value === '\r' || value === '\n') {
 		throw new ImportError(
-			`The delimiter must be one character (or 'auto', 'tab'); got ${JSON.stringify(value)}`,
+			`The delimiter must be one character (or 'auto', 'tab'); got ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`,
 			'invalid-option',
 		);
 	}

@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import type { Transform } from 'node:stream';
+import { echo } from './messages';
 import { ImportError } from './types';
 
 /** Canonical encoding names this module reports; iconv-lite decodes all of them. */
@@ -35,7 +36,7 @@ export function normaliseEncoding(name: string | undefined): ResolvedEncoding | 
 	const resolved = ALIASES[key];
 	if (!resolved) {
 		throw new ImportError(
-			`Unknown encoding '${name}'; use auto, utf-8, shift_jis (cp932), euc-jp, latin1, windows-1252 or utf-16le`,
+			`Unknown encoding ${echo(name)}; use auto, utf-8, shift_jis (cp932), euc-jp, latin1, windows-1252 or utf-16le`,
 			'invalid-option',
 		);
 	}
@@ -74,9 +75,27 @@ const SIGNATURES: Array<{ bytes: number[]; what: string }> = [
 	{ bytes: [0x53, 0x51, 0x4c, 0x69, 0x74, 0x65], what: 'an SQLite database' },
 ];
 
+/** NUL bytes in the head that make a file binary rather than text with a damaged row. */
+const MANY_NULS = 4;
+
+/** UTF-16 text without a BOM: ASCII characters leave a NUL in every other byte. */
+function looksLikeBomlessUtf16(head: Buffer): boolean {
+	const sample = head.subarray(0, 1024);
+	let even = 0;
+	let odd = 0;
+	for (let index = 0; index < sample.length; index++) {
+		if (sample[index] !== 0) continue;
+		if (index % 2 === 0) even++;
+		else odd++;
+	}
+	const pairs = Math.floor(sample.length / 2);
+	return pairs >= 8 && Math.max(even, odd) >= pairs * 0.4;
+}
+
 /**
- * Refuses files that are not text: known binary signatures, or NUL bytes in the first chunk
- * (UTF-16 text is recognised by its BOM and allowed).
+ * Refuses files that are not text: known binary signatures, UTF-16 without a BOM, or many NUL
+ * bytes in the first chunk (at least 4, and more than 1 % of it). A NUL or two in a text file is a
+ * damaged row: the importer rejects only those rows. UTF-16 with a BOM (or declared) is allowed.
  */
 export function assertTextFile(
 	head: Buffer,
@@ -100,10 +119,17 @@ export function assertTextFile(
 		}
 	}
 	const nul = head.indexOf(0);
-	if (nul >= 0) {
+	if (nul < 0) return;
+	let nuls = 0;
+	for (let at = nul; at >= 0; at = head.indexOf(0, at + 1)) nuls++;
+	const utf16 = looksLikeBomlessUtf16(head);
+	if (utf16 || (nuls >= MANY_NULS && nuls > head.length / 100)) {
 		throw new ImportError(
 			`${label} is not a CSV text file: it contains a NUL byte at offset ${nul} of the first ` +
-				`${head.length} bytes (a binary file, or UTF-16 text without a BOM)`,
+				`${head.length} bytes (${nuls} in all: ` +
+				(utf16
+					? 'UTF-16 text without a BOM — save it as UTF-8, or set the encoding to utf-16le)'
+					: 'a binary file, or UTF-16 text without a BOM)'),
 			'binary-file',
 		);
 	}
@@ -264,4 +290,47 @@ export function encodingMismatchHint(
 		return `The file looks like UTF-8 but the encoding is set to '${chosen}'; set it to 'utf-8' (or 'auto').`;
 	}
 	return null;
+}
+
+/** The first lines (1-based) of `head` that are not valid UTF-8. */
+export function invalidUtf8Lines(head: Buffer, complete: boolean, max = 10): number[] {
+	const lines: number[] = [];
+	let start = 0;
+	for (let line = 1; start < head.length && lines.length < max; line++) {
+		let end = head.indexOf(0x0a, start);
+		const last = end < 0;
+		if (last) end = head.length;
+		if (!isValidUtf8(head.subarray(start, end), complete || !last)) lines.push(line);
+		start = end + 1;
+	}
+	return lines;
+}
+
+/**
+ * When the encoding was detected and the file is not UTF-8, says which lines are not and what
+ * was assumed instead (a wrong guess would otherwise pass silently: any byte is valid Latin-1).
+ */
+export function invalidUtf8Warning(head: Buffer, complete: boolean, sniffed: SniffedEncoding): string | null {
+	if (bomEncoding(head) || isValidUtf8(head, complete)) return null;
+	const lines = invalidUtf8Lines(head, complete);
+	const where = `${lines.length > 1 ? 'lines' : 'line'} ${lines.join(', ')}${lines.length >= 10 ? ', …' : ''}`;
+	const names: Record<ResolvedEncoding, string> = {
+		'utf-8': 'UTF-8',
+		shift_jis: 'Shift_JIS (CP932)',
+		'euc-jp': 'EUC-JP',
+		latin1: 'Latin-1 (ISO-8859-1)',
+		'windows-1252': 'Windows-1252',
+		'utf-16le': 'UTF-16LE',
+		'utf-16be': 'UTF-16BE',
+	};
+	if (sniffed.encoding === 'utf-8') {
+		return (
+			`The file is UTF-8 with invalid bytes on ${where} (of the first 64 KB); ` +
+			'the rows with invalid bytes are rejected: fix those bytes, or set the encoding if the file is not UTF-8'
+		);
+	}
+	return (
+		`The file is not valid UTF-8 (invalid bytes on ${where}); it was read as ${names[sniffed.encoding]}, ` +
+		'the closest fit to its content: set the encoding if that is wrong'
+	);
 }

@@ -8,7 +8,8 @@
  *     allowReactivate: false,        // explicit consent override, off by default
  *     dryRun: false,                 // validate and count, write nothing
  *     csv: { encoding: 'auto', delimiter: 'auto', quote: '"', header: true, skipLines: 0,
- *            relaxColumnCount: false, trim: true, maxRecordSize: 1_000_000 },
+ *            relaxColumnCount: false, trim: true, maxRecordSize: 1_000_000,
+ *            maxRecordLines: 100 },
  *     mapping: { emailColumn, nameColumn, fields: [{ column, field, type }], unmappedColumns },
  *     batchSize: 1000, maxBytes: 200 MB, report: { maxInMemory: 1000, path | stream },
  *     actor: { type: 'n8n', id: executionId }, signal,
@@ -24,6 +25,10 @@
  * - Failures throw `ImportError` with a user-facing message and a `code`; when rows were already
  *   committed, `error.result` has the summary and report so far (map to NodeOperationError and,
  *   with continueOnFail, to an error item carrying that summary).
+ * - A line the parser cannot read (a quote that never closes, a NUL byte) is a rejected row with
+ *   its line number; reading goes on with the next line. A file with this package's export
+ *   columns is read back as exported (see mapping.ts and rows.ts): its status column may only make
+ *   a subscriber stricter, and its own columns never become custom fields.
  * - Status modes (unsubscribe/suppress/trash) count `updated` = status changed (or newly
  *   suppressed), `unchanged` = already so, `skipped` = not on the list. In-file duplicates are
  *   found by the store through the run's `importRunId` (first one wins), only in upsert modes.

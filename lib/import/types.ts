@@ -54,6 +54,11 @@ export interface CsvOptions {
 	trim?: boolean;
 	/** Longest record in characters before the file is refused (default 1,000,000). */
 	maxRecordSize?: number;
+	/**
+	 * Physical lines a quoted value may span (default 100). A quote that never closes, or spans
+	 * more lines, rejects the line where its record starts; reading goes on with the next line.
+	 */
+	maxRecordLines?: number;
 }
 
 export type FieldType = 'string' | 'number' | 'date' | 'boolean';
@@ -201,6 +206,7 @@ export type ImportErrorCode =
 	| 'binary-file'
 	| 'no-email-column'
 	| 'column-not-found'
+	| 'duplicate-column'
 	| 'unterminated-quote'
 	| 'record-too-large'
 	| 'parse-error'

@@ -1,4 +1,5 @@
 import isISO8601 from 'validator/lib/isISO8601';
+import { echo } from './messages';
 import type { FieldType } from './types';
 
 /** The store's name limit (lib/store/rows.ts checkName), checked here so a long name fails one row, not a batch. */
@@ -39,7 +40,7 @@ export function parseNumber(raw: string): Converted {
 		const value = Number(plain);
 		if (Number.isFinite(value)) return { ok: true, value };
 	}
-	return { ok: false, message: `'${raw}' is not a number (write e.g. 42, -3.5 or 1,234.5)` };
+	return { ok: false, message: `${echo(raw)} is not a number (write e.g. 42, -3.5 or 1,234.5)` };
 }
 
 export function parseBoolean(raw: string): Converted {
@@ -48,7 +49,7 @@ export function parseBoolean(raw: string): Converted {
 	if (FALSE_WORDS.has(text)) return { ok: true, value: false };
 	return {
 		ok: false,
-		message: `'${raw}' is not a yes/no value (use true/false, yes/no, 1/0 or はい/いいえ)`,
+		message: `${echo(raw)} is not a yes/no value (use true/false, yes/no, 1/0 or はい/いいえ)`,
 	};
 }
 
@@ -83,6 +84,6 @@ export function parseDate(raw: string): Converted {
 	}
 	return {
 		ok: false,
-		message: `'${raw}' is not a valid date (use YYYY-MM-DD, YYYY/M/D or YYYYMMDD)`,
+		message: `${echo(raw)} is not a valid date (use YYYY-MM-DD, YYYY/M/D or YYYYMMDD)`,
 	};
 }

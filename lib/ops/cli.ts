@@ -7,15 +7,18 @@
  *   node dist/lib/ops/cli.js verify  <backup file>
  *   node dist/lib/ops/cli.js restore --file newsletter.sqlite --from <backup file or name> [--dir …]
  *   node dist/lib/ops/cli.js export  --file newsletter.sqlite --out <folder> [--dir …] [--no-bom]
+ *   node dist/lib/ops/cli.js classify-bounce <file or folder>…   (one JSON line per message)
  *
  * The store folder defaults as for the nodes: BULK_MAIL_STORE_DIR, else
  * <N8N_USER_FOLDER or home>/.n8n/bulk-mail. Results are printed as JSON; errors go to stderr
- * with exit code 1 (2 for a usage error).
+ * with exit code 1 (2 for a usage error). classify-bounce streams JSON lines instead and exits 0
+ * when every file was read, 1 when some could not be (each gets an {"file","error"} line).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defaultStoreDir, openStore, resolveStoreFile } from '../store';
 import { backupSqliteFile, defaultBackupDir, inspectSqliteBackup, listBackups, restoreSqliteStore } from './backup';
+import { classifyBounceFiles, type ClassifyFilesResult } from './classifyBounces';
 import { exportEverythingToFolder } from './portability';
 
 const USAGE = `usage:
@@ -25,6 +28,7 @@ const USAGE = `usage:
   restore --file <store file> --from <backup file, or its name in the backups folder> [--dir <store folder>]
           (stop n8n and its workers first; the current file is kept as <name>.before-restore-<time>.sqlite)
   export  --file <store file> --out <folder> [--dir <store folder>] [--no-bom]
+  classify-bounce <file or folder>…   (saved messages; one JSON line each: type, failed recipients, reason, kind)
 PostgreSQL stores: back up with pg_dump --format=custom --schema=<schema> <database>.`;
 
 class UsageError extends Error {}
@@ -56,7 +60,7 @@ function required(flags: Map<string, string | true>, name: string): string {
 	return value;
 }
 
-export async function runCli(argv: string[]): Promise<unknown> {
+export async function runCli(argv: string[], write: (line: string) => void = (line) => process.stdout.write(line)): Promise<unknown> {
 	const { command, flags, positional } = parseArgs(argv);
 	const dir = path.resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultStoreDir());
 	const storeFile = () => resolveStoreFile(required(flags, 'file'), dir);
@@ -89,14 +93,28 @@ export async function runCli(argv: string[]): Promise<unknown> {
 				await store.close();
 			}
 		}
+		case 'classify-bounce': {
+			if (positional.length === 0) throw new UsageError('classify-bounce needs at least one file or folder');
+			return classifyBounceFiles(positional, write);
+		}
 		default:
 			throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
 	}
 }
 
+function isStreamed(result: unknown): result is ClassifyFilesResult {
+	return typeof result === 'object' && result !== null && (result as ClassifyFilesResult).streamed === true;
+}
+
 if (require.main === module) {
 	runCli(process.argv.slice(2)).then(
-		(result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
+		(result) => {
+			if (isStreamed(result)) {
+				process.exitCode = result.unreadable > 0 ? 1 : 0;
+				return;
+			}
+			process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+		},
 		(error) => {
 			process.stderr.write(`${error.message}\n`);
 			if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);

@@ -71,6 +71,11 @@ function cell(value: unknown): string {
 	return neutraliseFormula(String(value));
 }
 
+/** An e-mail address is written as it is (`=cmd@example.com` is an address, not a formula). */
+function columnCell(column: string, value: unknown): string {
+	return column === 'email' && typeof value === 'string' ? value : cell(value);
+}
+
 /** The files an export of this store consists of (campaign tables only where they exist). */
 export async function portableFiles(store: SqlSubscriberStore, options: PortableCsvOptions = {}): Promise<PortableFile[]> {
 	const prefix = options.fileNamePrefix ?? '';
@@ -100,7 +105,7 @@ async function* pages<T>(fetch: (cursor: string | null) => Promise<{ items: T[];
 
 /** A whole table in keyset order as CSV cells, columns as the database has them (future columns included). */
 async function* tableCells(sql: SqlExecutor, table: string, columns: string[], keys: string[], pageSize: number): AsyncGenerator<string[]> {
-	for await (const row of tableRows(sql, table, columns, keys, pageSize)) yield columns.map((column) => cell(row[column]));
+	for await (const row of tableRows(sql, table, columns, keys, pageSize)) yield columns.map((column) => columnCell(column, row[column]));
 }
 
 /** One file of the export as a CSV stream. */
@@ -145,7 +150,9 @@ export async function portableCsv(
 			columns = SUPPRESSION_COLUMNS;
 			records = (async function* () {
 				for await (const entry of pages((cursor) => store.getSuppressions({ limit: pageSize, cursor }))) {
-					yield [entry.hash, entry.email, entry.reason, entry.source, entry.createdAt].map(cell);
+					yield [entry.hash, entry.email, entry.reason, entry.source, entry.createdAt].map((value, index) =>
+						columnCell(SUPPRESSION_COLUMNS[index], value),
+					);
 				}
 			})();
 			break;

@@ -311,6 +311,10 @@ export function createPooledTransport(
 	const options: SMTPPoolOptions & { pool: true } = {
 		...toNodemailerOptions(settings),
 		pool: true,
+		// A message whose connection closed (a 421, a dropped socket) comes back to the sender's
+		// own retry loop, which counts the attempt, applies the retry policy and knows whether the
+		// data was handed over; the pool's silent re-queue would do none of that.
+		maxRequeues: 0,
 	};
 	if (settings.pool?.maxConnections) options.maxConnections = settings.pool.maxConnections;
 	if (settings.pool?.maxMessages) options.maxMessages = settings.pool.maxMessages;

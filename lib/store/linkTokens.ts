@@ -72,8 +72,11 @@ export class LinkSigner {
 		const dot = token.indexOf('.');
 		if (dot <= 0 || dot !== token.lastIndexOf('.')) return { ok: false, reason: 'malformed' };
 		const payload = token.slice(0, dot);
-		const given = Buffer.from(token.slice(dot + 1), 'base64url');
-		const expected = this.mac(purpose, payload);
+		// The signature is compared as text, in its one canonical encoding: decoding first would
+		// also accept other spellings of the same bytes (the unused low bits of the last base64url
+		// character, padding), so one link would have several valid forms.
+		const given = Buffer.from(token.slice(dot + 1), 'utf8');
+		const expected = Buffer.from(this.mac(purpose, payload).toString('base64url'), 'utf8');
 		if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
 			return { ok: false, reason: 'bad-signature' };
 		}

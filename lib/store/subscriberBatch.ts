@@ -13,6 +13,7 @@ import { getSubscriber } from './subscribers';
 import { addSuppressions, liftSuppression, suppressedHashes, type HashEmail } from './suppressions';
 import {
 	CONSENT_BLOCKING_STATUSES,
+	isStricterStatus,
 	type Actor,
 	type BulkStatusAction,
 	type BulkUpsertResult,
@@ -216,6 +217,14 @@ function planUpdate(
 	if (requested === 'pending' && (old.status === 'active' || old.status === 'stopped')) {
 		// Asking for confirmation never downgrades a confirmed subscriber (or overrides the
 		// operator's stop): the row keeps its status.
+		statusKept = old.status;
+	} else if (
+		options.onlyStricterStatus &&
+		requested !== undefined &&
+		requested !== 'active' &&
+		requested !== old.status &&
+		!isStricterStatus(old.status, requested)
+	) {
 		statusKept = old.status;
 	} else if (requested !== undefined && requested !== old.status) {
 		const blocked =

@@ -19,6 +19,26 @@ export const CONSENT_BLOCKING_STATUSES: readonly SubscriberStatus[] = [
 	'complained',
 ];
 
+/**
+ * How strict each status is, for a change that may only tighten (an import's status column):
+ * stopped by the operator, trashed, then the consent-blocking ones. Pending is no stricter than
+ * active for an existing subscriber (asking for confirmation never downgrades a confirmed one).
+ */
+const STATUS_STRICTNESS: Record<SubscriberStatus, number> = {
+	active: 0,
+	pending: 0,
+	stopped: 1,
+	trashed: 2,
+	unsubscribed: 3,
+	bounced: 3,
+	complained: 3,
+};
+
+/** Whether `to` is a stricter status than `from` (see STATUS_STRICTNESS). */
+export function isStricterStatus(from: SubscriberStatus, to: SubscriberStatus): boolean {
+	return STATUS_STRICTNESS[to] > STATUS_STRICTNESS[from];
+}
+
 /** Statuses that are never mailed (everything but active). */
 export const MAILABLE_STATUS: SubscriberStatus = 'active';
 
@@ -89,6 +109,12 @@ export interface UpsertOptions {
 	allowReactivate?: boolean;
 	/** Replace custom fields instead of merging them into the existing ones. */
 	replaceFields?: boolean;
+	/**
+	 * A row's status other than active is applied to an existing subscriber only when it is
+	 * stricter than the stored one (an import's status column never loosens a status); active
+	 * still follows `allowReactivate`.
+	 */
+	onlyStricterStatus?: boolean;
 	/**
 	 * An import run id: a row whose address was already written by the same run is reported as
 	 * a duplicate instead of being written again (first one wins).

@@ -10,7 +10,7 @@ import {
 import type { SqlSubscriberStore } from '../store';
 import { jsonResponse } from './http';
 import { recordEvents } from './record';
-import type { HandlerResult, HttpRequest, RecordOptions } from './types';
+import type { HandlerResult, HttpRequest, RecordedEvent, RecordOptions } from './types';
 
 export type EventsConfig<P extends WebhookProvider> = ProviderConfigs[P] & CommonVerifyOptions;
 
@@ -110,4 +110,23 @@ export async function handleEventsRequest<P extends WebhookProvider>(
 export function safeMessage(error: unknown): string {
 	const text = error instanceof Error ? error.message : String(error);
 	return text.replace(/\b[a-z]+:\/\/[^\s]*/gi, '<url>').slice(0, 300);
+}
+
+/**
+ * Which recorded events start a workflow execution: new (not duplicate) events of the chosen
+ * kinds, for addresses the store knows. An event for an address that is not in the store changed
+ * nothing and is only acknowledged, unless the operator asked for those too (anyone can post a
+ * correctly signed event for any address the sender ever mailed, or a click on an old link).
+ */
+export function eventsToStart<E extends RecordedEvent>(
+	events: readonly E[],
+	kinds: readonly string[],
+	options: { unknownRecipients?: boolean } = {},
+): E[] {
+	return events.filter(
+		(event) =>
+			!event.duplicate &&
+			kinds.includes(event.kind) &&
+			(!event.unknownRecipient || options.unknownRecipients === true),
+	);
 }

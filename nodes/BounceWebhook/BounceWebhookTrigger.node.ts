@@ -12,6 +12,7 @@ import {
 import { EventConfigError, isWebhookProvider } from '../../lib/events';
 import { ENDPOINT_PATHS } from '../../lib/store';
 import {
+	eventsToStart,
 	handleClick,
 	handleConfirm,
 	handleEventsRequest,
@@ -56,6 +57,7 @@ interface TriggerOptions {
 	maxBodyKb?: number;
 	pauseOnComplaints?: boolean;
 	pageLanguage?: PageLanguageOption;
+	startForUnknownRecipients?: boolean;
 }
 
 /** The output item: the normalised event and what the store did with it. */
@@ -243,7 +245,7 @@ export class BounceWebhookTrigger implements INodeType {
 		}
 
 		const startFor = this.getNodeParameter('startFor', DEFAULT_START_KINDS) as string[];
-		const items = result.events.filter((event) => !event.duplicate && startFor.includes(event.kind)).map(toItem);
+		const items = eventsToStart(result.events, startFor, { unknownRecipients: options.startForUnknownRecipients === true }).map(toItem);
 		const optin = (result as OptinHandlerResult).optin;
 		if (optin) items.push(...optinItems(optin, startFor));
 		if (items.length === 0) return { noWebhookResponse: true };

@@ -56,7 +56,7 @@ export const properties: INodeProperties[] = [
 		],
 		default: ['hard', 'soft', 'complaint', 'unsubscribe'],
 		description:
-			'Which events also start a workflow execution. Every verified event updates the store either way; duplicates never start one.',
+			'Which events also start a workflow execution. Every verified event updates the store either way; duplicates, and events for addresses not in the store, never start one (see Options).',
 	},
 	{
 		displayName: 'Options',
@@ -114,6 +114,14 @@ export const properties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description: 'Whether to pause a running campaign once its complaint rate reaches the limit',
+			},
+			{
+				displayName: 'Start Workflow for Unknown Addresses',
+				name: 'startForUnknownRecipients',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether events for addresses that are not in the store also start an execution (they are acknowledged either way and change nothing)',
 			},
 		],
 	},

@@ -135,7 +135,7 @@ export const composeProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 2026-05-newsletter',
 		description:
-			'Ties bounces, unsubscribes, opens and clicks to this campaign, and keeps each recipient’s Message-ID stable across re-runs',
+			'Ties bounces, unsubscribes, opens and clicks to this campaign. Each message still gets its own Message-ID (set an Idempotency Key under Options to make it repeatable).',
 		displayOptions: forCompose,
 	},
 	{
@@ -292,6 +292,15 @@ export const optionsProperty: INodeProperties = {
 				},
 			],
 			default: 'utf-8',
+		},
+		{
+			displayName: 'Idempotency Key',
+			name: 'idempotencyKey',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. {{ $json.orderId }}',
+			description:
+				'What makes this message distinct (an order number, an event ID). The same key for the same recipient and campaign gives the same Message-ID, so a repeated send is recognisable as the same message; empty: every message gets a fresh Message-ID.',
 		},
 		{
 			displayName: 'Inline CSS',

@@ -13,7 +13,7 @@ import { openStore, type StoreConfig } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { BACKENDS, PG_CONNECTION, storeFixture, type Backend } from '../helpers/stores';
 import { seedCampaign, seedList } from '../unit/webhook/helpers';
-import { bounceWorkflow, executionCount, executionDataText, registerBounceWebhook } from './bounceWebhookHelpers';
+import { bounceWorkflow, executionCount, executionDataText, registerBounceWebhook, settledExecutions } from './bounceWebhookHelpers';
 import { createN8nInstance, type N8nInstance } from './harness';
 
 jest.setTimeout(300_000);
@@ -61,18 +61,6 @@ async function waitForExecutions(n8n: N8nInstance, workflowId: string, expected:
 		seen = executionCount(n8n, workflowId);
 	}
 	return seen;
-}
-
-/** The count once executions of earlier requests have all been saved (unchanged for 1 s). */
-async function settledExecutions(n8n: N8nInstance, workflowId: string): Promise<number> {
-	let last = executionCount(n8n, workflowId);
-	for (let stable = 0; stable < 5; ) {
-		await sleep(200);
-		const now = executionCount(n8n, workflowId);
-		stable = now === last ? stable + 1 : 0;
-		last = now;
-	}
-	return last;
 }
 
 // One n8n serves both backends (an n8n start costs more than everything tested here).

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { N8nInstance, WorkflowInput } from './harness';
 
 export const TRIGGER_TYPE = 'n8n-nodes-bulk-mail.bounceWebhookTrigger';
@@ -88,4 +89,16 @@ export function executionDataText(n8n: N8nInstance, workflowId: string): string 
 	} finally {
 		db.close();
 	}
+}
+
+/** The execution count once executions of earlier requests have all been saved (unchanged for 1 s). */
+export async function settledExecutions(n8n: N8nInstance, workflowId: string): Promise<number> {
+	let last = executionCount(n8n, workflowId);
+	for (let stable = 0; stable < 5; ) {
+		await sleep(200);
+		const now = executionCount(n8n, workflowId);
+		stable = now === last ? stable + 1 : 0;
+		last = now;
+	}
+	return last;
 }

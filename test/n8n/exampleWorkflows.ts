@@ -16,6 +16,7 @@ export const EXAMPLE_FILES = {
 	transactional: 'transactional-welcome.json',
 	bounces: 'bounce-handling.json',
 	mailbox: 'bounce-mailbox.json',
+	bounceReport: 'bounce-report.json',
 } as const;
 
 export function loadExample(file: string): WorkflowInput {

@@ -9,8 +9,8 @@
  * 2. Weekly newsletter: the Schedule trigger creates the campaign and sends it in slices until
  *    it is finished; then exactly one summary mail reaches the operator.
  * 3. Transactional: a webhook upserts the subscriber, composes and sends (item mode).
- * 4. Bounce handling: signed events update the store; the scheduled export mails the bounced
- *    and complained addresses as a CSV attachment.
+ * 4. Bounce handling: signed events update the store; the scheduled export (bounce-report.json,
+ *    a workflow of its own) mails the bounced and complained addresses as a CSV attachment.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -49,6 +49,7 @@ const examples = {
 	newsletter: forTest(loadExample(EXAMPLE_FILES.newsletter), { ...rewrite, scheduleSeconds: NEWSLETTER_SCHEDULE_SECONDS }),
 	transactional: forTest(loadExample(EXAMPLE_FILES.transactional), rewrite),
 	bounces: forTest(loadExample(EXAMPLE_FILES.bounces), rewrite),
+	bounceReport: forTest(loadExample(EXAMPLE_FILES.bounceReport), rewrite),
 };
 
 function webhookPath(workflow: WorkflowInput, nodeName: string): string {
@@ -264,6 +265,15 @@ describe.each(BACKENDS)('example workflows in real n8n (%s store)', (backend: Ba
 		const nao = await store.getSubscriber({ listId: customers!.id, email: 'nao@example.org' });
 		expect(nao).toMatchObject({ status: 'active', name: 'Nao', fields: { plan: 'gold' } });
 
+		// A second sign-up mail to the same person (same Campaign ID 'welcome') is another message:
+		// its own Message-ID, or receivers may drop it as a duplicate (RFC 5322 §3.6.4).
+		const again = (await (await post({ email: 'nao@example.org', name: 'Nao' })).json()) as Record<string, unknown>;
+		expect(again).toMatchObject({ status: 'sent', to: 'nao@example.org' });
+		expect(again.messageId).not.toBe(answer.messageId);
+		const second = await waitFor('the second welcome mail', () => smtp.byRecipient().get('nao@example.org')?.[1], 10_000);
+		expect((await parseMessage(second)).messageId).toBe(again.messageId);
+		expect(headerBlock(second)).toContain('\r\nX-Bulk-Mail-Campaign: welcome');
+
 		const suppressed = await post({ email: 'gone@example.org', name: 'Gone Again' });
 		expect(suppressed.status).toBe(200);
 		expect(await suppressed.json()).toMatchObject({ status: 'suppressed', to: 'gone@example.org' });
@@ -359,7 +369,7 @@ describe.each(BACKENDS)('example workflows in real n8n (%s store)', (backend: Ba
 			'the bounce report mail',
 			() => smtp.messages.slice(since).find((m) => m.to.includes(OPERATOR) && m.raw.toString('utf8').includes('bounced or complained')),
 			60_000,
-			() => failures(n8n, examples.bounces.id),
+			() => failures(n8n, examples.bounceReport.id),
 		);
 		const parsed = await parseMessage(report);
 		expect(parsed.subject).toMatch(/^2 bounced or complained addresses \(\d{4}-\d{2}-\d{2}\)$/);

@@ -40,10 +40,12 @@ test('npm start imports the example workflows and creates the credentials they u
 	const first = await importExamples({ userFolder: n8n.userFolder, runCli, log: (line) => log.push(line), port: 5999 });
 	expect(first.credentials.sort()).toEqual(Object.values(EXAMPLE_CREDENTIALS).map((c) => c.id).sort());
 	expect(first.workflows).toEqual(files.map((file) => path.basename(file)));
+	// Published: the examples whose triggers only answer requests; the scheduled ones stay off.
+	expect(first.published).toEqual(['bounce-handling.json', 'double-opt-in.json', 'import-csv-upload.json', 'transactional-welcome.json']);
 
 	// Nothing twice: the credentials (and edits to them) stay, unchanged files are not re-imported.
 	const second = await importExamples({ userFolder: n8n.userFolder, runCli, port: 5999 });
-	expect(second).toEqual({ credentials: [], workflows: [] });
+	expect(second).toEqual({ credentials: [], workflows: [], published: [] });
 
 	const credentials = await exported<{ id: string; name: string; type: string; data: Record<string, unknown> }>('credentials', ['--decrypted']);
 	const byId = new Map(credentials.map((credential) => [credential.id, credential]));

@@ -529,19 +529,24 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			);
 		});
 
-		it('keeps the batches committed before an unterminated quote, and says so', async () => {
+		it('rejects only the line where an unterminated quote opens and imports the rest', async () => {
 			const partial = await newList('partial');
-			const error = await runError(credentials, {
+			const { summary, rejected } = await run(credentials, {
 				items: [csvItem(read('unterminated-quote.csv'), 'broken.csv')],
 				parameters: { list: partial.name, options: { batchSize: 2 } },
 			});
-			expect(error.message).toMatch(
-				/^Item 1: Unterminated quote: the quoted value that starts on line 8 is never closed.*6 rows in 3 batches were committed before the failure/s,
-			);
-			expect(error.description).toMatch(
-				/^Committed before the failure: 6 rows in 3 batches \(created 6,/,
-			);
-			expect(await store.countSubscribers({ listId: partial.id })).toBe(6);
+			expect(summary[0].json).toMatchObject({ rows: 8, created: 7, invalid: 1 });
+			expect(rejected).toEqual([
+				{
+					json: expect.objectContaining({
+						line: 8,
+						raw: 'broken@example.com,"Never closed',
+						reason: expect.stringMatching(/^Line 8: a quoted value starts on this line and is never closed/),
+					}),
+					pairedItem: { item: 0 },
+				},
+			]);
+			expect(await store.countSubscribers({ listId: partial.id })).toBe(7);
 		});
 
 		it('with continueOnFail: an error item carrying what was committed, and the next item still runs', async () => {
@@ -551,7 +556,8 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 				items: [
 					csvItem(read('empty.csv'), 'empty.csv'),
 					csvItem(
-						`email,name\nnot-an-address,Bad\n${read('unterminated-quote.csv').toString('utf8').split('\n').slice(1).join('\n')}`,
+						`email,name\nnot-an-address,Bad\n${read('unterminated-quote.csv').toString('utf8').split('\n').slice(1, 7).join('\n')}\n` +
+							`huge@example.com,${'x'.repeat(1_100_000)}\n`,
 						'broken.csv',
 					),
 					csvItem('email\nlast@example.com\n', 'good.csv'),
@@ -571,7 +577,7 @@ describe.each(BACKENDS)('Import CSV node (%s store)', (backend: Backend) => {
 			expect(summary[0].binary).toBeUndefined();
 			expect(summary[1].pairedItem).toEqual({ item: 1 });
 			expect(summary[1].json).toMatchObject({
-				error: expect.stringMatching(/^Item 2: Unterminated quote: .*line 9/),
+				error: expect.stringMatching(/^Item 2: Line 9: the record is longer than 1,000,000 characters/),
 				errorDescription: expect.stringMatching(/^Committed before the failure: 6 rows/),
 				created: 6,
 				invalid: 1,

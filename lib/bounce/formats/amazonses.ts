@@ -33,7 +33,8 @@ function notificationOf(mail: BounceMail): Record<string, unknown> | null {
 	if (start < 0) return null;
 	const end = mail.fullText.lastIndexOf('}');
 	try {
-		const parsed: unknown = JSON.parse(mail.fullText.slice(start, end + 1));
+		// Mailers wrap the JSON line; the breaks carry no meaning inside it.
+		const parsed: unknown = JSON.parse(mail.fullText.slice(start, end + 1).replace(/\r?\n/g, ''));
 		if (parsed && typeof parsed === 'object' && 'notificationType' in parsed) return parsed as Record<string, unknown>;
 		// An SNS envelope: the notification is a JSON string in "Message".
 		const message = (parsed as Record<string, unknown>)?.Message;

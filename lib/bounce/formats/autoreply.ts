@@ -1,9 +1,9 @@
 /**
- * Automatic replies (RFC 3834 and the common vacation forms). Read after every bounce format:
- * MTAs mark their own bounces `Auto-Submitted: auto-replied` too.
+ * Automatic replies (RFC 3834 and the common vacation forms). The classifier asks this after the
+ * bounce formats, and only of mail that does not look like a bounce: MTAs mark their own bounces
+ * `Auto-Submitted: auto-replied` too.
  */
 import type { BounceMail } from '../mail';
-import type { FormatModule } from './types';
 
 const VACATION_SUBJECT = new RegExp(
 	[
@@ -41,13 +41,6 @@ export function isAutoReply(mail: BounceMail): boolean {
 	if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || mail.headers.has('x-autoresponder')) return true;
 	if (/^(?:yes|true|1)/i.test(mail.headers.get('x-mail-autoreply') ?? '')) return true;
 	if (/auto[_-]?reply/i.test(mail.headers.get('precedence') ?? '')) return true;
-	if (/^(?:OOF|AutoReply)$/i.test(mail.headers.get('x-auto-response-suppress') ?? '') && VACATION_SUBJECT.test(mail.subject)) return true;
 	return VACATION_SUBJECT.test(mail.subject);
 }
 
-export const autoReply: FormatModule = {
-	name: 'rfc3834',
-	read(mail) {
-		return isAutoReply(mail) ? { format: 'rfc3834', type: 'auto-reply', recipients: [] } : null;
-	},
-};

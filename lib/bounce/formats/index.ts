@@ -9,16 +9,19 @@ import { apacheJames } from './james';
 import { au } from './au';
 import { directoryMailers } from './directory';
 import { exchange2003 } from './exchange';
+import { fml } from './fml';
 import { gmail } from './gmail';
 import { googleGroups } from './googlegroups';
 import { powerMta } from './powermta';
+import { unsubscribeRequest } from './unsubscribe';
 import { plainText } from './plaintext';
 import { rfc3464 } from './rfc3464';
 import type { FormatModule } from './types';
 
-export { autoReply, isAutoReply } from './autoreply';
+export { isAutoReply } from './autoreply';
 export { looksLikeBounce } from './plaintext';
+export { deliveryStatusBlocks } from './rfc3464';
 export type { FormatModule, FormatResult, ReadRecipient } from './types';
 
-export const BOUNCE_FORMATS: FormatModule[] = [arf, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames];
+export const BOUNCE_FORMATS: FormatModule[] = [arf, unsubscribeRequest, amazonSes, receivingSes, au, directoryMailers, googleGroups, gmail, exchange2003, powerMta, rfc3464, apacheJames, fml];
 export const FALLBACK_FORMAT: FormatModule = plainText;

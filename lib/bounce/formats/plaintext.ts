@@ -42,7 +42,7 @@ function recipientOnLine(line: string, skip: Set<string>): string | null {
 		if (/^>?\s*(?:From|Sender):/i.test(after)) continue;
 		const leading = /^[<*\-\s"'(]*$/.test(before);
 		const replyLine = /^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?[<\s"']*$/.test(before) && !skip.has(address.toLowerCase());
-		const transcript = /^(?:>>>|RCPT TO|In:\s+RCPT TO)/i.test(trimmed);
+		const transcript = /^(?:>>>\s*|In:\s+)?RCPT TO/i.test(trimmed);
 		const trailing = /<?[^\s<>()]+@[^\s<>()]+>?\s*[:.]?\s*$/.test(trimmed) && trimmed.length <= 160;
 		// A line that starts with the address is a report line even when it names the sender
 		// itself (a message to oneself); a heading that merely ends with one is not.

@@ -12,6 +12,11 @@ function optionalText(value: unknown): string | null {
 	return textValue === '' ? null : textValue;
 }
 
+function idempotencyKey(value: unknown): { key: string } | null {
+	const key = optionalText(value);
+	return key === null ? null : { key };
+}
+
 function readRecipient(ctx: IExecuteFunctions, itemIndex: number): Recipient {
 	const email = optionalText(ctx.getNodeParameter('recipientEmail', itemIndex, ''));
 	if (email === null) {
@@ -50,6 +55,7 @@ export async function compose(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const message = template.render(recipient, {
 				item: items[itemIndex].json,
 				campaignId,
+				messageIdFrom: idempotencyKey(options.idempotencyKey),
 				proof,
 				attachments: content.length ? content : null,
 			});

@@ -76,6 +76,8 @@ const ADVICE: Partial<Record<ImportErrorCode, string>> = {
 		'Check Column Mapping (Define Below lets you name the e-mail column or give its number), the Delimiter and the Header Row option',
 	'column-not-found':
 		'Check the column names under Column Mapping against the headers listed above, and the Delimiter option',
+	'duplicate-column':
+		'Rename or remove the repeated column in the file, or turn off Header Row and map the columns by number',
 	'source-timeout':
 		'Check that the server is reachable, or raise Download Options → Timeout (Seconds)',
 	'source-unavailable': 'Check the URL and that the server serves the file',

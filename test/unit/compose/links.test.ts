@@ -311,15 +311,46 @@ describe('Message-ID', () => {
 		LINKS,
 	);
 
-	test('stable per (campaign, subscriber) on the From domain', () => {
-		const first = template.render(subscriber(), { campaignId: 'c-1' }).messageId;
-		const again = template.render(subscriber(), { campaignId: 'c-1' }).messageId;
+	const perRecipient = (campaignId: string) => ({ campaignId, messageIdFrom: 'recipient' as const });
+
+	test('campaign runner: stable per (campaign, subscriber) on the From domain', () => {
+		const first = template.render(subscriber(), perRecipient('c-1')).messageId;
+		const again = template.render(subscriber(), perRecipient('c-1')).messageId;
 		expect(first).toBe(again);
 		expect(first).toMatch(/^<c-1\.sub-1\.[A-Za-z0-9_-]{20}@shop\.example\.com>$/);
-		expect(template.render(subscriber({ id: 'sub-2' }), { campaignId: 'c-1' }).messageId).not.toBe(
+		expect(template.render(subscriber({ id: 'sub-2' }), perRecipient('c-1')).messageId).not.toBe(
 			first,
 		);
-		expect(template.render(subscriber(), { campaignId: 'c-2' }).messageId).not.toBe(first);
+		expect(template.render(subscriber(), perRecipient('c-2')).messageId).not.toBe(first);
+	});
+
+	test('item mode: every message its own id under a fixed campaign id, unless an idempotency key repeats it', () => {
+		// Two order mails to one person under the same campaign id are two messages.
+		const first = template.render(subscriber(), { campaignId: 'welcome' }).messageId;
+		const second = template.render(subscriber(), { campaignId: 'welcome' }).messageId;
+		expect(first).not.toBe(second);
+		expect(first).toMatch(/^<welcome\.sub-1\.[A-Za-z0-9_-]{20}@shop\.example\.com>$/);
+		expect(template.render(subscriber(), perRecipient('welcome')).messageId).not.toBe(first);
+		// The same message composed again (a retried execution) keeps its id ...
+		const order = (key: string) =>
+			template.render(subscriber(), { campaignId: 'welcome', messageIdFrom: { key } }).messageId;
+		expect(order('order-1001')).toBe(order('order-1001'));
+		// ... another order, recipient or campaign gets another.
+		expect(order('order-1002')).not.toBe(order('order-1001'));
+		expect(
+			template.render(subscriber({ id: 'sub-2' }), { campaignId: 'welcome', messageIdFrom: { key: 'order-1001' } })
+				.messageId,
+		).not.toBe(order('order-1001'));
+		expect(template.render(subscriber(), { messageIdFrom: { key: 'order-1001' } }).messageId).not.toBe(
+			order('order-1001'),
+		);
+		// An empty key is no key; an over-long one is refused.
+		expect(template.render(subscriber(), { messageIdFrom: { key: ' ' } }).messageId).not.toBe(
+			template.render(subscriber(), { messageIdFrom: { key: ' ' } }).messageId,
+		);
+		expect(() => template.render(subscriber(), { messageIdFrom: { key: 'k'.repeat(201) } })).toThrow(
+			/longer than 200/,
+		);
 	});
 
 	test('depends on the secret, so it cannot be predicted from the ids', () => {
@@ -327,8 +358,8 @@ describe('Message-ID', () => {
 			{ subject: 's', text: 't', from: 'news@shop.example.com' },
 			{ ...LINKS, secret: 'another-secret-0123456789' },
 		);
-		expect(other.render(subscriber(), { campaignId: 'c-1' }).messageId).not.toBe(
-			template.render(subscriber(), { campaignId: 'c-1' }).messageId,
+		expect(other.render(subscriber(), perRecipient('c-1')).messageId).not.toBe(
+			template.render(subscriber(), perRecipient('c-1')).messageId,
 		);
 	});
 

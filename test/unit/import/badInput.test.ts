@@ -70,30 +70,30 @@ describe.each(BACKENDS)('bad input: clear messages, nothing lost (%s)', (backend
 		expect(await allSubscribers(store, list.id)).toHaveLength(0);
 	});
 
-	test('unterminated quote: the error names the line where the quote opens; rows before it stay committed', async () => {
+	test('unterminated quote: only the line where the quote opens is rejected; every other row is imported', async () => {
 		const list = await newList();
-		const error = await expectImportError(
-			run(readFileSync(fixture('unterminated-quote.csv')), list.id, { batchSize: 4 }),
-		);
-		expect(error.code).toBe('unterminated-quote');
-		expect(error.line).toBe(8);
-		expect(error.message).toMatch(
-			/^Unterminated quote: the quoted value that starts on line 8 is never closed/,
-		);
-		expect(error.message).toContain('6 rows in 2 batches were committed before the failure');
-		expect(error.result?.summary).toMatchObject({ rows: 6, created: 6, committedRows: 6 });
+		const result = await run(readFileSync(fixture('unterminated-quote.csv')), list.id, { batchSize: 4 });
+		expect(result.summary).toMatchObject({ rows: 8, created: 7, invalid: 1 });
+		expect(result.rejected).toEqual([
+			expect.objectContaining({
+				line: 8,
+				outcome: 'invalid',
+				raw: 'broken@example.com,"Never closed',
+				reason: expect.stringMatching(/^Line 8: a quoted value starts on this line and is never closed/),
+			}),
+		]);
 		const emails = (await allSubscribers(store, list.id)).map((s) => s.email).sort();
 		expect(emails).toEqual(
-			['ok0', 'ok1', 'ok2', 'ok3', 'ok4', 'ok5'].map((local) => `${local}@example.com`),
+			['later', 'ok0', 'ok1', 'ok2', 'ok3', 'ok4', 'ok5'].map((local) => `${local}@example.com`),
 		);
 
-		// Re-running the corrected file is idempotent: the committed rows come back unchanged.
+		// Re-running the corrected file is idempotent: the rows already in come back unchanged.
 		const fixed = readFileSync(fixture('unterminated-quote.csv'), 'utf8').replace(
 			'"Never closed',
 			'"Now closed"',
 		);
 		const rerun = await run(fixed, list.id);
-		expect(rerun.summary).toMatchObject({ rows: 8, unchanged: 6, created: 2 });
+		expect(rerun.summary).toMatchObject({ rows: 8, unchanged: 7, created: 1 });
 	});
 
 	test('a 10 MB single field is refused with a clear error, not read into memory; earlier batches stay', async () => {

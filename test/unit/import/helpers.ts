@@ -67,6 +67,19 @@ export async function openTestStore(backend: BackendName): Promise<TestBackend> 
 	};
 }
 
+/** A fresh store of `backend` for the enclosing describe block (opened before, closed after). */
+export function useTestStore(backend: BackendName): () => SubscriberStore {
+	let handle: TestBackend | undefined;
+	beforeAll(async () => {
+		handle = await openTestStore(backend);
+	});
+	afterAll(async () => handle?.close());
+	return () => {
+		if (!handle) throw new Error('the test store is not open yet');
+		return handle.store;
+	};
+}
+
 let listCounter = 0;
 /** A list name no other test uses. */
 export const uniqueList = (label = 'list') => `${label}-${process.pid}-${++listCounter}`;

@@ -125,11 +125,12 @@ describe('rejected-rows report', () => {
 
 	test('the report of a failed import is complete up to the failure and stays on disk', async () => {
 		const error = await importCsv(store, {
-			source: { stream: streamOf('email\nbad1\nok@example.com\nbad2\n"never closed\n') },
+			source: { stream: streamOf(`email\nbad1\nok@example.com\nbad2\n${'x'.repeat(2000)}\n`) },
 			list: uniqueList('report'),
 			createList: true,
+			csv: { maxRecordSize: 1000 },
 		}).catch((caught) => caught);
-		expect(error.code).toBe('unterminated-quote');
+		expect(error.code).toBe('record-too-large');
 		expect(error.result.rejectedTotal).toBe(2);
 		expect(existsSync(error.result.reportPath)).toBe(true);
 		expect(parse(readFileSync(error.result.reportPath), { bom: true })).toHaveLength(3);
