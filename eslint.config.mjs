@@ -37,7 +37,7 @@ const coreRules = {
 // `lib/<area>`, never one of its files. Inside an area, relative imports of its own files are fine.
 const AREA_FILE_MESSAGE = 'Import another area through its index (lib/<area>), not one of its files.';
 const engineImports = {
-	'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./[^/]+/.+', message: AREA_FILE_MESSAGE }] }],
+	'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+[^./][^/]*/.+', message: AREA_FILE_MESSAGE }] }],
 };
 const nodeImports = {
 	'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)lib/[^/]+/.+', message: AREA_FILE_MESSAGE }] }],

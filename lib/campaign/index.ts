@@ -30,7 +30,7 @@
  *   sendCampaignProof(store, id, { to: string[] (≤ 20), smtp, transport?, composeSecret?, baseUrl?,
  *     asSubscriberId? }) → { sent, failed, results: [{ to, status, messageId, error }] }: a test
  *     send ("[TEST]" subject, no tracking, no campaign counters or send log), in any status.
- *   runCampaign(store, id, { smtp (with password), transport?, limiter? (config or a shared
+ *   runCampaign(store | CampaignRunRepository, id, { smtp (with password), transport?, limiter? (config or a shared
  *     SendLimiter), retry?, breaker?, composeSecret?, baseUrl?, timeBudgetMs?, batchSize?,
  *     maxInFlight?, inFlightWindow?, retryUnknown?, resume?, leaseMs?, owner?, now?, signal?,
  *     maxFailuresInSummary?, actor? })
@@ -41,6 +41,9 @@
  *     output. Throws CampaignRunError (with `.summary`) when SMTP authentication/TLS/host
  *     fails: the campaign stays running with `lastError` set, so fixing the credential and
  *     running again continues.
+ *
+ * The run (CampaignRun in runner.ts) knows the store only through CampaignRunRepository
+ * (repository.ts): the store's SqlCampaignRuns implements it; a test may pass its own.
  *
  * How a run works:
  * - A draft or due scheduled campaign becomes `running` on its first run, which fixes its

@@ -14,18 +14,19 @@ import path from 'node:path';
 import { backup } from 'node:sqlite';
 import {
 	acquireSqliteDriver,
+	type Actor,
 	carryOverOptOuts,
 	closeSharedSqliteDriver,
 	detachLiveFile,
+	type Erasure,
 	erasuresAfter,
 	finishCopy,
 	openForBackup,
 	prepareStagedCopy,
+	recordAudit,
 	saltOf,
 	SqlSubscriberStore,
 	StoreError,
-	type Actor,
-	type Erasure,
 	type StoreFileInspection,
 } from '../store';
 
@@ -351,7 +352,7 @@ export async function restoreSqliteStore(options: RestoreOptions): Promise<Resto
 		}
 		if (carryOverFrom) carried = await carryOverOptOuts(store, carryOverFrom, actor);
 		await store.transaction(async (tx) => {
-			await store.audit(tx, actor, 'store.restore', 'store', null, {
+			await recordAudit(tx, actor, 'store.restore', 'store', null, {
 				from: path.basename(backupFile),
 				previous: previous ? path.basename(previous) : null,
 				erasuresReapplied: reapplied,

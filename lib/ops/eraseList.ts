@@ -1,13 +1,14 @@
 import {
+	type Actor,
 	compactAfterErasure,
 	eraseListBatch,
+	type ErasureCounts,
+	recordAudit,
 	removeListRow,
+	type SqlSubscriberStore,
 	StoreError,
 	tableColumns,
 	withSecureDelete,
-	type Actor,
-	type ErasureCounts,
-	type SqlSubscriberStore,
 } from '../store';
 
 export interface EraseListOptions {
@@ -87,7 +88,7 @@ export async function eraseList(
 				if (counts.erased < batchSize) break;
 			}
 			await removeListRow(tx, list.id);
-			await store.audit(tx, actor, 'list.erase', 'list', list.id, {
+			await recordAudit(tx, actor, 'list.erase', 'list', list.id, {
 				name: list.name,
 				subscribersErased: totals.erased,
 				suppressionsAdded: totals.suppressed,

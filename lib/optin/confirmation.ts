@@ -13,15 +13,16 @@ import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, 
 
 import type { CompiledTemplate, ComposedMessage } from '../compose';
 import {
+	type Actor,
 	confirmationSendState,
 	consumeConfirmationNonce,
-	linkUrl,
-	takeConfirmationSend,
-	touchSubscriber,
-	type Actor,
 	type LinkSigner,
+	linkUrl,
+	recordAudit,
 	type SqlSubscriberStore,
 	type Subscriber,
+	takeConfirmationSend,
+	touchSubscriber,
 } from '../store';
 
 export interface ResendLimits {
@@ -95,7 +96,7 @@ export async function reserveConfirmation(
 			return { ok: false, reason, retryAfter: new Date(retryAt).toISOString() };
 		}
 		await touchSubscriber(tx, subscriber.id, at);
-		await store.audit(tx, actor, 'subscriber.confirmation-sent', 'subscriber', subscriber.id, {
+		await recordAudit(tx, actor, 'subscriber.confirmation-sent', 'subscriber', subscriber.id, {
 			sendsToday: Number(taken.sends),
 		});
 		return { ok: true, nonce, sendsToday: Number(taken.sends) };

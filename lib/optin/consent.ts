@@ -8,15 +8,17 @@
  * be able to remove.
  */
 import {
-	consentRowsOf,
+	type Actor,
+	type ConsentRecord,
+	consentsOf,
 	insertConsent,
 	isHashSuppressed,
 	lockConfirmCandidate,
-	writeStatus,
-	type Actor,
+	recordAudit,
 	type SqlExecutor,
 	type SqlSubscriberStore,
 	type SubscriberStatus,
+	writeStatus,
 } from '../store';
 
 /** How a confirmation came about, as the consent record keeps it. */
@@ -29,17 +31,7 @@ export interface ConsentEvidence {
 	at?: string;
 }
 
-export interface ConsentRecord {
-	id: string;
-	subscriberId: string;
-	listId: string;
-	method: string;
-	source: string;
-	ip: string | null;
-	userAgent: string | null;
-	requestedAt: string | null;
-	confirmedAt: string;
-}
+export type { ConsentRecord } from '../store';
 
 export type ConfirmOutcome =
 	/** pending → active, consent recorded. */
@@ -71,19 +63,6 @@ function clip(value: string | null | undefined, max: number): string | null {
 	return text ? text.slice(0, max) : null;
 }
 
-function toRecord(row: Record<string, unknown>): ConsentRecord {
-	return {
-		id: String(row.id),
-		subscriberId: String(row.subscriber_id),
-		listId: String(row.list_id),
-		method: String(row.method),
-		source: String(row.source ?? ''),
-		ip: (row.ip as string | null) ?? null,
-		userAgent: (row.user_agent as string | null) ?? null,
-		requestedAt: (row.requested_at as string | null) ?? null,
-		confirmedAt: String(row.confirmed_at),
-	};
-}
 
 /**
  * Makes a pending subscriber active and records the consent, inside the caller's transaction.
@@ -134,8 +113,8 @@ export async function confirmSubscriberIn(
 		requestedAt: row.createdAt,
 		confirmedAt: at,
 	});
-	const record = toRecord(consent);
-	await store.audit(tx, actor, 'subscriber.confirm', 'subscriber', subscriberId, {
+	const record = consent;
+	await recordAudit(tx, actor, 'subscriber.confirm', 'subscriber', subscriberId, {
 		from: 'pending',
 		to: 'active',
 		listId: record.listId,
@@ -152,6 +131,5 @@ export async function confirmSubscriberIn(
 /** The consent records of a subscriber, oldest first. */
 export async function getConsents(store: SqlSubscriberStore, subscriberId: string): Promise<ConsentRecord[]> {
 	if (!/^\d{1,18}$/.test(subscriberId)) return [];
-	const rows = await consentRowsOf(store.sql, subscriberId);
-	return rows.map(toRecord);
+	return consentsOf(store.sql, subscriberId);
 }

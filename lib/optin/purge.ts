@@ -4,12 +4,13 @@
  * days. Nothing else is ever removed. Audited per list with the removed row ids (no addresses).
  */
 import {
+	type Actor,
 	clearConfirmationSendsBefore,
 	deleteIfPending,
+	recordAudit,
+	type SqlSubscriberStore,
 	staleUnconfirmed,
 	StoreError,
-	type Actor,
-	type SqlSubscriberStore,
 } from '../store';
 
 export const DEFAULT_PURGE_AFTER_DAYS = 30;
@@ -58,7 +59,7 @@ export async function purgeUnconfirmed(store: SqlSubscriberStore, options: Purge
 				if (!deletedIds.length) continue;
 				count += deletedIds.length;
 				result.byList[list] = (result.byList[list] ?? 0) + deletedIds.length;
-				await store.audit(tx, actor, 'subscriber.purge-unconfirmed', 'list', list, {
+				await recordAudit(tx, actor, 'subscriber.purge-unconfirmed', 'list', list, {
 					purged: deletedIds.length,
 					subscriberIds: deletedIds,
 					olderThanDays: days,

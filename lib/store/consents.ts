@@ -36,7 +36,9 @@ export async function lockConfirmCandidate(db: SqlExecutor, subscriberId: string
 	};
 }
 
-export interface ConsentInput {
+/** A consent record as stored. */
+export interface ConsentRecord {
+	id: string;
 	subscriberId: string;
 	listId: string;
 	method: string;
@@ -47,8 +49,22 @@ export interface ConsentInput {
 	confirmedAt: string;
 }
 
-/** Inserts a consent record; returns the stored row. */
-export async function insertConsent(db: SqlExecutor, consent: ConsentInput): Promise<Row> {
+function toRecord(row: Row): ConsentRecord {
+	return {
+		id: String(row.id),
+		subscriberId: String(row.subscriber_id),
+		listId: String(row.list_id),
+		method: String(row.method),
+		source: String(row.source ?? ''),
+		ip: (row.ip as string | null) ?? null,
+		userAgent: (row.user_agent as string | null) ?? null,
+		requestedAt: (row.requested_at as string | null) ?? null,
+		confirmedAt: String(row.confirmed_at),
+	};
+}
+
+/** Inserts a consent record; returns it as stored. */
+export async function insertConsent(db: SqlExecutor, consent: Omit<ConsentRecord, 'id'>): Promise<ConsentRecord> {
 	const row = await db.get(
 		`INSERT INTO consents (subscriber_id, list_id, method, source, ip, user_agent, requested_at, confirmed_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
@@ -63,12 +79,12 @@ export async function insertConsent(db: SqlExecutor, consent: ConsentInput): Pro
 			consent.confirmedAt,
 		],
 	);
-	return row as Row;
+	return toRecord(row as Row);
 }
 
-/** The consent rows of a subscriber, oldest first. */
-export async function consentRowsOf(db: SqlExecutor, subscriberId: string): Promise<Row[]> {
-	return db.all('SELECT * FROM consents WHERE subscriber_id = ? ORDER BY id', [subscriberId]);
+/** The consent records of a subscriber, oldest first. */
+export async function consentsOf(db: SqlExecutor, subscriberId: string): Promise<ConsentRecord[]> {
+	return (await db.all('SELECT * FROM consents WHERE subscriber_id = ? ORDER BY id', [subscriberId])).map(toRecord);
 }
 
 /** Touches a subscriber row (a confirmation request is recent activity: not purged as stale). */

@@ -1,3 +1,8 @@
+/**
+ * The subscriber store (no n8n imports) and the one owner of SQL: the SqlSubscriberStore facade
+ * the nodes use, and the repository functions of each table that the engine areas call inside
+ * their own transactions (store.transaction). Nothing outside lib/store writes SQL.
+ */
 export * from './types';
 export * from './bouncePolicy';
 export * from './email';
@@ -27,8 +32,8 @@ export {
 	type DecidedChange,
 	type NewCampaign,
 } from './campaigns';
-export * from './sendLog';
-export * from './campaignRuns';
+export type { ClaimOptions, ClaimResult, FlushOutcome, LogResult, MarkResult, ReadyRecipient } from './sendLog';
+export { campaignWithRemaining, SqlCampaignRuns, type RunEnd, type RunStart } from './campaignRuns';
 export * from './recipients';
 export { checkLimitAs } from './rows';
 export { readSubscriberBrief } from './subscribers';
@@ -54,3 +59,4 @@ export {
 	type StoreFileInspection,
 } from './sqliteFiles';
 export { acquireSqliteDriver, closeSharedSqliteDriver } from './sqliteDriver';
+export { readAuditLog, recordAudit, recordAuditMany, type AuditRecord } from './auditLog';

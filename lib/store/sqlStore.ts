@@ -1,4 +1,4 @@
-import { readAuditLog, recordAudit } from './auditLog';
+import { readAuditLog } from './auditLog';
 import { SqlCampaignRuns } from './campaignRuns';
 import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliveryEvents';
 import type { SqlDriver, SqlExecutor } from './driver';
@@ -120,17 +120,6 @@ export class SqlSubscriberStore implements SubscriberStore {
 	}
 
 	// ---------------------------------------------------------------- audit
-
-	async audit(
-		tx: SqlExecutor,
-		actor: Actor,
-		action: string,
-		entityType: string,
-		entityId: string | null,
-		details: Record<string, unknown>,
-	): Promise<void> {
-		await recordAudit(tx, actor, action, entityType, entityId, details);
-	}
 
 	async getAuditLog(filter: { entityId?: string; action?: string }, page: PageOptions): Promise<Page<AuditEntry>> {
 		return readAuditLog(this.driver, filter, page);

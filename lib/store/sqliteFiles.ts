@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { recordAudit } from './auditLog';
 import { LATEST_SCHEMA_VERSION } from './migrations';
 import type { SqlSubscriberStore } from './sqlStore';
 import { StoreError, type Actor } from './types';
@@ -213,7 +214,7 @@ export async function carryOverOptOuts(
 					}
 					if (insert.changes) {
 						added++;
-						await store.audit(tx, actor, 'suppression.add', 'suppression', String(row.hash).slice(0, 16), {
+						await recordAudit(tx, actor, 'suppression.add', 'suppression', String(row.hash).slice(0, 16), {
 							reason: row.reason,
 							source: row.source,
 							carriedOverByRestore: true,
@@ -236,7 +237,7 @@ export async function carryOverOptOuts(
 					const current = await tx.get('SELECT status FROM subscribers WHERE id = ?', [row.id]);
 					if (!current || OPTED_OUT.includes(String(current.status))) continue;
 					await tx.run('UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?', [row.status, new Date().toISOString(), row.id]);
-					await store.audit(tx, actor, 'subscriber.status', 'subscriber', String(row.id), {
+					await recordAudit(tx, actor, 'subscriber.status', 'subscriber', String(row.id), {
 						from: current.status,
 						to: row.status,
 						reason: 'opted out after the restored backup was taken',

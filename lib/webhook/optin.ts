@@ -13,14 +13,15 @@
  */
 import { confirmSubscriberIn, type ConfirmResult } from '../optin';
 import {
-	membershipsOfAddress,
-	subscriberWithList,
-	writeStatus,
 	type AddressRow,
 	type LinkSigner,
 	type LinkTokenClaims,
+	membershipsOfAddress,
+	recordAudit,
 	type SqlSubscriberStore,
 	type SubscriberStatus,
+	subscriberWithList,
+	writeStatus,
 } from '../store';
 import { countCampaignEvent, isRowId, lockCampaigns, resolveComplaintPause } from './campaignEvents';
 import { formFields, linkToken, textResponse } from './http';
@@ -269,7 +270,7 @@ export async function handlePreferences(
 		const leaving = rows.filter((row) => LEAVABLE.has(row.status) && (all || chosen.has(row.listId)));
 		for (const row of leaving) {
 			await writeStatus(tx, row.id, 'unsubscribed', at);
-			await opened.audit(tx, actor, 'subscriber.status', 'subscriber', row.id, {
+			await recordAudit(tx, actor, 'subscriber.status', 'subscriber', row.id, {
 				from: row.status,
 				to: 'unsubscribed',
 				reason: all ? 'preferences page: unsubscribe from all' : 'preferences page: leave list',
