@@ -366,11 +366,11 @@ async function main(): Promise<void> {
 				? { backend: 'sqlite', file: 'bench.sqlite' }
 				: { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema: (pgFixture!.config as { schema: string }).schema };
 		await n8n.importCredentials([
-			{ id: 'storeCred1', name: 'storeCred1', type: 'subscriberStoreApi', data: { ...storeData, signingSecret: 'bench-link-secret-of-32-chars!!!' } },
+			{ id: 'storeCred1', name: 'storeCred1', type: 'bulkMailSubscriberStoreApi', data: { ...storeData, signingSecret: 'bench-link-secret-of-32-chars!!!' } },
 			{
 				id: 'bounceCred1',
 				name: 'bounceCred1',
-				type: 'bounceWebhookApi',
+				type: 'bulkMailBounceWebhookApi',
 				data: { sendgridPublicKey: keys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64') },
 			},
 		]);

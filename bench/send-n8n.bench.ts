@@ -97,7 +97,7 @@ function registerBulkSend(n8n: N8nInstance): void {
 }
 
 const smtpCredential = { bulkMailSmtpApi: { id: 'sinkSmtp1', name: 'smtp-sink' } };
-const storeCredential = { subscriberStoreApi: { id: 'benchStore1', name: 'Bench store' } };
+const storeCredential = { bulkMailSubscriberStoreApi: { id: 'benchStore1', name: 'Bench store' } };
 const n8nSmtpCredential = { smtp: { id: 'n8nSmtp1', name: 'smtp-sink (n8n)' } };
 
 function node(name: string, type: string, typeVersion: number, x: number, parameters: Record<string, unknown>, extra: Partial<WorkflowNode> = {}): WorkflowNode {
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
 				type: 'bulkMailSmtpApi',
 				data: { host: sink.host, port: sink.port, security: 'none', allowPlain: true, ehloName: 'bench.test' },
 			},
-			{ id: 'benchStore1', name: 'Bench store', type: 'subscriberStoreApi', data: { backend: 'sqlite', file: STORE_FILE } },
+			{ id: 'benchStore1', name: 'Bench store', type: 'bulkMailSubscriberStoreApi', data: { backend: 'sqlite', file: STORE_FILE } },
 			{
 				id: 'n8nSmtp1',
 				name: 'smtp-sink (n8n)',

@@ -5,7 +5,7 @@ import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
  * provider the trigger is set to; the others may stay empty.
  */
 export class BounceWebhookApi implements ICredentialType {
-	name = 'bounceWebhookApi';
+	name = 'bulkMailBounceWebhookApi';
 
 	displayName = 'Bulk Mail Bounce Webhook API';
 

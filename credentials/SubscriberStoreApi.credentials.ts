@@ -4,7 +4,7 @@ const showForSqlite = { show: { backend: ['sqlite'] } };
 const showForPostgres = { show: { backend: ['postgres'] } };
 
 export class SubscriberStoreApi implements ICredentialType {
-	name = 'subscriberStoreApi';
+	name = 'bulkMailSubscriberStoreApi';
 
 	displayName = 'Bulk Mail Subscriber Store API';
 

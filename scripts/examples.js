@@ -12,9 +12,9 @@ const examplesDir = path.resolve(__dirname, '..', 'examples');
 
 /** Ids, names and types as the example workflows reference them. */
 const EXAMPLE_CREDENTIALS = {
-	store: { id: 'bulkMailStore001', name: 'Subscriber Store (embedded SQLite)', type: 'subscriberStoreApi' },
+	store: { id: 'bulkMailStore001', name: 'Subscriber Store (embedded SQLite)', type: 'bulkMailSubscriberStoreApi' },
 	smtp: { id: 'bulkMailSmtp0001', name: 'Local SMTP (localhost:1025, plain)', type: 'bulkMailSmtpApi' },
-	bounce: { id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bounceWebhookApi' },
+	bounce: { id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bulkMailBounceWebhookApi' },
 	mailbox: { id: 'bulkMailMailbox1', name: 'Bounce Mailbox (IMAP)', type: 'bulkMailBounceMailboxApi' },
 };
 

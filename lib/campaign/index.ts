@@ -45,6 +45,13 @@
  * The run (CampaignRun in runner.ts) knows the store only through CampaignRunRepository
  * (repository.ts): the store's SqlCampaignRuns implements it; a test may pass its own.
  *
+ * For messages outside a campaign's send log (item mode, proofs), deliveryRules.ts:
+ *   deliveryRefusals(store, [{ email, subscriberId, confirmation? }], linkSecret) → why each
+ *     recipient must not be mailed, or null (suppression, status, the double opt-in mark);
+ *   applySendBounces(store, [{ result, to, subscriberId }], actor) → the bounce policy for
+ *     refused recipients; returns those that could not be recorded.
+ *   wallClockToUtc(value, timeZone) → a picker's zone-less send-at time as UTC.
+ *
  * How a run works:
  * - A draft or due scheduled campaign becomes `running` on its first run, which fixes its
  *   membership: subscribers of the list with id ≤ the highest id at that moment, matching the
@@ -100,5 +107,7 @@ export {
 	type ProofReport,
 } from './proof';
 export { CampaignRunError, runCampaign } from './runner';
+export { applySendBounces, deliveryRefusals, type RecipientToCheck, type SendOutcome } from './deliveryRules';
+export { wallClockToUtc } from './sendAt';
 export type { CampaignRunRepository } from './repository';
 export * from './types';

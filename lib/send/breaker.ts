@@ -26,6 +26,28 @@ export interface BreakerSnapshot {
 	tripped: boolean;
 }
 
+/** The defaults merged with `options`, checked; throws naming the setting that is out of range. */
+export function resolveBreakerOptions(options: Partial<BreakerOptions> = {}): BreakerOptions {
+	const merged = { ...DEFAULT_BREAKER_OPTIONS, ...options };
+	if (!Number.isInteger(merged.windowSize) || merged.windowSize < 1) {
+		throw new Error(
+			`Breaker windowSize must be a whole number of at least 1, got "${merged.windowSize}".`,
+		);
+	}
+	if (!(merged.thresholdPct >= 0 && merged.thresholdPct <= 100)) {
+		throw new Error(
+			`Breaker thresholdPct must be between 0 and 100, got "${merged.thresholdPct}".`,
+		);
+	}
+	if (!Number.isInteger(merged.minSamples) || merged.minSamples < 1) {
+		throw new Error(
+			`Breaker minSamples must be a whole number of at least 1, got "${merged.minSamples}".`,
+		);
+	}
+	merged.minSamples = Math.min(merged.minSamples, merged.windowSize);
+	return merged;
+}
+
 export class FailureRateBreaker {
 	readonly options: BreakerOptions;
 	private readonly outcomes: Uint8Array;
@@ -35,23 +57,7 @@ export class FailureRateBreaker {
 	private trippedFlag = false;
 
 	constructor(options: Partial<BreakerOptions> = {}) {
-		const merged = { ...DEFAULT_BREAKER_OPTIONS, ...options };
-		if (!Number.isInteger(merged.windowSize) || merged.windowSize < 1) {
-			throw new Error(
-				`Breaker windowSize must be a whole number of at least 1, got "${merged.windowSize}".`,
-			);
-		}
-		if (!(merged.thresholdPct >= 0 && merged.thresholdPct <= 100)) {
-			throw new Error(
-				`Breaker thresholdPct must be between 0 and 100, got "${merged.thresholdPct}".`,
-			);
-		}
-		if (!Number.isInteger(merged.minSamples) || merged.minSamples < 1) {
-			throw new Error(
-				`Breaker minSamples must be a whole number of at least 1, got "${merged.minSamples}".`,
-			);
-		}
-		merged.minSamples = Math.min(merged.minSamples, merged.windowSize);
+		const merged = resolveBreakerOptions(options);
 		this.options = merged;
 		this.outcomes = new Uint8Array(merged.windowSize);
 	}

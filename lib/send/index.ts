@@ -21,7 +21,9 @@
  *   limits, disconnect() }` on Bottleneck (per second/minute/hour/day, max concurrent, provider
  *   presets, per-domain rules, warm-up, optional Redis clustering via `redis: { id, url }`).
  *   Always `disconnect()` in a finally.
- * - breaker.ts: `FailureRateBreaker` over the last N outcomes.
+ * - breaker.ts: `FailureRateBreaker` over the last N outcomes (`resolveBreakerOptions` checks them).
+ * - config.ts: `validateSendConfig({ smtp, limiter?, retry?, breaker? })` checks a whole run's
+ *   settings once, before anything connects; returns the SMTP warnings.
  * - itemSender.ts: `sendMessages(messages, options)` → `SendRunReport` — item mode: one pooled
  *   transport per run, limiter, retries, breaker, bounded in-flight window, one result per
  *   message (`sent | failed | unknown | skipped`). Campaign mode can reuse it with
@@ -35,3 +37,4 @@ export * from './limiter';
 export * from './breaker';
 export * from './itemSender';
 export * from './bounce';
+export * from './config';

@@ -9,10 +9,10 @@ import {
 } from 'n8n-workflow';
 
 import { readBounceMailbox, type BounceMailboxOutcome } from '../../lib/mailbox';
-import { openStore, type Actor } from '../../lib/store';
-import { STORE_CREDENTIAL, storeConfigFromCredential, subscriberStoreConnectionTest } from '../shared/storeCredential';
+import type { Actor, SqlSubscriberStore } from '../../lib/store';
+import { STORE_CREDENTIAL, openNodeStore } from '../shared/storeCredential';
 import { MAILBOX_CREDENTIAL, mailboxSettingsFrom, type FolderParameters } from './mailboxCredential';
-import { bounceMailboxConnectionTest } from './methods/credentialTest';
+import { credentialTest } from './methods';
 
 function pollActor(ctx: IPollFunctions): Actor {
 	const workflow = ctx.getWorkflow();
@@ -49,7 +49,7 @@ export class BounceMailboxTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'bulkMailBounceMailboxApi', required: true, testedBy: 'bounceMailboxConnectionTest' },
-			{ name: STORE_CREDENTIAL, required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
 		],
 		properties: [
 			{
@@ -109,7 +109,7 @@ export class BounceMailboxTrigger implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { bounceMailboxConnectionTest, subscriberStoreConnectionTest } };
+	methods = { credentialTest };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const options = this.getNodeParameter('options', {}) as FolderParameters;
@@ -121,9 +121,8 @@ export class BounceMailboxTrigger implements INodeType {
 		};
 		const settings = mailboxSettingsFrom(await this.getCredentials(MAILBOX_CREDENTIAL), folders);
 		const storeData = await this.getCredentials(STORE_CREDENTIAL);
-		let store;
+		const store: SqlSubscriberStore = await openNodeStore(this);
 		try {
-			store = await openStore(storeConfigFromCredential(storeData));
 			const report = await readBounceMailbox(settings, store, {
 				actor: pollActor(this),
 				verpSecret: storeData.signingSecret ? String(storeData.signingSecret) : null,
@@ -137,7 +136,7 @@ export class BounceMailboxTrigger implements INodeType {
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), (error as Error).message);
 		} finally {
-			await store?.close();
+			await store.close();
 		}
 	}
 }

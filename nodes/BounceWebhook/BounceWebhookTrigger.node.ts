@@ -29,14 +29,56 @@ import {
 	safeMessage,
 	textResponse,
 } from '../../lib/webhook';
-import { subscriberStoreConnectionTest } from '../shared/storeCredential';
 import { cachedCredentials, webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
 import { DEFAULT_START_KINDS, properties } from './description';
 import { sendResponse, toHttpRequest } from './http';
-import { bounceWebhookCredentialTest } from './credentialTest';
+import { credentialTest } from './methods';
 import { providerConfig } from './providerConfig';
 
 type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences';
+
+interface RequestParts {
+	request: Awaited<ReturnType<typeof toHttpRequest>>;
+	store: Awaited<ReturnType<typeof webhookStoreFromCredential>>['store'];
+	signer: Awaited<ReturnType<typeof webhookStoreFromCredential>>['signer'];
+	record: RecordOptions;
+	options: TriggerOptions;
+}
+
+/** What the endpoint does with a request: the provider's events, or one of the link pages. */
+async function requestHandler(
+	ctx: IWebhookFunctions,
+	endpoint: Endpoint,
+	{ request, store, signer, record, options }: RequestParts,
+): Promise<() => Promise<HandlerResult>> {
+	if (endpoint === 'events') {
+		const provider = ctx.getNodeParameter('provider', 'generic') as string;
+		if (!isWebhookProvider(provider)) {
+			throw new NodeOperationError(ctx.getNode(), `Unknown provider '${provider}'`);
+		}
+		const secrets = await cachedCredentials(ctx, 'bulkMailBounceWebhookApi');
+		const config = providerConfig(provider, secrets, {
+			includeRaw: options.includeRaw === true,
+			maxBodyBytes: Math.max(1, options.maxBodyKb ?? 1024) * 1024,
+		});
+		return () => handleEventsRequest(store, provider, request, config, record);
+	}
+	const linkSigner = signer();
+	if (!linkSigner) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'The Subscriber Store credential has no Link Signing Secret, so links cannot be verified',
+			{ description: 'Set the same secret that Compose Message signed the links with' },
+		);
+	}
+	if (endpoint === 'confirm' || endpoint === 'preferences') {
+		const handler = endpoint === 'confirm' ? handleConfirm : handlePreferences;
+		const language = options.pageLanguage ?? 'auto';
+		return () => handler(store, linkSigner, request, { ...record, language });
+	}
+	const handler = endpoint === 'open' ? handleOpen : endpoint === 'click' ? handleClick : handleUnsubscribe;
+	return () => handler(store, linkSigner, request, record);
+}
 
 /**
  * Which endpoint a request came to. n8n names every webhook of a node 'default' (or 'setup'),
@@ -130,8 +172,8 @@ export class BounceWebhookTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
-			{ name: 'bounceWebhookApi', required: true, testedBy: 'bounceWebhookCredentialTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailBounceWebhookApi', required: true, testedBy: 'bounceWebhookCredentialTest' },
 		],
 		webhooks: [
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.events },
@@ -147,7 +189,7 @@ export class BounceWebhookTrigger implements INodeType {
 		properties,
 	};
 
-	methods = { credentialTest: { subscriberStoreConnectionTest, bounceWebhookCredentialTest } };
+	methods = { credentialTest };
 
 	// The user registers the URL at the provider: there is nothing to create or delete remotely.
 	webhookMethods = {
@@ -184,36 +226,7 @@ export class BounceWebhookTrigger implements INodeType {
 						},
 		};
 
-		let handle: () => Promise<HandlerResult>;
-		if (endpoint === 'events') {
-			const provider = this.getNodeParameter('provider', 'generic') as string;
-			if (!isWebhookProvider(provider)) {
-				throw new NodeOperationError(this.getNode(), `Unknown provider '${provider}'`);
-			}
-			const secrets = await cachedCredentials(this, 'bounceWebhookApi');
-			const config = providerConfig(provider, secrets, {
-				includeRaw: options.includeRaw === true,
-				maxBodyBytes: Math.max(1, options.maxBodyKb ?? 1024) * 1024,
-			});
-			handle = () => handleEventsRequest(store, provider, request, config, record);
-		} else {
-			const linkSigner = signer();
-			if (!linkSigner) {
-				throw new NodeOperationError(
-					this.getNode(),
-					'The Subscriber Store credential has no Link Signing Secret, so links cannot be verified',
-					{ description: 'Set the same secret that Compose Message signed the links with' },
-				);
-			}
-			if (endpoint === 'confirm' || endpoint === 'preferences') {
-				const handler = endpoint === 'confirm' ? handleConfirm : handlePreferences;
-				const language = options.pageLanguage ?? 'auto';
-				handle = () => handler(store, linkSigner, request, { ...record, language });
-			} else {
-				const handler = endpoint === 'open' ? handleOpen : endpoint === 'click' ? handleClick : handleUnsubscribe;
-				handle = () => handler(store, linkSigner, request, record);
-			}
-		}
+		const handle = await requestHandler(this, endpoint, { request, store, signer, record, options });
 
 		let result: HandlerResult;
 		try {

@@ -6,13 +6,11 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { subscriberStoreConnectionTest } from '../shared/storeCredential';
-import { campaignFields, campaignOperations } from './actions/campaign.resource';
-import { messageFields, messageOperations } from './actions/message.resource';
+import * as campaign from './actions/campaign';
+import * as message from './actions/message';
 import { router } from './actions/router';
 import { throttlingProperties } from './actions/throttling';
-import { bulkMailRedisConnectionTest } from './helpers/redisCredential';
-import { bulkMailSmtpConnectionTest } from './helpers/smtpCredential';
+import { credentialTest, listSearch } from './methods';
 
 /**
  * Bulk Send: a thin adapter over lib/send (one pooled, throttled SMTP transport per execution,
@@ -42,7 +40,7 @@ export class BulkSend implements INodeType {
 			{ name: 'bulkMailSmtpApi', required: true, testedBy: 'bulkMailSmtpConnectionTest' },
 			{
 				// optional for Message (suppression, bounces), needed by every Campaign operation
-				name: 'subscriberStoreApi',
+				name: 'bulkMailSubscriberStoreApi',
 				required: false,
 				testedBy: 'subscriberStoreConnectionTest',
 			},
@@ -73,29 +71,13 @@ export class BulkSend implements INodeType {
 				],
 				default: 'message',
 			},
-			messageOperations,
-			campaignOperations,
-			{
-				displayName:
-					'Results gets the sent items and those the store suppressed; Failures gets refused, unknown (possibly delivered, never retried) and skipped items. With a Subscriber Store credential, suppressed and non-active addresses are never sent to.',
-				name: 'storeNotice',
-				type: 'notice',
-				default: '',
-				displayOptions: { show: { resource: ['message'], operation: ['send'] } },
-			},
-			...messageFields,
-			...campaignFields,
+			...message.description,
+			...campaign.description,
 			...throttlingProperties,
 		],
 	};
 
-	methods = {
-		credentialTest: {
-			bulkMailSmtpConnectionTest,
-			bulkMailRedisConnectionTest,
-			subscriberStoreConnectionTest,
-		},
-	};
+	methods = { credentialTest, listSearch };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

@@ -1,23 +1,17 @@
 import {
 	NodeConnectionTypes,
-	NodeOperationError,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { subscriberStoreConnectionTest } from '../shared/storeCredential';
-import { compose } from './actions/compose.operation';
-import { preview } from './actions/preview.operation';
-import {
-	composeProperties,
-	operationProperty,
-	optionsProperty,
-	previewProperties,
-	recipientProperties,
-	templateProperties,
-} from './description';
+import { templateOptionsProperty, templateProperties } from '../shared/templateFields';
+import * as compose from './actions/compose.operation';
+import { operationProperty } from './actions/operation';
+import * as preview from './actions/preview.operation';
+import { router } from './actions/router';
+import { credentialTest, listSearch } from './methods';
 
 /**
  * Compose Message: a thin adapter over lib/compose. Compose renders one message per input item
@@ -39,24 +33,20 @@ export class ComposeMessage implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
 		],
 		properties: [
 			operationProperty,
-			...recipientProperties,
+			...compose.description,
+			...preview.description,
 			...templateProperties,
-			...composeProperties,
-			...previewProperties,
-			optionsProperty,
+			templateOptionsProperty,
 		],
 	};
 
-	methods = { credentialTest: { subscriberStoreConnectionTest } };
+	methods = { credentialTest, listSearch };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const operation = this.getNodeParameter('operation', 0) as string;
-		if (operation === 'compose') return compose.call(this);
-		if (operation === 'preview') return preview.call(this);
-		throw new NodeOperationError(this.getNode(), `The operation '${operation}' is not supported`);
+		return router.call(this);
 	}
 }

@@ -1,6 +1,5 @@
 import {
 	NodeConnectionTypes,
-	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
@@ -8,12 +7,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { ImportError, importCsv, type ImportResult } from '../../lib/import';
-import type { SqlSubscriberStore } from '../../lib/store';
-import {
-	actorFor,
-	openStoreFromCredential,
-	subscriberStoreConnectionTest,
-} from '../shared/storeCredential';
+import { errorItem, itemError, itemLabel } from '../shared/nodeHelpers';
+import { actorFor, openNodeStore } from '../shared/storeCredential';
 import {
 	REPORT_BINARY_PROPERTY,
 	mappingProperties,
@@ -29,6 +24,7 @@ import {
 	summaryJson,
 } from './helpers/output';
 import { readItemParameters, type ItemParameters } from './helpers/parameters';
+import { credentialTest, listSearch } from './methods';
 
 /**
  * Import CSV: a thin adapter over lib/import. Each input item imports one CSV file (a binary
@@ -44,7 +40,9 @@ export class ImportCsv implements INodeType {
 		group: ['transform'],
 		version: 1,
 		// No dangling arrow on the canvas while the list is still empty.
-		subtitle: '={{$parameter["mode"] + ($parameter["list"] ? " → " + $parameter["list"] : "")}}',
+		// The list is a picker value ({ value, cachedResultName }) or, in older workflows, a plain string.
+		subtitle:
+			'={{ $parameter["mode"] + (($parameter["list"].cachedResultName || $parameter["list"].value || (typeof $parameter["list"] === "string" && $parameter["list"])) ? " → " + ($parameter["list"].cachedResultName || $parameter["list"].value || $parameter["list"]) : "") }}',
 		description:
 			'Stream a subscriber CSV file (any size, UTF-8 or Shift_JIS) into a list, with a per-line report of rejected rows',
 		defaults: { name: 'Import CSV' },
@@ -53,12 +51,12 @@ export class ImportCsv implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Summary', 'Rejected Rows'],
 		credentials: [
-			{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
+			{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' },
 		],
 		properties: [...sourceProperties, ...targetProperties, ...mappingProperties, optionsProperty],
 	};
 
-	methods = { credentialTest: { subscriberStoreConnectionTest } };
+	methods = { credentialTest, listSearch };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
@@ -66,18 +64,7 @@ export class ImportCsv implements INodeType {
 		const rejectedRows: INodeExecutionData[] = [];
 		const actor = actorFor(this);
 		const signal = this.getExecutionCancelSignal();
-		let store: SqlSubscriberStore;
-		try {
-			store = await openStoreFromCredential(this);
-		} catch (error) {
-			throw new NodeOperationError(
-				this.getNode(),
-				`Cannot open the subscriber store: ${error.message}`,
-				{
-					description: 'Check the Bulk Mail Subscriber Store credential (use its Test button).',
-				},
-			);
-		}
+		const store = await openNodeStore(this);
 		try {
 			for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 				const pairedItem = { item: itemIndex };
@@ -109,14 +96,14 @@ export class ImportCsv implements INodeType {
 					summaries.push(summary);
 					rejectedRows.push(...rejectedItems(result, itemIndex));
 					const hints = result.warnings.map((warning) => ({
-						message: `Item ${itemIndex + 1}: ${warning}`,
+						message: `${itemLabel(itemIndex)}: ${warning}`,
 						type: 'warning' as const,
 						location: 'outputPane' as const,
 					}));
 					if (result.rejectedTotal > result.rejected.length) {
 						hints.push({
 							message:
-								`Item ${itemIndex + 1}: ${result.rejectedTotal} rows were rejected; the Rejected Rows output ` +
+								`${itemLabel(itemIndex)}: ${result.rejectedTotal} rows were rejected; the Rejected Rows output ` +
 								`has the first ${result.rejected.length}, the '${REPORT_BINARY_PROPERTY}' file has them all`,
 							type: 'warning',
 							location: 'outputPane',
@@ -125,19 +112,15 @@ export class ImportCsv implements INodeType {
 					if (hints.length) this.addExecutionHints(...hints);
 				} catch (error) {
 					if (error instanceof ImportError) result = error.result;
-					const message = `Item ${itemIndex + 1}: ${error.message}`;
-					const description =
-						failureDescription(error instanceof ImportError ? error.code : undefined, result) ??
-						(error instanceof NodeOperationError ? (error.description ?? undefined) : undefined);
-					if (!this.continueOnFail()) {
-						throw new NodeOperationError(this.getNode(), message, { itemIndex, description });
-					}
+					const description = failureDescription(error instanceof ImportError ? error.code : undefined, result);
+					const nodeError = itemError(this.getNode(), itemIndex, error, description);
+					if (!this.continueOnFail()) throw nodeError;
 					// Nothing half-done is hidden: what was committed, and the rows rejected so far.
-					const json: IDataObject = { error: message };
-					if (description) json.errorDescription = description;
-					const failed: INodeExecutionData = { json, pairedItem };
+					const json: IDataObject = {};
+					if (nodeError.description) json.errorDescription = nodeError.description;
+					if (result && parameters) Object.assign(json, await summaryJson(store, result, parameters));
+					const failed = errorItem(this.getNode(), nodeError, itemIndex, json);
 					if (result && parameters) {
-						Object.assign(json, await summaryJson(store, result, parameters));
 						const report = await reportBinary(this, result, parameters);
 						if (report) failed.binary = { [REPORT_BINARY_PROPERTY]: report };
 						rejectedRows.push(...rejectedItems(result, itemIndex));

@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_REPORT_ROWS_IN_MEMORY } from '../../lib/import';
+import { listLocator } from '../shared/locators';
 
 /** Defaults of the URL source, in the units the UI shows. */
 export const DEFAULT_URL_SIZE_LIMIT_MB = 200;
@@ -89,15 +90,13 @@ export const sourceProperties: INodeProperties[] = [
 ];
 
 export const targetProperties: INodeProperties[] = [
-	{
-		displayName: 'Target List Name or ID',
+	listLocator({
+		displayName: 'Target List',
 		name: 'list',
-		type: 'string',
-		default: '',
 		required: true,
-		placeholder: 'e.g. Newsletter',
-		description: 'The list to import into, by its name or its ID',
-	},
+		description:
+			'The list to import into: from the list, by its ID, or by its name (a new name with Options → Create List If Missing)',
+	}),
 	{
 		displayName: 'Mode',
 		name: 'mode',

@@ -5,13 +5,18 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { subscriberStoreConnectionTest } from '../shared/storeCredential';
-import { exportFields, exportOperations } from './actions/export.resource';
-import { listFields, listOperations } from './actions/list.resource';
-import { router } from './actions/router';
-import { storeFields, storeOperations } from './actions/store.resource';
-import { subscriberFields, subscriberOperations } from './actions/subscriber.resource';
+import { operationDescriptions, router } from './actions/router';
+import { credentialTest, listSearch } from './methods';
 
+/**
+ * Subscriber List: a thin adapter over the store (lib/store, lib/optin, lib/ops, lib/export).
+ * One file per operation under actions/<resource>/.
+ *
+ * Usable as an AI tool for reading and everyday changes (add, update, unsubscribe, count…), but
+ * the operations that destroy data for good — Erase, Purge Unconfirmed, Delete (list) and Erase
+ * List Entirely — are left out of the tool variant and refused in a tool run: an agent's guess
+ * must never cost a subscriber record or a whole list.
+ */
 export class SubscriberList implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Subscriber List',
@@ -25,7 +30,7 @@ export class SubscriberList implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'subscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' }],
+		credentials: [{ name: 'bulkMailSubscriberStoreApi', required: true, testedBy: 'subscriberStoreConnectionTest' }],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -40,18 +45,11 @@ export class SubscriberList implements INodeType {
 				],
 				default: 'subscriber',
 			},
-			listOperations,
-			subscriberOperations,
-			exportOperations,
-			storeOperations,
-			...listFields,
-			...subscriberFields,
-			...exportFields,
-			...storeFields,
+			...operationDescriptions,
 		],
 	};
 
-	methods = { credentialTest: { subscriberStoreConnectionTest } };
+	methods = { credentialTest, listSearch };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

@@ -13,8 +13,9 @@ import {
 	type SqlSubscriberStore,
 	type StoreConfig,
 } from '../../lib/store';
+import { storeOpenError } from './nodeHelpers';
 
-export const STORE_CREDENTIAL = 'subscriberStoreApi';
+export const STORE_CREDENTIAL = 'bulkMailSubscriberStoreApi';
 
 export function storeConfigFromCredential(data: ICredentialDataDecryptedObject): StoreConfig {
 	if (data.backend === 'postgres') {
@@ -32,9 +33,24 @@ export function storeConfigFromCredential(data: ICredentialDataDecryptedObject):
 	return { backend: 'sqlite', file: String(data.file ?? 'bulk-mail.sqlite') };
 }
 
-export async function openStoreFromCredential(ctx: IExecuteFunctions): Promise<SqlSubscriberStore> {
+/** Opens the store of the node's store credential (in an execution, or a picker's search). */
+export async function openStoreFromCredential(
+	ctx: Pick<IExecuteFunctions, 'getCredentials'>,
+): Promise<SqlSubscriberStore> {
 	const data = await ctx.getCredentials(STORE_CREDENTIAL);
 	return openStore(storeConfigFromCredential(data));
+}
+
+/**
+ * The store of the node's store credential, for a node that cannot work without it: a store
+ * that does not open stops the execution with a message pointing at the credential.
+ */
+export async function openNodeStore(ctx: Pick<IExecuteFunctions, 'getCredentials' | 'getNode'>): Promise<SqlSubscriberStore> {
+	try {
+		return await openStoreFromCredential(ctx);
+	} catch (error) {
+		throw storeOpenError(ctx.getNode(), error);
+	}
 }
 
 /** Who made a change, as the audit log records it. */

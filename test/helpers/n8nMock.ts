@@ -5,7 +5,7 @@
  *     parameters: { operation: 'compose', subject: 'Hi {{ name }}', fromEmail: 'a@example.com',
  *                   campaignId: perItem((i, item) => `c-${item.json.group}`) },
  *     items: [{ json: { email: 'taro@example.com' } }],
- *     credentials: { subscriberStoreApi: { publicBaseUrl: 'https://…', signingSecret: '…' } },
+ *     credentials: { bulkMailSubscriberStoreApi: { publicBaseUrl: 'https://…', signingSecret: '…' } },
  *   });
  *
  * It behaves like n8n where tests most often go wrong:
@@ -152,6 +152,8 @@ function isDisplayed(
 	if (!displayOptions) return true;
 	const valueOf = (key: string): unknown => {
 		if (key === '@version') return typeVersion;
+		// n8n: whether the node runs as its AI-tool variant; the mock runs the node itself
+		if (key === '@tool') return false;
 		if (key.startsWith('/')) return root[key.slice(1)];
 		return siblings[key];
 	};

@@ -54,7 +54,7 @@ function node(id: string, name: string, type: string, x: number, parameters: Rec
 		parameters,
 		credentials: {
 			bulkMailSmtpApi: CREDENTIALS.smtp,
-			subscriberStoreApi: CREDENTIALS.store,
+			bulkMailSubscriberStoreApi: CREDENTIALS.store,
 		},
 	};
 }
@@ -141,7 +141,7 @@ describe('Bounce Mailbox Trigger with a real Postfix, Dovecot and n8n', () => {
 		await n8n.importCredentials([
 			{
 				...CREDENTIALS.store,
-				type: 'subscriberStoreApi',
+				type: 'bulkMailSubscriberStoreApi',
 				data: { backend: 'sqlite', file: 'mailbox-e2e.sqlite', signingSecret: SIGNING_SECRET, publicBaseUrl: 'https://n8n.example.com/webhook/x' },
 			},
 			{

@@ -47,8 +47,8 @@ beforeAll(async () => {
 	n8n = await createN8nInstance({ dbType: 'sqlite', env: { NODE_ENV: 'production' } });
 	registerBounceWebhook(n8n);
 	await n8n.importCredentials([
-		{ id: 'storeEdges', name: 'storeEdges', type: 'subscriberStoreApi', data: { backend: 'sqlite', file: 'edges.sqlite', signingSecret: LINK_SECRET } },
-		{ id: 'bounceCred1', name: 'bounceCred1', type: 'bounceWebhookApi', data: { genericSecret: GENERIC_SECRET } },
+		{ id: 'storeEdges', name: 'storeEdges', type: 'bulkMailSubscriberStoreApi', data: { backend: 'sqlite', file: 'edges.sqlite', signingSecret: LINK_SECRET } },
+		{ id: 'bounceCred1', name: 'bounceCred1', type: 'bulkMailBounceWebhookApi', data: { genericSecret: GENERIC_SECRET } },
 	]);
 	await n8n.importWorkflow(
 		bounceWorkflow(WORKFLOW_ID, [

@@ -79,12 +79,12 @@ beforeAll(async () => {
 	registerBounceWebhook(n8n);
 	const schema = (pgFixture.config as { schema: string }).schema;
 	await n8n.importCredentials([
-		{ id: SETUPS.sqlite.credential, name: SETUPS.sqlite.credential, type: 'subscriberStoreApi', data: { backend: 'sqlite', file: 'bounces.sqlite', signingSecret: LINK_SECRET } },
-		{ id: SETUPS.postgres.credential, name: SETUPS.postgres.credential, type: 'subscriberStoreApi', data: { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema, signingSecret: LINK_SECRET } },
+		{ id: SETUPS.sqlite.credential, name: SETUPS.sqlite.credential, type: 'bulkMailSubscriberStoreApi', data: { backend: 'sqlite', file: 'bounces.sqlite', signingSecret: LINK_SECRET } },
+		{ id: SETUPS.postgres.credential, name: SETUPS.postgres.credential, type: 'bulkMailSubscriberStoreApi', data: { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema, signingSecret: LINK_SECRET } },
 		{
 			id: 'bounceCred1',
 			name: 'bounceCred1',
-			type: 'bounceWebhookApi',
+			type: 'bulkMailBounceWebhookApi',
 			data: {
 				genericSecret: GENERIC_SECRET,
 				sendgridPublicKey: sendgridKeys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),

@@ -56,8 +56,8 @@ export function bounceWorkflow(id: string, triggers: TriggerSpec[]): WorkflowInp
 				triggerOptions: trigger.options ?? {},
 			},
 			credentials: {
-				subscriberStoreApi: { id: trigger.storeCredential ?? 'storeCred1', name: trigger.storeCredential ?? 'storeCred1' },
-				bounceWebhookApi: { id: trigger.secretsCredential ?? 'bounceCred1', name: trigger.secretsCredential ?? 'bounceCred1' },
+				bulkMailSubscriberStoreApi: { id: trigger.storeCredential ?? 'storeCred1', name: trigger.storeCredential ?? 'storeCred1' },
+				bulkMailBounceWebhookApi: { id: trigger.secretsCredential ?? 'bounceCred1', name: trigger.secretsCredential ?? 'bounceCred1' },
 			},
 		});
 		const sink = `${trigger.name} Done`;

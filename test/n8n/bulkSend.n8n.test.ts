@@ -60,7 +60,7 @@ function registerBulkSend(n8n: N8nInstance): void {
 
 const credentials = {
 	bulkMailSmtpApi: { id: 'smtpCred1', name: 'Local SMTP' },
-	subscriberStoreApi: { id: 'storeCred1', name: 'Store' },
+	bulkMailSubscriberStoreApi: { id: 'storeCred1', name: 'Store' },
 };
 
 function node(
@@ -95,7 +95,7 @@ function itemModeWorkflow(id: string): WorkflowInput {
 				operation: 'getMany',
 				returnAll: true,
 				filters: { list: 'Newsletter' },
-			}, { credentials: { subscriberStoreApi: credentials.subscriberStoreApi } }),
+			}, { credentials: { bulkMailSubscriberStoreApi: credentials.bulkMailSubscriberStoreApi } }),
 			node('b', 'Compose', `${PACKAGE}.composeMessage`, 400, {
 				operation: 'compose',
 				subject: 'June news for {{ name }}',
@@ -103,7 +103,7 @@ function itemModeWorkflow(id: string): WorkflowInput {
 				fromName: 'ACME News',
 				fromEmail: 'news@example.com',
 				campaignId: 'june-e2e',
-			}, { credentials: { subscriberStoreApi: credentials.subscriberStoreApi } }),
+			}, { credentials: { bulkMailSubscriberStoreApi: credentials.bulkMailSubscriberStoreApi } }),
 			node('c', 'Bulk Send', BULK_SEND, 600, {
 				resource: 'message',
 				operation: 'send',
@@ -175,7 +175,7 @@ describe('Bulk Send in real n8n', () => {
 			{
 				id: 'storeCred1',
 				name: 'Store',
-				type: 'subscriberStoreApi',
+				type: 'bulkMailSubscriberStoreApi',
 				data: { backend: 'sqlite', file: STORE_FILE, publicBaseUrl: BASE_URL, signingSecret: SECRET },
 			},
 		]);

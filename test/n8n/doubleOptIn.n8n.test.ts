@@ -100,7 +100,7 @@ beforeAll(async () => {
 		{
 			id: 'bulkMailStore001',
 			name: 'Subscriber Store (embedded SQLite)',
-			type: 'subscriberStoreApi',
+			type: 'bulkMailSubscriberStoreApi',
 			data: { backend: 'sqlite', file: 'examples.sqlite', publicBaseUrl: hookBase, signingSecret: LINK_SECRET },
 		},
 		{
@@ -109,7 +109,7 @@ beforeAll(async () => {
 			type: 'bulkMailSmtpApi',
 			data: { host: smtp.host, port: smtp.port, security: 'none', allowPlain: true, ehloName: 'localhost' },
 		},
-		{ id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bounceWebhookApi', data: { genericSecret: 'generic-secret-of-the-example' } },
+		{ id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bulkMailBounceWebhookApi', data: { genericSecret: 'generic-secret-of-the-example' } },
 	]);
 	await n8n.importWorkflow(workflow);
 	await n8n.publish(workflow.id);

@@ -50,7 +50,7 @@ test('npm start imports the example workflows and creates the credentials they u
 	const credentials = await exported<{ id: string; name: string; type: string; data: Record<string, unknown> }>('credentials', ['--decrypted']);
 	const byId = new Map(credentials.map((credential) => [credential.id, credential]));
 	const store = byId.get(EXAMPLE_CREDENTIALS.store.id)!;
-	expect(store).toMatchObject({ name: EXAMPLE_CREDENTIALS.store.name, type: 'subscriberStoreApi' });
+	expect(store).toMatchObject({ name: EXAMPLE_CREDENTIALS.store.name, type: 'bulkMailSubscriberStoreApi' });
 	expect(store.data).toMatchObject({
 		backend: 'sqlite',
 		file: 'examples.sqlite',
@@ -67,7 +67,7 @@ test('npm start imports the example workflows and creates the credentials they u
 		data: { security: 'tls', port: 993, allowSelfSigned: false },
 	});
 	const bounce = byId.get(EXAMPLE_CREDENTIALS.bounce.id)!;
-	expect(bounce.type).toBe('bounceWebhookApi');
+	expect(bounce.type).toBe('bulkMailBounceWebhookApi');
 	expect(String(bounce.data.genericSecret).length).toBeGreaterThanOrEqual(16);
 	// The secrets are random, never printed, and stored encrypted (not in n8n's database file).
 	const secrets = [String(store.data.signingSecret), String(bounce.data.genericSecret)];

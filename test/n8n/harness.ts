@@ -2,7 +2,7 @@
  * A real n8n 2.40.7 with this package installed the way users get it, for end-to-end tests.
  *
  *   const n8n = await createN8nInstance({ dbType: 'sqlite' });
- *   await n8n.importCredentials([{ id: 'cred1', name: 'Store', type: 'subscriberStoreApi', data: {...} }]);
+ *   await n8n.importCredentials([{ id: 'cred1', name: 'Store', type: 'bulkMailSubscriberStoreApi', data: {...} }]);
  *   await n8n.importWorkflow(workflow);            // the workflow JSON needs an `id`
  *   const result = await n8n.execute(workflow.id); // Manual Trigger workflows, via `n8n execute`
  *   result.json('Subscriber List');                // the items a node output
@@ -49,7 +49,7 @@ export interface CredentialInput {
 	/** Chosen by the test so workflows can reference it; any short alphanumeric string. */
 	id: string;
 	name: string;
-	/** The credential type's `name`, e.g. `subscriberStoreApi` (no package prefix). */
+	/** The credential type's `name`, e.g. `bulkMailSubscriberStoreApi` (no package prefix). */
 	type: string;
 	/** Plain values; `n8n import:credentials` encrypts them. */
 	data: Record<string, unknown>;

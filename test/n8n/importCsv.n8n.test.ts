@@ -76,7 +76,7 @@ function node(
 				'n8n-nodes-base.httpRequest': 4.2,
 			}[type] ?? 1);
 	const credentials = type.startsWith('n8n-nodes-bulk-mail.')
-		? { subscriberStoreApi: CREDENTIALS[backend] }
+		? { bulkMailSubscriberStoreApi: CREDENTIALS[backend] }
 		: undefined;
 	return {
 		id,
@@ -258,12 +258,12 @@ describe('Import CSV in real n8n', () => {
 		await n8n.importCredentials([
 			{
 				...CREDENTIALS.sqlite,
-				type: 'subscriberStoreApi',
+				type: 'bulkMailSubscriberStoreApi',
 				data: { backend: 'sqlite', file: 'import.sqlite' },
 			},
 			{
 				...CREDENTIALS.postgres,
-				type: 'subscriberStoreApi',
+				type: 'bulkMailSubscriberStoreApi',
 				data: {
 					backend: 'postgres',
 					...PG_CONNECTION,

@@ -75,7 +75,7 @@ const SLICE_PATH = `bm-queue-slice-${suffix}`;
 
 const credentials = {
 	bulkMailSmtpApi: { id: 'qSmtp1', name: 'Local SMTP' },
-	subscriberStoreApi: { id: 'qStore1', name: 'PostgreSQL store' },
+	bulkMailSubscriberStoreApi: { id: 'qStore1', name: 'PostgreSQL store' },
 	bulkMailRedisApi: { id: 'qRedis1', name: 'Shared rate limit' },
 };
 
@@ -122,7 +122,7 @@ function campaignWorkflow(id: string): WorkflowInput {
 				},
 				credentials: {
 					bulkMailSmtpApi: credentials.bulkMailSmtpApi,
-					subscriberStoreApi: credentials.subscriberStoreApi,
+					bulkMailSubscriberStoreApi: credentials.bulkMailSubscriberStoreApi,
 				},
 			},
 			webhook('qs1', 'Slice Request', SLICE_PATH, 300),
@@ -197,8 +197,8 @@ describe('n8n queue mode: one main, two workers, one shared send rate', () => {
 				data: { host: smtp.host, port: smtp.port, security: 'none', allowPlain: true, ehloName: 'n8n.test' },
 			},
 			{
-				...credentials.subscriberStoreApi,
-				type: 'subscriberStoreApi',
+				...credentials.bulkMailSubscriberStoreApi,
+				type: 'bulkMailSubscriberStoreApi',
 				data: {
 					backend: 'postgres',
 					...PG_CONNECTION,

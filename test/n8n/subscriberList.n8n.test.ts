@@ -10,7 +10,7 @@ import { createN8nInstance, type N8nInstance, type WorkflowInput } from './harne
 jest.setTimeout(240_000);
 
 const NODE = 'n8n-nodes-bulk-mail.subscriberList';
-const cred = { subscriberStoreApi: { id: 'storeCred1', name: 'Store' } };
+const cred = { bulkMailSubscriberStoreApi: { id: 'storeCred1', name: 'Store' } };
 const people = [
 	{ email: 'ann@example.com', name: 'Ann', city: 'Osaka' },
 	{ email: 'bob@example.com', name: 'Bob', city: 'Kyoto' },
@@ -103,7 +103,7 @@ describe.each(BACKENDS)('Subscriber List in real n8n (%s store)', (backend: Back
 						schema: (pgFixture!.config as { schema: string }).schema,
 						signingSecret: 'a-test-secret-of-32-characters!!',
 					};
-		await n8n.importCredentials([{ id: 'storeCred1', name: 'Store', type: 'subscriberStoreApi', data }]);
+		await n8n.importCredentials([{ id: 'storeCred1', name: 'Store', type: 'bulkMailSubscriberStoreApi', data }]);
 	});
 
 	afterAll(async () => {

@@ -14,7 +14,7 @@ import { ENDPOINT_PATHS } from '../../lib/store/urls';
 import { cachedStoreCount, closeCachedStores } from '../../lib/webhook';
 import { BounceWebhookApi } from '../../credentials/BounceWebhookApi.credentials';
 import { BounceWebhookTrigger } from '../../nodes/BounceWebhook/BounceWebhookTrigger.node';
-import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/credentialTest';
+import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/methods/credentialTest';
 import { cachedCredentials, clearCachedCredentials, CREDENTIAL_TTL_MS } from '../../nodes/shared/webhookStore';
 import { GENERIC_SECRET, genericRequest, LINK_SECRET, SENDGRID_PUBLIC_KEY, seedList } from '../unit/webhook/helpers';
 
@@ -75,8 +75,8 @@ async function call(options: CallOptions) {
 		...options.parameters,
 	};
 	const credentials: Record<string, Record<string, unknown>> = {
-		subscriberStoreApi: options.storeCredential ?? { backend: 'sqlite', file: 'node-test.sqlite', signingSecret: LINK_SECRET },
-		bounceWebhookApi: options.secrets ?? { genericSecret: GENERIC_SECRET, sendgridPublicKey: SENDGRID_PUBLIC_KEY },
+		bulkMailSubscriberStoreApi: options.storeCredential ?? { backend: 'sqlite', file: 'node-test.sqlite', signingSecret: LINK_SECRET },
+		bulkMailBounceWebhookApi: options.secrets ?? { genericSecret: GENERIC_SECRET, sendgridPublicKey: SENDGRID_PUBLIC_KEY },
 	};
 	const ctx = {
 		getRequestObject: () => req,
@@ -338,15 +338,15 @@ describe('credential reuse across webhook requests', () => {
 		let reads = 0;
 		const ctx = (id: string) =>
 			({
-				getNode: () => ({ credentials: { bounceWebhookApi: { id, name: id } } }),
+				getNode: () => ({ credentials: { bulkMailBounceWebhookApi: { id, name: id } } }),
 				getCredentials: async () => ({ genericSecret: `secret-${id}-${++reads}` }),
 			}) as unknown as IWebhookFunctions;
 		const t0 = 1_000_000;
-		const first = await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0);
-		expect(await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0 + CREDENTIAL_TTL_MS - 1)).toBe(first);
+		const first = await cachedCredentials(ctx('a'), 'bulkMailBounceWebhookApi', t0);
+		expect(await cachedCredentials(ctx('a'), 'bulkMailBounceWebhookApi', t0 + CREDENTIAL_TTL_MS - 1)).toBe(first);
 		expect(reads).toBe(1);
-		expect(await cachedCredentials(ctx('b'), 'bounceWebhookApi', t0)).toEqual({ genericSecret: 'secret-b-2' });
-		expect(await cachedCredentials(ctx('a'), 'bounceWebhookApi', t0 + CREDENTIAL_TTL_MS)).toEqual({ genericSecret: 'secret-a-3' });
+		expect(await cachedCredentials(ctx('b'), 'bulkMailBounceWebhookApi', t0)).toEqual({ genericSecret: 'secret-b-2' });
+		expect(await cachedCredentials(ctx('a'), 'bulkMailBounceWebhookApi', t0 + CREDENTIAL_TTL_MS)).toEqual({ genericSecret: 'secret-a-3' });
 		expect(reads).toBe(3);
 		clearCachedCredentials();
 	});

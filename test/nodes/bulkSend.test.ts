@@ -20,9 +20,9 @@ import {
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { BulkSend } from '../../nodes/BulkSend/BulkSend.node';
-import { inTimeZone } from '../../nodes/BulkSend/actions/campaign.resource';
-import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/helpers/redisCredential';
-import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/helpers/smtpCredential';
+import { wallClockToUtc as inTimeZone } from '../../lib/campaign';
+import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
+import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
 import { runNode, type ExecuteMockOptions } from '../helpers/n8nMock';
 import { REDIS, freePort } from '../helpers/services';
@@ -97,7 +97,7 @@ async function composedItems(
 	file: string,
 ): Promise<INodeExecutionData[]> {
 	const { output } = await runNode(new ComposeMessage(), {
-		credentials: { subscriberStoreApi: storeCredential(file) },
+		credentials: { bulkMailSubscriberStoreApi: storeCredential(file) },
 		items: people.map((person) => ({ json: { ...person, fields: {} } })),
 		parameters: {
 			operation: 'compose',
@@ -210,7 +210,7 @@ describe('Bulk Send: Message → Send (item mode)', () => {
 			plainItem('stranger@example.org'),
 		];
 		const { output } = await bulkSend({
-			credentials: { bulkMailSmtpApi: smtpCredential(server), subscriberStoreApi: storeCredential(file) },
+			credentials: { bulkMailSmtpApi: smtpCredential(server), bulkMailSubscriberStoreApi: storeCredential(file) },
 			items,
 			parameters: { resource: 'message', operation: 'send' },
 		});
@@ -255,7 +255,7 @@ describe('Bulk Send: Message → Send (item mode)', () => {
 			file,
 		);
 		const { output } = await bulkSend({
-			credentials: { bulkMailSmtpApi: smtpCredential(server), subscriberStoreApi: storeCredential(file) },
+			credentials: { bulkMailSmtpApi: smtpCredential(server), bulkMailSubscriberStoreApi: storeCredential(file) },
 			items,
 			parameters: { resource: 'message', operation: 'send' },
 		});
@@ -502,7 +502,7 @@ describe('Bulk Send: Campaign (SQLite store)', () => {
 		extra: Partial<ExecuteMockOptions> = {},
 	) {
 		return bulkSend({
-			credentials: { bulkMailSmtpApi: smtpCredential(server), subscriberStoreApi: storeCredential(file) },
+			credentials: { bulkMailSmtpApi: smtpCredential(server), bulkMailSubscriberStoreApi: storeCredential(file) },
 			...extra,
 			parameters: { resource: 'campaign', ...parameters },
 		});
@@ -741,7 +741,7 @@ describe('Bulk Send description', () => {
 		expect(description.usableAsTool).toBeUndefined();
 		expect(description.credentials!.map((credential) => [credential.name, credential.required])).toEqual([
 			['bulkMailSmtpApi', true],
-			['subscriberStoreApi', false],
+			['bulkMailSubscriberStoreApi', false],
 			['bulkMailRedisApi', true],
 		]);
 		for (const credential of description.credentials!) {

@@ -16,7 +16,7 @@ import nodemailer from 'nodemailer';
 import type * as ComposeEngine from '../../lib/compose';
 import { CORRELATION_HEADERS } from '../../lib/events/types';
 import { LinkSigner } from '../../lib/store/linkTokens';
-import type * as MessageItem from '../../nodes/ComposeMessage/messageItem';
+import type * as MessageItem from '../../nodes/shared/messageItem';
 import { binaryData, createExecuteMock, runNode } from '../helpers/n8nMock';
 import {
 	parseMessage,
@@ -66,7 +66,7 @@ function buildNode(): void {
 			compilerOptions: { outDir: OUT_DIR, rootDir: ROOT, declaration: false, sourceMap: false },
 			files: [
 				path.join(ROOT, 'nodes/ComposeMessage/ComposeMessage.node.ts'),
-				path.join(ROOT, 'nodes/ComposeMessage/messageItem.ts'),
+				path.join(ROOT, 'nodes/shared/messageItem.ts'),
 			],
 			include: [],
 		}),
@@ -86,7 +86,7 @@ beforeAll(async () => {
 	const nodeFile = path.join(OUT_DIR, 'nodes/ComposeMessage/ComposeMessage.node.js');
 	built = {
 		ComposeMessage: require(nodeFile).ComposeMessage,
-		messageItem: require(path.join(OUT_DIR, 'nodes/ComposeMessage/messageItem.js')),
+		messageItem: require(path.join(OUT_DIR, 'nodes/shared/messageItem.js')),
 		engine: require(path.join(OUT_DIR, 'lib/compose/index.js')),
 	};
 
@@ -137,7 +137,7 @@ async function composeAndSend(
 ): Promise<Array<{ item: INodeExecutionData; received: ReceivedMessage; parsed: ParsedMail }>> {
 	const { output } = await runNode(new built.ComposeMessage(), {
 		credentials: {
-			subscriberStoreApi: {
+			bulkMailSubscriberStoreApi: {
 				backend: 'sqlite',
 				file: 'test.sqlite',
 				publicBaseUrl: BASE_URL,

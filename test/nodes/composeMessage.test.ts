@@ -10,8 +10,8 @@ import { CORRELATION_HEADERS } from '../../lib/events/types';
 import { LinkSigner } from '../../lib/store/linkTokens';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
-import { NO_BASE_URL_WARNING } from '../../nodes/ComposeMessage/helpers/template';
-import { composedMessageFromItem } from '../../nodes/ComposeMessage/messageItem';
+import { NO_BASE_URL_WARNING } from '../../nodes/shared/template';
+import { composedMessageFromItem } from '../../nodes/shared/messageItem';
 import {
 	binaryItem,
 	createExecuteMock,
@@ -33,7 +33,7 @@ const compileTemplate = compose.compileTemplate as jest.MockedFunction<
 const SECRET = 'node-test-signing-secret-0123456789';
 const BASE_URL = 'https://n8n.example.com/webhook/bulk-mail';
 const CREDENTIALS = {
-	subscriberStoreApi: {
+	bulkMailSubscriberStoreApi: {
 		backend: 'sqlite',
 		file: 'unused.sqlite',
 		publicBaseUrl: BASE_URL,
@@ -155,7 +155,7 @@ describe('Compose', () => {
 		expect(verified).toEqual({ ok: true, claims: { subscriberId: '11', campaignId: 'may-2026' } });
 		expect(String(taro.html)).toContain(`${BASE_URL}/unsubscribe?t=`);
 
-		expect(mock.credentialsRead).toEqual(['subscriberStoreApi']);
+		expect(mock.credentialsRead).toEqual(['bulkMailSubscriberStoreApi']);
 		expect(mock.hints).toEqual([]);
 	});
 
@@ -388,8 +388,8 @@ describe('Compose', () => {
 
 	test('plain http base URLs are refused unless allowed, and then every item warns', async () => {
 		const httpCredentials = {
-			subscriberStoreApi: {
-				...CREDENTIALS.subscriberStoreApi,
+			bulkMailSubscriberStoreApi: {
+				...CREDENTIALS.bulkMailSubscriberStoreApi,
 				publicBaseUrl: 'http://localhost:5678/webhook/bulk-mail',
 			},
 		};
@@ -418,7 +418,7 @@ describe('Compose', () => {
 			{
 				items,
 				credentials: {
-					subscriberStoreApi: { backend: 'sqlite', publicBaseUrl: '', signingSecret: '' },
+					bulkMailSubscriberStoreApi: { backend: 'sqlite', publicBaseUrl: '', signingSecret: '' },
 				},
 			},
 		);
@@ -489,7 +489,7 @@ describe('Preview', () => {
 	let hanakoId: string;
 	const previousDir = process.env.BULK_MAIL_STORE_DIR;
 	const storeCredentials = () => ({
-		subscriberStoreApi: {
+		bulkMailSubscriberStoreApi: {
 			backend: 'sqlite',
 			file: 'test.sqlite',
 			publicBaseUrl: BASE_URL,
@@ -584,7 +584,7 @@ describe('Preview', () => {
 			},
 			{
 				credentials: {
-					subscriberStoreApi: {
+					bulkMailSubscriberStoreApi: {
 						backend: 'sqlite',
 						file: '../outside.sqlite',
 						publicBaseUrl: '',

@@ -213,7 +213,7 @@ describe('n8nMock', () => {
 	});
 
 	test('Compose Message reads only parameters it declares, in both operations', async () => {
-		const credentials = { subscriberStoreApi: { publicBaseUrl: '', signingSecret: '' } };
+		const credentials = { bulkMailSubscriberStoreApi: { publicBaseUrl: '', signingSecret: '' } };
 		const common = { subject: 's', text: 't', fromEmail: 'a@example.com' };
 		const composed = await runNode(new ComposeMessage(), {
 			credentials,

@@ -41,7 +41,7 @@ type RunOptions = ExecuteMockOptions & { signal?: AbortSignal };
 async function run(credentials: ICredentialDataDecryptedObject, options: RunOptions = {}) {
 	const mock = createExecuteMock(node, {
 		...options,
-		credentials: { subscriberStoreApi: credentials },
+		credentials: { bulkMailSubscriberStoreApi: credentials },
 	});
 	const signal = options.signal ?? new AbortController().signal;
 	const context = new Proxy(mock.context, {

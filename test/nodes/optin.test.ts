@@ -58,7 +58,7 @@ afterAll(async () => {
 
 async function signUp(emails: string[]): Promise<IDataObject[]> {
 	const { output } = await runNode(new SubscriberList(), {
-		credentials: { subscriberStoreApi: storeCredential },
+		credentials: { bulkMailSubscriberStoreApi: storeCredential },
 		items: emails.map((email) => ({ json: { email } })),
 		parameters: {
 			resource: 'subscriber',
@@ -74,7 +74,7 @@ async function signUp(emails: string[]): Promise<IDataObject[]> {
 
 async function sendConfirmation(items: INodeExecutionData[], options: IDataObject = {}, extra: IDataObject = {}) {
 	const { output } = await runNode(new SubscriberList(), {
-		credentials: { subscriberStoreApi: storeCredential },
+		credentials: { bulkMailSubscriberStoreApi: storeCredential },
 		items,
 		parameters: {
 			resource: 'subscriber',
@@ -91,7 +91,7 @@ async function sendConfirmation(items: INodeExecutionData[], options: IDataObjec
 
 async function bulkSend(items: INodeExecutionData[]) {
 	const { output } = await runNode(new BulkSend(), {
-		credentials: { bulkMailSmtpApi: smtpCredential(), subscriberStoreApi: storeCredential },
+		credentials: { bulkMailSmtpApi: smtpCredential(), bulkMailSubscriberStoreApi: storeCredential },
 		items,
 		parameters: { resource: 'message', operation: 'send' },
 	});
@@ -169,7 +169,7 @@ test('Purge Unconfirmed removes only stale pending subscribers', async () => {
 	const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
 	await store.sql.run('UPDATE subscribers SET updated_at = ? WHERE id = ?', [old, dan.id]);
 	const { output } = await runNode(new SubscriberList(), {
-		credentials: { subscriberStoreApi: storeCredential },
+		credentials: { bulkMailSubscriberStoreApi: storeCredential },
 		parameters: { resource: 'subscriber', operation: 'purgeUnconfirmed', purgeAfterDays: 7 },
 	});
 	expect(output[0][0].json).toMatchObject({ purged: 1, olderThanDays: 7 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import {
 	PROVIDER_PRESETS,
@@ -17,13 +17,8 @@ import {
 	type WarmupSchedule,
 } from '../../../lib/send';
 import { REDIS_CREDENTIAL, redisOptionsFromCredential } from '../helpers/redisCredential';
-import {
-	itemError,
-	itemLabel,
-	positiveNumber,
-	showForOperations,
-	type OperationContext,
-} from './common';
+import { itemError, itemLabel, positiveNumber } from '../../shared/nodeHelpers';
+import type { OperationContext } from './resources';
 
 /** Operations that send (or, for Create, store the limits a campaign sends with). */
 export const THROTTLED_OPERATIONS = ['send', 'create', 'start'];
@@ -53,7 +48,7 @@ export const throttlingProperties: INodeProperties[] = [
 		default: {},
 		description:
 			'Send-rate limits. On Start, leave empty to use the limits stored with the campaign. 0 means no limit.',
-		displayOptions: showForOperations(THROTTLED_OPERATIONS),
+		displayOptions: { show: { operation: THROTTLED_OPERATIONS } },
 		options: [
 			{
 				displayName: 'Provider Preset',
@@ -107,7 +102,7 @@ export const throttlingProperties: INodeProperties[] = [
 		default: {},
 		description:
 			'Separate budgets for recipient domains, e.g. gmail.com or docomo.ne.jp, on top of the limits above',
-		displayOptions: showForOperations(THROTTLED_OPERATIONS),
+		displayOptions: { show: { operation: THROTTLED_OPERATIONS } },
 		options: [
 			{
 				displayName: 'Rule',
@@ -144,7 +139,7 @@ export const throttlingProperties: INodeProperties[] = [
 		default: {},
 		description:
 			'A daily cap that grows day by day, for a new sending domain or IP. Set a start date and either daily caps or a starting cap with a growth factor.',
-		displayOptions: showForOperations(THROTTLED_OPERATIONS),
+		displayOptions: { show: { operation: THROTTLED_OPERATIONS } },
 		options: [
 			{
 				displayName: 'Daily Caps',
@@ -193,7 +188,7 @@ export const throttlingProperties: INodeProperties[] = [
 		default: false,
 		description:
 			'Whether every n8n worker sending through the same account shares one budget, kept in Redis (for queue mode)',
-		displayOptions: showForOperations(SENDING_OPERATIONS),
+		displayOptions: { show: { operation: SENDING_OPERATIONS } },
 	},
 	{
 		displayName: 'Rate Limit Key',
@@ -337,8 +332,8 @@ export function readLimiterConfig(op: OperationContext, itemIndex: number): Limi
 }
 
 /** Pool settings: the node's, else the preset's suggestion. */
-export function readPool(op: OperationContext, itemIndex: number): SmtpSettings['pool'] {
-	const throttling = op.ctx.getNodeParameter('throttling', itemIndex, {}) as IDataObject;
+export function readPool(ctx: IExecuteFunctions, itemIndex: number): SmtpSettings['pool'] {
+	const throttling = ctx.getNodeParameter('throttling', itemIndex, {}) as IDataObject;
 	const preset = PROVIDER_PRESETS[String(throttling.preset ?? 'custom') as ProviderPresetName];
 	return withoutUndefined({
 		maxConnections: positiveNumber(throttling.maxConnections) ?? preset?.pool?.maxConnections,

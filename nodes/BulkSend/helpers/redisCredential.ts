@@ -1,10 +1,5 @@
-import IORedis, { type RedisOptions } from 'ioredis';
-import type {
-	ICredentialDataDecryptedObject,
-	ICredentialTestFunctions,
-	ICredentialsDecrypted,
-	INodeCredentialTestResult,
-} from 'n8n-workflow';
+import type { RedisOptions } from 'ioredis';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 export const REDIS_CREDENTIAL = 'bulkMailRedisApi';
 
@@ -53,36 +48,4 @@ export function describeRedisError(error: unknown, options: RedisOptions): strin
 		return `Redis at ${where} has no database ${options.db} (check the database number).`;
 	}
 	return `Redis at ${where}: ${message.split('\n')[0] || 'connection failed'}`;
-}
-
-/** Credential test: connect, PING, quit. */
-export async function bulkMailRedisConnectionTest(
-	this: ICredentialTestFunctions,
-	credential: ICredentialsDecrypted,
-): Promise<INodeCredentialTestResult> {
-	const options = redisOptionsFromCredential(credential.data ?? {});
-	const client = new IORedis({
-		...options,
-		lazyConnect: true,
-		maxRetriesPerRequest: 0,
-		enableOfflineQueue: false,
-		retryStrategy: () => null,
-	});
-	// connect() rejects with "Connection is closed"; the socket's own error says why
-	let socketError: unknown = null;
-	client.on('error', (error) => {
-		socketError ??= error;
-	});
-	try {
-		await client.connect();
-		const pong = await client.ping();
-		if (pong !== 'PONG') {
-			return { status: 'Error', message: `Redis at ${redisLabel(options)} answered "${pong}" to PING.` };
-		}
-		return { status: 'OK', message: `Connected to Redis at ${redisLabel(options)} (PING answered).` };
-	} catch (error) {
-		return { status: 'Error', message: describeRedisError(socketError ?? error, options) };
-	} finally {
-		client.disconnect();
-	}
 }

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { bounceOf, type SendResult } from '../../../lib/send';
-import { withItemLabel } from '../actions/common';
+import { withItemLabel } from '../../shared/nodeHelpers';
 
 /** What item mode outputs per input item: `sent` and `suppressed` on output 1, the rest on 2. */
 export type ItemStatus = 'sent' | 'suppressed' | 'failed' | 'unknown' | 'skipped' | 'invalid';

@@ -1,13 +1,7 @@
-import type {
-	ICredentialDataDecryptedObject,
-	ICredentialTestFunctions,
-	ICredentialsDecrypted,
-	INodeCredentialTestResult,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import {
 	SmtpSettingsError,
-	verifySmtp,
 	type SmtpSecurity,
 	type SmtpSettings,
 	type TlsVersion,
@@ -59,22 +53,4 @@ export function smtpSettingsFromCredential(
 	}
 	if (pool && Object.values(pool).some((value) => value !== undefined)) settings.pool = pool;
 	return settings;
-}
-
-/** Credential test: connect, secure, log in and quit, with the reason when it fails. */
-export async function bulkMailSmtpConnectionTest(
-	this: ICredentialTestFunctions,
-	credential: ICredentialsDecrypted,
-): Promise<INodeCredentialTestResult> {
-	let settings: SmtpSettings;
-	try {
-		settings = smtpSettingsFromCredential(credential.data ?? {});
-	} catch (error) {
-		return { status: 'Error', message: error.message };
-	}
-	const result = await verifySmtp(settings);
-	const warnings = result.warnings.length ? ` Note: ${result.warnings.join(' ')}` : '';
-	return result.ok
-		? { status: 'OK', message: `${result.message}${warnings}` }
-		: { status: 'Error', message: result.message };
 }

@@ -1,10 +1,87 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { ComposeError, type Recipient } from '../../../lib/compose';
-import { itemError } from '../helpers/errors';
-import { parseJsonObject, readLinkSettings, TemplateCache } from '../helpers/template';
-import { composedMessageToItem, parseAttachmentNames, readItemAttachments } from '../messageItem';
+import { continueOrThrow } from '../../shared/nodeHelpers';
+import { composedMessageToItem, parseAttachmentNames, readItemAttachments } from '../../shared/messageItem';
+import { parseJsonObject, readLinkSettings } from '../../shared/template';
+import { composeItemError } from '../helpers/errors';
+import { TemplateCache } from '../helpers/template';
 import { WarningHints } from './hints';
+
+const forCompose = { show: { operation: ['compose'] } };
+
+/** Who receives the message of each item: Subscriber List items fit the defaults. */
+const recipientProperties: INodeProperties[] = [
+	{
+		displayName: 'Recipient E-Mail',
+		name: 'recipientEmail',
+		type: 'string',
+		required: true,
+		default: '={{ $json.email }}',
+		placeholder: 'e.g. nathan@example.com',
+		description: 'The address of this item’s recipient. Subscriber List items carry it in email.',
+		displayOptions: forCompose,
+	},
+	{
+		displayName: 'Recipient Name',
+		name: 'recipientName',
+		type: 'string',
+		default: '={{ $json.name }}',
+		placeholder: 'e.g. Nathan Smith',
+		description: 'Display name in the To header and the {{ name }} merge field',
+		displayOptions: forCompose,
+	},
+	{
+		displayName: 'Subscriber ID',
+		name: 'subscriberId',
+		type: 'string',
+		default: '={{ $json.id }}',
+		description:
+			'The subscriber’s ID in the store (Subscriber List items carry it in ID). Unsubscribe and tracking links are signed for it; leave empty only when the credential has no public base URL.',
+		displayOptions: forCompose,
+	},
+	{
+		displayName: 'Custom Fields',
+		name: 'customFields',
+		type: 'json',
+		default: '={{ $json.fields }}',
+		description:
+			'The recipient’s custom fields as a JSON object, available as {{ fields.city }} or {{ city }}',
+		displayOptions: forCompose,
+	},
+];
+
+const messageProperties: INodeProperties[] = [
+	{
+		displayName: 'Campaign ID',
+		name: 'campaignId',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 2026-05-newsletter',
+		description:
+			'Ties bounces, unsubscribes, opens and clicks to this campaign. Each message still gets its own Message-ID (set an Idempotency Key under Options to make it repeatable).',
+		displayOptions: forCompose,
+	},
+	{
+		displayName: 'Proof',
+		name: 'proof',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to render test messages: a subject prefix, no tracking, no campaign ID and unsubscribe links that change nothing',
+		displayOptions: forCompose,
+	},
+	{
+		displayName: 'Proof Subject Prefix',
+		name: 'proofSubjectPrefix',
+		type: 'string',
+		default: '[TEST] ',
+		displayOptions: { show: { operation: ['compose'], proof: [true] } },
+	},
+];
+
+/** The Compose operation's own fields (the template fields are shared, nodes/shared/templateFields). */
+export const description: INodeProperties[] = [...recipientProperties, ...messageProperties];
 
 function optionalText(value: unknown): string | null {
 	if (value === undefined || value === null) return null;
@@ -34,7 +111,7 @@ function readRecipient(ctx: IExecuteFunctions, itemIndex: number): Recipient {
 }
 
 /** One message per input item; the templates are compiled once and reused. */
-export async function compose(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const returnData: INodeExecutionData[] = [];
 	const templates = new TemplateCache(await readLinkSettings(this));
@@ -61,12 +138,7 @@ export async function compose(this: IExecuteFunctions): Promise<INodeExecutionDa
 			});
 			returnData.push(composedMessageToItem(message, attachments, { proof, warnings }, itemIndex));
 		} catch (error) {
-			const nodeError = itemError(this.getNode(), error, itemIndex);
-			if (this.continueOnFail()) {
-				returnData.push({ json: { error: nodeError.message }, pairedItem: { item: itemIndex } });
-				continue;
-			}
-			throw nodeError;
+			returnData.push(continueOrThrow(this, composeItemError(this.getNode(), itemIndex, error), itemIndex));
 		}
 	}
 	hints.flush(this);

@@ -1,11 +1,103 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { ComposeError, type MessagePreview, type Recipient } from '../../../lib/compose';
 import type { SqlSubscriberStore } from '../../../lib/store';
-import { openStoreFromCredential } from '../../shared/storeCredential';
-import { itemError } from '../helpers/errors';
-import { parseJsonObject, readLinkSettings, TemplateCache } from '../helpers/template';
+import { listLocator, readLocator } from '../../shared/locators';
+import { continueOrThrow } from '../../shared/nodeHelpers';
+import { openNodeStore } from '../../shared/storeCredential';
+import { parseJsonObject, readLinkSettings } from '../../shared/template';
+import { composeItemError } from '../helpers/errors';
+import { TemplateCache } from '../helpers/template';
 import { WarningHints } from './hints';
+
+const forPreview = { show: { operation: ['preview'] } };
+
+/** The Preview operation's own fields (the template fields are shared, nodes/shared/templateFields). */
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Preview For',
+		name: 'previewFor',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Sample Data',
+				value: 'sample',
+				description: 'A made-up recipient with the values below',
+			},
+			{
+				name: 'Subscriber by E-Mail',
+				value: 'subscriberEmail',
+				description: 'A subscriber of a list in the store',
+			},
+			{
+				name: 'Subscriber by ID',
+				value: 'subscriberId',
+				description: 'A subscriber in the store',
+			},
+		],
+		default: 'sample',
+		displayOptions: forPreview,
+	},
+	{
+		displayName: 'Subscriber ID',
+		name: 'previewSubscriberId',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. 42',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberId'] } },
+	},
+	listLocator({
+		displayName: 'List',
+		name: 'previewList',
+		required: true,
+		description: 'The list the subscriber belongs to',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberEmail'] } },
+	}),
+	{
+		displayName: 'Subscriber E-Mail',
+		name: 'previewEmail',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. nathan@example.com',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['subscriberEmail'] } },
+	},
+	{
+		displayName: 'Sample E-Mail',
+		name: 'sampleEmail',
+		type: 'string',
+		default: 'subscriber@example.com',
+		placeholder: 'e.g. nathan@example.com',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
+	},
+	{
+		displayName: 'Sample Name',
+		name: 'sampleName',
+		type: 'string',
+		default: 'Sample Subscriber',
+		placeholder: 'e.g. Nathan Smith',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
+	},
+	{
+		displayName: 'Sample Custom Fields',
+		name: 'sampleFields',
+		type: 'json',
+		default: '{}',
+		description: 'Custom fields of the sample recipient, e.g. {"city": "Osaka"}',
+		displayOptions: { show: { operation: ['preview'], previewFor: ['sample'] } },
+	},
+	{
+		displayName: 'Put Output File in Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		required: true,
+		default: 'data',
+		hint: 'The name of the output binary field that holds preview.html',
+		displayOptions: forPreview,
+	},
+];
 
 const PREVIEW_FILE = 'preview.html';
 
@@ -26,11 +118,7 @@ class LazyStore {
 	constructor(private readonly ctx: IExecuteFunctions) {}
 
 	get(): Promise<SqlSubscriberStore> {
-		this.store ??= openStoreFromCredential(this.ctx).catch((error: Error) => {
-			throw new Error(
-				`Cannot open the subscriber store: ${error.message}. Check the Bulk Mail Subscriber Store credential (use its Test button).`,
-			);
-		});
+		this.store ??= openNodeStore(this.ctx);
 		return this.store;
 	}
 
@@ -57,7 +145,7 @@ async function previewRecipient(
 		return subscriber;
 	}
 	if (previewFor === 'subscriberEmail') {
-		const listRef = String(ctx.getNodeParameter('previewList', itemIndex, '')).trim();
+		const listRef = readLocator(ctx, 'previewList', itemIndex);
 		const email = String(ctx.getNodeParameter('previewEmail', itemIndex, '')).trim();
 		if (!listRef || !email) {
 			throw new ComposeError(
@@ -97,7 +185,7 @@ async function previewRecipient(
  * Renders the message for one recipient per input item (tracking off, unsubscribe links inert)
  * and returns subject, HTML, text and headers, with the HTML as a file to open.
  */
-export async function preview(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const returnData: INodeExecutionData[] = [];
 	const templates = new TemplateCache(await readLinkSettings(this));
@@ -144,12 +232,7 @@ export async function preview(this: IExecuteFunctions): Promise<INodeExecutionDa
 					pairedItem: { item: itemIndex },
 				});
 			} catch (error) {
-				const nodeError = itemError(this.getNode(), error, itemIndex);
-				if (this.continueOnFail()) {
-					returnData.push({ json: { error: nodeError.message }, pairedItem: { item: itemIndex } });
-					continue;
-				}
-				throw nodeError;
+				returnData.push(continueOrThrow(this, composeItemError(this.getNode(), itemIndex, error), itemIndex));
 			}
 		}
 	} finally {

@@ -1,6 +1,7 @@
-import { NodeOperationError, type INode } from 'n8n-workflow';
+import type { INode, NodeOperationError } from 'n8n-workflow';
 
 import { ComposeError } from '../../../lib/compose';
+import { itemError } from '../../shared/nodeHelpers';
 
 const TEMPLATE_PARAMETERS: Record<string, string> = {
 	subject: 'Subject',
@@ -39,16 +40,9 @@ function describe(error: ComposeError): string | undefined {
 }
 
 /**
- * A NodeOperationError for one item: the message starts with the 1-based item number; compose
- * errors keep the template, line and column in the message and say what to fix.
+ * A NodeOperationError for one item ("Item 3: …"); compose errors keep the template, line and
+ * column in the message and say in the description what to fix.
  */
-export function itemError(node: INode, error: unknown, itemIndex: number): NodeOperationError {
-	const cause = error instanceof Error ? error : new Error(String(error));
-	const message = `Item ${itemIndex + 1}: ${cause.message}`;
-	let description: string | undefined;
-	if (cause instanceof ComposeError) description = describe(cause);
-	else if (cause instanceof NodeOperationError && cause.description) {
-		description = cause.description;
-	}
-	return new NodeOperationError(node, message, { itemIndex, description });
+export function composeItemError(node: INode, itemIndex: number, error: unknown): NodeOperationError {
+	return itemError(node, itemIndex, error, error instanceof ComposeError ? describe(error) : undefined);
 }

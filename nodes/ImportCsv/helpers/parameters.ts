@@ -19,6 +19,7 @@ import {
 	DEFAULT_URL_SIZE_LIMIT_MB,
 	DEFAULT_URL_TIMEOUT_SECONDS,
 } from '../description';
+import { readLocator } from '../../shared/locators';
 
 /** What one input item asks for, read from the node's parameters. */
 export interface ItemParameters {
@@ -190,11 +191,11 @@ export async function readItemParameters(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 ): Promise<ItemParameters> {
-	const list = String(ctx.getNodeParameter('list', itemIndex)).trim();
+	const list = readLocator(ctx, 'list', itemIndex);
 	if (!list) {
 		throw new NodeOperationError(
 			ctx.getNode(),
-			'No target list is given; enter a list name or ID',
+			'No target list is given; pick a list or enter its name or ID',
 			{
 				itemIndex,
 			},

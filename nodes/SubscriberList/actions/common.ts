@@ -1,5 +1,10 @@
+/** What the Subscriber List operations share: the context, the list picker, filters, IDs. */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import type { Actor, CustomFields, MailingList, SqlSubscriberStore } from '../../../lib/store';
+
+import type { Actor, CustomFields, MailingList, SqlSubscriberStore, SubscriberFilter, SubscriberStatus } from '../../../lib/store';
+import { SUBSCRIBER_STATUSES } from '../../../lib/store';
+import { listLocator, locatorValue, readLocator } from '../../shared/locators';
+import { showFor } from '../../shared/nodeHelpers';
 
 export interface OperationContext {
 	ctx: IExecuteFunctions;
@@ -13,27 +18,43 @@ export type OperationResult = IDataObject | IDataObject[] | { json: IDataObject;
 
 export type OperationHandler = (op: OperationContext) => Promise<OperationResult>;
 
-export function showFor(resource: string, operations: string[]): INodeProperties['displayOptions'] {
-	return { show: { resource: [resource], operation: operations } };
+/** One operation: its fields and what it does for one item. */
+export interface Operation {
+	description: INodeProperties[];
+	execute: OperationHandler;
 }
 
-export const listParameter = (resource: string, operations: string[], description?: string): INodeProperties => ({
-	displayName: 'List Name or ID',
-	name: 'list',
-	type: 'string',
-	required: true,
-	default: '',
-	placeholder: 'e.g. Newsletter',
-	description: description ?? 'The list, by its name or its numeric ID',
-	displayOptions: showFor(resource, operations),
-});
+export const statusOptions = SUBSCRIBER_STATUSES.map((status) => ({
+	name: status.charAt(0).toUpperCase() + status.slice(1),
+	value: status,
+}));
+
+/** The list picker of an operation (the parameter is `list`, as before the picker). */
+export function listField(resource: string, operations: string[], description?: string): INodeProperties {
+	return listLocator({
+		displayName: 'List',
+		name: 'list',
+		required: true,
+		description: description ?? 'The list, from the list, by its ID or by its name',
+		displayOptions: showFor(resource, operations),
+	});
+}
+
+function fail(op: OperationContext, message: string): never {
+	throw new NodeOperationError(op.ctx.getNode(), message, { itemIndex: op.itemIndex });
+}
+
+/** The list a reference names (a picked list, an ID or a name); the item fails when there is none. */
+export async function findList(op: OperationContext, ref: string): Promise<MailingList> {
+	const list = await op.store.getList(ref);
+	if (!list) fail(op, `There is no list named or numbered '${ref}'`);
+	return list;
+}
 
 export async function requireList(op: OperationContext, parameter = 'list'): Promise<MailingList> {
-	const ref = String(op.ctx.getNodeParameter(parameter, op.itemIndex, '')).trim();
-	if (!ref) throw new NodeOperationError(op.ctx.getNode(), 'No list is given; enter a list name or ID', { itemIndex: op.itemIndex });
-	const list = await op.store.getList(ref);
-	if (!list) throw new NodeOperationError(op.ctx.getNode(), `There is no list named or numbered '${ref}'`, { itemIndex: op.itemIndex });
-	return list;
+	const ref = readLocator(op.ctx, parameter, op.itemIndex);
+	if (!ref) fail(op, 'No list is given; pick a list or enter its name or ID');
+	return findList(op, ref);
 }
 
 /** Custom fields come as a JSON object (a string in the UI, an object from an expression). */
@@ -48,15 +69,84 @@ export function parseCustomFields(
 		try {
 			parsed = JSON.parse(value);
 		} catch {
-			throw new NodeOperationError(op.ctx.getNode(), `'${parameterLabel}' is not valid JSON; enter an object such as {"city": "Osaka"}`, { itemIndex: op.itemIndex });
+			fail(op, `'${parameterLabel}' is not valid JSON; enter an object such as {"city": "Osaka"}`);
 		}
 	}
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-		throw new NodeOperationError(op.ctx.getNode(), `'${parameterLabel}' must be a JSON object such as {"city": "Osaka"}`, { itemIndex: op.itemIndex });
+		fail(op, `'${parameterLabel}' must be a JSON object such as {"city": "Osaka"}`);
 	}
 	return parsed as CustomFields;
 }
 
-export function toJson<T extends object>(value: T): IDataObject {
-	return { ...value } as unknown as IDataObject;
+/** The subscriber ID parameter of the item, checked to be a number. */
+export function subscriberIdOf(op: OperationContext, parameter = 'subscriberId'): string {
+	const id = String(op.ctx.getNodeParameter(parameter, op.itemIndex, '')).trim();
+	if (!/^\d+$/.test(id)) fail(op, `'${id}' is not a subscriber ID; IDs are numbers such as 42`);
+	return id;
+}
+
+/** The Filters collection of an operation that reads subscribers (Get Many, Count, Export). */
+export function filtersField(resource: string, operation: string): INodeProperties {
+	return {
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		displayOptions: showFor(resource, [operation]),
+		options: [
+			{ displayName: 'Custom Field Name', name: 'fieldName', type: 'string', default: '', placeholder: 'e.g. plan' },
+			{ displayName: 'Custom Field Value', name: 'fieldValue', type: 'string', default: '', placeholder: 'e.g. gold' },
+			{
+				displayName: 'Include Trashed',
+				name: 'includeTrashed',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to include subscribers in the trash',
+			},
+			listLocator({ displayName: 'List', name: 'list', description: 'Only subscribers of this list' }),
+			{ displayName: 'Search', name: 'search', type: 'string', default: '', description: 'Part of the e-mail or name' },
+			{ displayName: 'Statuses', name: 'status', type: 'multiOptions', options: statusOptions, default: [] },
+		],
+	};
+}
+
+export async function filterFromParameters(op: OperationContext): Promise<SubscriberFilter> {
+	const filters = op.ctx.getNodeParameter('filters', op.itemIndex, {}) as IDataObject;
+	const filter: SubscriberFilter = {};
+	const listRef = locatorValue(filters.list);
+	if (listRef) filter.listId = (await findList(op, listRef)).id;
+	if (Array.isArray(filters.status) && filters.status.length) filter.status = filters.status as SubscriberStatus[];
+	if (filters.search) filter.search = String(filters.search);
+	if (filters.fieldName) filter.field = { name: String(filters.fieldName), value: String(filters.fieldValue ?? '') };
+	if (filters.includeTrashed) filter.includeTrashed = true;
+	return filter;
+}
+
+/**
+ * The operation property of a resource. Operations that destroy data for good are left out of
+ * the node's AI-tool variant (`@tool`): an agent acting on a prompt must not be able to erase
+ * subscribers or lists; the router refuses them in a tool run as well.
+ */
+export function operationProperties(
+	resource: string,
+	options: NonNullable<INodeProperties['options']>,
+	defaultOperation: string,
+	irreversible: readonly string[],
+): INodeProperties[] {
+	const base: INodeProperties = {
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: [resource] } },
+		options,
+		default: defaultOperation,
+	};
+	if (!irreversible.length) return [base];
+	const forTools = options.filter((option) => !irreversible.includes(String((option as { value: unknown }).value)));
+	return [
+		{ ...base, displayOptions: { show: { resource: [resource], '@tool': [false] } } },
+		{ ...base, options: forTools, displayOptions: { show: { resource: [resource], '@tool': [true] } } },
+	];
 }

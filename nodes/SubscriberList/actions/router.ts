@@ -1,18 +1,27 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import type { SqlSubscriberStore } from '../../../lib/store';
-import { actorFor, openStoreFromCredential } from '../../shared/storeCredential';
-import type { OperationHandler } from './common';
-import { exportHandlers } from './export.resource';
-import { listHandlers } from './list.resource';
-import { storeHandlers } from './store.resource';
-import { subscriberHandlers } from './subscriber.resource';
 
-const handlers: Record<string, Record<string, OperationHandler>> = {
-	list: listHandlers,
-	subscriber: subscriberHandlers,
-	export: exportHandlers,
-	store: storeHandlers,
+import { continueOrThrow, itemError } from '../../shared/nodeHelpers';
+import { actorFor, openNodeStore } from '../../shared/storeCredential';
+import type { Operation } from './common';
+import * as exportResource from './export';
+import * as list from './list';
+import * as store from './store';
+import * as subscriber from './subscriber';
+
+const resources: Record<string, { operations: Record<string, Operation>; irreversible: readonly string[] }> = {
+	list: { operations: list.operations, irreversible: list.IRREVERSIBLE },
+	subscriber: { operations: subscriber.operations, irreversible: subscriber.IRREVERSIBLE },
+	export: { operations: exportResource.operations, irreversible: [] },
+	store: { operations: store.operations, irreversible: store.IRREVERSIBLE },
 };
+
+/** The node's own fields, every resource and operation. */
+export const operationDescriptions = [
+	...list.description,
+	...subscriber.description,
+	...exportResource.description,
+	...store.description,
+];
 
 function toItems(result: unknown, itemIndex: number): INodeExecutionData[] {
 	const pairedItem = { item: itemIndex };
@@ -24,44 +33,43 @@ function toItems(result: unknown, itemIndex: number): INodeExecutionData[] {
 	});
 }
 
+function operationFor(ctx: IExecuteFunctions, itemIndex: number): Operation {
+	const resource = ctx.getNodeParameter('resource', itemIndex) as string;
+	const operation = ctx.getNodeParameter('operation', itemIndex) as string;
+	const chosen = resources[resource];
+	const found = chosen?.operations[operation];
+	if (!found) {
+		throw new NodeOperationError(ctx.getNode(), `The operation '${operation}' is not supported for '${resource}'`, { itemIndex });
+	}
+	// The tool variant hides these (see operationProperties); a run as an AI tool refuses them too.
+	if (ctx.getNode().type.endsWith('Tool') && chosen.irreversible.includes(operation)) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The operation '${operation}' destroys data for good and is not available to AI agents; run it in a workflow`,
+			{ itemIndex },
+		);
+	}
+	return found;
+}
+
 /** Opens the store once per execution, runs the chosen operation per item, always closes it. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const returnData: INodeExecutionData[] = [];
 	const actor = actorFor(this);
-	let store: SqlSubscriberStore;
-	try {
-		store = await openStoreFromCredential(this);
-	} catch (error) {
-		throw new NodeOperationError(this.getNode(), `Cannot open the subscriber store: ${error.message}`, {
-			description: 'Check the Bulk Mail Subscriber Store credential (use its Test button).',
-		});
-	}
+	const opened = await openNodeStore(this);
 	try {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
-				const resource = this.getNodeParameter('resource', itemIndex) as string;
-				const operation = this.getNodeParameter('operation', itemIndex) as string;
-				const handler = handlers[resource]?.[operation];
-				if (!handler) {
-					throw new NodeOperationError(this.getNode(), `The operation '${operation}' is not supported for '${resource}'`, { itemIndex });
-				}
-				const result = await handler({ ctx: this, store, itemIndex, actor });
+				const operation = operationFor(this, itemIndex);
+				const result = await operation.execute({ ctx: this, store: opened, itemIndex, actor });
 				returnData.push(...toItems(result, itemIndex));
 			} catch (error) {
-				const message = `Item ${itemIndex + 1}: ${error.message}`;
-				if (this.continueOnFail()) {
-					returnData.push({ json: { error: message }, pairedItem: { item: itemIndex } });
-					continue;
-				}
-				throw new NodeOperationError(this.getNode(), message, {
-					itemIndex,
-					description: error instanceof NodeOperationError ? (error.description ?? undefined) : undefined,
-				});
+				returnData.push(continueOrThrow(this, itemError(this.getNode(), itemIndex, error), itemIndex));
 			}
 		}
 	} finally {
-		await store.close();
+		await opened.close();
 	}
 	return [returnData];
 }

@@ -14,7 +14,7 @@ import { actor, addSubscribers } from './helpers';
 
 jest.setTimeout(60_000);
 
-const SQLITE_CREDENTIALS = { subscriberStoreApi: { backend: 'sqlite', file: 'test.sqlite' } };
+const SQLITE_CREDENTIALS = { bulkMailSubscriberStoreApi: { backend: 'sqlite', file: 'test.sqlite' } };
 
 function csvOf(binary: IBinaryData): Array<Record<string, string>> {
 	return parse(Buffer.from(binary.data, 'base64'), { bom: true, columns: true }) as Array<Record<string, string>>;
@@ -153,7 +153,7 @@ describe('Subscriber List node, Store resource (PostgreSQL)', () => {
 		try {
 			const { output } = await runNode(new SubscriberList(), {
 				parameters: { resource: 'store', operation: 'backup' },
-				credentials: { subscriberStoreApi: { backend: 'postgres', ...PG_CONNECTION, schema } },
+				credentials: { bulkMailSubscriberStoreApi: { backend: 'postgres', ...PG_CONNECTION, schema } },
 				continueOnFail: true,
 			});
 			expect(String(output[0][0].json.error)).toContain(

@@ -1,0 +1,88 @@
+/**
+ * Resource Campaign (campaign mode, over lib/campaign): recipients are read from the store in
+ * keyset batches and each message is composed on the fly, so an execution holds one summary
+ * item, never an item per recipient. A send log keyed by (campaign, subscriber) makes every
+ * run resume where the last one stopped and mail nobody twice.
+ */
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { ItemOperation } from '../resources';
+import * as cancel from './cancel.operation';
+import * as create from './create.operation';
+import * as getRecipients from './getRecipients.operation';
+import * as getStatus from './getStatus.operation';
+import * as pause from './pause.operation';
+import * as start from './start.operation';
+import * as testSend from './testSend.operation';
+
+export const operations: Record<string, ItemOperation> = {
+	create: create.execute,
+	start: start.execute,
+	testSend: testSend.execute,
+	pause: pause.execute,
+	cancel: cancel.execute,
+	getStatus: getStatus.execute,
+	getRecipients: getRecipients.execute,
+};
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['campaign'] } },
+		options: [
+			{
+				name: 'Cancel',
+				value: 'cancel',
+				action: 'Cancel a campaign',
+				description: 'Stop a campaign for good; runs in progress stop after their in-flight messages',
+			},
+			{
+				name: 'Create',
+				value: 'create',
+				action: 'Create a campaign',
+				description: 'Store a campaign: a list, a filter and a snapshot of the message template',
+			},
+			{
+				name: 'Get Recipients',
+				value: 'getRecipients',
+				action: 'Get recipients of a campaign',
+				description: 'Each recipient’s state from the send log, page by page',
+			},
+			{
+				name: 'Get Status',
+				value: 'getStatus',
+				action: 'Get the status of a campaign',
+				description: 'Progress and results: sent, failed, unknown, bounced, opened, clicked…',
+			},
+			{
+				name: 'Pause',
+				value: 'pause',
+				action: 'Pause a campaign',
+				description: 'Runs in progress stop after their in-flight messages; Start with Resume continues',
+			},
+			{
+				name: 'Start or Resume',
+				value: 'start',
+				action: 'Start or resume a campaign',
+				description: 'Send the campaign’s next recipients; one summary item, failures on the second output',
+			},
+			{
+				name: 'Test Send',
+				value: 'testSend',
+				action: 'Send a test of a campaign',
+				description: 'Send a proof of the campaign’s message to a few addresses',
+			},
+		],
+		default: 'start',
+	},
+	...start.description,
+	...create.description,
+	...testSend.description,
+	...pause.description,
+	...cancel.description,
+	...getStatus.description,
+	...getRecipients.description,
+];

@@ -1,0 +1,11 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { OperationContext, OperationResult } from '../common';
+import { setStatus, subscriberIdField } from './setStatus';
+
+export const description: INodeProperties[] = [subscriberIdField('unsubscribe')];
+
+/** Unsubscribes the subscriber (audited). */
+export async function execute(op: OperationContext): Promise<OperationResult> {
+	return setStatus(op, 'unsubscribed');
+}
