@@ -9,6 +9,8 @@ import {
 	changeCampaign,
 	checkCampaignId,
 	checkLimitAs,
+	pausedProviders,
+	type ProviderPause,
 	getCampaign as readCampaign,
 	insertCampaign,
 	listCampaigns as readCampaigns,
@@ -244,7 +246,8 @@ export async function scheduleCampaign(
 export async function campaignStatus(store: SqlSubscriberStore, id: string): Promise<CampaignProgress> {
 	const found = await campaignWithRemaining(store.sql, checkCampaignId(id));
 	if (!found) throw new CampaignError(`There is no campaign with id '${id}'`, 'not-found');
-	const { campaign, remaining, inFlight } = found;
+	const { campaign, remaining, inFlight, held } = found;
+	const providerPauses = [...(await pausedProviders(store.sql, campaign.id)).values()];
 	const c = campaign.counters;
 	const handled = c.sent + c.failed + c.unknown + c.skipped;
 	const progressPct =
@@ -256,11 +259,25 @@ export async function campaignStatus(store: SqlSubscriberStore, id: string): Pro
 		remaining,
 		inFlight,
 		progressPct,
-		message: describeStatus(campaign, remaining),
+		message: describeStatus(campaign, remaining, providerPauses, held),
+		providerPauses,
+		held,
 	};
 }
 
-export function describeStatus(campaign: Campaign, remaining: number): string {
+export function describeStatus(
+	campaign: Campaign,
+	remaining: number,
+	providerPauses: ProviderPause[] = [],
+	held = 0,
+): string {
+	const status = describeRunStatus(campaign, remaining);
+	if (!providerPauses.length || campaign.status === 'finished' || campaign.status === 'cancelled') return status;
+	const pauses = providerPauses.map((pause) => pause.reason).join(' ');
+	return `${status} Not sending to ${providerPauses.map((pause) => pause.name).join(', ')} (${held} recipients held): ${pauses}. Start with Resume Paused Providers sends to them again.`;
+}
+
+function describeRunStatus(campaign: Campaign, remaining: number): string {
 	const c = campaign.counters;
 	const done = `${c.sent} sent, ${c.failed} failed, ${c.unknown} unknown, ${c.skipped} skipped`;
 	switch (campaign.status) {

@@ -133,15 +133,17 @@ export async function applySendBounces(
 ): Promise<Array<{ outcome: SendOutcome; error: string }>> {
 	const unrecorded: Array<{ outcome: SendOutcome; error: string }> = [];
 	for (const outcome of outcomes) {
-		const type = bounceOf(outcome.result);
-		if (!type) continue;
+		// every kind is recorded with its reason; the store's policy never holds a sender one against the subscriber
+		const bounce = bounceOf(outcome.result);
+		if (!bounce) continue;
 		try {
 			await store.applyDeliveryEvent(
 				{
-					type,
+					type: bounce.kind,
+					reason: bounce.reason,
 					subscriberId: outcome.subscriberId,
 					email: outcome.subscriberId ? null : outcome.to,
-					diagnostic: outcome.result.response ?? outcome.result.error?.message ?? null,
+					diagnostic: bounce.diagnostic,
 					source: 'bulk-send',
 				},
 				actor,

@@ -75,10 +75,17 @@
  *   recipients wait before another run takes them over. Every run of a campaign must use the
  *   same clock (`now` is for tests and must not run ahead of the others').
  * - SMTP outcomes come from the send engine (lib/send sendMessages, the same code as item mode):
- *   5xx → `failed`, never retried, and a hard bounce through the store's bounce policy when the
- *   server refused the recipient (RCPT, or a 5.1.x/5.2.x status); 4xx or a connection lost before
- *   the hand-over → retried with backoff, then `failed` with a soft bounce; lost after the end
- *   of data → `unknown`; authentication/TLS → the run stops (CampaignRunError). The failure-
+ *   5xx → `failed`, never retried; 4xx or a connection lost before the hand-over → retried with
+ *   backoff, then `failed`; lost after the end of data → `unknown`. A refusal is a bounce of the
+ *   kind the shared reason rules give (lib/bounce classifyFailure): hard and soft go through the
+ *   store's bounce policy, sender (blocked, reputation, authentication, content) never counts
+ *   against the subscriber and goes to the campaign's sender health (`senderRefused`).
+ * - Per-provider pause (`providerPause`, default 20 sender-side refusals that are ≥ 50 % of a
+ *   receiving provider's attempts in 5 minutes; lib/bounce receivingProvider groups domains):
+ *   that provider's recipients are `held` while the rest goes on; campaignStatus and the summary
+ *   name it in plain words; a run with `resumeProviders: true` queues them again. `verp`: each
+ *   message's return path is a signed bounces+<campaign>-<subscriber>-<mac>@<bounce domain>.
+ * - Other SMTP outcomes: authentication/TLS → the run stops (CampaignRunError). The failure-
  *   rate breaker pauses the campaign with `pauseReason`. A daily cap ends the run; without
  *   Redis, each run's day budget starts from what the store's campaigns sent in the last 24 h.
  *   maxInFlight defaults to maxConnections × 4, or about 2 s worth at a slow rate limit.
@@ -110,4 +117,5 @@ export { CampaignRunError, runCampaign } from './runner';
 export { applySendBounces, deliveryRefusals, type RecipientToCheck, type SendOutcome } from './deliveryRules';
 export { wallClockToUtc } from './sendAt';
 export type { CampaignRunRepository } from './repository';
+export { pausedProviders, resumeProviders, type ProviderPause } from '../store';
 export * from './types';

@@ -3,8 +3,10 @@
  * store's SqlCampaignRuns implements it on SQLite and PostgreSQL; a test can implement it in
  * memory. Every method is one short transaction in the SQL implementation.
  */
+import type { ProviderPausePolicy } from '../bounce';
 import type {
 	Actor,
+	ProviderPause,
 	Campaign,
 	ClaimOptions,
 	ClaimResult,
@@ -26,8 +28,19 @@ export interface CampaignRunRepository {
 	claim(campaignId: string, options: ClaimOptions): Promise<ClaimResult>;
 	/** Re-checks claimed recipients (still active, not suppressed) and marks the mailable ones `sending`. */
 	markSending(campaignId: string, ids: string[], options: { owner: string; now: number; leaseMs: number }): Promise<MarkResult>;
-	/** Writes outcomes (sent / failed / unknown / queued) and their bounces and counters. */
-	record(campaignId: string, results: LogResult[], options: { owner: string; now: number; actor: Actor }): Promise<FlushOutcome>;
+	/**
+	 * Writes outcomes (sent / failed / unknown / queued), their bounces and counters, and counts
+	 * them per receiving provider, pausing one that refuses our mail (`providerPause`).
+	 */
+	record(
+		campaignId: string,
+		results: LogResult[],
+		options: { owner: string; now: number; actor: Actor; providerPause?: ProviderPausePolicy | false },
+	): Promise<FlushOutcome>;
+	/** The receiving providers this campaign does not send to now, and why. */
+	providerPauses(campaignId: string): Promise<ProviderPause[]>;
+	/** Ends the provider pauses: their held recipients queue again (audited). */
+	resumeProviders(campaignId: string, options: { now: number; actor: Actor }): Promise<{ providers: string[]; requeued: number }>;
 	/** Puts rows marked `sending` but never handed to SMTP back in the queue. */
 	unmarkSending(campaignId: string, ids: string[], options: { owner: string; now: number }): Promise<number>;
 	/** Gives back every claim of `owner` (the run is ending). */

@@ -4,11 +4,12 @@
  * transaction at a time (the run's checkpoints). The run's in-flight window counts unwritten
  * outcomes, so the buffer stays bounded.
  */
+import type { ProviderPausePolicy } from '../bounce';
 import { bounceOf, type SendResult } from '../send';
-import type { Actor, CampaignStatus, LogResult, ReadyRecipient } from '../store';
+import type { Actor, CampaignStatus, LogResult, ProviderPause, ReadyRecipient } from '../store';
 import type { CampaignRunRepository } from './repository';
 import type { Window } from './runSettings';
-import type { CampaignFailure, CampaignRunSummary } from './types';
+import type { CampaignFailure, CampaignRunSummary, RunOutcome } from './types';
 
 const MAX_TEXT = 1000;
 
@@ -37,6 +38,7 @@ export function emptySummary(campaignId: string, status: CampaignStatus, inFligh
 		failuresOmitted: 0,
 		warnings,
 		limits: 'unlimited',
+		providerPauses: [],
 	};
 }
 
@@ -51,6 +53,8 @@ export interface OutcomeLogContext {
 	/** Outcomes written per transaction. */
 	flushSize: number;
 	maxFailures: number;
+	/** The per-provider pause rule the outcomes are counted against (false: off). */
+	providerPause: ProviderPausePolicy | false;
 	/** The campaign was found no longer running when outcomes were written. */
 	onStatus: (status: CampaignStatus) => void;
 }
@@ -105,7 +109,7 @@ export class OutcomeLog {
 	/** Record: counts the outcome, lists a failure, and buffers it for the next checkpoint. */
 	async record(result: LogResult, email: string, enhancedStatus: string | null): Promise<void> {
 		const summary = this.run.summary;
-		this.buffer.push(result);
+		this.buffer.push({ ...result, email });
 		if (result.state === 'sent') summary.sentThisRun++;
 		else if (result.state === 'failed' || result.state === 'unknown') {
 			if (result.state === 'failed') summary.failedThisRun++;
@@ -118,7 +122,8 @@ export class OutcomeLog {
 				message: result.error ?? '',
 				responseCode: result.responseCode,
 				enhancedStatus,
-				bounce: result.bounce,
+				bounce: result.bounce?.kind ?? null,
+				reason: result.bounce?.reason ?? null,
 			});
 		}
 		if (this.buffer.length >= this.run.flushSize || this.run.window.waiting) this.flush().catch(() => undefined);
@@ -153,9 +158,9 @@ export class OutcomeLog {
 		if (!this.buffer.length) return;
 		const batch = this.buffer;
 		this.buffer = [];
-		const { runs, campaignId, owner, clock, actor, window } = this.run;
+		const { runs, campaignId, owner, clock, actor, window, providerPause } = this.run;
 		try {
-			const outcome = await runs.record(campaignId, batch, { owner, now: clock(), actor });
+			const outcome = await runs.record(campaignId, batch, { owner, now: clock(), actor, providerPause });
 			window.release(batch.length);
 			if (outcome.status !== 'running') this.run.onStatus(outcome.status);
 		} catch (error) {
@@ -164,4 +169,12 @@ export class OutcomeLog {
 			throw error;
 		}
 	}
+}
+
+/** How a run ends that sent to everyone but the recipients of paused providers. */
+export function providersPaused(campaignId: string, remaining: number, pauses: ProviderPause[]): { outcome: RunOutcome; message: string } {
+	return {
+		outcome: 'providers-paused',
+		message: `Campaign ${campaignId} sent to everyone else; ${remaining} recipients are held or still in other runs. ${pauses.map((pause) => pause.reason).join(' ')}. Start with Resume Paused Providers sends to them again.`,
+	};
 }

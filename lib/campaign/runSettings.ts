@@ -2,10 +2,11 @@
  * The settings of one campaign run that are worked out before it sends: sizes checked, the
  * limiter chosen (the run's, or the campaign's stored limits) and the in-flight window sized.
  */
+import { prepareVerp, validateProviderPause, type ProviderPausePolicy } from '../bounce';
 import { resolveLimits, type LimiterConfig, type SendLimiter } from '../send';
 import { CampaignError } from '../store';
 import type { CampaignRunRepository } from './repository';
-import type { CampaignSender } from './types';
+import type { CampaignSender, RunCampaignOptions } from './types';
 
 export function positiveInteger(name: string, value: unknown, fallback: number, max = 1_000_000): number {
 	if (value === undefined || value === null) return fallback;
@@ -101,5 +102,24 @@ export class Window {
 		const wake = this.waiter;
 		this.waiter = null;
 		wake?.();
+	}
+}
+
+export interface BounceSettings {
+	/** VERP: each message's own signed return path (null: the From address). */
+	verp: ReturnType<typeof prepareVerp>;
+	/** The per-provider pause rule (false: off). */
+	providerPause: ProviderPausePolicy | false;
+}
+
+/** A run's VERP and provider-pause settings, checked before anything is sent. */
+export function bounceSettings(options: RunCampaignOptions): BounceSettings {
+	try {
+		return {
+			verp: prepareVerp(options.verp),
+			providerPause: options.providerPause === false ? false : validateProviderPause(options.providerPause ?? {}),
+		};
+	} catch (error) {
+		throw new CampaignError((error as Error).message, 'invalid');
 	}
 }

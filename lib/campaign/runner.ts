@@ -6,16 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { verpEnvelope } from '../bounce';
 import { compileTemplate, ComposeError, toSendMailOptions, type CompiledTemplate } from '../compose';
-import {
-	sendMessages,
-	validateSmtpSettings,
-	type ClassifiedSendError,
-	type LimiterConfig,
-	type OutgoingMessage,
-	type SendLimiter,
-	type SendRunReport,
-} from '../send';
+import { sendMessages, validateSmtpSettings, type ClassifiedSendError, type LimiterConfig, type OutgoingMessage, type SendLimiter, type SendRunReport } from '../send';
 import {
 	CampaignError,
 	checkCampaignId,
@@ -28,8 +21,8 @@ import {
 } from '../store';
 import { describeStatus } from './campaigns';
 import { runRepositoryOf, type CampaignRunRepository } from './repository';
-import { clip, emptySummary, OutcomeLog } from './runOutcomes';
-import { defaultInFlight, positiveInteger, storedLimiter, Window, withSentToday } from './runSettings';
+import { clip, emptySummary, OutcomeLog, providersPaused } from './runOutcomes';
+import { bounceSettings, defaultInFlight, positiveInteger, storedLimiter, Window, withSentToday, type BounceSettings } from './runSettings';
 import type { CampaignRunSummary, CampaignStatus, RunCampaignOptions, RunOutcome } from './types';
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -98,6 +91,7 @@ export class CampaignRun {
 	private stopOutcome: RunOutcome | null = null;
 	private stopMessage = '';
 	private outcomes!: OutcomeLog;
+	private readonly bounce: BounceSettings;
 	private readonly timers: NodeJS.Timeout[] = [];
 
 	constructor(
@@ -122,6 +116,7 @@ export class CampaignRun {
 				'invalid',
 			);
 		}
+		this.bounce = bounceSettings(options);
 	}
 
 	/** The whole run, top-down. */
@@ -135,6 +130,7 @@ export class CampaignRun {
 			actor: this.actor,
 		});
 		if (!start.run) return this.notStarted(start);
+		if (this.options.resumeProviders) await this.runs.resumeProviders(this.campaignId, { now: this.clock(), actor: this.actor });
 		const report = await this.sendAll();
 		return this.conclude(report);
 	}
@@ -178,6 +174,7 @@ export class CampaignRun {
 			summary: this.summary,
 			flushSize: this.chunkSize,
 			maxFailures: this.maxFailures,
+			providerPause: this.bounce.providerPause,
 			onStatus: (status) => this.interrupted(status),
 		});
 	}
@@ -350,6 +347,8 @@ export class CampaignRun {
 		try {
 			const composed = this.template.render(recipient, { campaignId: this.campaignId, messageIdFrom: 'recipient' });
 			message = { ...toSendMailOptions(composed), ref: recipient.id };
+			const { verp } = this.bounce;
+			if (verp) message.envelope = verpEnvelope(verp, { campaignId: this.campaignId, subscriberId: recipient.id }, composed.to.address);
 		} catch (error) {
 			await this.outcomes.record(
 				{
@@ -453,6 +452,7 @@ export class CampaignRun {
 		});
 		const { campaign, remaining } = ended;
 		this.summary.finishedThisRun = ended.finishedNow;
+		this.summary.providerPauses = await this.runs.providerPauses(this.campaignId);
 		if (fatal && campaign.status !== 'finished') {
 			this.summary.status = campaign.status;
 			const error = `Campaign ${this.campaignId} stopped: ${report.fatalError?.message ?? report.message} Nothing more is sent until this is fixed; the next run continues where this one stopped.`;
@@ -471,6 +471,7 @@ export class CampaignRun {
 		if (report.outcome === 'paused') return { outcome: 'paused', message: `Campaign ${id} paused itself: ${report.message}` };
 		if (report.outcome === 'daily-cap') return { outcome: 'daily-cap', message: report.message };
 		if (this.stopOutcome) return { outcome: this.stopOutcome, message: this.stopMessage };
+		if (this.summary.providerPauses.length) return providersPaused(id, remaining, this.summary.providerPauses);
 		return {
 			outcome: 'drained',
 			message: `Nothing left to claim for this run; other runs still hold ${remaining} recipients.`,

@@ -1,3 +1,4 @@
+import type { FailureKind, FailureReason, ProviderPausePolicy, VerpSettings } from '../bounce';
 import type { TemplateSpec } from '../compose';
 import type {
 	BreakerOptions,
@@ -13,6 +14,7 @@ import type {
 	CampaignFilter,
 	CampaignStatus,
 	Page,
+	ProviderPause,
 	RecipientEntry,
 	StoredComposeOptions,
 	StoredSmtpSettings,
@@ -71,6 +73,10 @@ export interface CampaignProgress {
 	progressPct: number;
 	/** One sentence: what the campaign is doing. */
 	message: string;
+	/** Receiving providers the campaign is not sending to now, and why, in plain words. */
+	providerPauses: ProviderPause[];
+	/** Recipients held for those providers (part of `remaining`). */
+	held: number;
 }
 
 export type RecipientPage = Page<RecipientEntry>;
@@ -89,6 +95,19 @@ export interface RunCampaignOptions {
 	composeSecret?: string | null;
 	/** Overrides the stored public base URL of the links. */
 	baseUrl?: string | null;
+	/**
+	 * VERP: send each message with its own signed return path at this bounce domain (key: the
+	 * store's link-signing secret), so its bounces match campaign and subscriber exactly.
+	 */
+	verp?: VerpSettings | null;
+	/**
+	 * When one receiving provider refuses our mail (sender-side refusals over the policy in its
+	 * window), hold its recipients while the rest goes on (default on: 20 refusals that are half
+	 * of its attempts in 5 minutes); false turns it off.
+	 */
+	providerPause?: Partial<ProviderPausePolicy> | false;
+	/** Send to paused providers again: their held recipients queue (default false). */
+	resumeProviders?: boolean;
 	/** Stop handing out new messages after this long (ms); the next run resumes. */
 	timeBudgetMs?: number;
 	/** Recipients claimed per batch (keyset; default 500). */
@@ -134,7 +153,9 @@ export type RunOutcome =
 	/** Today's sending limit is used up. */
 	| 'daily-cap'
 	/** Other runs still hold the remaining recipients. */
-	| 'drained';
+	| 'drained'
+	/** Everyone else was handled; the recipients of paused providers are held (see providerPauses). */
+	| 'providers-paused';
 
 export interface CampaignFailure {
 	subscriberId: string;
@@ -144,8 +165,10 @@ export interface CampaignFailure {
 	message: string;
 	responseCode: number | null;
 	enhancedStatus: string | null;
-	/** Whether the subscriber got a hard or soft bounce through the bounce policy. */
-	bounce: 'hard' | 'soft' | null;
+	/** What the refusal was by the shared reason rules (hard/soft/sender), if it was one. */
+	bounce: FailureKind | null;
+	/** The reason behind `bounce` (Sisimai's name, e.g. `userunknown`, `blocked`). */
+	reason: FailureReason | null;
 }
 
 export interface CampaignRunSummary {
@@ -173,4 +196,6 @@ export interface CampaignRunSummary {
 	failuresOmitted: number;
 	warnings: string[];
 	limits: string;
+	/** Receiving providers not sent to (paused for refusing our mail), with the reason. */
+	providerPauses: ProviderPause[];
 }

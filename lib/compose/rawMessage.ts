@@ -40,6 +40,7 @@ const KNOWN_KEYS = new Set([
 	'messageId',
 	'disableFileAccess',
 	'disableUrlAccess',
+	'envelope',
 ]);
 
 /** A dot-atom local part at an ASCII domain: goes into headers and the envelope as it is. */
@@ -355,6 +356,19 @@ function domainOf(address: string): string {
 }
 
 /**
+ * The envelope sender: the From address, or an explicit `envelope.from` (a VERP return path) when
+ * the envelope is a plain one for this recipient; null when the builder does not cover it.
+ */
+function envelopeSender(envelope: SendMailOptions['envelope'], from: string, to: string): string | null {
+	if (envelope === undefined || envelope === null) return from;
+	const { from: sender, to: recipients, ...rest } = envelope as { from?: unknown; to?: unknown };
+	if (Object.keys(rest).length || typeof sender !== 'string' || !PLAIN_ADDRESS.test(sender)) return null;
+	const list = Array.isArray(recipients) ? recipients : [recipients];
+	if (recipients !== undefined && (list.length !== 1 || list[0] !== to)) return null;
+	return sender;
+}
+
+/**
  * The raw message for nodemailer options `toSendMailOptions` produced (no attachments), or null
  * when they hold anything this builder does not cover — nodemailer then composes the message.
  */
@@ -368,6 +382,8 @@ export function buildRawMessage(options: SendMailOptions, now = Date.now()): Raw
 	const from = simpleMailbox(options.from);
 	const to = simpleMailbox(options.to);
 	if (!from || !to) return null;
+	const envelopeFrom = envelopeSender(options.envelope, from.address, to.address);
+	if (envelopeFrom === null) return null;
 	const replyTo = options.replyTo === undefined || options.replyTo === null ? null : simpleMailbox(options.replyTo);
 	if (replyTo === null && options.replyTo) return null;
 	const text = options.text ?? '';
@@ -464,6 +480,5 @@ export function buildRawMessage(options: SendMailOptions, now = Date.now()): Raw
 				? raw.write(piece, written, 'latin1')
 				: body.copy(raw, written, piece.start, piece.end);
 	}
-	const envelope = { from: from.address, to: [to.address] };
-	return { raw, envelope, messageId };
+	return { raw, envelope: { from: envelopeFrom, to: [to.address] }, messageId };
 }

@@ -22,8 +22,11 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import type { FailureReason } from '../bounce';
 import {
+	type BounceSeverity,
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	isoFromMillis,
@@ -42,16 +45,25 @@ export interface BrevoConfig extends CommonVerifyOptions {
 	password?: string;
 }
 
+/**
+ * Brevo's bounce events: severity, and the reason (Sisimai's names) where the event names one.
+ * `blocked` is Brevo declining to send to a contact on its own block list — its hold, not the
+ * receiver's verdict; a hard or soft bounce lets its `reason` text decide.
+ */
+const BREVO_BOUNCES: Record<string, { severity: BounceSeverity; reason: FailureReason | null }> = {
+	hard_bounce: { severity: 'permanent', reason: null },
+	hardbounce: { severity: 'permanent', reason: null },
+	invalid_email: { severity: 'permanent', reason: 'userunknown' },
+	invalidemail: { severity: 'permanent', reason: 'userunknown' },
+	invalid: { severity: 'permanent', reason: 'userunknown' },
+	soft_bounce: { severity: 'transient', reason: null },
+	softbounce: { severity: 'transient', reason: null },
+	blocked: { severity: 'permanent', reason: 'onhold' },
+};
+
 /** Snake-case names from Brevo's payloads and the camelCase ones n8n's Brevo trigger registers. */
 const BREVO_KINDS: Record<string, DeliveryEventKind> = {
-	hard_bounce: 'hard',
-	hardbounce: 'hard',
-	invalid_email: 'hard',
-	invalidemail: 'hard',
-	invalid: 'hard',
-	soft_bounce: 'soft',
-	softbounce: 'soft',
-	blocked: 'soft',
+	...Object.fromEntries(Object.keys(BREVO_BOUNCES).map((name) => [name, 'soft' as const])),
 	deferred: 'deferred',
 	spam: 'complaint',
 	complaint: 'complaint',
@@ -151,14 +163,20 @@ function parseBrevoEvent(
 				.join(':')
 		: createHash('sha256').update(JSON.stringify(record)).digest('hex');
 	const reason = textOrNull(record.reason);
+	const smtpStatus = extractSmtpStatus(reason);
+	const stated = BREVO_BOUNCES[name.toLowerCase()];
+	const bounce = stated
+		? classifyBounceEvent({ statedReason: stated.reason, smtpStatus, diagnostic: reason }, stated.severity)
+		: null;
 	return buildEvent(
 		{
 			provider: 'brevo',
 			eventId,
 			messageId,
 			recipient,
-			kind,
-			smtpStatus: extractSmtpStatus(reason),
+			kind: bounce?.kind ?? kind,
+			reason: bounce?.reason,
+			smtpStatus,
 			diagnostic: reason,
 			occurredAt,
 			...findCorrelation(parseCustomHeader(record['X-Mailin-custom']), record.headers, record),

@@ -146,8 +146,9 @@ export function verifyDsnRequest(
 }
 
 /** The webhook's event kind for a classified failure: never `hard` unless the address is dead. */
+/** The classifier's kind as it is: a sender-side refusal stays `sender` (never held against the address). */
 function eventKind(recipient: ClassifiedRecipient): DeliveryEventKind {
-	return recipient.kind === 'hard' ? 'hard' : recipient.kind === 'complaint' ? 'complaint' : 'soft';
+	return recipient.kind;
 }
 
 /**
@@ -211,6 +212,7 @@ function parseDsn(result: Classification, rawBody: Buffer, config: DsnConfig): V
 					messageId: originalMessageId,
 					recipient: normaliseRecipient(address) ?? address,
 					kind,
+					reason: kind === 'deferred' ? null : (failure?.reason ?? null),
 					smtpStatus: extractSmtpStatus(failure?.status ?? outcome?.status ?? null, diagnostic) ?? failure?.replyCode ?? null,
 					diagnostic: textOrNull(diagnostic) ?? textOrNull(fields?.status),
 					occurredAt: isoFromDateString(fields?.['last-attempt-date']) ?? fallbackTime,

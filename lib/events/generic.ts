@@ -4,8 +4,12 @@
  *
  *   POST  X-Bulk-Mail-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + rawBody)>
  *   { "events": [{ "id", "type" | "kind", "email" | "recipient", "messageId"?, "campaignId"?,
- *                  "subscriberId"?, "status"?, "diagnostic"?, "occurredAt"?, "url"? }] }
+ *                  "subscriberId"?, "status"?, "diagnostic"?, "reason"?, "occurredAt"?, "url"? }] }
  *   (or one event object on its own)
+ *
+ * A bounce (`bounce`, `hard`, `soft`, `sender`) goes through the shared reason rules: `reason`
+ * (a Sisimai reason name), `status` and `diagnostic` decide its kind. Only when they say nothing
+ * is the poster's `hard`/`soft`/`sender` taken at its word (reason `undefined`).
  */
 import {
 	checkFreshSeconds,
@@ -24,8 +28,10 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import { isFailureReason, type FailureKind, type FailureReason } from '../bounce';
 import {
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	isoFromDateString,
 	isoFromSeconds,
@@ -48,6 +54,7 @@ export interface GenericConfig extends CommonVerifyOptions {
 const KINDS: readonly DeliveryEventKind[] = [
 	'hard',
 	'soft',
+	'sender',
 	'complaint',
 	'unsubscribe',
 	'delivered',
@@ -151,7 +158,10 @@ function parseGenericEvent(
 	if (typeof id !== 'string' || id.trim() === '') throw malformed(`${where}: "id" is required`);
 	const recipient = requireRecipient(record.email ?? record.recipient, where, 'email');
 	const smtpStatus = extractSmtpStatus(record.status, record.diagnostic);
-	const kind = genericKind(record.kind ?? record.type, smtpStatus, where);
+	const stated = genericKind(record.kind ?? record.type, smtpStatus, where);
+	const diagnostic = textOrNull(record.diagnostic);
+	const bounce = isBounceKind(stated) ? genericBounce(record, stated, smtpStatus, diagnostic, where) : null;
+	const kind = bounce?.kind ?? stated;
 	let occurredAt = receivedAt;
 	if (record.occurredAt !== undefined && record.occurredAt !== null) {
 		const parsed =
@@ -170,8 +180,9 @@ function parseGenericEvent(
 			messageId: normaliseMessageId(record.messageId),
 			recipient,
 			kind,
+			reason: bounce?.reason,
 			smtpStatus,
-			diagnostic: textOrNull(record.diagnostic),
+			diagnostic,
 			occurredAt,
 			campaignId: textOrNull(record.campaignId, 200),
 			subscriberId: textOrNull(record.subscriberId, 200),
@@ -180,6 +191,29 @@ function parseGenericEvent(
 		},
 		config.includeRaw,
 	);
+}
+
+function isBounceKind(kind: DeliveryEventKind): kind is FailureKind {
+	return kind === 'hard' || kind === 'soft' || kind === 'sender';
+}
+
+function genericBounce(
+	record: Record<string, unknown>,
+	stated: FailureKind,
+	smtpStatus: string | null,
+	diagnostic: string | null,
+	where: string,
+): { kind: FailureKind; reason: FailureReason } {
+	let statedReason: FailureReason | null = null;
+	if (record.reason !== undefined && record.reason !== null) {
+		if (typeof record.reason !== 'string' || !isFailureReason(record.reason)) {
+			throw malformed(`${where}: "reason" must be one of the reason names in the docs (e.g. userunknown, mailboxfull, blocked)`);
+		}
+		statedReason = record.reason;
+	}
+	const severity = stated === 'hard' ? 'permanent' : stated === 'soft' ? 'transient' : null;
+	const verdict = classifyBounceEvent({ statedReason, smtpStatus, diagnostic }, severity);
+	return verdict.reason === 'undefined' ? { kind: stated, reason: 'undefined' } : verdict;
 }
 
 function genericKind(value: unknown, smtpStatus: string | null, where: string): DeliveryEventKind {

@@ -122,6 +122,7 @@ export function toDeliveryEventType(kind: DeliveryEventKind): DeliveryEventType 
 	switch (kind) {
 		case 'hard':
 		case 'soft':
+		case 'sender':
 		case 'complaint':
 		case 'unsubscribe':
 			return kind;
@@ -143,6 +144,7 @@ export function toDeliveryEventInput(event: NormalisedEvent): DeliveryEventInput
 			: (event.diagnostic ?? event.smtpStatus);
 	return {
 		type,
+		reason: event.reason ?? null,
 		subscriberId: event.subscriberId,
 		email: event.recipient,
 		diagnostic,

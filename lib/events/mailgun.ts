@@ -18,8 +18,10 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import type { FailureReason } from '../bounce';
 import {
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	isoFromSeconds,
@@ -43,13 +45,26 @@ export interface MailgunConfig extends CommonVerifyOptions {
 /** Shared by every call that does not bring its own cache. */
 const defaultReplayCache = new MemoryReplayCache();
 
+/**
+ * Mailgun's failure `reason`s that name one (Sisimai's names). `suppress-*`: Mailgun declined
+ * to send to an address on its own lists, which says nothing new about the address; `espblock`:
+ * the receiving provider blocked us; `old`: retried until it expired. `bounce` and `generic`
+ * let the delivery status decide.
+ */
+const MAILGUN_REASONS: Record<string, FailureReason> = {
+	'suppress-bounce': 'onhold',
+	'suppress-unsubscribe': 'onhold',
+	'suppress-complaint': 'onhold',
+	espblock: 'blocked',
+	old: 'expired',
+};
+
 function mailgunKind(eventData: Record<string, unknown>): DeliveryEventKind | null {
 	switch (eventData.event) {
 		case 'failed': {
 			const severity = String(eventData.severity ?? '').toLowerCase();
-			if (severity === 'permanent') return 'hard';
-			if (severity === 'temporary') return 'soft';
-			return null;
+			// the reason rules decide the kind (see below)
+			return severity === 'permanent' || severity === 'temporary' ? 'soft' : null;
 		}
 		case 'complained':
 			return 'complaint';
@@ -124,13 +139,21 @@ export function verifyMailgunRequest(
 			textOrNull(deliveryStatus.message) ??
 			textOrNull(deliveryStatus.description) ??
 			textOrNull(eventData.reason);
+		const bounce =
+			eventData.event === 'failed'
+				? classifyBounceEvent(
+						{ statedReason: MAILGUN_REASONS[String(eventData.reason ?? '')] ?? null, smtpStatus, diagnostic },
+						String(eventData.severity).toLowerCase() === 'permanent' ? 'permanent' : 'transient',
+					)
+				: null;
 		const event = buildEvent(
 			{
 				provider: 'mailgun',
 				eventId,
 				messageId: normaliseMessageId(headers['message-id']),
 				recipient,
-				kind,
+				kind: bounce?.kind ?? kind,
+				reason: bounce?.reason,
 				smtpStatus,
 				diagnostic,
 				occurredAt,

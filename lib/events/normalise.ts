@@ -1,3 +1,4 @@
+import { classifyFailure, type BounceReason, type FailureKind, type FailureReason } from '../bounce';
 import {
 	CORRELATION_HEADERS,
 	type DeliveryEventKind,
@@ -139,12 +140,46 @@ export function textOrNull(value: unknown, maxLength = 2000): string | null {
 	return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
 }
 
+/** What the provider says of a bounce's permanence; null when it does not say. */
+export type BounceSeverity = 'permanent' | 'transient' | null;
+
+export interface BounceEvidence {
+	/** The provider's own bounce sub-type, mapped to Sisimai's reason names, when it states one. */
+	statedReason?: FailureReason | null;
+	/** Enhanced status (`5.1.1`) or reply code (`550`), as extractSmtpStatus found it. */
+	smtpStatus?: string | null;
+	diagnostic?: string | null;
+}
+
+/**
+ * A provider's bounce through the shared reason rules (lib/bounce classifyFailure), the same
+ * rules the send path and returned mail use. A bounce the provider calls transient is never
+ * hard: the receiving side itself said it may recover.
+ */
+export function classifyBounceEvent(
+	evidence: BounceEvidence,
+	severity: BounceSeverity,
+): { kind: FailureKind; reason: FailureReason } {
+	const status = evidence.smtpStatus && /^\d\.\d+\.\d+$/.test(evidence.smtpStatus) ? evidence.smtpStatus : null;
+	const code = evidence.smtpStatus && /^\d{3}$/.test(evidence.smtpStatus) ? evidence.smtpStatus : null;
+	const replyCode = code ?? (evidence.diagnostic ? (REPLY_CODE.exec(evidence.diagnostic)?.[1] ?? null) : null);
+	const verdict = classifyFailure({
+		status,
+		replyCode,
+		diagnostic: evidence.diagnostic ?? null,
+		statedReason: evidence.statedReason ?? null,
+	});
+	return { kind: severity === 'transient' && verdict.kind === 'hard' ? 'soft' : verdict.kind, reason: verdict.reason };
+}
+
 export interface EventFields {
 	provider: EventProvider;
 	eventId: string;
 	messageId?: string | null;
 	recipient: string;
 	kind: DeliveryEventKind;
+	/** The bounce reason (from classifyBounceEvent); a complaint is `feedback` without saying. */
+	reason?: BounceReason | null;
 	smtpStatus?: string | null;
 	diagnostic?: string | null;
 	occurredAt: string;
@@ -161,6 +196,7 @@ export function buildEvent(fields: EventFields, includeRaw: boolean | undefined)
 		messageId: fields.messageId ?? null,
 		recipient: fields.recipient,
 		kind: fields.kind,
+		reason: fields.reason ?? (fields.kind === 'complaint' ? 'feedback' : null),
 		smtpStatus: fields.smtpStatus ?? null,
 		diagnostic: fields.diagnostic ?? null,
 		occurredAt: fields.occurredAt,

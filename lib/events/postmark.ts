@@ -18,8 +18,11 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import type { FailureReason } from '../bounce';
 import {
+	type BounceSeverity,
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	headerListToBag,
@@ -35,29 +38,29 @@ export interface PostmarkConfig extends CommonVerifyOptions {
 	password: string;
 }
 
-/** Bounce `Type`s that mean the address is dead. */
-const HARD_BOUNCE_TYPES = new Set([
-	'HardBounce',
-	'BadEmailAddress',
-	'ManuallyDeactivated',
-	'Unconfirmed',
-]);
-/** Bounce `Type`s that may clear up (mailbox full, DNS trouble, greylisting, content blocks). */
-const SOFT_BOUNCE_TYPES = new Set([
-	'SoftBounce',
-	'Transient',
-	'DnsError',
-	'Blocked',
-	'SpamNotification',
-	'VirusNotification',
-	'DMARCPolicy',
-	'Unknown',
-]);
+/**
+ * Postmark bounce `Type`s: their severity, and the reason (Sisimai's names) where the type names
+ * one; null lets the status and text decide (a `HardBounce` is often a block in disguise).
+ * `ManuallyDeactivated` and `Unconfirmed` are Postmark's own holds, not the receiver's verdict.
+ */
+const POSTMARK_BOUNCES: Record<string, { severity: BounceSeverity; reason: FailureReason | null }> = {
+	HardBounce: { severity: 'permanent', reason: null },
+	BadEmailAddress: { severity: 'permanent', reason: 'userunknown' },
+	ManuallyDeactivated: { severity: 'permanent', reason: 'onhold' },
+	Unconfirmed: { severity: 'permanent', reason: 'onhold' },
+	SoftBounce: { severity: 'transient', reason: null },
+	Transient: { severity: 'transient', reason: null },
+	DnsError: { severity: 'transient', reason: 'networkerror' },
+	Blocked: { severity: 'transient', reason: 'blocked' },
+	SpamNotification: { severity: 'transient', reason: 'spamdetected' },
+	VirusNotification: { severity: 'transient', reason: 'virusdetected' },
+	DMARCPolicy: { severity: 'permanent', reason: 'authfailure' },
+	Unknown: { severity: null, reason: null },
+};
 
 function bounceKind(type: unknown): DeliveryEventKind | null {
 	if (typeof type !== 'string') return null;
-	if (HARD_BOUNCE_TYPES.has(type)) return 'hard';
-	if (SOFT_BOUNCE_TYPES.has(type)) return 'soft';
+	if (type in POSTMARK_BOUNCES) return 'soft'; // the reason rules decide (parsePostmarkRecord)
 	if (type === 'SpamComplaint') return 'complaint';
 	if (type === 'Unsubscribe') return 'unsubscribe';
 	// AutoResponder, AddressChange, SMTPApiError, … say nothing about the address.
@@ -154,6 +157,11 @@ function parsePostmarkRecord(
 					.join(':');
 	const details = textOrNull(record.Details);
 	const description = textOrNull(record.Description);
+	const smtpStatus = extractSmtpStatus(details, description);
+	const stated = recordType === 'Bounce' ? POSTMARK_BOUNCES[String(record.Type)] : undefined;
+	const bounce = stated
+		? classifyBounceEvent({ statedReason: stated.reason, smtpStatus, diagnostic: details ?? description }, stated.severity)
+		: null;
 	return {
 		event: buildEvent(
 			{
@@ -161,8 +169,9 @@ function parsePostmarkRecord(
 				eventId,
 				messageId,
 				recipient,
-				kind,
-				smtpStatus: extractSmtpStatus(details, description),
+				kind: bounce?.kind ?? kind,
+				reason: bounce?.reason,
+				smtpStatus,
 				diagnostic:
 					details ??
 					description ??

@@ -19,8 +19,12 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import type { FailureKind, FailureReason } from '../bounce';
 import {
+	type BounceEvidence,
+	type BounceSeverity,
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	isoFromSeconds,
@@ -123,17 +127,38 @@ export function verifySendgridRequest(
 
 type Parsed = { event: NormalisedEvent } | { ignored: IgnoredEvent };
 
+/** SendGrid's bounce classifications that name a reason (Sisimai's names); others let the text decide. */
+const SENDGRID_CLASSIFICATION_REASONS: Record<string, FailureReason> = {
+	'invalid address': 'userunknown',
+	content: 'contenterror',
+	reputation: 'badreputation',
+	'frequency or volume too high': 'speeding',
+	'mailbox unavailable': 'suspend',
+};
+
+/**
+ * A bounce-like record's reason and severity. SendGrid's `bounce` is permanent and its `blocked`
+ * (event, or bounce type) a temporary refusal of our mail. `dropped` is SendGrid declining to
+ * send: an invalid address is hard; its own suppression lists say nothing new about the address.
+ */
+function sendgridBounce(record: Record<string, unknown>): BounceEvidence & { severity: BounceSeverity } {
+	const classification = String(record.bounce_classification ?? '').toLowerCase();
+	if (record.event === 'blocked' || (record.event === 'bounce' && record.type === 'blocked')) {
+		return { statedReason: SENDGRID_CLASSIFICATION_REASONS[classification] ?? 'blocked', severity: 'transient' };
+	}
+	if (record.event === 'dropped') {
+		const invalid = /^invalid$|invalid address/i.test(String(record.reason ?? ''));
+		return { statedReason: invalid ? 'userunknown' : 'onhold', severity: 'permanent' };
+	}
+	return { statedReason: SENDGRID_CLASSIFICATION_REASONS[classification] ?? null, severity: 'permanent' };
+}
+
 function sendgridKind(record: Record<string, unknown>): DeliveryEventKind | null {
 	switch (record.event) {
-		case 'bounce': {
-			if (record.type === 'blocked') return 'soft';
-			const classification = String(record.bounce_classification ?? '').toLowerCase();
-			return classification === 'technical' || classification === 'content' ? 'soft' : 'hard';
-		}
+		case 'bounce':
 		case 'blocked':
-			return 'soft';
 		case 'dropped':
-			return 'hard';
+			return 'soft'; // the reason rules decide (sendgridBounce)
 		case 'deferred':
 			return 'deferred';
 		case 'spamreport':
@@ -168,6 +193,12 @@ function parseSendgridEvent(record: unknown, index: number, config: SendgridConf
 		// Without sg_event_id, a hash of the record itself is stable across retries.
 		createHash('sha256').update(JSON.stringify(record)).digest('hex');
 	const diagnostic = textOrNull(record.reason) ?? textOrNull(record.response);
+	const smtpStatus = extractSmtpStatus(record.status, record.reason, record.response);
+	let bounce: { kind: FailureKind; reason: FailureReason } | null = null;
+	if (kind === 'soft') {
+		const { severity, ...evidence } = sendgridBounce(record);
+		bounce = classifyBounceEvent({ ...evidence, smtpStatus, diagnostic }, severity);
+	}
 	return {
 		event: buildEvent(
 			{
@@ -175,8 +206,9 @@ function parseSendgridEvent(record: unknown, index: number, config: SendgridConf
 				eventId,
 				messageId: normaliseMessageId(record.sg_message_id ?? record['smtp-id']),
 				recipient,
-				kind,
-				smtpStatus: extractSmtpStatus(record.status, record.reason, record.response),
+				kind: bounce?.kind ?? kind,
+				reason: bounce?.reason,
+				smtpStatus,
 				diagnostic,
 				occurredAt,
 				...findCorrelation(record, record.unique_args, record.custom_args),

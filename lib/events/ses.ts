@@ -27,8 +27,11 @@ import {
 	type VerifyResult,
 	type WebhookRequest,
 } from './common';
+import type { FailureKind, FailureReason } from '../bounce';
 import {
+	type BounceSeverity,
 	buildEvent,
+	classifyBounceEvent,
 	extractSmtpStatus,
 	findCorrelation,
 	headerListToBag,
@@ -366,6 +369,26 @@ interface RecipientOutcome {
 	address: unknown;
 	smtpStatus?: string | null;
 	diagnostic?: string | null;
+	/** A bounce's own verdict (each recipient of one notification may differ). */
+	bounce?: { kind: FailureKind; reason: FailureReason };
+}
+
+/**
+ * SES bounce sub-types that name a reason (Sisimai's names). `General`, `Undetermined` and the
+ * account-level suppression list say nothing about why: the recipient's status and diagnostic
+ * decide. `Suppressed` is SES's own list of addresses that recently hard-bounced.
+ */
+const SES_SUBTYPE_REASONS: Record<string, FailureReason> = {
+	NoEmail: 'userunknown',
+	Suppressed: 'userunknown',
+	MailboxFull: 'mailboxfull',
+	MessageTooLarge: 'mesgtoobig',
+	ContentRejected: 'contenterror',
+	AttachmentRejected: 'securityerror',
+};
+
+function sesSeverity(bounceType: unknown): BounceSeverity {
+	return bounceType === 'Permanent' ? 'permanent' : bounceType === 'Transient' ? 'transient' : null;
 }
 
 function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyResult {
@@ -394,14 +417,21 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 	switch (type) {
 		case 'Bounce': {
 			details = section('bounce');
-			kind = details.bounceType === 'Permanent' ? 'hard' : 'soft';
+			kind = 'soft'; // each recipient's own verdict below
 			const fallback =
 				[details.bounceType, details.bounceSubType].filter(Boolean).join('/') || null;
-			outcomes = listOf(details.bouncedRecipients).map((entry) => ({
-				address: entry.emailAddress,
-				smtpStatus: extractSmtpStatus(entry.status, entry.diagnosticCode),
-				diagnostic: textOrNull(entry.diagnosticCode) ?? fallback,
-			}));
+			const severity = sesSeverity(details.bounceType);
+			const statedReason = SES_SUBTYPE_REASONS[String(details.bounceSubType ?? '')] ?? null;
+			outcomes = listOf(details.bouncedRecipients).map((entry) => {
+				const smtpStatus = extractSmtpStatus(entry.status, entry.diagnosticCode);
+				const diagnostic = textOrNull(entry.diagnosticCode);
+				return {
+					address: entry.emailAddress,
+					smtpStatus,
+					diagnostic: diagnostic ?? fallback,
+					bounce: classifyBounceEvent({ statedReason, smtpStatus, diagnostic }, severity),
+				};
+			});
 			break;
 		}
 		case 'Complaint': {
@@ -478,7 +508,8 @@ function parseSesNotification(envelope: SnsEnvelope, config: SesConfig): VerifyR
 				eventId: outcomes.length > 1 ? `${envelope.MessageId}:${index}` : envelope.MessageId,
 				messageId,
 				recipient,
-				kind: kind as DeliveryEventKind,
+				kind: outcome.bounce?.kind ?? (kind as DeliveryEventKind),
+				reason: outcome.bounce?.reason,
 				smtpStatus: outcome.smtpStatus ?? null,
 				diagnostic: outcome.diagnostic ?? null,
 				occurredAt,

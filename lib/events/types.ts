@@ -1,7 +1,14 @@
-/** The one shape every provider event, DSN and link hit is normalised to. */
+import type { BounceReason } from '../bounce';
+
+/**
+ * The one shape every provider event, DSN and link hit is normalised to. A bounce is `hard`,
+ * `soft` or `sender` by the shared reason rules (lib/bounce classifyFailure): `sender` is a
+ * refusal of our mail (blocked, reputation, authentication, content), never the address's fault.
+ */
 export type DeliveryEventKind =
 	| 'hard'
 	| 'soft'
+	| 'sender'
 	| 'complaint'
 	| 'unsubscribe'
 	| 'delivered'
@@ -27,6 +34,11 @@ export interface NormalisedEvent {
 	messageId: string | null;
 	recipient: string;
 	kind: DeliveryEventKind;
+	/**
+	 * Why, in Sisimai's reason names, for a bounce (`userunknown`, `mailboxfull`, `blocked`, …)
+	 * and a complaint (`feedback`); null for other kinds.
+	 */
+	reason?: BounceReason | null;
 	/** Enhanced status code such as `5.1.1`, or the SMTP reply code, when known. */
 	smtpStatus: string | null;
 	diagnostic: string | null;

@@ -35,8 +35,10 @@ export function validateBouncePolicy(input: Partial<BouncePolicy>): BouncePolicy
 }
 
 /**
- * The one place that decides what a delivery event does to a subscriber. Bulk Send (5xx replies)
- * and the Bounce Webhook (provider events) both reach it through the store's applyDeliveryEvent.
+ * The one place that decides what a delivery event does to a subscriber. Bulk Send (refusals),
+ * the Bounce Webhook (provider events) and returned mail reach it through the store's
+ * applyDeliveryEvent, with the kind the shared reason rules gave (lib/bounce): hard counts toward
+ * the hard limit, soft toward the soft window, sender never against the subscriber.
  */
 export function decideBounce(
 	state: BounceState,
@@ -68,6 +70,9 @@ export function decideBounce(
 			}
 			break;
 		}
+		case 'sender':
+			// our IP, domain or message was refused: recorded (with its reason), never held against the address
+			break;
 		case 'complaint':
 			next.complaints += 1;
 			if (next.status !== 'trashed') next.status = 'complained';

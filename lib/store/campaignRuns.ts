@@ -27,6 +27,8 @@ import {
 import { matchConditions } from './subscribers';
 import type { HashEmail } from './suppressions';
 import type { Actor } from './types';
+import type { ProviderPausePolicy } from '../bounce';
+import { pausedProviders, resumeProviders, type ProviderPause } from './providerPauses';
 
 export type StartDecision =
 	| { run: true; row: Row }
@@ -184,27 +186,29 @@ export async function countUnclaimedMembers(tx: SqlExecutor, row: Row): Promise<
 export async function countRemaining(
 	tx: SqlExecutor,
 	row: Row,
-): Promise<{ remaining: number; inFlight: number }> {
+): Promise<{ remaining: number; inFlight: number; held: number }> {
 	const status = row.status as CampaignStatus;
-	if (status === 'cancelled' || status === 'finished') return { remaining: 0, inFlight: 0 };
+	if (status === 'cancelled' || status === 'finished') return { remaining: 0, inFlight: 0, held: 0 };
 	const states = await tx.all<{ state: string; n: unknown }>(
-		"SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? AND state IN ('queued', 'claimed', 'sending') GROUP BY state",
+		"SELECT state, COUNT(*) AS n FROM send_log WHERE campaign_id = ? AND state IN ('queued', 'claimed', 'sending', 'held') GROUP BY state",
 		[row.id],
 	);
 	let pending = 0;
 	let inFlight = 0;
+	let held = 0;
 	for (const entry of states) {
 		pending += Number(entry.n);
 		if (entry.state === 'sending') inFlight = Number(entry.n);
+		if (entry.state === 'held') held = Number(entry.n);
 	}
-	return { remaining: pending + (await countUnclaimedMembers(tx, row)), inFlight };
+	return { remaining: pending + (await countUnclaimedMembers(tx, row)), inFlight, held };
 }
 
 /** The campaign with what remains to be handled (nothing for a missing campaign: null). */
 export async function campaignWithRemaining(
 	db: SqlExecutor,
 	id: string,
-): Promise<{ campaign: Campaign; remaining: number; inFlight: number } | null> {
+): Promise<{ campaign: Campaign; remaining: number; inFlight: number; held: number } | null> {
 	const row = await db.get('SELECT * FROM campaigns WHERE id = ?', [id]);
 	if (!row) return null;
 	return { campaign: toCampaign(row), ...(await countRemaining(db, row)) };
@@ -256,8 +260,20 @@ export class SqlCampaignRuns {
 		return markSending(this.driver, this.hash, campaignId, ids, options);
 	}
 
-	record(campaignId: string, results: LogResult[], options: { owner: string; now: number; actor: Actor }): Promise<FlushOutcome> {
+	record(
+		campaignId: string,
+		results: LogResult[],
+		options: { owner: string; now: number; actor: Actor; providerPause?: ProviderPausePolicy | false },
+	): Promise<FlushOutcome> {
 		return flushResults(this.driver, this.hash, campaignId, results, options);
+	}
+
+	async providerPauses(campaignId: string): Promise<ProviderPause[]> {
+		return [...(await pausedProviders(this.driver, campaignId)).values()];
+	}
+
+	resumeProviders(campaignId: string, options: { now: number; actor: Actor }): Promise<{ providers: string[]; requeued: number }> {
+		return this.driver.transaction((tx) => resumeProviders(tx, campaignId, { now: iso(options.now), actor: options.actor }));
 	}
 
 	unmarkSending(campaignId: string, ids: string[], options: { owner: string; now: number }): Promise<number> {

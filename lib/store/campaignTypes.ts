@@ -24,6 +24,8 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
  *   turned into `unknown` once its lease runs out;
  * - sent / failed / unknown: the outcome; skipped: not mailed (no longer active, suppressed,
  *   or deleted by the time it was its turn).
+ * - held: its receiving provider is refusing our mail (a provider pause); queued again when the
+ *   provider is resumed.
  */
 export const RECIPIENT_STATES = [
 	'queued',
@@ -33,6 +35,7 @@ export const RECIPIENT_STATES = [
 	'failed',
 	'unknown',
 	'skipped',
+	'held',
 ] as const;
 
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
@@ -78,6 +81,8 @@ export interface CampaignCounters {
 	opened: number;
 	clicked: number;
 	delivered: number;
+	/** Refusals of our mail (blocked, reputation, authentication, content): the sender's health. */
+	senderRefused: number;
 }
 
 export interface Campaign {

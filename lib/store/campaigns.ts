@@ -53,6 +53,7 @@ export function isCampaignId(value: unknown): value is string {
 export function toCampaign(row: Row): Campaign {
 	const counters = {} as CampaignCounters;
 	for (const name of COUNTER_NAMES) counters[name] = Number(row[name] ?? 0);
+	counters.senderRefused = Number(row.sender_refused ?? 0);
 	return {
 		id: String(row.id),
 		name: String(row.name),

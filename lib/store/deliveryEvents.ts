@@ -7,7 +7,7 @@
 import { recordAudit } from './auditLog';
 import { decideBounce, validateBouncePolicy, type BounceState } from './bouncePolicy';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
-import { cleanEmail, isValidEmail } from './email';
+import { cleanEmail, isValidEmail, maskAddresses } from './email';
 import { rememberEvent } from './processedEvents';
 import { isRowId, now, parseJson, SUBSCRIBER_COLUMNS } from './rows';
 import { addSuppression, type HashEmail } from './suppressions';
@@ -88,16 +88,26 @@ export async function applyDeliveryEventIn(
 		};
 		const decision = decideBounce(state, { type: event.type, occurredAt: event.occurredAt }, policy);
 		const next = decision.next;
+		// A bounce of any kind is the subscriber's last bounce: kind, reason and the server's words.
+		const bounce = event.type === 'hard' || event.type === 'soft' || event.type === 'sender' ? 1 : 0;
 		await tx.run(
 			`UPDATE subscribers SET status = ?, hard_bounces = ?, soft_bounces = ?, soft_bounce_times = ?, complaints = ?,
-			 last_error = COALESCE(?, last_error), last_event_at = ?, updated_at = ? WHERE id = ?`,
+			 last_error = CASE WHEN ? = 1 THEN ? ELSE last_error END, last_bounce_kind = COALESCE(?, last_bounce_kind),
+			 last_bounce_reason = CASE WHEN ? = 1 THEN ? ELSE last_bounce_reason END,
+			 last_bounce_at = CASE WHEN ? = 1 THEN ? ELSE last_bounce_at END, last_event_at = ?, updated_at = ? WHERE id = ?`,
 			[
 				next.status,
 				next.hardBounces,
 				next.softBounces,
 				JSON.stringify(next.softBounceTimes),
 				next.complaints,
-				event.type === 'hard' || event.type === 'soft' ? (event.diagnostic ?? null) : null,
+				bounce,
+				event.diagnostic ?? null,
+				bounce ? event.type : null,
+				bounce,
+				event.reason ?? 'undefined',
+				bounce,
+				event.occurredAt,
 				event.occurredAt,
 				now(),
 				row.id,
@@ -106,6 +116,8 @@ export async function applyDeliveryEventIn(
 		await recordAudit(tx, actor, `delivery.${event.type}`, 'subscriber', String(row.id), {
 			eventId: event.eventId ?? null,
 			source: event.source ?? null,
+			// the audit log outlives an erasure: the server's words without the addresses in them
+			...(bounce ? { reason: event.reason ?? 'undefined', diagnostic: maskAddresses(event.diagnostic) } : {}),
 			...(decision.statusChanged ? { from: state.status, to: next.status } : {}),
 		});
 		if (decision.suppress) suppressEmail = String(row.email);

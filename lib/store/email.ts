@@ -45,3 +45,12 @@ export function requireValidEmail(raw: unknown): string {
 export function suppressionHash(salt: string, email: string): string {
 	return createHash('sha256').update(salt).update('\0').update(email.trim().toLowerCase()).digest('hex');
 }
+
+/**
+ * A server's words with the addresses in them replaced by `<address>`: what may go into the
+ * append-only audit log and the campaign's provider figures, which an erasure cannot reach.
+ */
+export function maskAddresses(text: string | null | undefined): string | null {
+	if (text === null || text === undefined) return null;
+	return text.replace(/<?[^\s<>()[\]"';:,]+@[^\s<>()[\]"';:,]+\.[^\s<>()[\]"';:,]+>?/g, '<address>');
+}

@@ -59,4 +59,14 @@ export {
 	type StoreFileInspection,
 } from './sqliteFiles';
 export { acquireSqliteDriver, closeSharedSqliteDriver } from './sqliteDriver';
+export { reviewOldBounces, type BounceReviewEntry, type BounceReviewOptions, type BounceReviewResult } from './bounceReview';
+export {
+	countProviderOutcomes,
+	countSenderRefusal,
+	holdPausedRecipients,
+	pausedProviders,
+	resumeProviders,
+	type ProviderOutcome,
+	type ProviderPause,
+} from './providerPauses';
 export { readAuditLog, recordAudit, recordAuditMany, type AuditRecord } from './auditLog';

@@ -95,6 +95,17 @@ export class LinkSigner {
 		return { ok: true, claims };
 	}
 
+	/**
+	 * The same keyed MAC for a token of another shape (the VERP return path): `context` keeps the
+	 * two apart, so a MAC made here can never pass as a link's signature, or the reverse.
+	 */
+	macFor(context: string, data: string): Buffer {
+		if ((LINK_PURPOSES as readonly string[]).includes(context)) {
+			throw new Error(`'${context}' is a link purpose; use another context`);
+		}
+		return createHmac('sha256', this.key).update(`${context}.${data}`).digest();
+	}
+
 	private mac(purpose: LinkPurpose, payload: string): Buffer {
 		return createHmac('sha256', this.key).update(`${purpose}.${payload}`).digest();
 	}

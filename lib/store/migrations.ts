@@ -201,6 +201,37 @@ export const MIGRATIONS: Migration[] = [
 		description: 'processed provider event ids can be forgotten by age',
 		statements: () => ['CREATE INDEX processed_events_processed_at ON processed_events (processed_at)'],
 	},
+	{
+		version: 6,
+		description: 'bounce reasons and kinds, sender health and per-provider pauses (lib/bounce)',
+		statements: (d) => [
+			// Why the last bounce happened (last_error keeps its diagnostic); existing rows keep
+			// their counts and get NULL here, which the bounce re-examination reads as "old rules".
+			'ALTER TABLE subscribers ADD COLUMN last_bounce_kind TEXT',
+			'ALTER TABLE subscribers ADD COLUMN last_bounce_reason TEXT',
+			'ALTER TABLE subscribers ADD COLUMN last_bounce_at TEXT',
+			'ALTER TABLE campaigns ADD COLUMN sender_refused INTEGER NOT NULL DEFAULT 0',
+			// No foreign keys: like the send log's subscriber_id, these are a campaign's own working
+			// figures, and a store without campaign tables (an old backup) must stay readable.
+			`CREATE TABLE campaign_provider_stats (
+				campaign_id ${ref(d)} NOT NULL,
+				provider TEXT NOT NULL,
+				minute TEXT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				refusals INTEGER NOT NULL DEFAULT 0,
+				last_reason TEXT,
+				last_diagnostic TEXT,
+				PRIMARY KEY (campaign_id, provider, minute)
+			)`,
+			`CREATE TABLE campaign_provider_pauses (
+				campaign_id ${ref(d)} NOT NULL,
+				provider TEXT NOT NULL,
+				paused_at TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				PRIMARY KEY (campaign_id, provider)
+			)`,
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -7,13 +7,14 @@ import {
 	StoreError,
 	SUBSCRIBER_STATUSES,
 	type CustomFields,
+	type LastBounce,
 	type MailingList,
 	type Subscriber,
 	type SubscriberStatus,
 } from './types';
 
 export const SUBSCRIBER_COLUMNS =
-	'id, list_id, email, name, fields, status, hard_bounces, soft_bounces, soft_bounce_times, complaints, last_error, last_event_at, source, import_run, created_at, updated_at';
+	'id, list_id, email, name, fields, status, hard_bounces, soft_bounces, soft_bounce_times, complaints, last_error, last_bounce_kind, last_bounce_reason, last_bounce_at, last_event_at, source, import_run, created_at, updated_at';
 
 export const MAX_PAGE = 10_000;
 const MAX_NAME_LENGTH = 500;
@@ -46,6 +47,16 @@ export function toList(row: Row): MailingList {
 	};
 }
 
+function toLastBounce(row: Row): LastBounce | null {
+	if (!row.last_bounce_kind || !row.last_bounce_reason) return null;
+	return {
+		kind: row.last_bounce_kind as LastBounce['kind'],
+		reason: String(row.last_bounce_reason),
+		diagnostic: (row.last_error as string | null) ?? null,
+		at: String(row.last_bounce_at ?? row.last_event_at ?? ''),
+	};
+}
+
 export function toSubscriber(row: Row): Subscriber {
 	return {
 		id: String(row.id),
@@ -58,6 +69,7 @@ export function toSubscriber(row: Row): Subscriber {
 		softBounces: Number(row.soft_bounces),
 		complaints: Number(row.complaints),
 		lastError: (row.last_error as string | null) ?? null,
+		lastBounce: toLastBounce(row),
 		lastEventAt: (row.last_event_at as string | null) ?? null,
 		source: String(row.source ?? ''),
 		createdAt: String(row.created_at),

@@ -5,6 +5,7 @@
  * first, then send-log rows, then subscribers) is the same everywhere: no deadlocks. Nothing
  * slow (SMTP) ever happens inside one.
  */
+import type { FailureKind, FailureReason, ProviderPausePolicy } from '../bounce';
 import type { CampaignStatus } from './campaignTypes';
 import { lockCampaign, RUN_COLUMNS, validateFilter } from './campaigns';
 import { applyDeliveryEventIn } from './deliveryEvents';
@@ -14,6 +15,7 @@ import { parseJson } from './rows';
 import { matchConditions } from './subscribers';
 import { suppressedHashes, type HashEmail } from './suppressions';
 import type { Actor, SubscriberStatus } from './types';
+import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPauses';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -227,6 +229,14 @@ export async function markSending(
 			if (reason === null) readyIds.push(id);
 			else skipReasons.set(reason, [...(skipReasons.get(reason) ?? []), id]);
 		}
+		// a provider that is refusing our mail gets none until it is resumed (providerPauses.ts)
+		const { go } = await holdPausedRecipients(
+			tx,
+			campaignId,
+			readyIds.map((id) => ({ id, email: String(byId.get(id)!.email) })),
+			{ now, owner: options.owner },
+		);
+		readyIds.splice(0, readyIds.length, ...go.map((recipient) => recipient.id));
 		const marked = new Set<string>();
 		if (readyIds.length) {
 			const rows = await tx.all(
@@ -277,8 +287,10 @@ export interface LogResult {
 	response: string | null;
 	responseCode: number | null;
 	error: string | null;
-	/** Apply a bounce to the subscriber through the store's bounce policy. */
-	bounce: 'hard' | 'soft' | null;
+	/** The refusal by the shared reason rules, applied through the store's bounce policy. */
+	bounce: { kind: FailureKind; reason: FailureReason; diagnostic: string | null } | null;
+	/** The recipient's address, for the per-provider sender health (empty when unknown). */
+	email?: string;
 }
 
 export interface FlushOutcome {
@@ -288,6 +300,8 @@ export interface FlushOutcome {
 	unknown: number;
 	queued: number;
 	bounced: number;
+	/** Providers this flush paused (their recipients are held from now on). */
+	providersPaused?: ProviderPause[];
 }
 
 /**
@@ -299,7 +313,7 @@ export async function flushResults(
 	hash: HashEmail,
 	campaignId: string,
 	results: LogResult[],
-	options: { owner: string; now: number; actor: Actor },
+	options: { owner: string; now: number; actor: Actor; providerPause?: ProviderPausePolicy | false },
 ): Promise<FlushOutcome> {
 	return driver.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, 'id, status');
@@ -319,21 +333,30 @@ export async function flushResults(
 			written.add(String(r.subscriber_id));
 			outcome[r.state as 'sent' | 'failed' | 'unknown' | 'queued']++;
 		}
+		const attempts = results.filter((r) => r.state !== 'queued' && r.email && written.has(r.subscriberId));
+		outcome.providersPaused = await countProviderOutcomes(
+			tx,
+			campaignId,
+			attempts.map((r) => ({ email: r.email!, bounce: r.bounce })),
+			{ now, policy: options.providerPause ?? false, actor: options.actor },
+		);
 		for (const result of results) {
+			// every kind is recorded with its reason; the policy never holds a sender one against the subscriber
 			if (!result.bounce || !written.has(result.subscriberId)) continue;
 			await applyDeliveryEventIn(
 				tx,
 				hash,
 				{
-					type: result.bounce,
+					type: result.bounce.kind,
+					reason: result.bounce.reason,
 					subscriberId: result.subscriberId,
-					diagnostic: (result.response ?? result.error ?? '').slice(0, 500) || null,
+					diagnostic: (result.bounce.diagnostic ?? result.error ?? '').slice(0, 500) || null,
 					occurredAt: now,
 					source: 'bulk-send',
 				},
 				options.actor,
 			);
-			if (result.bounce === 'hard') {
+			if (result.bounce.kind === 'hard') {
 				const marked = await tx.run(
 					'UPDATE send_log SET bounced_at = ? WHERE campaign_id = ? AND subscriber_id = ? AND bounced_at IS NULL',
 					[now, campaignId, result.subscriberId],

@@ -63,10 +63,23 @@ export interface Subscriber {
 	softBounces: number;
 	complaints: number;
 	lastError: string | null;
+	/**
+	 * The last bounce, so "why was this address stopped?" has an answer: its kind, reason and the
+	 * server's words. Null before any bounce, and for bounces recorded before reasons were kept.
+	 */
+	lastBounce: LastBounce | null;
 	lastEventAt: string | null;
 	source: string;
 	createdAt: string;
 	updatedAt: string;
+}
+
+export interface LastBounce {
+	kind: 'hard' | 'soft' | 'sender';
+	/** Sisimai's reason name. */
+	reason: string;
+	diagnostic: string | null;
+	at: string;
 }
 
 /** Who made a change, for the audit log. */
@@ -192,10 +205,13 @@ export const DEFAULT_BOUNCE_POLICY: BouncePolicy = {
 	suppressOnBounce: false,
 };
 
-export type DeliveryEventType = 'hard' | 'soft' | 'complaint' | 'unsubscribe';
+/** A bounce's kind (lib/bounce reason → kind table), a complaint, or an unsubscribe. */
+export type DeliveryEventType = 'hard' | 'soft' | 'sender' | 'complaint' | 'unsubscribe';
 
 export interface DeliveryEventInput {
 	type: DeliveryEventType;
+	/** Why, for a bounce: Sisimai's reason name (`userunknown`, `mailboxfull`, `blocked`, …). */
+	reason?: string | null;
 	/** The subscriber row; or give email (+ optional listId) to apply to every matching row. */
 	subscriberId?: string | null;
 	email?: string | null;

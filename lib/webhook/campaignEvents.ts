@@ -6,6 +6,7 @@
 import type { DeliveryEventKind } from '../events';
 import {
 	complaintFigures,
+	countSenderRefusal,
 	isCampaignId,
 	pauseCampaignIn,
 	recordCampaignEventIn,
@@ -51,6 +52,10 @@ export async function countCampaignEvent(
 	pause: ComplaintPauseOptions | false,
 	actor: Actor,
 ): Promise<CampaignOutcome> {
+	if (event.kind === 'sender' && isRowId(event.campaignId)) {
+		await countSenderRefusal(tx, event.campaignId);
+		return { counted: true, paused: false };
+	}
 	const type = campaignCounterFor(event.kind);
 	if (!type || !isRowId(event.campaignId) || !isRowId(event.subscriberId)) {
 		return { counted: false, paused: false };

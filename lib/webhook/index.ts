@@ -14,6 +14,8 @@
  *   handlePreferences(store, signer, request, options?)   the lists of the token's address; POST
  *     leaves the chosen ones or all. Pages in English and Japanese (lib/webhook/pages.ts).
  *   recordEvents(store, events, options?)          the recording step on its own.
+ *   recordReturnedMail(store, classification, { verpSecret, bounceMessageId, … })  one returned
+ *     message read by lib/bounce classifyBounce (mailbox): VERP first, then the address; once.
  *   cachedStore(config) / cachedSigner(secret)     per-process caches for the adapter.
  *
  * `store` may be an opened SqlSubscriberStore or a function that opens it (called only once a
@@ -25,6 +27,7 @@ export * from './types';
 export { eventsToStart, handleEventsRequest, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
 export { handleClick, handleOpen, handleUnsubscribe, safeRedirectTarget, type LinkHandlerOptions } from './links';
 export { EVENT_ID_RETENTION_MS, forgetOldEventIds, recordEvents, WEBHOOK_ACTOR } from './record';
+export { recordReturnedMail, type ReturnedMailOptions, type ReturnedMailResult } from './returnedMail';
 export { handleConfirm, handlePreferences, type OptinHandlerOptions, type OptinHandlerResult, type OptinOutcome } from './optin';
 export { PAGE_LANGUAGES, PAGE_TEXTS, pickLanguage, type PageLanguage, type PageLanguageOption } from './pages';
 export {

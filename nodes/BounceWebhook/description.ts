@@ -51,6 +51,7 @@ export const properties: INodeProperties[] = [
 			{ name: 'Delivered', value: 'delivered' },
 			{ name: 'Hard Bounce', value: 'hard' },
 			{ name: 'Open', value: 'open' },
+			{ name: 'Sender-Side Refusal (Our Mail Blocked)', value: 'sender' },
 			{ name: 'Soft Bounce', value: 'soft' },
 			{ name: 'Unsubscribe', value: 'unsubscribe' },
 		],

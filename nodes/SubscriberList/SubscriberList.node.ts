@@ -38,6 +38,7 @@ export class SubscriberList implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
+					{ name: 'Bounce', value: 'bounce' },
 					{ name: 'Export', value: 'export' },
 					{ name: 'List', value: 'list' },
 					{ name: 'Store', value: 'store' },

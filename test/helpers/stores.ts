@@ -56,3 +56,30 @@ export function storeFixture(backend: Backend): StoreFixture {
 		},
 	};
 }
+
+/**
+ * A fresh, empty store for each test of the calling describe block: opened before the test,
+ * closed and removed after it. `reopen()` closes and opens the same location again.
+ */
+export function storePerTest(backend: Backend): { readonly store: SqlSubscriberStore; reopen(): Promise<SqlSubscriberStore> } {
+	let fixture: StoreFixture;
+	let store: SqlSubscriberStore;
+	beforeEach(async () => {
+		fixture = storeFixture(backend);
+		store = await fixture.open();
+	});
+	afterEach(async () => {
+		await store.close();
+		await fixture.cleanup();
+	});
+	return {
+		get store() {
+			return store;
+		},
+		async reopen() {
+			await store.close();
+			store = await fixture.open();
+			return store;
+		},
+	};
+}

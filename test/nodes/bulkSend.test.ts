@@ -17,6 +17,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { parseVerpAddress } from '../../lib/bounce';
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { BulkSend } from '../../nodes/BulkSend/BulkSend.node';
@@ -605,6 +606,24 @@ describe('Bulk Send: Campaign (SQLite store)', () => {
 		const counts = [...server.byRecipient().values()].map((messages) => messages.length);
 		expect(counts).toHaveLength(7);
 		expect(counts.every((count) => count === 1)).toBe(true);
+	});
+
+	test('Bounce Domain (VERP): each message leaves with its own signed return path; a bad domain fails before sending', async () => {
+		const server = await smtpServer();
+		const { store, file } = await seeded(2);
+		await store.close();
+		const created = await campaignRun(server, file, { operation: 'create', campaignName: 'V', list: 'Newsletter', ...TEMPLATE });
+		const id = String(created.output[0][0].json.id);
+		await expect(
+			campaignRun(server, file, { operation: 'start', campaignId: id, runOptions: { bounceDomain: 'bounces@example.com' } }),
+		).rejects.toThrow(/not a bounce domain/);
+		expect(server.messages).toHaveLength(0);
+		const run = await campaignRun(server, file, { operation: 'start', campaignId: id, runOptions: { bounceDomain: 'Bounce.Example.com' } });
+		expect(run.output[0][0].json).toMatchObject({ outcome: 'finished', sentThisRun: 2 });
+		const returnPaths = server.messages.map((message) => parseVerpAddress(message.from, SECRET));
+		expect(returnPaths.map((ids) => ids?.campaignId)).toEqual([id, id]);
+		expect(new Set(returnPaths.map((ids) => ids?.subscriberId)).size).toBe(2);
+		expect(server.messages.every((message) => message.from.endsWith('@bounce.example.com'))).toBe(true);
 	});
 
 	test('failures come out on the second output; pause holds until resumed; cancel ends it', async () => {

@@ -36,7 +36,10 @@ export function resultJson(
 		json.enhancedStatus = result.error.enhancedStatus;
 		json.smtpCommand = result.error.command;
 		const bounce = bounceOf(result);
-		if (bounce) json.bounce = bounce;
+		if (bounce) {
+			json.bounce = bounce.kind;
+			json.bounceReason = bounce.reason;
+		}
 	}
 	return json;
 }

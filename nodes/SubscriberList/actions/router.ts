@@ -3,6 +3,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import { continueOrThrow, itemError } from '../../shared/nodeHelpers';
 import { actorFor, openNodeStore } from '../../shared/storeCredential';
 import type { Operation } from './common';
+import * as bounce from './bounce';
 import * as exportResource from './export';
 import * as list from './list';
 import * as store from './store';
@@ -13,6 +14,7 @@ const resources: Record<string, { operations: Record<string, Operation>; irrever
 	subscriber: { operations: subscriber.operations, irreversible: subscriber.IRREVERSIBLE },
 	export: { operations: exportResource.operations, irreversible: [] },
 	store: { operations: store.operations, irreversible: store.IRREVERSIBLE },
+	bounce: { operations: bounce.operations, irreversible: bounce.IRREVERSIBLE },
 };
 
 /** The node's own fields, every resource and operation. */
@@ -21,6 +23,7 @@ export const operationDescriptions = [
 	...subscriber.description,
 	...exportResource.description,
 	...store.description,
+	...bounce.description,
 ];
 
 function toItems(result: unknown, itemIndex: number): INodeExecutionData[] {

@@ -521,8 +521,10 @@ describe.each(BACKENDS)('campaign engine on %s', (backend) => {
 		expect(summary.remaining).toBe(100 - summary.failedThisRun);
 		const stored = await getCampaign(store, campaign.id);
 		expect(stored!.pauseReason).toMatch(/of the last \d+ sends failed/);
-		// a policy refusal at RCPT is still the recipient refused: hard bounce
-		expect(summary.failures[0]).toMatchObject({ bounce: 'hard', enhancedStatus: '5.7.1' });
+		// a policy block at RCPT is the sender's problem: never held against the subscriber
+		expect(summary.failures[0]).toMatchObject({ bounce: 'sender', reason: 'blocked', enhancedStatus: '5.7.1' });
+		const refused = await store.getSubscriber({ listId, email: summary.failures[0].email });
+		expect(refused).toMatchObject({ status: 'active', hardBounces: 0, softBounces: 0 });
 		const states = await logStates(store, campaign.id);
 		expect(states.claimed ?? 0).toBe(0);
 		expect(states.sending ?? 0).toBe(0);

@@ -26,16 +26,17 @@ function message(to: string, subscriberId: string | null): ComposedMessage {
 	} as unknown as ComposedMessage;
 }
 
-function refused(ref: number, code: number, command: string, kind: 'permanent' | 'retryable'): SendResult {
+function refused(ref: number, code: number, command: string, kind: 'permanent' | 'retryable', said = 'refused', status: string | null = null): SendResult {
+	const response = `${code} ${status ? `${status} ` : ''}${said}`;
 	return {
 		ref,
 		status: 'failed',
 		messageId: null,
 		accepted: [],
 		rejected: [],
-		response: `${code} refused`,
+		response,
 		attempts: 1,
-		error: { kind, message: `${code} refused`, code: 'EENVELOPE', responseCode: code, enhancedStatus: null, command },
+		error: { kind, message: response, code: 'EENVELOPE', responseCode: code, enhancedStatus: status, command },
 	};
 }
 
@@ -116,15 +117,15 @@ describe('delivery rules (item mode and proofs)', () => {
 		const hard = await add(listA, 'hard@example.com');
 		await add(listA, 'soft@example.com');
 		const outcomes = [
-			{ result: refused(0, 550, 'RCPT TO', 'permanent'), to: 'hard@example.com', subscriberId: hard.id },
+			{ result: refused(0, 550, 'RCPT TO', 'permanent', '<hard@example.com>: User unknown', '5.1.1'), to: 'hard@example.com', subscriberId: hard.id },
 			{ result: refused(1, 451, 'RCPT TO', 'retryable'), to: 'soft@example.com', subscriberId: null },
-			// refused for the content, not the recipient: nothing to record
-			{ result: refused(2, 554, 'DATA', 'permanent'), to: 'soft@example.com', subscriberId: null },
+			// refused for the content, not the recipient: recorded as the sender's, never held against the address
+			{ result: refused(2, 554, 'DATA', 'permanent', 'Message rejected as spam', '5.7.1'), to: 'soft@example.com', subscriberId: null },
 		];
 		expect(await applySendBounces(store, outcomes, actor)).toEqual([]);
 		expect((await store.getSubscriber({ id: hard.id }))?.status).toBe('bounced');
 		const soft = await store.getSubscriber({ listId: listA, email: 'soft@example.com' });
-		expect(soft).toMatchObject({ status: 'active', softBounces: 1 });
+		expect(soft).toMatchObject({ status: 'active', softBounces: 1, hardBounces: 0, lastBounce: { kind: 'sender', reason: 'spamdetected' } });
 	});
 
 	test('a bounce the store cannot record is returned with why', async () => {

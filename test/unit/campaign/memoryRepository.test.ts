@@ -136,7 +136,7 @@ class MemoryCampaignRuns implements CampaignRunRepository {
 			if (!row || row.state !== 'sending' || row.owner !== options.owner) continue;
 			Object.assign(row, { state: result.state, attempts: result.attempts, error: result.error, owner: result.state === 'queued' ? null : row.owner });
 			outcome[result.state]++;
-			if (result.bounce === 'hard') outcome.bounced++;
+			if (result.bounce?.kind === 'hard') outcome.bounced++;
 		}
 		const counters = this.campaign.counters;
 		counters.sent += outcome.sent;
@@ -186,6 +186,15 @@ class MemoryCampaignRuns implements CampaignRunRepository {
 		return 0;
 	}
 
+	// this in-memory store keeps no per-provider figures: nothing is ever paused
+	async providerPauses(): Promise<[]> {
+		return [];
+	}
+
+	async resumeProviders(): Promise<{ providers: string[]; requeued: number }> {
+		return { providers: [], requeued: 0 };
+	}
+
 	states(): Record<string, number> {
 		const counts: Record<string, number> = {};
 		for (const row of this.log.values()) counts[row.state] = (counts[row.state] ?? 0) + 1;
@@ -206,7 +215,7 @@ function newCampaign(): Campaign {
 		sendAt: null,
 		maxSubscriberId: null,
 		totalRecipients: null,
-		counters: { sent: 0, failed: 0, unknown: 0, skipped: 0, bounced: 0, complained: 0, unsubscribed: 0, opened: 0, clicked: 0, delivered: 0 },
+		counters: { sent: 0, failed: 0, unknown: 0, skipped: 0, bounced: 0, complained: 0, unsubscribed: 0, opened: 0, clicked: 0, delivered: 0, senderRefused: 0 },
 		pauseReason: null,
 		lastError: null,
 		createdAt: at,

@@ -18,6 +18,7 @@ describe('Brevo webhook', () => {
 				messageId: '202611031100.12345@smtp-relay.mailin.fr',
 				recipient: 'Bob@example.com',
 				kind: 'hard',
+				reason: 'userunknown',
 				smtpStatus: '5.1.1',
 				diagnostic: '550 5.1.1 user unknown',
 				occurredAt: '2026-11-03T15:00:00.321Z',
@@ -25,6 +26,15 @@ describe('Brevo webhook', () => {
 				subscriberId: 'sub_3',
 			},
 		]);
+	});
+
+	test('a hard bounce that is a block is the sender\'s; invalid_email hard; Brevo\'s own block list soft', async () => {
+		const parse = async (fields: Record<string, unknown>) =>
+			expectOk(await verifyBrevoRequest(withBearer({ ...hardBounce, ...fields }), { bearerToken: TOKEN })).events[0];
+		expect(await parse({ reason: '550 5.7.1 Message rejected: sending IP on a blocklist' })).toMatchObject({ kind: 'sender', reason: 'blocked' });
+		expect(await parse({ event: 'invalid_email', reason: 'Invalid email address' })).toMatchObject({ kind: 'hard', reason: 'userunknown' });
+		expect(await parse({ event: 'blocked', reason: 'Contact is blacklisted' })).toMatchObject({ kind: 'soft', reason: 'onhold' });
+		expect(await parse({ event: 'soft_bounce', reason: '452 4.2.2 Mailbox full' })).toMatchObject({ kind: 'soft', reason: 'mailboxfull' });
 	});
 
 	test('maps snake_case and n8n camelCase names; batches are arrays', async () => {

@@ -26,6 +26,7 @@ describe('RFC 3464 DSN', () => {
 				messageId: 'campaign-42.sub-7@example.com',
 				recipient: 'Missing.User@example.org',
 				kind: 'hard',
+				reason: 'userunknown',
 				smtpStatus: '5.1.1',
 				diagnostic:
 					'550 5.1.1 <missing.user@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
@@ -61,6 +62,22 @@ describe('RFC 3464 DSN', () => {
 			await verifyDsnRequest(withToken(fixtureText('dsn-delayed-multi.eml')), config),
 		);
 		expect(again.events[0].eventId).toBe(result.events[0].eventId);
+	});
+
+	test('a failed 5.7.1 block is the sender\'s, a failed 5.2.2 is soft: the shared reason rules', async () => {
+		const hard = fixtureText('dsn-hard.eml');
+		const blocked = hard
+			.replace(/Status: 5\.1\.1/, 'Status: 5.7.1')
+			.replace(/Diagnostic-Code: .*(\r?\n[ \t].*)*/, 'Diagnostic-Code: smtp; 550 5.7.1 Service unavailable; client host [192.0.2.1] blocked using Spamhaus');
+		expect(expectOk(await verifyDsnRequest(signed(blocked), config)).events[0]).toMatchObject({
+			kind: 'sender',
+			reason: 'blocked',
+			smtpStatus: '5.7.1',
+		});
+		const full = hard
+			.replace(/Status: 5\.1\.1/, 'Status: 5.2.2')
+			.replace(/Diagnostic-Code: .*(\r?\n[ \t].*)*/, 'Diagnostic-Code: smtp; 552 5.2.2 Mailbox full');
+		expect(expectOk(await verifyDsnRequest(signed(full), config)).events[0]).toMatchObject({ kind: 'soft', reason: 'mailboxfull' });
 	});
 
 	test('raw carries the parsed field blocks when asked', async () => {

@@ -55,6 +55,7 @@ describe('generic webhook', () => {
 			messageId: 'm1@example.net',
 			recipient: 'Someone@example.com',
 			kind: 'hard',
+			reason: 'userunknown',
 			smtpStatus: '5.1.1',
 			diagnostic: '550 5.1.1 user unknown',
 			occurredAt: '2026-11-03T01:00:00.000Z',
@@ -69,6 +70,30 @@ describe('generic webhook', () => {
 		// A plain "bounce" is classified by its status class.
 		expect(result.events[2]).toMatchObject({ kind: 'soft', smtpStatus: '4.2.2' });
 		expect(result.events[2].raw).toBeUndefined();
+	});
+
+	test('bounces go through the shared reason rules; a stated reason must be one of the names', async () => {
+		const events = [
+			{ id: 'b1', type: 'bounce', email: 'a@example.com', status: '5.7.1', diagnostic: '550 5.7.1 Client host [192.0.2.1] blocked using Spamhaus' },
+			{ id: 'b2', type: 'hard', email: 'b@example.com', status: '5.2.2', diagnostic: '552 5.2.2 mailbox full' },
+			{ id: 'b3', type: 'soft', email: 'c@example.com', reason: 'blocked' },
+			{ id: 'b4', type: 'hard', email: 'd@example.com' },
+			{ id: 'b5', type: 'sender', email: 'e@example.com' },
+		];
+		const result = expectOk(await verifyGenericRequest(signed({ events }), { secret: SECRET }));
+		expect(result.events.map((event) => [event.kind, event.reason])).toEqual([
+			['sender', 'blocked'],
+			['soft', 'mailboxfull'],
+			['sender', 'blocked'],
+			// nothing but the poster's word: taken as said
+			['hard', 'undefined'],
+			['sender', 'undefined'],
+		]);
+		const bad = expectFailure(
+			await verifyGenericRequest(signed({ events: [{ ...events[0], reason: 'nosuchreason' }] }), { secret: SECRET }),
+			400,
+		);
+		expect(bad.reason).toMatch(/events\[0\]: "reason" must be one of the reason names/);
 	});
 
 	test('accepts a single event object and includes raw only when asked', async () => {

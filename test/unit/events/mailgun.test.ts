@@ -23,6 +23,18 @@ function config(replayCache: ReplayCache = new MemoryReplayCache()) {
 }
 
 describe('Mailgun webhook', () => {
+	test.each([
+		['a 5.7.1 policy refusal', { reason: 'bounce', 'delivery-status': { code: 550, 'enhanced-code': '5.7.1', message: '5.7.1 Rejected by local policy' } }, 'sender', 'policyviolation'],
+		['an ESP block', { reason: 'espblock', 'delivery-status': { code: 605, message: 'Blocked by the receiving provider' } }, 'sender', 'blocked'],
+		['its own suppression list', { reason: 'suppress-bounce', 'delivery-status': { code: 605, message: 'Not delivering to previously bounced address' } }, 'soft', 'onhold'],
+		['a full mailbox', { reason: 'bounce', 'delivery-status': { code: 552, 'enhanced-code': '5.2.2', message: 'Mailbox full' } }, 'soft', 'mailboxfull'],
+	])('a permanent failure for %s is %s (%s)', async (_label, fields, kind, reason) => {
+		const result = expectOk(
+			await verifyMailgunRequest(post(signedBody({ ...failedPermanent, ...fields })), config()),
+		);
+		expect(result.events[0]).toMatchObject({ kind, reason });
+	});
+
 	test('accepts a signed permanent failure as a hard bounce with correlation ids', async () => {
 		const result = expectOk(
 			await verifyMailgunRequest(post(signedBody(failedPermanent)), config()),
@@ -34,6 +46,7 @@ describe('Mailgun webhook', () => {
 				messageId: '20261103.cmp42@mg.example.net',
 				recipient: 'Alice@example.com',
 				kind: 'hard',
+				reason: 'userunknown',
 				smtpStatus: '5.1.1',
 				diagnostic: 'The email account that you tried to reach does not exist.',
 				occurredAt: '2026-11-03T15:00:00.123Z',

@@ -16,6 +16,7 @@ describe('Postmark webhook', () => {
 				messageId: '883953f4-6105-42a2-a16a-77a8eac79483',
 				recipient: 'John@example.com',
 				kind: 'hard',
+				reason: 'userunknown',
 				smtpStatus: '5.1.1',
 				diagnostic: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.',
 				occurredAt: '2026-11-03T15:05:12.888Z',
@@ -26,17 +27,28 @@ describe('Postmark webhook', () => {
 	});
 
 	test.each([
-		['BadEmailAddress', 'hard'],
-		['ManuallyDeactivated', 'hard'],
-		['SoftBounce', 'soft'],
-		['Transient', 'soft'],
-		['DnsError', 'soft'],
-		['SpamComplaint', 'complaint'],
-	])('bounce Type %s → %s', async (type, kind) => {
+		['BadEmailAddress', 'hard', 'userunknown', undefined],
+		// Postmark's own hold, not the receiver's verdict
+		['ManuallyDeactivated', 'soft', 'onhold', undefined],
+		['SoftBounce', 'soft', 'mailboxfull', '452 4.2.2 Mailbox full'],
+		['Transient', 'soft', 'expired', 'Message delayed'],
+		['DnsError', 'soft', 'networkerror', 'DNS lookup failed'],
+		// refusals of our mail: never held against the address, whatever the status says
+		['Blocked', 'sender', 'blocked', 'smtp;550 5.7.1 Message rejected due to local policy'],
+		['SpamNotification', 'sender', 'spamdetected', '550 5.7.1 spam'],
+		['DMARCPolicy', 'sender', 'authfailure', '550 5.7.26 unauthenticated mail'],
+		['SpamComplaint', 'complaint', 'feedback', undefined],
+	])('bounce Type %s → %s (%s)', async (type, kind, reason, details) => {
 		const result = expectOk(
-			await verifyPostmarkRequest(authorised({ ...bounce, Type: type }), auth),
+			await verifyPostmarkRequest(authorised({ ...bounce, Type: type, ...(details ? { Details: details } : {}) }), auth),
 		);
-		expect(result.events[0].kind).toBe(kind);
+		expect(result.events[0]).toMatchObject({ kind, reason });
+	});
+
+	test('a HardBounce whose diagnostic is a policy block is the sender\'s, a user unknown stays hard', async () => {
+		const blocked = { ...bounce, Details: 'smtp;550 5.7.1 Service unavailable; client host [203.0.113.9] blocked' };
+		const result = expectOk(await verifyPostmarkRequest(authorised(blocked), auth));
+		expect(result.events[0]).toMatchObject({ kind: 'sender', reason: 'blocked', smtpStatus: '5.7.1' });
 	});
 
 	test('bounce types that say nothing about the address are ignored', async () => {

@@ -69,6 +69,7 @@ describe('mapping to store delivery events', () => {
 		messageId: 'm',
 		recipient: 'a@example.com',
 		kind: 'hard',
+		reason: 'userunknown',
 		smtpStatus: '5.1.1',
 		diagnostic: 'user unknown',
 		occurredAt: '2026-11-03T10:00:00.000Z',
@@ -76,12 +77,12 @@ describe('mapping to store delivery events', () => {
 		subscriberId: 's',
 	};
 
-	test('hard/soft/complaint/unsubscribe map one to one; other kinds are not store events', () => {
+	test('hard/soft/sender/complaint/unsubscribe map one to one; other kinds are not store events', () => {
 		expect(
-			['hard', 'soft', 'complaint', 'unsubscribe'].map((kind) =>
+			['hard', 'soft', 'sender', 'complaint', 'unsubscribe'].map((kind) =>
 				toDeliveryEventType(kind as never),
 			),
-		).toEqual(['hard', 'soft', 'complaint', 'unsubscribe']);
+		).toEqual(['hard', 'soft', 'sender', 'complaint', 'unsubscribe']);
 		for (const kind of ['delivered', 'deferred', 'open', 'click'] as const) {
 			expect(toDeliveryEventType(kind)).toBeNull();
 			expect(toDeliveryEventInput({ ...base, kind })).toBeNull();
@@ -91,6 +92,7 @@ describe('mapping to store delivery events', () => {
 	test('the store input carries a provider-prefixed event id and the status in the diagnostic', () => {
 		expect(toDeliveryEventInput(base)).toEqual({
 			type: 'hard',
+			reason: 'userunknown',
 			subscriberId: 's',
 			email: 'a@example.com',
 			diagnostic: '5.1.1 user unknown',

@@ -41,14 +41,24 @@ describe('SendGrid event webhook', () => {
 		expect(kinds).toEqual({
 			'hard@example.com': 'hard',
 			'tech@example.com': 'soft',
-			'blocked@example.com': 'soft',
-			'dropped@example.com': 'hard',
+			// a block is a refusal of our mail, never the address's fault
+			'blocked@example.com': 'sender',
+			// SendGrid declining to send to an address on its own list says nothing new about it
+			'dropped@example.com': 'soft',
 			'slow@example.com': 'deferred',
 			'angry@example.com': 'complaint',
 			'bye@example.com': 'unsubscribe',
 			'groupbye@example.com': 'unsubscribe',
 			'ok@example.com': 'delivered',
 			'reader@example.com': 'click',
+		});
+		const reasons = Object.fromEntries(result.events.map((event) => [event.recipient, event.reason]));
+		expect(reasons).toMatchObject({
+			'hard@example.com': 'userunknown',
+			'blocked@example.com': 'blocked',
+			'dropped@example.com': 'onhold',
+			'angry@example.com': 'feedback',
+			'ok@example.com': null,
 		});
 		expect(result.events).toHaveLength(11);
 		expect(result.events.filter((event) => event.kind === 'open')).toHaveLength(1);
@@ -61,6 +71,7 @@ describe('SendGrid event webhook', () => {
 			messageId: '14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0',
 			recipient: 'hard@example.com',
 			kind: 'hard',
+			reason: 'userunknown',
 			smtpStatus: '5.1.1',
 			diagnostic: '550 5.1.1 The email account that you tried to reach does not exist',
 			occurredAt: new Date(1793718000 * 1000).toISOString(),

@@ -218,6 +218,7 @@ describe('SES via SNS: signatures and certificates', () => {
 				messageId: 'cmp42.sub7@example.net',
 				recipient: 'Jane@example.com',
 				kind: 'hard',
+				reason: 'userunknown',
 				smtpStatus: '5.1.1',
 				diagnostic: 'smtp; 550 5.1.1 <jane@example.com>... User unknown',
 				occurredAt: '2026-11-03T14:59:38.237Z',
@@ -233,6 +234,40 @@ describe('SES via SNS: signatures and certificates', () => {
 		// A retried delivery of the same SNS message gives the same ids.
 		const again = expectOk(await verifySesRequest(snsPost(body), testConfig()));
 		expect(again.events.map((event) => event.eventId)).toEqual(['sns-msg-1:0', 'sns-msg-1:1']);
+	});
+
+	test('a Permanent bounce with a 5.7.x block is the sender\'s; sub-types name the reason', async () => {
+		const base = fixtureJson('ses-bounce.json') as { bounce: Record<string, unknown> };
+		const parse = async (bounce: Record<string, unknown>, recipients: Array<Record<string, unknown>>) =>
+			expectOk(
+				await verifySesRequest(
+					snsPost(envelope({ ...base, bounce: { ...base.bounce, ...bounce, bouncedRecipients: recipients } })),
+					testConfig(),
+				),
+			).events.map((event) => ({ kind: event.kind, reason: event.reason }));
+		const blocked = {
+			emailAddress: 'jane@example.com',
+			action: 'failed',
+			status: '5.7.1',
+			diagnosticCode: 'smtp; 550 5.7.1 Service unavailable, Client host [198.51.100.7] blocked using Spamhaus',
+		};
+		expect(await parse({ bounceType: 'Permanent', bounceSubType: 'General' }, [blocked])).toEqual([
+			{ kind: 'sender', reason: 'blocked' },
+		]);
+		const bare = { emailAddress: 'jane@example.com', action: 'failed' };
+		expect(await parse({ bounceType: 'Permanent', bounceSubType: 'NoEmail' }, [bare])).toEqual([{ kind: 'hard', reason: 'userunknown' }]);
+		expect(await parse({ bounceType: 'Transient', bounceSubType: 'MailboxFull' }, [bare])).toEqual([{ kind: 'soft', reason: 'mailboxfull' }]);
+		expect(await parse({ bounceType: 'Transient', bounceSubType: 'ContentRejected' }, [bare])).toEqual([{ kind: 'sender', reason: 'contenterror' }]);
+		expect(await parse({ bounceType: 'Transient', bounceSubType: 'MessageTooLarge' }, [bare])).toEqual([{ kind: 'sender', reason: 'mesgtoobig' }]);
+		// a transient bounce is never hard, whatever its status says
+		const unknownButTransient = { ...bare, status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 User unknown' };
+		expect(await parse({ bounceType: 'Transient', bounceSubType: 'General' }, [unknownButTransient])).toEqual([
+			{ kind: 'soft', reason: 'userunknown' },
+		]);
+		// nothing known: not proof the address is dead
+		expect(await parse({ bounceType: 'Undetermined', bounceSubType: 'Undetermined' }, [bare])).toEqual([
+			{ kind: 'soft', reason: 'undefined' },
+		]);
 	});
 
 	test('v1 (SHA1withRSA) complaint with a Subject is verified', async () => {

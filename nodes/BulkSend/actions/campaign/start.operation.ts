@@ -10,6 +10,7 @@ import { createLimiter, type LimiterConfig, type SendLimiter } from '../../../..
 import { errorItem, item, itemError, jsonCopy, positiveNumber, showFor } from '../../../shared/nodeHelpers';
 import { checkSendConfig, CHECK_SMTP_CREDENTIAL, type NodeOutput, type OperationContext } from '../resources';
 import { readLimiterConfig, readRetryAndBreaker, retryOptions, withSharedLimit } from '../throttling';
+import { bounceDomainOption, providerPauseOptions, readProviderPause, readVerp, resumeProvidersOption } from '../bounceOptions';
 import { campaignField, campaignIdOf, requireCampaign, summaryJson } from './common';
 
 export const description: INodeProperties[] = [
@@ -30,6 +31,7 @@ export const description: INodeProperties[] = [
 				default: 500,
 				description: 'Recipients claimed from the store at a time',
 			},
+			bounceDomainOption,
 			{
 				displayName: 'Max Messages per Run',
 				name: 'maxMessages',
@@ -39,6 +41,7 @@ export const description: INodeProperties[] = [
 				description:
 					'Stop after handing this many messages to the server (0: no cap); the next run continues',
 			},
+			...providerPauseOptions,
 			{
 				displayName: 'Resume If Paused',
 				name: 'resumePaused',
@@ -47,6 +50,7 @@ export const description: INodeProperties[] = [
 				description:
 					'Whether a paused campaign (by Pause or by the failure-rate breaker) sends again. Leave off when a Schedule trigger runs this node, so a pause holds.',
 			},
+			resumeProvidersOption,
 			{
 				displayName: 'Retry Unknown Deliveries',
 				name: 'retryUnknown',
@@ -114,6 +118,8 @@ export async function execute(op: OperationContext, itemIndex: number): Promise<
 	checkSendConfig(op, itemIndex, { smtp, retry, breaker });
 	const maxMessages = positiveNumber(options.maxMessages);
 	const timeBudget = positiveNumber(options.timeBudget);
+	const verp = await readVerp(op, options.bounceDomain);
+	const providerPause = readProviderPause(options);
 
 	const stop = new AbortController();
 	const signals = [stop.signal, ...(resources.signal ? [resources.signal] : [])];
@@ -130,6 +136,9 @@ export async function execute(op: OperationContext, itemIndex: number): Promise<
 			breaker,
 			composeSecret: links.secret,
 			baseUrl: links.baseUrl,
+			verp,
+			providerPause,
+			resumeProviders: options.resumeProviders === true,
 			timeBudgetMs: timeBudget ? timeBudget * 1000 : undefined,
 			batchSize: positiveNumber(options.batchSize),
 			retryUnknown: options.retryUnknown === true,

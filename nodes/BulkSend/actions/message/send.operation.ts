@@ -21,11 +21,13 @@
 import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { applySendBounces, deliveryRefusals, type RecipientToCheck } from '../../../../lib/campaign';
+import { prepareVerp, verpEnvelope, verpIdsFor } from '../../../../lib/bounce';
 import { toSendMailOptions, type ComposedMessage } from '../../../../lib/compose';
 import { sendMessages, type OutgoingMessage, type SendResult, type SendRunReport } from '../../../../lib/send';
 import { composedMessageFromItem } from '../../../shared/messageItem';
 import { errorItem, item, itemError, itemLabel, showFor } from '../../../shared/nodeHelpers';
 import { notSentJson, resultJson, type RecipientInfo } from '../../helpers/results';
+import { bounceDomainOption, readVerp } from '../bounceOptions';
 import { checkSendConfig, type NodeOutput, type OperationContext } from '../resources';
 import { readLimiterConfig, readRetryAndBreaker, retryOptions, withSharedLimit } from '../throttling';
 
@@ -52,7 +54,7 @@ export const description: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether a recipient the server refused for good (5xx) gets a hard bounce, and one still deferred after the last retry a soft bounce, through the store’s bounce policy (needs a store credential)',
+					'Whether a refused recipient (5xx, or still deferred after the last retry) gets a bounce of the kind its reply shows — hard (no such user), soft (mailbox full) or sender (our mail blocked, never held against the address) — through the store’s bounce policy (needs a store credential)',
 			},
 			{
 				displayName: 'Default From E-Mail',
@@ -70,6 +72,7 @@ export const description: INodeProperties[] = [
 				placeholder: 'e.g. ACME News',
 				description: 'Display name with the Default From E-Mail',
 			},
+			bounceDomainOption,
 			...retryOptions,
 		],
 	},
@@ -133,15 +136,25 @@ async function prepareItems(op: OperationContext, options: IDataObject, placed: 
 	const defaultFrom = defaultFromEmail
 		? { name: String(options.defaultFromName ?? ''), address: defaultFromEmail }
 		: null;
+	let verp: ReturnType<typeof prepareVerp>;
+	try {
+		verp = prepareVerp(await readVerp(op, options.bounceDomain));
+	} catch (error) {
+		throw itemError(ctx.getNode(), 0, error);
+	}
 	const prepared: Prepared[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const message = await readMessage(op, itemIndex, defaultFrom);
 			const mark = items[itemIndex]?.json?.confirmation;
+			const outgoing: OutgoingMessage = { ...toSendMailOptions(message), ref: itemIndex };
+			// VERP needs the store's row id; an item without one keeps the From address as return path
+			const ids = verp ? verpIdsFor(message.subscriberId, message.campaignId) : null;
+			if (verp && ids) outgoing.envelope = verpEnvelope(verp, ids, message.to.address);
 			prepared.push({
 				itemIndex,
 				recipient: { to: message.to.address, subscriberId: message.subscriberId, campaignId: message.campaignId },
-				message: { ...toSendMailOptions(message), ref: itemIndex },
+				message: outgoing,
 				...(mark !== undefined && mark !== null ? { confirmation: { message, mark } } : {}),
 			});
 		} catch (error) {
