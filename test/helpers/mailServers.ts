@@ -18,6 +18,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import type { MailboxSettings } from '../../lib/mailbox';
 import { testCertificates } from './smtpCerts';
 import { freePort } from './services';
 
@@ -350,6 +351,24 @@ export async function startMailServers(): Promise<MailServers> {
 			return ['new', 'cur'].reduce((sum, sub) => sum + (existsSync(join(inbox, sub)) ? readdirSync(join(inbox, sub)).length : 0), 0);
 		},
 		stop,
+	};
+}
+
+/** Engine settings for the bounce mailbox (the test certificate is self-signed, so allowed here). */
+export function bounceMailboxSettings(servers: MailServers, overrides: Partial<MailboxSettings> = {}): MailboxSettings {
+	return {
+		host: servers.imap.host,
+		port: servers.imap.port,
+		security: 'tls',
+		user: servers.imap.user,
+		password: servers.imap.password,
+		allowSelfSigned: true,
+		folder: 'INBOX',
+		processedFolder: 'Processed',
+		unreadableFolder: 'Unreadable',
+		maxMessages: 100,
+		maxMessageBytes: 1024 * 1024,
+		...overrides,
 	};
 }
 

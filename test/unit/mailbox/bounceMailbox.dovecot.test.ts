@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { readBounceMailbox, type MailboxSettings } from '../../../lib/mailbox';
 import { openStore, type SqlSubscriberStore } from '../../../lib/store';
-import { appendMessage, folderCounts, startMailServers, type MailServers } from '../../helpers/mailServers';
+import { appendMessage, folderCounts, bounceMailboxSettings, startMailServers, type MailServers } from '../../helpers/mailServers';
 
 jest.setTimeout(120_000);
 
@@ -69,19 +69,7 @@ describe('readBounceMailbox: Dovecot → classifier → store', () => {
 
 	beforeAll(async () => {
 		servers = await startMailServers();
-		settings = {
-			host: servers.imap.host,
-			port: servers.imap.port,
-			security: 'tls',
-			user: servers.imap.user,
-			password: servers.imap.password,
-			allowSelfSigned: true,
-			folder: 'INBOX',
-			processedFolder: 'Processed',
-			unreadableFolder: 'Unreadable',
-			maxMessages: 100,
-			maxMessageBytes: 1024 * 1024,
-		};
+		settings = bounceMailboxSettings(servers);
 		storeDir = mkdtempSync(path.join(tmpdir(), 'bulk-mail-mailbox-'));
 		store = await openStore({ backend: 'sqlite', file: 'mailbox.sqlite', baseDir: storeDir });
 		const list = await store.createList({ name: 'Garden' }, actor);

@@ -10,6 +10,7 @@ import {
 	folderCounts,
 	folderMessages,
 	openBounceMailbox,
+	bounceMailboxSettings,
 	startMailServers,
 	type MailServers,
 } from '../../helpers/mailServers';
@@ -28,19 +29,7 @@ describe('drainMailbox on a real Dovecot', () => {
 
 	beforeAll(async () => {
 		servers = await startMailServers();
-		settings = {
-			host: servers.imap.host,
-			port: servers.imap.port,
-			security: 'tls',
-			user: servers.imap.user,
-			password: servers.imap.password,
-			allowSelfSigned: true,
-			folder: 'INBOX',
-			processedFolder: 'Processed',
-			unreadableFolder: 'Unreadable',
-			maxMessages: 100,
-			maxMessageBytes: 64 * 1024,
-		};
+		settings = bounceMailboxSettings(servers, { maxMessageBytes: 64 * 1024 });
 	});
 
 	afterAll(async () => {
