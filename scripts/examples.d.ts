@@ -4,14 +4,14 @@ export interface ExampleCredential {
 	name: string;
 	type: string;
 }
-export const EXAMPLE_CREDENTIALS: { store: ExampleCredential; smtp: ExampleCredential; bounce: ExampleCredential };
+export const EXAMPLE_CREDENTIALS: { store: ExampleCredential; smtp: ExampleCredential; bounce: ExampleCredential; mailbox: ExampleCredential };
 export const examplesDir: string;
 export function exampleFiles(dir?: string): string[];
 export function bounceWebhookPath(dir?: string): string;
 export function localCredentialData(options?: {
 	port?: number;
 	publicBaseUrl?: string;
-}): Record<'store' | 'smtp' | 'bounce', Record<string, unknown>>;
+}): Record<'store' | 'smtp' | 'bounce' | 'mailbox', Record<string, unknown>>;
 export function importExamples(options: {
 	userFolder: string;
 	runCli: (args: string[]) => unknown;

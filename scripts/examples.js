@@ -15,6 +15,7 @@ const EXAMPLE_CREDENTIALS = {
 	store: { id: 'bulkMailStore001', name: 'Subscriber Store (embedded SQLite)', type: 'bulkMailSubscriberStoreApi' },
 	smtp: { id: 'bulkMailSmtp0001', name: 'Local SMTP (localhost:1025, plain)', type: 'bulkMailSmtpApi' },
 	bounce: { id: 'bulkMailBounce01', name: 'Bounce Webhook Secrets', type: 'bulkMailBounceWebhookApi' },
+	mailbox: { id: 'bulkMailMailbox1', name: 'Bounce Mailbox (IMAP)', type: 'bulkMailBounceMailboxApi' },
 };
 
 /** The production URL prefix of the bounce example's trigger, `/webhook/<webhookId>`. */
@@ -43,6 +44,8 @@ function localCredentialData({ port = 5678, publicBaseUrl } = {}) {
 		},
 		smtp: { host: 'localhost', port: 1025, security: 'none', allowPlain: true, ehloName: 'localhost' },
 		bounce: { genericSecret: secret() },
+		// A placeholder the user replaces with the mailbox their bounce domain delivers to.
+		mailbox: { host: 'imap.example.com', port: 993, security: 'tls', user: 'bounces@bounce.example.com', password: '', allowSelfSigned: false },
 	};
 }
 

@@ -1,8 +1,10 @@
 'use strict';
 /**
  * Makes sure the machine services the test suite talks to are there: PostgreSQL on
- * 127.0.0.1:5432, Redis on 127.0.0.1:6379, Postfix's smtp-sink, Debian's chromium and the cached
- * n8n runtime. Starts or installs what is missing with the machine's own commands and throws a
+ * 127.0.0.1:5432, Redis on 127.0.0.1:6379, Postfix (its smtp-sink, and the MTA itself for the
+ * bounce tests), Dovecot (IMAP and LMTP), Debian's chromium and the cached n8n runtime. The bounce
+ * tests start their own private Postfix and Dovecot instances (test/helpers/mailServers.ts); here
+ * we only install the packages and check that both can run. Starts or installs what is missing with the machine's own commands and throws a
  * clear error when something still cannot be reached — the suite never silently skips.
  */
 const { execFileSync, execSync } = require('node:child_process');
@@ -130,7 +132,7 @@ async function ensureDebianTool(label, candidates, packages) {
 	log(`${label} is missing; installing Debian package(s) ${packages.join(' ')}`);
 	try {
 		if (packages.includes('postfix')) {
-			// Postfix asks how to deliver mail; the tests only need its smtp-sink tool.
+			// Postfix asks how to deliver mail; the tests run private instances with their own config.
 			execSync(
 				'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections',
 				{ stdio: 'inherit', shell: '/bin/bash' },
@@ -149,7 +151,33 @@ async function ensureDebianTool(label, candidates, packages) {
 }
 
 const SMTP_SINK = ['/usr/sbin/smtp-sink', '/usr/bin/smtp-sink'];
+const POSTFIX = ['/usr/sbin/postfix'];
+const DOVECOT = ['/usr/sbin/dovecot'];
+const DOVECOT_LMTP = ['/usr/lib/dovecot/lmtp'];
+const DOVECOT_IMAP = ['/usr/lib/dovecot/imap'];
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/**
+ * Postfix and Dovecot are installed, and each one's configuration checker runs: a broken install
+ * fails here, before a test tries to start a private instance. The Debian packages do not start
+ * the system-wide daemons in a container without an init system, and the tests need them not to.
+ */
+async function ensureMailServers() {
+	await ensureDebianTool('Postfix', POSTFIX, ['postfix']);
+	await ensureDebianTool('Dovecot', DOVECOT, ['dovecot-core']);
+	await ensureDebianTool('Dovecot IMAP', DOVECOT_IMAP, ['dovecot-imapd']);
+	await ensureDebianTool('Dovecot LMTP', DOVECOT_LMTP, ['dovecot-lmtpd']);
+	for (const [label, command, args] of [
+		['Postfix', '/usr/sbin/postconf', ['-d', 'mail_version']],
+		['Dovecot', DOVECOT[0], ['--version']],
+	]) {
+		try {
+			execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+		} catch (error) {
+			throw new Error(`${label} is installed but \`${command} ${args.join(' ')}\` fails: ${error.stderr || error.message}`);
+		}
+	}
+}
 
 /** PostgreSQL and Redis only (what the benchmarks need). */
 async function ensureDatabases() {
@@ -160,13 +188,14 @@ async function ensureDatabases() {
 async function ensureServices() {
 	await ensureDatabases();
 	const smtpSink = await ensureDebianTool("Postfix's smtp-sink", SMTP_SINK, ['postfix']);
+	await ensureMailServers();
 	const chromium = await ensureDebianTool('Chromium', CHROMIUM, ['chromium']);
 	const { ensureN8n, runtimeDir } = require('./n8n-runtime');
 	ensureN8n();
 	return { smtpSink, chromium, n8nRuntime: runtimeDir() };
 }
 
-module.exports = { ensureServices, ensureDatabases, postgresAnswers, redisAnswers, SMTP_SINK, CHROMIUM };
+module.exports = { ensureServices, ensureDatabases, ensureMailServers, postgresAnswers, redisAnswers, SMTP_SINK, CHROMIUM };
 
 if (require.main === module) {
 	ensureServices().then(

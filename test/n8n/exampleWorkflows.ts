@@ -15,6 +15,7 @@ export const EXAMPLE_FILES = {
 	newsletter: 'weekly-newsletter.json',
 	transactional: 'transactional-welcome.json',
 	bounces: 'bounce-handling.json',
+	mailbox: 'bounce-mailbox.json',
 	bounceReport: 'bounce-report.json',
 } as const;
 

@@ -61,6 +61,11 @@ test('npm start imports the example workflows and creates the credentials they u
 		type: 'bulkMailSmtpApi',
 		data: { host: 'localhost', port: 1025, security: 'none', allowPlain: true },
 	});
+	// The mailbox example's credential is a placeholder to fill in, TLS and certificate checks on.
+	expect(byId.get(EXAMPLE_CREDENTIALS.mailbox.id)).toMatchObject({
+		type: 'bulkMailBounceMailboxApi',
+		data: { security: 'tls', port: 993, allowSelfSigned: false },
+	});
 	const bounce = byId.get(EXAMPLE_CREDENTIALS.bounce.id)!;
 	expect(bounce.type).toBe('bulkMailBounceWebhookApi');
 	expect(String(bounce.data.genericSecret).length).toBeGreaterThanOrEqual(16);
