@@ -1,30 +1,31 @@
 /** compileTemplate() → CompiledTemplate.render(recipient, context) → ComposedMessage. */
-import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 import { CORRELATION_HEADERS } from '../events';
-import { LinkSigner, type LinkTokenClaims, normaliseBaseUrl } from '../store';
-import { inlineCss } from './cssInline';
+import type { LinkSigner, LinkTokenClaims } from '../store';
 import { ComposeError } from './errors';
-import {
-	hasControlCharacters,
-	parseMailbox,
-	sanitizeHeaderText,
-	STRUCTURAL_HEADERS,
-	validateEmailAddress,
-	validateHeaderName,
-} from './headerSafety';
+import { sanitizeHeaderText, validateEmailAddress } from './headerSafety';
 import { TemplateProgram, createSandboxedLiquid, parseTemplate } from './liquidEngine';
-import { SourceMap, positionAt, scanConstructs } from './liquidSource';
+import { SourceMap, scanConstructs } from './liquidSource';
+import { PROOF_HEADER, resolveLinkSettings } from './linkSettings';
 import {
 	RENDER_STATE,
-	applyLinkPlan,
-	linkPrefixes,
-	planLinks,
 	trackTextLinks,
 	type LinkPrefixes,
 	type LinkRenderState,
 } from './links';
 import { buildMessageId, messageIdDomain } from './messageId';
+import {
+	formatAddress,
+	messageIdSource,
+	normaliseDefaults,
+	normaliseId,
+	parseTemplatedMailbox,
+	validateAttachments,
+	withDefaults,
+	type NormalisedDefaults,
+} from './renderInputs';
+import { compileHtmlProgram, compileNameTemplate, type NameTemplate } from './templatePrograms';
 import { deriveTextTemplate, makeHtmlToText, tidyDerivedText, type TidyFlags } from './textPart';
 import type {
 	ComposeAttachment,
@@ -32,40 +33,14 @@ import type {
 	ComposedMessage,
 	MailAddress,
 	MessageEncoding,
-	MessageIdSource,
 	MessagePreview,
 	Recipient,
 	RenderContext,
-	TemplateName,
 	TemplateSpec,
 } from './types';
 
-export const PROOF_HEADER = 'X-Bulk-Mail-Proof';
-export const DEFAULT_PROOF_PREFIX = '[TEST] ';
-
-/** Merge-field names the engine provides; custom fields cannot shadow them at the top level. */
-export const BUILT_IN_FIELDS = [
-	'email',
-	'name',
-	'fields',
-	'item',
-	'subscriber',
-	'unsubscribe_url',
-	'preferences_url',
-	'campaign_id',
-	'confirm_url',
-] as const;
-
-// The structural headers plus the ones the engine itself writes per recipient.
-const RESERVED_HEADERS = new Set([
-	...STRUCTURAL_HEADERS,
-	'return-path',
-	'list-unsubscribe',
-	'list-unsubscribe-post',
-	PROOF_HEADER.toLowerCase(),
-	CORRELATION_HEADERS.campaignId.toLowerCase(),
-	CORRELATION_HEADERS.subscriberId.toLowerCase(),
-]);
+export { DEFAULT_PROOF_PREFIX, PROOF_HEADER } from './linkSettings';
+export { BUILT_IN_FIELDS } from './renderInputs';
 
 export const SAMPLE_RECIPIENT: Recipient = {
 	id: 'preview',
@@ -74,166 +49,7 @@ export const SAMPLE_RECIPIENT: Recipient = {
 	fields: {},
 };
 
-type DefaultEntry = readonly [path: readonly string[], value: unknown];
-
-interface NormalisedDefaults {
-	name?: unknown;
-	email?: unknown;
-	fields: DefaultEntry[];
-	item: DefaultEntry[];
-}
-
-const hasOwn = Object.prototype.hasOwnProperty;
-
-function isMissing(value: unknown): boolean {
-	return value === undefined || value === null || value === '';
-}
-
-function readPath(object: unknown, path: readonly string[]): unknown {
-	let value = object;
-	for (const key of path) {
-		if (value === null || typeof value !== 'object' || !hasOwn.call(value, key)) return undefined;
-		value = (value as Record<string, unknown>)[key];
-	}
-	return value;
-}
-
-/** Copy-on-write: the caller's objects are never changed. */
-function withDefaults(
-	object: Record<string, unknown>,
-	entries: readonly DefaultEntry[],
-): Record<string, unknown> {
-	let result = object;
-	for (const [path, value] of entries) {
-		if (!isMissing(readPath(result, path))) continue;
-		const setAt = (target: unknown, depth: number): Record<string, unknown> => {
-			const copy: Record<string, unknown> =
-				target !== null && typeof target === 'object' && !Array.isArray(target)
-					? { ...(target as Record<string, unknown>) }
-					: {};
-			copy[path[depth]] = depth === path.length - 1 ? value : setAt(copy[path[depth]], depth + 1);
-			return copy;
-		};
-		result = setAt(result, 0);
-	}
-	return result;
-}
-
-function normaliseDefaults(
-	defaults: Record<string, unknown> | null | undefined,
-): NormalisedDefaults {
-	const result: NormalisedDefaults = { fields: [], item: [] };
-	if (!defaults) return result;
-	if (typeof defaults !== 'object' || Array.isArray(defaults)) {
-		throw new ComposeError('invalid-option', 'Defaults must be an object of field name → value');
-	}
-	for (const [key, value] of Object.entries(defaults)) {
-		const path = key.split('.').map((part) => part.trim());
-		if (!key.trim() || path.some((part) => !part)) {
-			throw new ComposeError('invalid-option', `Defaults: '${key}' is not a field name`);
-		}
-		if (value !== null && typeof value === 'object') {
-			throw new ComposeError(
-				'invalid-option',
-				`Defaults: the default of '${key}' must be text or a number`,
-			);
-		}
-		const [head, ...rest] = path;
-		if ((head === 'name' || head === 'email') && rest.length === 0) {
-			result[head] = value;
-		} else if (head === 'fields' && rest.length) {
-			result.fields.push([rest, value]);
-		} else if (head === 'item' && rest.length) {
-			result.item.push([rest, value]);
-		} else if ((BUILT_IN_FIELDS as readonly string[]).includes(head)) {
-			throw new ComposeError(
-				'invalid-option',
-				`Defaults: '${key}' is provided by the engine and cannot have a default`,
-			);
-		} else {
-			result.fields.push([path, value]); // a top-level custom field name
-		}
-	}
-	return result;
-}
-
 const USES = (name: string) => new RegExp(`\\b${name}\\b`);
-
-function normaliseId(raw: unknown, label: string): string | null {
-	if (raw === undefined || raw === null || raw === '') return null;
-	if (typeof raw !== 'string' && typeof raw !== 'number') {
-		throw new ComposeError('invalid-recipient', `${label} must be text or a number`);
-	}
-	const id = String(raw);
-	if (hasControlCharacters(id) || id.length > 200) {
-		throw new ComposeError(
-			'invalid-recipient',
-			`${label} '${id.slice(0, 40)}' contains control characters or is longer than 200 characters`,
-		);
-	}
-	return id;
-}
-
-interface NameTemplate {
-	static: string | null;
-	program: TemplateProgram | null;
-}
-
-function validateAttachments(attachments: unknown): ComposeAttachment[] {
-	if (!Array.isArray(attachments)) {
-		throw new ComposeError('invalid-attachment', 'Attachments must be a list');
-	}
-	return attachments.map((attachment: unknown, index) => {
-		const a = (attachment ?? {}) as Record<string, unknown>;
-		const label = `Attachment ${index + 1}`;
-		if ('path' in a || 'href' in a || 'raw' in a) {
-			throw new ComposeError(
-				'invalid-attachment',
-				`${label}: only in-memory content is accepted (no path, href or raw)`,
-			);
-		}
-		if (!Buffer.isBuffer(a.content)) {
-			throw new ComposeError('invalid-attachment', `${label}: content must be a Buffer`);
-		}
-		const filename = sanitizeHeaderText(a.filename).replace(/[\\/]/g, '_');
-		if (!filename)
-			throw new ComposeError('invalid-attachment', `${label}: a file name is required`);
-		const contentType = String(a.contentType ?? 'application/octet-stream').trim();
-		if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(contentType)) {
-			throw new ComposeError(
-				'invalid-attachment',
-				`${label}: '${contentType.slice(0, 80)}' is not a MIME type like image/png`,
-			);
-		}
-		const result: ComposeAttachment = { filename, content: a.content, contentType };
-		if (a.cid !== undefined && a.cid !== null && a.cid !== '') {
-			const cid = String(a.cid);
-			if (!/^[A-Za-z0-9._@+-]{1,200}$/.test(cid)) {
-				throw new ComposeError(
-					'invalid-attachment',
-					`${label}: content id '${cid.slice(0, 80)}' may only hold letters, digits and . _ @ + -`,
-				);
-			}
-			result.cid = cid;
-		}
-		return result;
-	});
-}
-
-/**
- * `"{{ item.team | default: "News" }}" <news@example.com>`: a display name that is a template
- * may hold quotes an address parser would take apart, so it is split off at the final `<…>`.
- */
-function parseTemplatedMailbox(input: unknown, label: string): MailAddress {
-	if (typeof input === 'string' && /\{\{|\{%/.test(input) && !hasControlCharacters(input)) {
-		const match = /^\s*(.*?)\s*<([^<>]+)>\s*$/s.exec(input);
-		if (match) {
-			const quoted = /^"(.*)"$/s.exec(match[1]);
-			return parseMailbox({ name: quoted ? quoted[1] : match[1], address: match[2] }, label);
-		}
-	}
-	return parseMailbox(input, label);
-}
 
 type RenderMode = 'send' | 'proof' | 'preview';
 
@@ -278,6 +94,7 @@ export class CompiledTemplate {
 	private readonly proofPrefix: string;
 	private readonly validatedAttachments = new WeakMap<object, ComposeAttachment[]>();
 
+	// Long: compiles every part once, in the order its checks and warnings depend on; runs once per execution.
 	constructor(spec: TemplateSpec, options: ComposeOptions = {}) {
 		if (!spec || typeof spec !== 'object') {
 			throw new ComposeError(
@@ -297,86 +114,28 @@ export class CompiledTemplate {
 		const strict = options.strict === true;
 
 		// Links and headers ------------------------------------------------------------------
-		this.baseUrl = '';
-		this.prefixes = linkPrefixes('');
-		this.signer = null;
-		this.messageIdKey = null;
-		if (options.baseUrl) {
-			try {
-				this.baseUrl = normaliseBaseUrl(options.baseUrl, {
-					allowInsecureHttp: options.allowInsecureHttp === true,
-				});
-			} catch (error) {
-				throw new ComposeError('invalid-option', (error as Error).message);
-			}
-			this.prefixes = linkPrefixes(this.baseUrl);
-			if (this.baseUrl.startsWith('http:')) {
-				this.warnings.push(
-					`The public base URL ${this.baseUrl} uses plain http: unsubscribe and tracking links are not encrypted and Gmail/Yahoo require https for one-click unsubscribe. Use this for local testing only`,
-				);
-			}
-			if (typeof options.secret !== 'string') {
-				throw new ComposeError(
-					'invalid-option',
-					'The link-signing secret of the subscriber store is required to sign unsubscribe and tracking links',
-				);
-			}
-			try {
-				this.signer = new LinkSigner(options.secret);
-			} catch (error) {
-				throw new ComposeError('invalid-option', (error as Error).message);
-			}
-			this.messageIdKey = createSecretKey(
-				createHmac('sha256', options.secret).update('bulk-mail/message-id').digest(),
-			);
-		}
-		this.listUnsubscribe = options.listUnsubscribe ?? this.signer !== null;
-		this.trackOpens = options.trackOpens === true;
-		this.trackClicks = options.trackClicks === true;
-		this.trackText = options.trackTextLinks === true && this.trackClicks;
-		if (!this.signer && (this.listUnsubscribe || this.trackOpens || this.trackClicks)) {
-			throw new ComposeError(
-				'invalid-option',
-				'List-Unsubscribe and open/click tracking need the public base URL (the Bounce Webhook production URL) and the link-signing secret',
-			);
-		}
-		this.unsubscribeMailto = options.unsubscribeMailto
-			? validateEmailAddress(options.unsubscribeMailto, 'Unsubscribe mailto address')
-			: null;
-		if (
-			this.unsubscribeMailto &&
-			!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]+$/.test(this.unsubscribeMailto)
-		) {
-			throw new ComposeError(
-				'invalid-option',
-				'The unsubscribe mailto address must be plain ASCII (it is written into a header as is)',
-			);
-		}
-		this.encoding = options.encoding ?? 'utf-8';
-		if (this.encoding !== 'utf-8' && this.encoding !== 'iso-2022-jp') {
-			throw new ComposeError('invalid-option', `Encoding must be 'utf-8' or 'iso-2022-jp'`);
-		}
-		this.extraHeaders = Object.entries(options.headers ?? {}).map(([name, value]) => {
-			validateHeaderName(name);
-			if (RESERVED_HEADERS.has(name.toLowerCase())) {
-				throw new ComposeError(
-					'invalid-option',
-					`The header '${name}' is set by the engine and cannot be given as an extra header`,
-				);
-			}
-			return [name, sanitizeHeaderText(value)] as [string, string];
-		});
-		this.proofPrefix = sanitizeHeaderText(options.proofSubjectPrefix ?? DEFAULT_PROOF_PREFIX);
-		if (this.proofPrefix) this.proofPrefix += ' ';
+		const links = resolveLinkSettings(options, this.warnings);
+		this.baseUrl = links.baseUrl;
+		this.prefixes = links.prefixes;
+		this.signer = links.signer;
+		this.messageIdKey = links.messageIdKey;
+		this.listUnsubscribe = links.listUnsubscribe;
+		this.trackOpens = links.trackOpens;
+		this.trackClicks = links.trackClicks;
+		this.trackText = links.trackText;
+		this.unsubscribeMailto = links.unsubscribeMailto;
+		this.encoding = links.encoding;
+		this.extraHeaders = links.extraHeaders;
+		this.proofPrefix = links.proofPrefix;
 		this.defaults = normaliseDefaults(options.defaults);
 
 		// Addresses -------------------------------------------------------------------------
 		const textLiquid = createSandboxedLiquid({ escapeHtml: false, strict });
 		this.from = parseTemplatedMailbox(spec.from, 'From');
-		this.fromName = this.compileName(this.from.name, 'from', textLiquid);
+		this.fromName = compileNameTemplate(this.from.name, 'from', textLiquid);
 		this.replyTo = spec.replyTo ? parseTemplatedMailbox(spec.replyTo, 'Reply-To') : null;
 		this.replyToName = this.replyTo
-			? this.compileName(this.replyTo.name, 'replyTo', textLiquid)
+			? compileNameTemplate(this.replyTo.name, 'replyTo', textLiquid)
 			: null;
 		this.messageIdDomain = messageIdDomain(this.from.address, options.messageIdDomain);
 
@@ -396,7 +155,13 @@ export class CompiledTemplate {
 		this.textMode = 'none';
 		this.derivedTextTemplate = null;
 		this.tidyText = null;
-		if (htmlSource) this.html = this.compileHtml(htmlSource, options, strict);
+		if (htmlSource) this.html = compileHtmlProgram(htmlSource, options, strict, {
+				trackClicks: this.trackClicks,
+				trackOpens: this.trackOpens,
+				baseUrl: this.baseUrl,
+				untracked: this.untracked,
+				warnings: this.warnings,
+			});
 		if (textSource) {
 			this.text = new TemplateProgram(
 				'text',
@@ -453,77 +218,6 @@ export class CompiledTemplate {
 		}
 	}
 
-	private compileName(
-		name: string,
-		template: TemplateName,
-		liquid: ReturnType<typeof createSandboxedLiquid>,
-	): NameTemplate {
-		if (!/\{\{|\{%/.test(name)) return { static: sanitizeHeaderText(name), program: null };
-		return {
-			static: null,
-			program: new TemplateProgram(
-				template,
-				liquid,
-				parseTemplate(liquid, name, template),
-				SourceMap.identity(name),
-				false,
-				true,
-			),
-		};
-	}
-
-	private compileHtml(source: string, options: ComposeOptions, strict: boolean): TemplateProgram {
-		const nonce = randomBytes(6).toString('hex');
-		const trackTag = `bmtrack${nonce}`;
-		const pixelTag = `bmpixel${nonce}`;
-		const liquid = createSandboxedLiquid({ escapeHtml: true, strict, trackTag, pixelTag });
-		parseTemplate(liquid, source, 'html'); // errors point at the user's own line and column
-		const constructs = scanConstructs(source, liquid);
-
-		let working = options.inlineCss ? inlineCss(source, constructs) : source;
-		if (this.trackClicks || this.trackOpens) {
-			const plan = planLinks(working, scanConstructs(working, liquid), {
-				trackClicks: this.trackClicks,
-				trackOpens: this.trackOpens,
-				ownPrefix: `${this.baseUrl}/`,
-				parses: (fragment) => {
-					try {
-						liquid.parse(fragment);
-						return true;
-					} catch {
-						return false;
-					}
-				},
-			});
-			for (const url of plan.untracked) this.untracked.add(url);
-			for (const skipped of plan.skipped) {
-				const { line, column } = positionAt(working, skipped.offset);
-				this.warnings.push(
-					`The link at line ${line}, column ${column} of the HTML body is not click-tracked: ${skipped.reason}`,
-				);
-			}
-			working = applyLinkPlan(working, plan, {
-				track: trackTag,
-				pixel: this.trackOpens ? pixelTag : null,
-			});
-		}
-		const finalConstructs = scanConstructs(
-			working,
-			liquid,
-			new Set([trackTag, `end${trackTag}`, pixelTag]),
-		);
-		const sourceMap = SourceMap.fromConstructs(source, constructs, working, finalConstructs);
-		return new TemplateProgram(
-			'html',
-			liquid,
-			parseTemplate(liquid, working, 'html', sourceMap),
-			sourceMap,
-			strict,
-			true,
-			{ track: trackTag, pixel: pixelTag },
-		);
-	}
-
 	/** Renders one message for one recipient. */
 	render(recipient: Recipient, context: RenderContext = {}): ComposedMessage {
 		return this.renderAs(recipient, context ?? {}, context?.proof ? 'proof' : 'send');
@@ -546,6 +240,7 @@ export class CompiledTemplate {
 		return { subject: message.subject, html: message.html, text: message.text, headers };
 	}
 
+	// Long: the per-recipient hot path, kept in one pass with no extra call layer per message.
 	private renderAs(
 		recipient: Recipient,
 		context: RenderContext,
@@ -715,25 +410,6 @@ export class CompiledTemplate {
 			? sanitizeHeaderText(name.program.render(scope, fields))
 			: (name.static as string);
 	}
-}
-
-function messageIdSource(value: RenderContext['messageIdFrom']): MessageIdSource | null {
-	if (value === undefined || value === null) return null;
-	if (value === 'recipient') return value;
-	const key = typeof value === 'object' ? String(value.key ?? '').trim() : '';
-	if (!key) return null;
-	if (key.length > 200) {
-		throw new ComposeError('invalid-option', `The idempotency key is longer than 200 characters (${key.length})`);
-	}
-	return { key };
-}
-
-function formatAddress(address: MailAddress): string {
-	if (!address.name) return address.address;
-	const name = /^[\w !#$%&'*+/=?^`{|}~-]*$/.test(address.name)
-		? address.name
-		: `"${address.name.replace(/(["\\])/g, '\\$1')}"`;
-	return `${name} <${address.address}>`;
 }
 
 /** Compiles the templates once; render the result per recipient. Throws ComposeError. */

@@ -213,6 +213,7 @@ export interface LinkPlanOptions {
 	parses: (fragment: string) => boolean;
 }
 
+// Long: one scan of the HTML whose comment ranges and plan every step reads and writes.
 export function planLinks(
 	source: string,
 	constructs: readonly LiquidConstruct[],

@@ -372,6 +372,7 @@ function envelopeSender(envelope: SendMailOptions['envelope'], from: string, to:
  * The raw message for nodemailer options `toSendMailOptions` produced (no attachments), or null
  * when they hold anything this builder does not cover — nodemailer then composes the message.
  */
+// Long: per-message hot path; checks every option it covers (null before a byte is written), then writes one Buffer.
 export function buildRawMessage(options: SendMailOptions, now = Date.now()): RawMessage | null {
 	if (!options || typeof options !== 'object') return null;
 	for (const key of Object.keys(options)) {

@@ -77,6 +77,7 @@ function convertAttachments(attachments: unknown): NonNullable<SendMailOptions['
  * With `iso-2022-jp` the subject and the text part use ISO-2022-JP when every character fits
  * (otherwise UTF-8); the HTML part stays UTF-8.
  */
+// Long: one check-and-convert pass per message field, in header order; each step is a few lines.
 export function toSendMailOptions(
 	message: ComposedMessage,
 	options: SendMailConversionOptions = {},

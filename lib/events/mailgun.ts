@@ -81,6 +81,7 @@ function mailgunKind(eventData: Record<string, unknown>): DeliveryEventKind | nu
 	}
 }
 
+// Long: verify-then-map of one payload kept top-down so the signature check visibly precedes any parsing.
 export function verifyMailgunRequest(
 	request: WebhookRequest,
 	config: MailgunConfig,

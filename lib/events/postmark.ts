@@ -96,6 +96,7 @@ export function verifyPostmarkRequest(
 
 type Parsed = { event: NormalisedEvent } | { ignored: IgnoredEvent };
 
+// Long: one switch over Postmark record types choosing fields, then a single shared mapping to the event.
 function parsePostmarkRecord(
 	record: unknown,
 	index: number,

@@ -277,6 +277,7 @@ function moveFile(from: string, to: string): void {
  * renamed into place (atomic on one file system). Erasures, suppressions and opt-outs made after
  * the backup are carried over, and the restore is written to the restored store's audit log.
  */
+// Long: the restore steps must run in this order (check copy, close, lock check, keep old file, rename, carry over).
 export async function restoreSqliteStore(options: RestoreOptions): Promise<RestoreResult> {
 	const storeFile = path.resolve(options.storeFile);
 	const backupFile = path.resolve(options.backupFile);

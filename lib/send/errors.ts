@@ -81,6 +81,7 @@ function firstLine(text: string | undefined | null): string {
  * Classifies a nodemailer error from one delivery attempt. `stage` is where the message got to
  * (see HandoverTracker); without it a lost connection is assumed to be `unknown`, the safe side.
  */
+// Long: one ordered decision table (fatal, SMTP reply code, message error, connection stage); order is the policy.
 export function classifySendError(
 	error: unknown,
 	stage?: HandoverStage,

@@ -1,12 +1,10 @@
-import type { MailDefaults, SendMailOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
+import type { SMTPPoolSentMessageInfo } from 'nodemailer';
 import { FailureRateBreaker } from './breaker';
-import type { BreakerOptions, BreakerSnapshot } from './breaker';
 import { classifySendError } from './errors';
-import type { ClassifiedSendError, SendErrorKind } from './errors';
+import type { ClassifiedSendError } from './errors';
 import { createLimiter, DailyCapReachedError, describeLimits } from './limiter';
 import type { LimiterConfig, SendLimiter } from './limiter';
 import { backoffDelay, resolveRetryPolicy, sleep as realSleep } from './retry';
-import type { RetryPolicy, Sleep } from './retry';
 import {
 	acceptsPrebuiltMessages,
 	createHandoverTracker,
@@ -16,97 +14,31 @@ import {
 	toWireMessage,
 	validateSmtpSettings,
 } from './transport';
-import type { HandoverTracker, PooledTransport, SmtpSettings, WireMessage } from './transport';
+import type { HandoverTracker, PooledTransport, WireMessage } from './transport';
+import {
+	addresses,
+	emptyCounts,
+	failedResult,
+	type OutgoingMessage,
+	type RunOutcome,
+	type SendMessagesOptions,
+	type SendResult,
+	type SendRunReport,
+	stoppedError,
+	toResultError,
+} from './sendResults';
+import { firstRecipient, recipientDomain } from './recipients';
 
-/** One message to send: nodemailer's message options plus the caller's reference (item index). */
-export interface OutgoingMessage extends SendMailOptions {
-	ref: number | string;
-}
-
-export type SendStatus = 'sent' | 'failed' | 'unknown' | 'skipped';
-
-export interface SendResultError {
-	kind: SendErrorKind | 'stopped';
-	message: string;
-	code: string | null;
-	responseCode: number | null;
-	enhancedStatus: string | null;
-	command: string | null;
-}
-
-/**
- * - sent: the server accepted it (accepted/rejected list the recipients).
- * - failed: refused for good (5xx), not sendable, or still deferred after the last retry.
- * - unknown: lost after the body went out; may or may not have been delivered. Never retried.
- * - skipped: never handed to the server (the run stopped first); safe to send again later.
- */
-export interface SendResult {
-	ref: number | string;
-	status: SendStatus;
-	messageId: string | null;
-	accepted: string[];
-	rejected: string[];
-	response: string | null;
-	attempts: number;
-	error?: SendResultError;
-}
-
-export type RunOutcome =
-	/** Every message was attempted. */
-	| 'completed'
-	/** The failure-rate breaker tripped. */
-	| 'paused'
-	/** Authentication, TLS, unknown host...: nothing could be sent with these settings. */
-	| 'fatal'
-	/** Today's sending budget ran out. */
-	| 'daily-cap'
-	/** The caller's AbortSignal fired (e.g. a time budget). */
-	| 'aborted';
-
-export interface SendRunReport {
-	outcome: RunOutcome;
-	/** One sentence on how the run ended. */
-	message: string;
-	/** Per message, in input order (empty when collectResults is false). */
-	results: SendResult[];
-	counts: Record<SendStatus, number>;
-	/** The error that stopped the run, for outcome 'fatal'. */
-	fatalError?: ClassifiedSendError;
-	breaker?: BreakerSnapshot;
-	/** Settings warnings (plain text, certificate checks off...). */
-	warnings: string[];
-	/** The limits in force, e.g. "14/s, 10000/day". */
-	limits: string;
-	durationMs: number;
-}
-
-export interface SendMessagesOptions {
-	smtp: SmtpSettings;
-	/** Message defaults (from, headers...) for the transport. File and URL access stay off. */
-	defaults?: MailDefaults;
-	/**
-	 * Limits for this run (a limiter is created and disconnected at the end), or a limiter the
-	 * caller created and disconnects itself (to share one across several calls).
-	 */
-	limiter?: LimiterConfig | SendLimiter;
-	retry?: Partial<RetryPolicy>;
-	/** Failure-rate breaker settings, or false to never pause. */
-	breaker?: Partial<BreakerOptions> | false;
-	/** Messages in progress at once (default maxConnections * 4): bounds memory for any input size. */
-	maxInFlight?: number;
-	/** Keep every result in the report (default true). Campaign mode streams them via onResult. */
-	collectResults?: boolean;
-	/** After a stop, read the rest of the input and report each message as skipped (default true). */
-	skipRemainingOnStop?: boolean;
-	/** Called once per message with its final result; awaited, so it also applies backpressure. */
-	onResult?: (result: SendResult) => void | Promise<void>;
-	/** Stops the run: messages not yet handed to the server are skipped. */
-	signal?: AbortSignal;
-	/** An open pooled transport to use (the caller closes it); by default one is created per run. */
-	transport?: PooledTransport;
-	sleep?: Sleep;
-	random?: () => number;
-}
+export {
+	type OutgoingMessage,
+	type RunOutcome,
+	type SendMessagesOptions,
+	type SendResult,
+	type SendResultError,
+	type SendStatus,
+	type SendRunReport,
+} from './sendResults';
+export { firstRecipient, recipientDomain } from './recipients';
 
 type StopState = { outcome: Exclude<RunOutcome, 'completed'>; message: string };
 
@@ -116,81 +48,6 @@ function isSendLimiter(value: unknown): value is SendLimiter {
 	return Boolean(value) && typeof (value as SendLimiter).schedule === 'function';
 }
 
-function firstAddress(value: unknown): string | null {
-	if (!value) return null;
-	if (Array.isArray(value)) {
-		for (const entry of value) {
-			const found = firstAddress(entry);
-			if (found) return found;
-		}
-		return null;
-	}
-	if (typeof value === 'object' && typeof (value as { address?: unknown }).address === 'string') {
-		return (value as { address: string }).address;
-	}
-	if (typeof value === 'string') {
-		const angle = /<([^<>]+)>/.exec(value);
-		const candidate = (angle ? angle[1] : value.split(',')[0]).trim();
-		return candidate.includes('@') ? candidate : null;
-	}
-	return null;
-}
-
-/** The first recipient of a message (envelope first), or null when it has none. */
-export function firstRecipient(message: SendMailOptions): string | null {
-	const envelope = message.envelope as { to?: unknown } | undefined;
-	return (
-		firstAddress(envelope?.to) ??
-		firstAddress(message.to) ??
-		firstAddress(message.cc) ??
-		firstAddress(message.bcc)
-	);
-}
-
-export function recipientDomain(address: string | null): string | null {
-	if (!address) return null;
-	const at = address.lastIndexOf('@');
-	return at >= 0
-		? address
-				.slice(at + 1)
-				.trim()
-				.toLowerCase() || null
-		: null;
-}
-
-function addresses(list: unknown): string[] {
-	if (!Array.isArray(list)) return [];
-	return list.map((entry) =>
-		typeof entry === 'string' ? entry : String((entry as { address?: string })?.address ?? entry),
-	);
-}
-
-function toResultError(classified: ClassifiedSendError): SendResultError {
-	return {
-		kind: classified.kind,
-		message: classified.message,
-		code: classified.code,
-		responseCode: classified.responseCode,
-		enhancedStatus: classified.enhancedStatus,
-		command: classified.command,
-	};
-}
-
-function stoppedError(message: string): SendResultError {
-	return {
-		kind: 'stopped',
-		message,
-		code: null,
-		responseCode: null,
-		enhancedStatus: null,
-		command: null,
-	};
-}
-
-function emptyCounts(): Record<SendStatus, number> {
-	return { sent: 0, failed: 0, unknown: 0, skipped: 0 };
-}
-
 /**
  * Item mode: sends every message through one pooled transport, within the limits, retrying
  * deferrals, and reports one result per message. Never throws for a message or SMTP problem: a
@@ -198,6 +55,9 @@ function emptyCounts(): Record<SendStatus, number> {
  * invalid settings or an unreachable Redis limiter (before anything is sent), and with the
  * caller's own error when the input iterator or `onResult` throws (after the messages already in
  * flight have finished and been reported).
+ *
+ * Long on purpose: this is the per-message hot path, and its closures share the run's counters,
+ * in-flight window and stop state; splitting it would add a call layer per message.
  */
 export async function sendMessages(
 	messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
@@ -276,6 +136,7 @@ export async function sendMessages(
 		error: stoppedError(reason),
 	});
 
+	// Long: one message's attempts and retries, sharing the run's counters and stop state (hot path, no extra layer).
 	const sendOne = async (message: OutgoingMessage, seq: number): Promise<void> => {
 		const ref = message && message.ref !== undefined ? message.ref : seq;
 		if (!message || typeof message !== 'object') {
@@ -500,23 +361,5 @@ export async function sendMessages(
 		warnings,
 		limits: describeLimits(limiter.limits),
 		durationMs: Date.now() - started,
-	};
-}
-
-function failedResult(
-	ref: number | string,
-	status: 'failed' | 'unknown',
-	attempts: number,
-	classified: ClassifiedSendError,
-): SendResult {
-	return {
-		ref,
-		status,
-		messageId: null,
-		accepted: [],
-		rejected: [],
-		response: classified.response,
-		attempts,
-		error: toResultError(classified),
 	};
 }
