@@ -52,6 +52,7 @@ function classRow(name: string, counts: ClassifiedCounts, language: ReportLangua
 /**
  * `maxLinks` caps the per-link rows (a campaign may have thousands of links): the report keeps them
  * all, a page or a mail body shows the most clicked and says how many more there are.
+ * Long because it lists every table of the report in reading order, one short block each.
  */
 export function reportTables(
 	report: CampaignReport,

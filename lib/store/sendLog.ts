@@ -191,7 +191,8 @@ export interface MarkResult {
 /**
  * The check just before sending: reads each claimed subscriber's current status and the
  * suppression list, marks the mailable ones `sending` (committed before any is handed to SMTP)
- * and the others `skipped`, all in one transaction.
+ * and the others `skipped`, all in one transaction. Long because the read, both marks and the
+ * campaign status check must share that one transaction (a split would pass the handle around).
  */
 export async function markSending(
 	driver: SqlDriver,
