@@ -41,7 +41,7 @@ interface NodeCase {
 	screenshot: string;
 }
 
-/** In pipeline order; the trigger last, on its own (nothing selected), so the canvas reads well. */
+/** In pipeline order; the triggers last, each on its own (nothing selected), so the canvas reads well. */
 const NODES: NodeCase[] = [
 	{ name: 'Import CSV', type: 'importCsv', parameter: 'list', screenshot: 'node-import-csv' },
 	{
@@ -71,6 +71,12 @@ const NODES: NodeCase[] = [
 		parameter: 'provider',
 		screenshot: 'node-bounce-webhook-trigger',
 	},
+	{
+		name: 'Bounce Mailbox Trigger',
+		type: 'bounceMailboxTrigger',
+		parameter: 'folder',
+		screenshot: 'node-bounce-mailbox-trigger',
+	},
 ];
 
 interface CredentialCase {
@@ -85,6 +91,7 @@ const CREDENTIALS: CredentialCase[] = [
 	{ displayName: 'Bulk Mail SMTP API', parameter: 'host', screenshot: 'credential-smtp' },
 	{ displayName: 'Bulk Mail Redis Rate Limit API', parameter: 'host', screenshot: 'credential-redis-limiter' },
 	{ displayName: 'Bulk Mail Bounce Webhook API', parameter: 'genericSecret', screenshot: 'credential-bounce-webhook' },
+	{ displayName: 'Bulk Mail Bounce Mailbox (IMAP) API', parameter: 'host', screenshot: 'credential-bounce-mailbox' },
 ];
 
 /** The subset shown in the README. */
@@ -95,6 +102,7 @@ const DOCS_SET = new Set([
 	'node-compose-message',
 	'node-bulk-send',
 	'node-bounce-webhook-trigger',
+	'node-bounce-mailbox-trigger',
 	'credential-smtp',
 ]);
 
@@ -306,8 +314,8 @@ describe('the n8n editor with the package installed', () => {
 				if (index === 0) {
 					await page.getByTestId('canvas-add-button').click();
 				} else {
-					if (node.type === 'bounceWebhookTrigger') {
-						// A click on empty canvas deselects, so the trigger is not attached after the last node.
+					if (node.type.endsWith('Trigger')) {
+						// A click on empty canvas deselects, so a trigger is not attached after the last node.
 						await page.locator('.vue-flow__pane').click({ position: { x: 300, y: 80 } });
 					}
 					await page.getByTestId('node-creator-plus-button').click();
