@@ -83,6 +83,8 @@ export interface CsvExportOptions {
 	/** Add a UTF-8 byte-order mark so Excel opens Japanese text correctly. */
 	bom?: boolean;
 	pageSize?: number;
+	/** Called once per subscriber written, so a caller can report exactly what the file holds. */
+	onRecord?: () => void;
 }
 
 /** Streams the matching subscribers as CSV, one store page at a time (memory stays flat). */
@@ -100,6 +102,7 @@ export function exportSubscribersCsv(
 	const rows = Readable.from(
 		(async function* () {
 			for await (const subscriber of subscriberPages(store, filter, options.pageSize ?? 1000)) {
+				options.onRecord?.();
 				yield toRecord(subscriber, fieldColumns);
 			}
 		})(),

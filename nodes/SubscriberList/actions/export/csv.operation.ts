@@ -54,12 +54,16 @@ export async function execute(op: OperationContext): Promise<OperationResult> {
 	const options = op.ctx.getNodeParameter('exportOptions', op.itemIndex, {}) as IDataObject;
 	const property = op.ctx.getNodeParameter('binaryPropertyName', op.itemIndex, 'data') as string;
 	const fileName = String(options.fileName || 'subscribers.csv');
+	// Counted as written: a separate count query could see rows that arrived after the file's read.
+	let rows = 0;
 	const stream = exportSubscribersCsv(op.store, filter, {
 		fieldColumns: String(options.fieldColumns ?? '').split(','),
 		bom: options.bom !== false,
+		onRecord: () => {
+			rows += 1;
+		},
 	});
 	// prepareBinaryData consumes the stream (to disk in n8n's filesystem binary mode).
 	const binary = await op.ctx.helpers.prepareBinaryData(stream, fileName, 'text/csv');
-	const rows = await op.store.countSubscribers(filter);
 	return { json: { fileName, rows }, binary: { [property]: binary } as unknown as IDataObject };
 }
