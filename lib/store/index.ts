@@ -70,3 +70,4 @@ export {
 	type ProviderPause,
 } from './providerPauses';
 export { readAuditLog, recordAudit, recordAuditMany, type AuditRecord } from './auditLog';
+export { compileSegment, type SegmentSql } from './segmentSql';

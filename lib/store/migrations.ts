@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Dialect, SqlDriver, SqlExecutor } from './driver';
+import { MATCH_COPY_COLUMNS, refreshMatchCopies } from './matchCopy';
 
 /**
  * Versioned schema migrations. Each runs once, in order, inside one transaction that first takes
@@ -12,6 +13,8 @@ interface Migration {
 	version: number;
 	description: string;
 	statements: (dialect: Dialect) => string[];
+	/** Fills what SQL alone cannot (values computed in JavaScript), after the statements. */
+	backfill?: (tx: SqlExecutor) => Promise<unknown>;
 }
 
 const id = (dialect: Dialect) =>
@@ -232,6 +235,22 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 	},
+	{
+		version: 7,
+		description: 'segments: the match copy of each subscriber row (folded e-mail and name, custom fields as text, number and date), saved segments',
+		statements: (d) => [
+			...MATCH_COPY_COLUMNS(d),
+			`CREATE TABLE segments (
+				id ${id(d)},
+				name TEXT NOT NULL,
+				name_key TEXT NOT NULL UNIQUE,
+				definition TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL
+			)`,
+		],
+		backfill: (tx) => refreshMatchCopies(tx),
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -260,6 +279,7 @@ export async function migrate(driver: SqlDriver, schema?: string): Promise<numbe
 		for (const migration of MIGRATIONS) {
 			if (migration.version <= version) continue;
 			for (const statement of migration.statements(driver.dialect)) await tx.exec(statement);
+			await migration.backfill?.(tx);
 			version = migration.version;
 		}
 		await tx.run(

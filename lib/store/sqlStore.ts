@@ -4,6 +4,7 @@ import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliv
 import type { SqlDriver, SqlExecutor } from './driver';
 import { suppressionHash } from './email';
 import * as lists from './lists';
+import * as savedSegments from './savedSegments';
 import { migrate } from './migrations';
 import { pruneProcessedEvents } from './processedEvents';
 import { now } from './rows';
@@ -22,6 +23,7 @@ import type {
 	MailingList,
 	Page,
 	PageOptions,
+	SavedSegment,
 	StoreInfo,
 	Subscriber,
 	SubscriberFilter,
@@ -145,6 +147,26 @@ export class SqlSubscriberStore implements SubscriberStore {
 
 	async deleteList(id: string, actor: Actor): Promise<{ deleted: boolean; subscribers: number }> {
 		return lists.deleteList(this.driver, id, actor);
+	}
+
+	async createSegment(input: { name: string; definition: unknown }, actor: Actor): Promise<SavedSegment> {
+		return savedSegments.createSegment(this.driver, input, actor);
+	}
+
+	async getSegment(idOrName: string): Promise<SavedSegment | null> {
+		return savedSegments.getSegment(this.driver, idOrName);
+	}
+
+	async getSegments(): Promise<SavedSegment[]> {
+		return savedSegments.getSegments(this.driver);
+	}
+
+	async renameSegment(id: string, name: string, actor: Actor): Promise<SavedSegment> {
+		return savedSegments.renameSegment(this.driver, id, name, actor);
+	}
+
+	async deleteSegment(id: string, actor: Actor): Promise<{ deleted: boolean }> {
+		return savedSegments.deleteSegment(this.driver, id, actor);
 	}
 
 	// ---------------------------------------------------------------- subscribers

@@ -3,6 +3,7 @@
  * transaction per batch, a few set-based statements whatever its size. PostgreSQL and SQLite get
  * their own forms of the bulk statements (arrays / JSON arrays); the decisions are shared.
  */
+import { fieldsMatchText, foldText, matchCopy, type MatchCopy } from '../segments';
 import { recordAudit, recordAuditMany } from './auditLog';
 import type { SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
@@ -42,6 +43,8 @@ interface PlannedInsert {
 	fields: string;
 	status: SubscriberStatus;
 	source: string;
+	/** The match copy segments compare against (matchCopy.ts). */
+	match: MatchCopy;
 }
 
 interface PlannedUpdate {
@@ -49,6 +52,9 @@ interface PlannedUpdate {
 	name: string;
 	fields: string;
 	status: SubscriberStatus;
+	/** The match copy of the new name and fields (the address does not change here). */
+	nameFold: string;
+	fieldsMatch: string;
 }
 
 type RowOutcome = { outcome: UpsertOutcome; id?: string; statusKept?: SubscriberStatus };
@@ -175,13 +181,16 @@ function planBatch(
 			else if (isSuppressed && !options.allowReactivate) plan.outcomes.push({ outcome: 'skipped-suppressed' });
 			else {
 				if (isSuppressed) plan.liftSuppression.push(email);
+				const name = checkName(row.name);
+				const fields = checkFields(row.fields);
 				plan.inserts.push({
 					email,
 					key,
-					name: checkName(row.name),
-					fields: JSON.stringify(checkFields(row.fields)),
+					name,
+					fields: JSON.stringify(fields),
 					status: requested ?? 'active',
 					source: String(row.source ?? ''),
+					match: matchCopy(email, name, fields),
 				});
 				plan.outcomes.push({ outcome: 'created' });
 			}
@@ -238,7 +247,7 @@ function planUpdate(
 		}
 	}
 	if (name !== old.name || status !== old.status || !sameJson(newFields, oldFields)) {
-		plan.updates.push({ id: old.id, name, fields: JSON.stringify(newFields), status });
+		plan.updates.push({ id: old.id, name, fields: JSON.stringify(newFields), status, nameFold: foldText(name), fieldsMatch: fieldsMatchText(newFields) });
 		plan.outcomes.push({ outcome: 'updated', id: old.id, statusKept });
 	} else {
 		if ((options.importRunId ?? null) !== null) plan.touched.push(old.id);
@@ -336,9 +345,9 @@ async function insertMany(
 	if (!rows.length) return;
 	if (tx.dialect === 'postgres') {
 		await tx.run(
-			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at)
-			 SELECT ?, t.e, t.k, t.l, t.n, t.f, t.s, t.src, ?, ?, ?
-			 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(e, k, l, n, f, s, src)
+			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at, email_fold, name_fold, fields_match)
+			 SELECT ?, t.e, t.k, t.l, t.n, t.f, t.s, t.src, ?, ?, ?, t.ef, t.nf, t.fm::jsonb
+			 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(e, k, l, n, f, s, src, ef, nf, fm)
 			 ON CONFLICT (list_id, email_key) DO NOTHING`,
 			[
 				listId,
@@ -352,15 +361,24 @@ async function insertMany(
 				rows.map((r) => r.fields),
 				rows.map((r) => r.status),
 				rows.map((r) => r.source),
+				rows.map((r) => r.match.emailFold),
+				rows.map((r) => r.match.nameFold),
+				rows.map((r) => r.match.fieldsMatch),
 			],
 		);
 		return;
 	}
 	await tx.run(
-		`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at)
-		 SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?, ?, ?
+		`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at, email_fold, name_fold, fields_match)
+		 SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?, ?, ?, j.value ->> 7, j.value ->> 8, j.value ->> 9
 		 FROM json_each(?) AS j WHERE true ON CONFLICT (list_id, email_key) DO NOTHING`,
-		[listId, runId, at, at, JSON.stringify(rows.map((r) => [r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source]))],
+		[
+			listId,
+			runId,
+			at,
+			at,
+			JSON.stringify(rows.map((r) => [r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source, r.match.emailFold, r.match.nameFold, r.match.fieldsMatch])),
+		],
 	);
 }
 
@@ -368,16 +386,27 @@ async function updateMany(tx: SqlExecutor, rows: PlannedUpdate[], runId: string 
 	if (!rows.length) return;
 	if (tx.dialect === 'postgres') {
 		await tx.run(
-			`UPDATE subscribers AS s SET name = t.n, fields = t.f, status = t.st, import_run = COALESCE(?, s.import_run), updated_at = ?
-			 FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS t(id, n, f, st) WHERE s.id = t.id`,
-			[runId, at, rows.map((r) => r.id), rows.map((r) => r.name), rows.map((r) => r.fields), rows.map((r) => r.status)],
+			`UPDATE subscribers AS s SET name = t.n, fields = t.f, status = t.st, import_run = COALESCE(?, s.import_run), updated_at = ?,
+			 name_fold = t.nf, fields_match = t.fm::jsonb
+			 FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(id, n, f, st, nf, fm) WHERE s.id = t.id`,
+			[
+				runId,
+				at,
+				rows.map((r) => r.id),
+				rows.map((r) => r.name),
+				rows.map((r) => r.fields),
+				rows.map((r) => r.status),
+				rows.map((r) => r.nameFold),
+				rows.map((r) => r.fieldsMatch),
+			],
 		);
 		return;
 	}
 	await tx.run(
 		`UPDATE subscribers SET name = j.value ->> 1, fields = j.value ->> 2, status = j.value ->> 3,
-		 import_run = COALESCE(?, import_run), updated_at = ? FROM json_each(?) AS j WHERE subscribers.id = j.value ->> 0`,
-		[runId, at, JSON.stringify(rows.map((r) => [Number(r.id), r.name, r.fields, r.status]))],
+		 import_run = COALESCE(?, import_run), updated_at = ?, name_fold = j.value ->> 4, fields_match = j.value ->> 5
+		 FROM json_each(?) AS j WHERE subscribers.id = j.value ->> 0`,
+		[runId, at, JSON.stringify(rows.map((r) => [Number(r.id), r.name, r.fields, r.status, r.nameFold, r.fieldsMatch]))],
 	);
 }
 

@@ -2,7 +2,9 @@
  * The subscribers table, one row at a time: reads, filters, edits, status changes with the
  * consent rule, and erasure. Batch writes (imports) are in subscriberBatch.ts.
  */
+import { fieldsMatchText, foldText, matchCopy } from '../segments';
 import { recordAudit } from './auditLog';
+import { segmentSql } from './segmentSql';
 import { withSecureDelete, type SqlDriver, type SqlExecutor } from './driver';
 import { forUpdate } from './dialect';
 import { cleanEmail, emailKey, requireValidEmail } from './email';
@@ -91,7 +93,14 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 		where.push("status <> 'trashed'");
 	}
 	const match = matchConditions(db, filter);
-	return { where: [...where, ...match.where], params: [...params, ...match.params] };
+	where.push(...match.where);
+	params.push(...match.params);
+	if (filter.segment) {
+		const segment = segmentSql(db.dialect, filter.segment);
+		where.push(`(${segment.where})`);
+		params.push(...segment.params);
+	}
+	return { where, params };
 }
 
 export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, page: PageOptions): Promise<Page<Subscriber>> {
@@ -165,9 +174,12 @@ export async function updateSubscriber(
 		if (status !== current.status) {
 			await checkReactivation(tx, hash, current, status, Boolean(update.allowReactivate));
 		}
+		const name = update.name === undefined ? current.name : checkName(update.name);
+		const match = matchCopy(email, name, fields);
 		await tx.run(
-			'UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = ?, fields = ?, status = ?, updated_at = ? WHERE id = ?',
-			[email, emailKey(email), email.toLowerCase(), update.name === undefined ? current.name : checkName(update.name), JSON.stringify(fields), status, now(), id],
+			`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = ?, fields = ?, status = ?, updated_at = ?,
+			 email_fold = ?, name_fold = ?, fields_match = ? WHERE id = ?`,
+			[email, emailKey(email), email.toLowerCase(), name, JSON.stringify(fields), status, now(), match.emailFold, match.nameFold, match.fieldsMatch, id],
 		);
 		await recordAudit(tx, actor, 'subscriber.update', 'subscriber', id, {
 			changed: Object.keys(update).filter((key) => key !== 'allowReactivate' && key !== 'replaceFields'),
@@ -216,8 +228,8 @@ export async function eraseSubscriber(
 			const placeholder = `erased-${id}@erased.invalid`;
 			await tx.run(
 				`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = '', fields = '{}', status = 'trashed',
-				 last_error = NULL, source = '', updated_at = ? WHERE id = ?`,
-				[placeholder, placeholder, placeholder, now(), id],
+				 last_error = NULL, source = '', updated_at = ?, email_fold = ?, name_fold = '', fields_match = ? WHERE id = ?`,
+				[placeholder, placeholder, placeholder, now(), foldText(placeholder), fieldsMatchText({}), id],
 			);
 			// A consent record's IP address and user agent are personal data too.
 			await tx.run('UPDATE consents SET ip = NULL, user_agent = NULL WHERE subscriber_id = ?', [id]);

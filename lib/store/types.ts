@@ -74,6 +74,15 @@ export interface Subscriber {
 	updatedAt: string;
 }
 
+/** A saved segment: a name and a validated definition in the JSON form of docs/segments.md. */
+export interface SavedSegment {
+	id: string;
+	name: string;
+	definition: Record<string, unknown>;
+	createdAt: string;
+	updatedAt: string;
+}
+
 export interface LastBounce {
 	kind: 'hard' | 'soft' | 'sender';
 	/** Sisimai's reason name. */
@@ -161,6 +170,17 @@ export interface SubscriberFilter {
 	field?: { name: string; value: string };
 	/** Trashed subscribers are left out unless asked for or filtered by status. */
 	includeTrashed?: boolean;
+	/** Only rows a segment selects (docs/segments.md), evaluated at `at` (default: now). */
+	segment?: SegmentFilter;
+}
+
+export interface SegmentFilter {
+	/** The segment's JSON form (an object or JSON text). */
+	definition: unknown;
+	/** The evaluation time; give the same one for every page of one listing. */
+	at?: Date | string;
+	/** IANA zone for calendar days in the conditions (default UTC). */
+	timeZone?: string;
 }
 
 export interface Page<T> {
@@ -276,6 +296,13 @@ export interface SubscriberStore {
 	renameList(id: string, name: string, actor: Actor): Promise<MailingList>;
 	/** Deletes the list and its subscribers. Returns how many subscribers were removed. */
 	deleteList(id: string, actor: Actor): Promise<{ deleted: boolean; subscribers: number }>;
+
+	// Saved segments (the definition is validated; see lib/segments)
+	createSegment(input: { name: string; definition: unknown }, actor: Actor): Promise<SavedSegment>;
+	getSegment(idOrName: string): Promise<SavedSegment | null>;
+	getSegments(): Promise<SavedSegment[]>;
+	renameSegment(id: string, name: string, actor: Actor): Promise<SavedSegment>;
+	deleteSegment(id: string, actor: Actor): Promise<{ deleted: boolean }>;
 
 	// Subscribers
 	upsertSubscriber(listId: string, input: SubscriberInput, options: UpsertOptions, actor: Actor): Promise<UpsertResult>;

@@ -83,3 +83,28 @@ export function storePerTest(backend: Backend): { readonly store: SqlSubscriberS
 		},
 	};
 }
+
+/**
+ * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
+ * test can check that reopening it migrates rows written then. Newest migration first.
+ */
+export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
+	for (const statement of [
+		// 7: segments
+		'ALTER TABLE subscribers DROP COLUMN email_fold',
+		'ALTER TABLE subscribers DROP COLUMN name_fold',
+		'ALTER TABLE subscribers DROP COLUMN fields_match',
+		'DROP INDEX send_log_subscriber',
+		'DROP TABLE segments',
+		// 6: bounce reasons and kinds, provider pauses
+		'DROP TABLE campaign_provider_pauses',
+		'DROP TABLE campaign_provider_stats',
+		'ALTER TABLE campaigns DROP COLUMN sender_refused',
+		'ALTER TABLE subscribers DROP COLUMN last_bounce_kind',
+		'ALTER TABLE subscribers DROP COLUMN last_bounce_reason',
+		'ALTER TABLE subscribers DROP COLUMN last_bounce_at',
+	]) {
+		await store.sql.exec(statement);
+	}
+	await store.sql.run("UPDATE bm_meta SET value = '5' WHERE key = 'schema_version'");
+}

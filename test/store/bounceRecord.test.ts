@@ -3,10 +3,10 @@
  * kept with its reason and diagnostic, the migration of an existing store, and the audited
  * re-examination of subscribers bounced under the old rules.
  */
-import { reviewOldBounces } from '../../lib/store';
+import { LATEST_SCHEMA_VERSION, reviewOldBounces } from '../../lib/store';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import type { Actor } from '../../lib/store/types';
-import { BACKENDS, storePerTest } from '../helpers/stores';
+import { BACKENDS, rollBackToSchemaVersion5, storePerTest } from '../helpers/stores';
 
 jest.setTimeout(60_000);
 const actor: Actor = { type: 'test', id: 'bounce-record' };
@@ -77,19 +77,9 @@ describe.each(BACKENDS)('bounce record on %s', (backend) => {
 		}
 		await store.suppress('blocked@example.com', 'hard', 'delivery-event', actor);
 		// back to schema 5: as a store written before this version looks
-		for (const statement of [
-			'DROP TABLE campaign_provider_pauses',
-			'DROP TABLE campaign_provider_stats',
-			'ALTER TABLE campaigns DROP COLUMN sender_refused',
-			'ALTER TABLE subscribers DROP COLUMN last_bounce_kind',
-			'ALTER TABLE subscribers DROP COLUMN last_bounce_reason',
-			'ALTER TABLE subscribers DROP COLUMN last_bounce_at',
-		]) {
-			await store.sql.exec(statement);
-		}
-		await store.sql.run("UPDATE bm_meta SET value = '5' WHERE key = 'schema_version'");
+		await rollBackToSchemaVersion5(store);
 		store = await opened.reopen();
-		expect((await store.info()).schemaVersion).toBe(6);
+		expect((await store.info()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
 		expect(await store.getSubscriber({ id: blocked.id })).toMatchObject({ status: 'bounced', hardBounces: 1, lastBounce: null });
 		expect(await store.getSubscriber({ id: dead.id })).toMatchObject({ status: 'bounced', hardBounces: 1 });
 

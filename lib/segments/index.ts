@@ -1,0 +1,18 @@
+export * from './types';
+export { SegmentError, type SegmentProblem } from './errors';
+export { parseSegment, SEGMENT_LIMITS } from './parse';
+export { resolveSegment, checkTimeZone, type ResolvedCondition, type DateRange } from './resolve';
+export { segmentMatcher, type SegmentMatcher } from './evaluate';
+export {
+	foldText,
+	textForm,
+	numberForm,
+	dateForm,
+	fieldKey,
+	fieldsMatch,
+	fieldsMatchText,
+	matchCopy,
+	type FieldsMatch,
+	type MatchCopy,
+} from './values';
+export { SEGMENT_JSON_SCHEMA } from './schema';

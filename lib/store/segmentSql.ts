@@ -1,0 +1,250 @@
+import {
+	fieldKey,
+	parseSegment,
+	resolveSegment,
+	SegmentError,
+	type DateRange,
+	type EvaluationTime,
+	type FieldSubject,
+	type ResolvedCondition,
+	type Segment,
+} from '../segments';
+import { inTexts, textsParam } from './dialect';
+import type { Dialect } from './driver';
+import { StoreError, type SegmentFilter } from './types';
+
+/**
+ * The segment compiler: a validated segment at an evaluation time becomes a parameterised WHERE
+ * fragment over `subscribers` (aliased `s` unless told otherwise), with the same meaning as the
+ * in-memory evaluator in lib/segments.
+ *
+ * No value and no field name ever reaches the SQL text: values are parameters, and a custom
+ * field is read from the row's match copy (`fields_match`, written with every row) under the key
+ * `fieldKey(name)` — "k" + hex of the name's UTF-8 — passed as a parameter too (SQLite: in the
+ * JSON path `$.t.k…`, which therefore holds only [a-z0-9.$]). Text compares against the folded
+ * copies (`email_fold`, `name_fold`, the match copy's `t` map), folded in
+ * JavaScript on write, because SQLite's lower() is ASCII-only and PostgreSQL's depends on the
+ * database locale. Substring tests use instr/strpos and substr, never LIKE (no wildcards to
+ * escape, no ASCII-only case rules).
+ */
+export interface SegmentSql {
+	where: string;
+	params: unknown[];
+}
+
+/** A piece of SQL with its parameters in text order. */
+class Fragment {
+	constructor(
+		readonly text: string,
+		readonly params: readonly unknown[],
+	) {}
+}
+
+/** SQL text made only of the template's literal parts and fragments; every other value is a `?`. */
+function sql(strings: TemplateStringsArray, ...parts: unknown[]): Fragment {
+	let text = strings[0];
+	const params: unknown[] = [];
+	parts.forEach((part, index) => {
+		if (part instanceof Fragment) {
+			text += part.text;
+			params.push(...part.params);
+		} else {
+			text += '?';
+			params.push(part);
+		}
+		text += strings[index + 1];
+	});
+	return new Fragment(text, params);
+}
+
+function join(fragments: Fragment[], separator: string): Fragment {
+	return new Fragment(fragments.map((f) => f.text).join(separator), fragments.flatMap((f) => f.params));
+}
+
+const TRUE = sql`TRUE`;
+const FALSE = sql`FALSE`;
+
+/** Each negative text operator is the negation of its positive one (a missing field is empty). */
+const NEGATED_TEXT_OPERATORS: Record<string, string> = {
+	notEquals: 'equals',
+	notContains: 'contains',
+	notStartsWith: 'startsWith',
+	notEndsWith: 'endsWith',
+	isNotOneOf: 'isOneOf',
+};
+
+const ALIAS = /^[a-z_][a-z0-9_]{0,30}$/;
+
+class Compiler {
+	private readonly s: Fragment;
+	private readonly pg: boolean;
+
+	constructor(
+		private readonly dialect: Dialect,
+		alias: string,
+	) {
+		if (!ALIAS.test(alias)) throw new Error(`'${alias}' is not a table alias the segment compiler accepts`);
+		this.s = new Fragment(alias, []);
+		this.pg = dialect === 'postgres';
+	}
+
+	condition(condition: ResolvedCondition): Fragment {
+		const positive = this.positive(condition);
+		return condition.negate ? sql`NOT (${positive})` : positive;
+	}
+
+	private positive(condition: ResolvedCondition): Fragment {
+		switch (condition.kind) {
+			case 'group':
+				if (condition.conditions.length === 0) return condition.match === 'all' ? TRUE : FALSE;
+				return sql`(${join(condition.conditions.map((c) => this.condition(c)), condition.match === 'all' ? ' AND ' : ' OR ')})`;
+			case 'text':
+				return this.text(condition.operator, this.textOf(condition.subject), condition.values);
+			case 'number':
+				return this.number(condition.operator, condition.subject, condition.values);
+			case 'date':
+				return this.date(condition.subject, condition.test);
+			case 'list': {
+				const active = condition.operator === 'isOn' || condition.operator === 'isNotOn' ? sql` AND m.status = 'active'` : sql``;
+				const found = sql`EXISTS (SELECT 1 FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)} AND m.email_key = ${this.s}.email_key${active})`;
+				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT ${found}`;
+			}
+			case 'campaign':
+				return this.campaign(condition.campaignId, condition.operator, condition.at);
+			case 'activity':
+				return this.activity(condition);
+		}
+	}
+
+	/** Ids are whole numbers (checked); SQLite gets them as integers, PostgreSQL as bigint text. */
+	private id(id: string): unknown {
+		return this.pg ? id : BigInt(id);
+	}
+
+	/** A custom field's entry in one map of the match copy (`t`, `n` or `d`); SQLite reads it by a path. */
+	private custom(name: string, part: 't' | 'n' | 'd'): Fragment {
+		const key = fieldKey(name);
+		const map = new Fragment(`'${part}'`, []);
+		if (this.pg) return sql`((${this.s}.fields_match -> ${map}) ->> ${key}::text)`;
+		return sql`json_extract(${this.s}.fields_match, ${`$.${part}.${key}`})`;
+	}
+
+	private textOf(subject: FieldSubject): Fragment {
+		if ('custom' in subject) return sql`COALESCE(${this.custom(subject.custom, 't')}, '')`;
+		const column = { email: 'email_fold', name: 'name_fold', status: 'status' }[subject.builtIn as 'email' | 'name' | 'status'];
+		return sql`${this.s}.${new Fragment(column, [])}`;
+	}
+
+	private text(operator: string, value: Fragment, values: string[]): Fragment {
+		const [first] = values;
+		const positive = NEGATED_TEXT_OPERATORS[operator] ?? operator;
+		let test: Fragment;
+		switch (positive) {
+			case 'equals': test = sql`${value} = ${first}`; break;
+			case 'contains': test = this.pg ? sql`strpos(${value}, ${first}) > 0` : sql`instr(${value}, ${first}) > 0`; break;
+			case 'startsWith': test = this.pg ? sql`starts_with(${value}, ${first})` : sql`substr(${value}, 1, length(${first})) = ${first}`; break;
+			case 'endsWith': test = this.pg ? sql`right(${value}, length(${first})) = ${first}` : sql`substr(${value}, -length(${first})) = ${first}`; break;
+			case 'isOneOf': test = sql`${value} ${new Fragment(inTexts(this.dialect), [textsParam(this.dialect, values)])}`; break;
+			case 'isEmpty': return sql`${value} = ''`;
+			default: return sql`${value} <> ''`; // isNotEmpty
+		}
+		return positive === operator ? test : sql`NOT (${test})`;
+	}
+
+	private number(operator: string, subject: FieldSubject, values: number[]): Fragment {
+		if (operator === 'isEmpty' || operator === 'isNotEmpty') return this.text(operator, this.textOf(subject), []);
+		const name = (subject as { custom: string }).custom;
+		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
+		// text that reads back as the same double, which SQLite would otherwise read as an exact
+		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
+		const value = this.pg ? sql`${this.custom(name, 'n')}::double precision` : sql`CAST(${this.custom(name, 'n')} AS REAL)`;
+		const n = (index: number) => (this.pg ? sql`${values[index]}::double precision` : sql`${values[index]}`);
+		const comparison = {
+			equals: sql`${value} = ${n(0)}`,
+			notEquals: sql`${value} <> ${n(0)}`,
+			lt: sql`${value} < ${n(0)}`,
+			lte: sql`${value} <= ${n(0)}`,
+			gt: sql`${value} > ${n(0)}`,
+			gte: sql`${value} >= ${n(0)}`,
+			between: values.length === 2 ? sql`${value} BETWEEN ${n(0)} AND ${n(1)}` : FALSE,
+		}[operator as 'equals'];
+		// Not a number: the comparison is NULL, which must read as false (also under NOT).
+		return sql`COALESCE(${comparison}, FALSE)`;
+	}
+
+	/** ISO text compares in time order byte by byte; PostgreSQL must not use a locale's order. */
+	private iso(value: Fragment): Fragment {
+		return this.pg ? sql`(${value}) COLLATE "C"` : value;
+	}
+
+	private dateOf(subject: FieldSubject): Fragment {
+		if ('custom' in subject) return this.custom(subject.custom, 'd');
+		if (subject.builtIn === 'confirmedAt') {
+			return sql`(SELECT MAX(${this.iso(sql`c.confirmed_at`)}) FROM consents c WHERE c.subscriber_id = ${this.s}.id)`;
+		}
+		return sql`${this.s}.${new Fragment(subject.builtIn === 'createdAt' ? 'created_at' : 'updated_at', [])}`;
+	}
+
+	private date(subject: FieldSubject, test: 'empty' | 'notEmpty' | DateRange): Fragment {
+		if (test === 'empty' || test === 'notEmpty') {
+			if ('custom' in subject) return this.text(test === 'empty' ? 'isEmpty' : 'isNotEmpty', this.textOf(subject), []);
+			return test === 'empty' ? sql`${this.dateOf(subject)} IS NULL` : sql`${this.dateOf(subject)} IS NOT NULL`;
+		}
+		const value = this.iso(this.dateOf(subject));
+		const parts: Fragment[] = [];
+		if (test.lower) parts.push(test.lower.strict ? sql`${value} > ${test.lower.iso}` : sql`${value} >= ${test.lower.iso}`);
+		if (test.upper) parts.push(test.upper.strict ? sql`${value} < ${test.upper.iso}` : sql`${value} <= ${test.upper.iso}`);
+		return sql`COALESCE(${join(parts, ' AND ')}, FALSE)`;
+	}
+
+	/**
+	 * The send log rows of every subscriber row of the outer row's address, as `l` (the rows as
+	 * `r`): a join, so both backends look each person up by index (email_lower) rather than
+	 * running a correlated IN per send log row.
+	 */
+	private addressLog(l: string, r: string): Fragment {
+		const [log, row] = [new Fragment(l, []), new Fragment(r, [])];
+		return sql`subscribers ${row} JOIN send_log ${log} ON ${log}.subscriber_id = ${row}.id WHERE ${row}.email_lower = ${this.s}.email_lower AND ${row}.email_key = ${this.s}.email_key`;
+	}
+
+	private campaign(campaignId: string, operator: string, at: string): Fragment {
+		const kind = operator.replace(/^not/, '').toLowerCase();
+		const test =
+			kind === 'received' ? sql`l.state = 'sent' AND l.bounced_at IS NULL`
+			: kind === 'opened' ? sql`${this.iso(sql`l.opened_at`)} <= ${at}`
+			: sql`${this.iso(sql`l.clicked_at`)} <= ${at}`;
+		const found = sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND l.campaign_id = ${this.id(campaignId)} AND ${test})`;
+		return operator.startsWith('not') ? sql`NOT ${found}` : found;
+	}
+
+	private activity(condition: Extract<ResolvedCondition, { kind: 'activity' }>): Fragment {
+		if (condition.activity === 'receivedWithoutOpening') {
+			const lastOpened = sql`(SELECT MAX(o.campaign_id) FROM ${this.addressLog('o', 'ro')} AND ${this.iso(sql`o.opened_at`)} <= ${condition.at})`;
+			return sql`(SELECT COUNT(DISTINCT l.campaign_id) FROM ${this.addressLog('l', 'r')} AND l.state = 'sent' AND l.bounced_at IS NULL AND l.campaign_id > COALESCE(${lastOpened}, 0)) >= ${condition.atLeast}`;
+		}
+		const time = this.iso(condition.activity === 'openedAny' ? sql`l.opened_at` : sql`l.clicked_at`);
+		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${time} >= ${condition.since} AND ${time} <= ${condition.at})`;
+	}
+}
+
+/**
+ * Compiles a validated segment (lib/segments `parseSegment`) at an evaluation time into a WHERE
+ * fragment over `subscribers AS <alias>` with `?` placeholders and its parameters.
+ */
+export function compileSegment(dialect: Dialect, segment: Segment, time: EvaluationTime, options: { alias?: string } = {}): SegmentSql {
+	const fragment = new Compiler(dialect, options.alias ?? 's').condition(resolveSegment(segment, time));
+	return { where: fragment.text, params: [...fragment.params] };
+}
+
+/**
+ * The WHERE fragment for a store filter's segment, over the unaliased `subscribers` table; a bad
+ * definition or zone is a StoreError naming the bad condition.
+ */
+export function segmentSql(dialect: Dialect, filter: SegmentFilter): SegmentSql {
+	try {
+		return compileSegment(dialect, parseSegment(filter.definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
+	} catch (error) {
+		if (error instanceof SegmentError) throw new StoreError(`The segment is not valid: ${error.message}`, 'invalid');
+		throw error;
+	}
+}
