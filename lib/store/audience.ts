@@ -80,16 +80,17 @@ export async function audiencePlan(db: SqlExecutor, row: Row, now: string): Prom
 	const params: unknown[] = [];
 	if (audience.followUp) {
 		const f = audience.followUp;
-		const notDone = f.unless === 'clicked' ? 'f.clicked_at' : 'f.opened_at';
+		// a click shows the message was read: "did not open" excludes clickers too
+		const done = f.unless === 'clicked' ? ['f.clicked_at'] : ['f.opened_at', 'f.clicked_at'];
 		where.push(
 			'f.campaign_id = ?',
 			"f.state = 'sent'",
 			'f.bounced_at IS NULL',
 			'f.complained_at IS NULL',
 			'f.unsubscribed_at IS NULL',
-			`(${notDone} IS NULL OR ${isoText(db, notDone)} > ?)`,
+			...done.map((column) => `(${column} IS NULL OR ${isoText(db, column)} > ?)`),
 		);
-		params.push(idValue(db, f.campaignId), at);
+		params.push(idValue(db, f.campaignId), ...done.map(() => at));
 		return { audience, from: 'send_log f JOIN subscribers s ON s.id = f.subscriber_id', where, params, useRow: null, perAddress: false };
 	}
 	const lists = audience.listIds;
