@@ -22,6 +22,7 @@ import type { Row, SqlExecutor } from './driver';
 import { listExists } from './lists';
 import { parseJson } from './rows';
 import { getSegment } from './savedSegments';
+import { CLASS_CODES } from './reportCodes';
 import { compileSegment } from './segmentSql';
 import { matchConditions } from './subscribers';
 
@@ -80,15 +81,19 @@ export async function audiencePlan(db: SqlExecutor, row: Row, now: string): Prom
 	const params: unknown[] = [];
 	if (audience.followUp) {
 		const f = audience.followUp;
-		// a click shows the message was read: "did not open" excludes clickers too
-		const done = f.unless === 'clicked' ? ['f.clicked_at'] : ['f.opened_at', 'f.clicked_at'];
+		// a click shows the message was read: "did not open" excludes clickers too. With human
+		// opens only, an open or click counts when the reports work (migration 8) classed the
+		// recipient's best one as a person's (send_log open_class / click_class), so Apple Mail's
+		// proxied opens and link scanners do not keep a reader from the follow-up.
+		const done = f.unless === 'clicked' ? [['f.clicked_at', 'f.click_class']] : [['f.opened_at', 'f.open_class'], ['f.clicked_at', 'f.click_class']];
+		const human = f.opens === 'human' ? (column: string) => ` AND COALESCE(${column}, 0) = ${CLASS_CODES.human}` : () => '';
 		where.push(
 			'f.campaign_id = ?',
 			"f.state = 'sent'",
 			'f.bounced_at IS NULL',
 			'f.complained_at IS NULL',
 			'f.unsubscribed_at IS NULL',
-			...done.map((column) => `(${column} IS NULL OR ${isoText(db, column)} > ?)`),
+			`NOT (${done.map(([at, cls]) => `(${at} IS NOT NULL AND ${isoText(db, at)} <= ?${human(cls)})`).join(' OR ')})`,
 		);
 		params.push(idValue(db, f.campaignId), ...done.map(() => at));
 		return { audience, from: 'send_log f JOIN subscribers s ON s.id = f.subscriber_id', where, params, useRow: null, perAddress: false };
