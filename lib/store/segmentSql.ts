@@ -1,5 +1,6 @@
 import {
 	fieldKey,
+	isPathSafeName,
 	parseSegment,
 	resolveSegment,
 	SegmentError,
@@ -122,17 +123,54 @@ class Compiler {
 	}
 
 	/** A custom field's entry in one map of the match copy (`t`, `n` or `d`); SQLite reads it by a path. */
-	private custom(name: string, part: 't' | 'n' | 'd'): Fragment {
+	private exception(name: string, part: 't' | 'n' | 'd'): Fragment {
 		const key = fieldKey(name);
 		const map = new Fragment(`'${part}'`, []);
 		if (this.pg) return sql`((${this.s}.fields_match -> ${map}) ->> ${key}::text)`;
 		return sql`json_extract(${this.s}.fields_match, ${`$.${part}.${key}`})`;
 	}
 
+	/** True when the row's match copy is complete (`x`): SQL must not read its `fields` JSON. */
+	private complete(): Fragment {
+		return this.pg ? sql`(${this.s}.fields_match -> 'x') IS NOT NULL` : sql`json_extract(${this.s}.fields_match, '$.x') IS NOT NULL`;
+	}
+
+	/**
+	 * The custom field `name` read from the row's `fields` JSON (as text with `->>`, or as JSON
+	 * with `->`), by a path-safe name only (see `isPathSafeName`): SQLite by the quoted path
+	 * `$."name"` as a parameter, PostgreSQL by the name as a parameter.
+	 */
+	private raw(name: string, arrow: '->>' | '->'): Fragment {
+		const op = new Fragment(arrow, []);
+		return this.pg ? sql`(${this.s}.fields::json ${op} ${name}::text)` : sql`(${this.s}.fields ${op} ${`$."${name}"`})`;
+	}
+
+	private lower(value: Fragment): Fragment {
+		return this.pg ? sql`lower((${value}) COLLATE "C")` : sql`lower(${value})`;
+	}
+
 	private textOf(subject: FieldSubject): Fragment {
-		if ('custom' in subject) return sql`COALESCE(${this.custom(subject.custom, 't')}, '')`;
-		const column = { email: 'email_fold', name: 'name_fold', status: 'status' }[subject.builtIn as 'email' | 'name' | 'status'];
-		return sql`${this.s}.${new Fragment(column, [])}`;
+		if ('custom' in subject) {
+			const name = subject.custom;
+			if (!isPathSafeName(name)) return sql`COALESCE(${this.exception(name, 't')}, '')`;
+			return sql`COALESCE(${this.exception(name, 't')}, CASE WHEN ${this.complete()} THEN NULL ELSE ${this.lower(this.raw(name, '->>'))} END, '')`;
+		}
+		if (subject.builtIn === 'email') return sql`COALESCE(${this.s}.email_fold, ${this.s}.email_lower)`;
+		if (subject.builtIn === 'name') return sql`COALESCE(${this.s}.name_fold, ${this.lower(sql`${this.s}.name`)})`;
+		return sql`${this.s}.status`;
+	}
+
+	/** A custom field as a double, or NULL when it does not read as a number. */
+	private numberOf(name: string): Fragment {
+		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
+		// text that reads back as the same double, which SQLite would otherwise read as an exact
+		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
+		const stored = this.pg ? sql`(${this.exception(name, 'n')})::double precision` : sql`CAST(${this.exception(name, 'n')} AS REAL)`;
+		if (!isPathSafeName(name)) return stored;
+		const derived = this.pg
+			? sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_typeof(${this.raw(name, '->')}) = 'number' THEN (${this.raw(name, '->>')})::double precision END`
+			: sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_type(${this.s}.fields, ${`$."${name}"`}) IN ('integer', 'real') THEN CAST(${this.raw(name, '->>')} AS REAL) END`;
+		return sql`COALESCE(${stored}, ${derived})`;
 	}
 
 	private text(operator: string, value: Fragment, values: string[]): Fragment {
@@ -153,11 +191,7 @@ class Compiler {
 
 	private number(operator: string, subject: FieldSubject, values: number[]): Fragment {
 		if (operator === 'isEmpty' || operator === 'isNotEmpty') return this.text(operator, this.textOf(subject), []);
-		const name = (subject as { custom: string }).custom;
-		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
-		// text that reads back as the same double, which SQLite would otherwise read as an exact
-		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
-		const value = this.pg ? sql`${this.custom(name, 'n')}::double precision` : sql`CAST(${this.custom(name, 'n')} AS REAL)`;
+		const value = this.numberOf((subject as { custom: string }).custom);
 		const n = (index: number) => (this.pg ? sql`${values[index]}::double precision` : sql`${values[index]}`);
 		const comparison = {
 			equals: sql`${value} = ${n(0)}`,
@@ -178,7 +212,7 @@ class Compiler {
 	}
 
 	private dateOf(subject: FieldSubject): Fragment {
-		if ('custom' in subject) return this.custom(subject.custom, 'd');
+		if ('custom' in subject) return this.exception(subject.custom, 'd');
 		if (subject.builtIn === 'confirmedAt') {
 			return sql`(SELECT MAX(${this.iso(sql`c.confirmed_at`)}) FROM consents c WHERE c.subscriber_id = ${this.s}.id)`;
 		}

@@ -3,7 +3,7 @@
  * transaction per batch, a few set-based statements whatever its size. PostgreSQL and SQLite get
  * their own forms of the bulk statements (arrays / JSON arrays); the decisions are shared.
  */
-import { fieldsMatchText, foldText, matchCopy, type MatchCopy } from '../segments';
+import { foldException, storedFieldsMatch, storedMatch, type StoredMatch } from '../segments';
 import { recordAudit, recordAuditMany } from './auditLog';
 import type { SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
@@ -44,7 +44,7 @@ interface PlannedInsert {
 	status: SubscriberStatus;
 	source: string;
 	/** The match copy segments compare against (matchCopy.ts). */
-	match: MatchCopy;
+	match: StoredMatch;
 }
 
 interface PlannedUpdate {
@@ -53,8 +53,8 @@ interface PlannedUpdate {
 	fields: string;
 	status: SubscriberStatus;
 	/** The match copy of the new name and fields (the address does not change here). */
-	nameFold: string;
-	fieldsMatch: string;
+	nameFold: string | null;
+	fieldsMatch: string | null;
 }
 
 type RowOutcome = { outcome: UpsertOutcome; id?: string; statusKept?: SubscriberStatus };
@@ -183,14 +183,15 @@ function planBatch(
 				if (isSuppressed) plan.liftSuppression.push(email);
 				const name = checkName(row.name);
 				const fields = checkFields(row.fields);
+				const fieldsJson = JSON.stringify(fields);
 				plan.inserts.push({
 					email,
 					key,
 					name,
-					fields: JSON.stringify(fields),
+					fields: fieldsJson,
 					status: requested ?? 'active',
 					source: String(row.source ?? ''),
-					match: matchCopy(email, name, fields),
+					match: storedMatch(email, name, fields, fieldsJson),
 				});
 				plan.outcomes.push({ outcome: 'created' });
 			}
@@ -247,7 +248,8 @@ function planUpdate(
 		}
 	}
 	if (name !== old.name || status !== old.status || !sameJson(newFields, oldFields)) {
-		plan.updates.push({ id: old.id, name, fields: JSON.stringify(newFields), status, nameFold: foldText(name), fieldsMatch: fieldsMatchText(newFields) });
+		const fieldsJson = JSON.stringify(newFields);
+		plan.updates.push({ id: old.id, name, fields: fieldsJson, status, nameFold: foldException(name), fieldsMatch: storedFieldsMatch(newFields, fieldsJson) });
 		plan.outcomes.push({ outcome: 'updated', id: old.id, statusKept });
 	} else {
 		if ((options.importRunId ?? null) !== null) plan.touched.push(old.id);

@@ -2,7 +2,7 @@
  * The subscribers table, one row at a time: reads, filters, edits, status changes with the
  * consent rule, and erasure. Batch writes (imports) are in subscriberBatch.ts.
  */
-import { fieldsMatchText, foldText, matchCopy } from '../segments';
+import { emailFoldException, storedMatch } from '../segments';
 import { recordAudit } from './auditLog';
 import { segmentSql } from './segmentSql';
 import { withSecureDelete, type SqlDriver, type SqlExecutor } from './driver';
@@ -175,11 +175,12 @@ export async function updateSubscriber(
 			await checkReactivation(tx, hash, current, status, Boolean(update.allowReactivate));
 		}
 		const name = update.name === undefined ? current.name : checkName(update.name);
-		const match = matchCopy(email, name, fields);
+		const fieldsJson = JSON.stringify(fields);
+		const match = storedMatch(email, name, fields, fieldsJson);
 		await tx.run(
 			`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = ?, fields = ?, status = ?, updated_at = ?,
 			 email_fold = ?, name_fold = ?, fields_match = ? WHERE id = ?`,
-			[email, emailKey(email), email.toLowerCase(), name, JSON.stringify(fields), status, now(), match.emailFold, match.nameFold, match.fieldsMatch, id],
+			[email, emailKey(email), email.toLowerCase(), name, fieldsJson, status, now(), match.emailFold, match.nameFold, match.fieldsMatch, id],
 		);
 		await recordAudit(tx, actor, 'subscriber.update', 'subscriber', id, {
 			changed: Object.keys(update).filter((key) => key !== 'allowReactivate' && key !== 'replaceFields'),
@@ -228,8 +229,8 @@ export async function eraseSubscriber(
 			const placeholder = `erased-${id}@erased.invalid`;
 			await tx.run(
 				`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = '', fields = '{}', status = 'trashed',
-				 last_error = NULL, source = '', updated_at = ?, email_fold = ?, name_fold = '', fields_match = ? WHERE id = ?`,
-				[placeholder, placeholder, placeholder, now(), foldText(placeholder), fieldsMatchText({}), id],
+				 last_error = NULL, source = '', updated_at = ?, email_fold = ?, name_fold = NULL, fields_match = NULL WHERE id = ?`,
+				[placeholder, placeholder, placeholder, now(), emailFoldException(placeholder), id],
 			);
 			// A consent record's IP address and user agent are personal data too.
 			await tx.run('UPDATE consents SET ip = NULL, user_agent = NULL WHERE subscriber_id = ?', [id]);

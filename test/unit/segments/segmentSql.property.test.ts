@@ -199,7 +199,7 @@ describe.each(BACKENDS)('segment SQL matches the in-memory evaluation (%s)', (ba
 	it('writes the same match copy on every write path as the migration backfill does', async () => {
 		const columns = 'SELECT id, email_fold, name_fold, fields_match FROM subscribers ORDER BY id';
 		const asWritten = await store.sql.all(columns);
-		await store.sql.run(`UPDATE subscribers SET email_fold = '', name_fold = '', fields_match = '{}'`);
+		await store.sql.run('UPDATE subscribers SET email_fold = NULL, name_fold = NULL, fields_match = NULL');
 		expect(await refreshMatchCopies(store.sql)).toBe(asWritten.length);
 		expect(await store.sql.all(columns)).toEqual(asWritten);
 	});
