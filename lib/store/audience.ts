@@ -151,7 +151,7 @@ export interface AudienceRow {
 	id: string;
 	/** The row used for its address (its send-log row). */
 	useId: string;
-	/** The address identity (email_key). */
+	/** The address identity (email_key; hashed into the send log's address_key).*/
 	address: string;
 }
 
@@ -195,7 +195,8 @@ export async function countAudienceLeft(
 	}
 	const row = await db.get(
 		`SELECT COUNT(DISTINCT s.email_key) AS n FROM ${plan.from} WHERE ${where.join(' AND ')}
-		 AND NOT EXISTS (SELECT 1 FROM send_log x WHERE x.campaign_id = ? AND x.address_key = s.email_key)`,
+		 AND NOT EXISTS (SELECT 1 FROM send_log x JOIN subscribers xs ON xs.id = x.subscriber_id
+		   WHERE x.campaign_id = ? AND xs.email_lower = s.email_lower AND xs.email_key = s.email_key)`,
 		[...params, idValue(db, campaignId)],
 	);
 	return Number(row?.n ?? 0);

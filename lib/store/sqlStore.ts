@@ -2,7 +2,7 @@ import { readAuditLog } from './auditLog';
 import { SqlCampaignRuns } from './campaignRuns';
 import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliveryEvents';
 import type { SqlDriver, SqlExecutor } from './driver';
-import { suppressionHash } from './email';
+import { addressKeyHash, suppressionHash } from './email';
 import * as lists from './lists';
 import * as savedSegments from './savedSegments';
 import { migrate } from './migrations';
@@ -103,9 +103,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 
 	private readonly hash = (email: string): string => this.hashEmail(email);
 
+	private readonly addressKey = (emailKey: string): string => addressKeyHash(this.salt, emailKey);
+
 	/** The campaign runner's repository on this store (lib/campaign runCampaign). */
 	get campaignRuns(): SqlCampaignRuns {
-		return new SqlCampaignRuns(this.driver, this.hash);
+		return new SqlCampaignRuns(this.driver, this.hash, this.addressKey);
 	}
 
 	/**
