@@ -266,11 +266,12 @@ export const MIGRATIONS: Migration[] = [
 			"ALTER TABLE campaigns ADD COLUMN audience TEXT NOT NULL DEFAULT '{}'",
 			// The address a send-log row is for (lib/store email addressKeyHash: a salted hash of the
 			// row's email_key, so no address lives in the log), unique per campaign: two rows of one
-			// person on a campaign's lists can never both be claimed, by any run. Rows written before
-			// keep NULL (allowed any number of times): a campaign made before has one list, whose rows
-			// are one per address, and its new claims get keys from here on.
+			// person on a campaign's lists can never both be claimed, by any run. Only audiences where
+			// one address can have several rows (several lists, every list) set it: one list has one
+			// row per address already, and a random key costs a page write per row in the index.
+			// Rows written before keep NULL, which the partial index leaves out.
 			'ALTER TABLE send_log ADD COLUMN address_key TEXT',
-			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key)',
+			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key) WHERE address_key IS NOT NULL',
 		],
 	},
 ];

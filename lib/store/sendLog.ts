@@ -147,11 +147,12 @@ async function claimNewMembers(
 	const plan = await audiencePlan(tx, campaign, now);
 	const fresh = await audienceRows(tx, plan, { after: cursor, max, limit: need });
 	const seen = new Set<string>();
-	const rows: Array<[string, string]> = [];
+	// the address key only where one address can have several rows in the audience (audience.ts)
+	const rows: Array<[string, string | null]> = [];
 	for (const r of fresh) {
 		if (seen.has(r.address)) continue;
 		seen.add(r.address);
-		rows.push([r.useId, claim.addressKey(r.address)]);
+		rows.push([r.useId, plan.perAddress ? claim.addressKey(r.address) : null]);
 	}
 	const ids: string[] = [];
 	if (rows.length) {
