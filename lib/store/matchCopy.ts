@@ -14,8 +14,12 @@ export const MATCH_COPY_COLUMNS = (dialect: Dialect): string[] => [
 	'ALTER TABLE subscribers ADD COLUMN name_fold TEXT',
 	// jsonb on PostgreSQL: parsed once on write, not on every row a segment reads.
 	`ALTER TABLE subscribers ADD COLUMN fields_match ${dialect === 'postgres' ? 'JSONB' : 'TEXT'}`,
-	// Engagement conditions look up a person's send log rows by subscriber.
+	// Engagement conditions look up a person's send log rows by subscriber, and "opened / clicked
+	// any campaign within N days" the opens and clicks in a time window (ISO text, compared
+	// byte-wise: COLLATE "C" on PostgreSQL, as segment SQL compares them).
 	'CREATE INDEX send_log_subscriber ON send_log (subscriber_id)',
+	`CREATE INDEX send_log_opened ON send_log (opened_at${dialect === 'postgres' ? ' COLLATE "C"' : ''}) WHERE opened_at IS NOT NULL`,
+	`CREATE INDEX send_log_clicked ON send_log (clicked_at${dialect === 'postgres' ? ' COLLATE "C"' : ''}) WHERE clicked_at IS NOT NULL`,
 ];
 
 const BATCH = 1000;

@@ -11,7 +11,8 @@ import {
 	type Segment,
 } from '../segments';
 import { inTexts, textsParam } from './dialect';
-import type { Dialect } from './driver';
+import type { Dialect, SqlExecutor } from './driver';
+import { getSegment } from './savedSegments';
 import { StoreError, type SegmentFilter } from './types';
 
 /**
@@ -76,6 +77,40 @@ const NEGATED_TEXT_OPERATORS: Record<string, string> = {
 
 const ALIAS = /^[a-z_][a-z0-9_]{0,30}$/;
 
+/**
+ * How much a condition costs per row, roughly: a column of the row (0); a lookup in a set of
+ * addresses collected once (1: lists, campaigns, opens and clicks in a window); a custom field,
+ * read from the row's JSON (2); a subquery per row (3: confirmedAt, received-without-opening).
+ * A group costs what its dearest member costs.
+ */
+function cost(condition: ResolvedCondition): number {
+	switch (condition.kind) {
+		case 'group':
+			return Math.max(0, ...condition.conditions.map(cost));
+		case 'text':
+		case 'number':
+		case 'date':
+			if ('custom' in condition.subject) return 2;
+			return condition.subject.builtIn === 'confirmedAt' ? 3 : 0;
+		case 'list':
+		case 'campaign':
+			return 1;
+		case 'activity':
+			return condition.activity === 'receivedWithoutOpening' ? 3 : 1;
+	}
+}
+
+/**
+ * A group's members cheapest first: SQLite evaluates AND / OR left to right and stops early,
+ * so the JSON and subquery work runs only for rows the cheap tests let through. (Every member is
+ * a plain boolean test without side effects or errors, so the order does not change the result.)
+ */
+function byCost(conditions: ResolvedCondition[]): ResolvedCondition[] {
+	return conditions.map((condition, index) => ({ condition, index, cost: cost(condition) }))
+		.sort((a, b) => a.cost - b.cost || a.index - b.index)
+		.map((entry) => entry.condition);
+}
+
 class Compiler {
 	private readonly s: Fragment;
 	private readonly pg: boolean;
@@ -98,7 +133,7 @@ class Compiler {
 		switch (condition.kind) {
 			case 'group':
 				if (condition.conditions.length === 0) return condition.match === 'all' ? TRUE : FALSE;
-				return sql`(${join(condition.conditions.map((c) => this.condition(c)), condition.match === 'all' ? ' AND ' : ' OR ')})`;
+				return sql`(${join(byCost(condition.conditions).map((c) => this.condition(c)), condition.match === 'all' ? ' AND ' : ' OR ')})`;
 			case 'text':
 				return this.text(condition.operator, this.textOf(condition.subject), condition.values);
 			case 'number':
@@ -107,8 +142,10 @@ class Compiler {
 				return this.date(condition.subject, condition.test);
 			case 'list': {
 				const active = condition.operator === 'isOn' || condition.operator === 'isNotOn' ? sql` AND m.status = 'active'` : sql``;
-				const found = sql`EXISTS (SELECT 1 FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)} AND m.email_key = ${this.s}.email_key${active})`;
-				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT ${found}`;
+				const found = this.pg
+					? sql`EXISTS (SELECT 1 FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)} AND m.email_key = ${this.s}.email_key${active})`
+					: sql`+${this.s}.email_key IN (SELECT m.email_key FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)}${active})`;
+				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT (${found})`;
 			}
 			case 'campaign':
 				return this.campaign(condition.campaignId, condition.operator, condition.at);
@@ -241,14 +278,25 @@ class Compiler {
 		return sql`subscribers ${row} JOIN send_log ${log} ON ${log}.subscriber_id = ${row}.id WHERE ${row}.email_lower = ${this.s}.email_lower AND ${row}.email_key = ${this.s}.email_key`;
 	}
 
+	/**
+	 * True when the outer row's address has a send log row (as `l`) passing `test`. PostgreSQL: a
+	 * correlated EXISTS, which its planner turns into a semi (or anti) join. SQLite runs a
+	 * correlated subquery once per row, so there the addresses with such a row are collected once
+	 * (an uncorrelated IN, which SQLite materialises) and each row is a lookup in that set.
+	 */
+	private addressHasLog(test: Fragment): Fragment {
+		if (this.pg) return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${test})`;
+		return sql`+${this.s}.email_key IN (SELECT r.email_key FROM send_log l JOIN subscribers r ON r.id = l.subscriber_id WHERE ${test})`;
+	}
+
 	private campaign(campaignId: string, operator: string, at: string): Fragment {
 		const kind = operator.replace(/^not/, '').toLowerCase();
 		const test =
 			kind === 'received' ? sql`l.state = 'sent' AND l.bounced_at IS NULL`
 			: kind === 'opened' ? sql`${this.iso(sql`l.opened_at`)} <= ${at}`
 			: sql`${this.iso(sql`l.clicked_at`)} <= ${at}`;
-		const found = sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND l.campaign_id = ${this.id(campaignId)} AND ${test})`;
-		return operator.startsWith('not') ? sql`NOT ${found}` : found;
+		const found = this.addressHasLog(sql`l.campaign_id = ${this.id(campaignId)} AND ${test}`);
+		return operator.startsWith('not') ? sql`NOT (${found})` : found;
 	}
 
 	private activity(condition: Extract<ResolvedCondition, { kind: 'activity' }>): Fragment {
@@ -257,7 +305,7 @@ class Compiler {
 			return sql`(SELECT COUNT(DISTINCT l.campaign_id) FROM ${this.addressLog('l', 'r')} AND l.state = 'sent' AND l.bounced_at IS NULL AND l.campaign_id > COALESCE(${lastOpened}, 0)) >= ${condition.atLeast}`;
 		}
 		const time = this.iso(condition.activity === 'openedAny' ? sql`l.opened_at` : sql`l.clicked_at`);
-		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${time} >= ${condition.since} AND ${time} <= ${condition.at})`;
+		return this.addressHasLog(sql`${time} >= ${condition.since} AND ${time} <= ${condition.at}`);
 	}
 }
 
@@ -272,11 +320,23 @@ export function compileSegment(dialect: Dialect, segment: Segment, time: Evaluat
 
 /**
  * The WHERE fragment for a store filter's segment, over the unaliased `subscribers` table; a bad
- * definition or zone is a StoreError naming the bad condition.
+ * definition or zone is a StoreError naming the bad condition. A saved segment (`saved`) is read
+ * here, at the time of the query.
  */
-export function segmentSql(dialect: Dialect, filter: SegmentFilter): SegmentSql {
+export async function segmentSql(db: SqlExecutor, filter: SegmentFilter): Promise<SegmentSql> {
+	const hasDefinition = filter.definition !== undefined && filter.definition !== null;
+	const hasSaved = filter.saved !== undefined && filter.saved !== null && String(filter.saved).trim() !== '';
+	if (hasDefinition === hasSaved) {
+		throw new StoreError('A segment filter needs either a definition or a saved segment (id or name), not both', 'invalid');
+	}
+	let definition = filter.definition;
+	if (hasSaved) {
+		const saved = await getSegment(db, String(filter.saved));
+		if (!saved) throw new StoreError(`There is no saved segment '${String(filter.saved).trim()}'`, 'not-found');
+		definition = saved.definition;
+	}
 	try {
-		return compileSegment(dialect, parseSegment(filter.definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
+		return compileSegment(db.dialect, parseSegment(definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
 	} catch (error) {
 		if (error instanceof SegmentError) throw new StoreError(`The segment is not valid: ${error.message}`, 'invalid');
 		throw error;
