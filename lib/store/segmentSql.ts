@@ -203,7 +203,9 @@ class Compiler {
 		const stored = this.pg ? sql`(${this.exception(name, 'n')})::double precision` : sql`CAST(${this.exception(name, 'n')} AS REAL)`;
 		if (!isPathSafeName(name)) return stored;
 		const derived = this.pg
-			? sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_typeof(${this.raw(name, '->')}) = 'number' THEN (${this.raw(name, '->>')})::double precision END`
+			? // One read of the JSON: a number's literal (json keeps it as written) is the only value
+				// text that starts with a digit or minus; anything else gives NULL.
+				sql`CASE WHEN ${this.complete()} THEN NULL ELSE substring((${this.raw(name, '->')})::text from '^-{0,1}[0-9][0-9.eE+-]*$')::double precision END`
 			: sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_type(${this.s}.fields, ${`$."${name}"`}) IN ('integer', 'real') THEN CAST(${this.raw(name, '->>')} AS REAL) END`;
 		return sql`COALESCE(${stored}, ${derived})`;
 	}
