@@ -73,10 +73,10 @@ function listIndex(i: number, rows: number): number {
 export const BENCH_SEGMENT = (listIds: string[]): Record<string, unknown> => ({
 	match: 'all',
 	conditions: [
-		{ customField: 'score', type: 'number', operator: 'gte', value: 250 },
+		{ customField: 'score', type: 'number', operator: 'gte', value: 100 },
 		{ field: 'createdAt', operator: 'withinLastDays', value: 365 },
 		{ list: listIds[1], operator: 'isNotOn' },
-		{ activity: 'openedAny', withinLastDays: 180 },
+		{ activity: 'openedAny', withinLastDays: 270 },
 	],
 });
 
