@@ -229,8 +229,17 @@ export function foldException(text: string): string | null {
  * characters and lone surrogates are refused too (their JSON escapes would be compared raw).
  */
 export function isPathSafeName(name: string): boolean {
-	return name.length > 0 && !PATH_UNSAFE.test(name);
+	// Field names repeat on every row of a store: a bounded cache keeps writes cheap.
+	let safe = pathSafeNames.get(name);
+	if (safe === undefined) {
+		safe = name.length > 0 && !PATH_UNSAFE.test(name);
+		if (pathSafeNames.size >= 10_000) pathSafeNames.clear();
+		pathSafeNames.set(name, safe);
+	}
+	return safe;
 }
+
+const pathSafeNames = new Map<string, boolean>();
 
 const PATH_UNSAFE = /["\\\x00-\x1f\x7f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -259,7 +268,7 @@ function mayBeNumber(text: string): boolean {
  */
 export function storedFieldsMatch(fields: Record<string, unknown>, fieldsJson: string): string | null {
 	const names = Object.keys(fields);
-	if (UNSAFE_JSON_ESCAPE.test(fieldsJson) || names.some((name) => !isPathSafeName(name))) {
+	if ((fieldsJson.includes('\\u') && UNSAFE_JSON_ESCAPE.test(fieldsJson)) || names.some((name) => !isPathSafeName(name))) {
 		return JSON.stringify({ x: 1, ...fieldsMatch(fields) });
 	}
 	let t: Record<string, string> | undefined;

@@ -9,14 +9,26 @@ import type { Dialect, SqlExecutor } from './driver';
  * cheap as without segments, and SQLite and PostgreSQL still match exactly what the in-memory
  * evaluator matches.
  */
-export const MATCH_COPY_COLUMNS = (dialect: Dialect): string[] => [
-	'ALTER TABLE subscribers ADD COLUMN email_fold TEXT',
-	'ALTER TABLE subscribers ADD COLUMN name_fold TEXT',
-	// jsonb on PostgreSQL: parsed once on write, not on every row a segment reads.
-	`ALTER TABLE subscribers ADD COLUMN fields_match ${dialect === 'postgres' ? 'JSONB' : 'TEXT'}`,
-	// Engagement conditions look up a person's send log rows by subscriber.
-	'CREATE INDEX send_log_subscriber ON send_log (subscriber_id)',
-];
+export const MATCH_COPY_COLUMNS = (dialect: Dialect): string[] => {
+	const c = (column: string) => (dialect === 'postgres' ? `${column} COLLATE "C"` : column);
+	return [
+		'ALTER TABLE subscribers ADD COLUMN email_fold TEXT',
+		'ALTER TABLE subscribers ADD COLUMN name_fold TEXT',
+		// jsonb on PostgreSQL: parsed once on write, not on every row a segment reads.
+		`ALTER TABLE subscribers ADD COLUMN fields_match ${dialect === 'postgres' ? 'JSONB' : 'TEXT'}`,
+		// Engagement conditions look up a person's send log rows by subscriber, and compare the first
+		// open / click time (ISO text, byte order: COLLATE "C" on PostgreSQL, as segment SQL compares
+		// them): in the index, so the log rows themselves are not read (a third of the time on 1M rows).
+		`CREATE INDEX send_log_subscriber ON send_log (subscriber_id, ${c('opened_at')}, ${c('clicked_at')})`,
+		// PostgreSQL may instead collect the opens / clicks of a time window once (a semi join).
+		...(dialect === 'postgres'
+			? [
+					`CREATE INDEX send_log_opened ON send_log (${c('opened_at')}) WHERE opened_at IS NOT NULL`,
+					`CREATE INDEX send_log_clicked ON send_log (${c('clicked_at')}) WHERE clicked_at IS NOT NULL`,
+				]
+			: []),
+	];
+};
 
 const BATCH = 1000;
 

@@ -72,13 +72,16 @@ export function matchConditions(
 	}
 	if (filter.field?.name) {
 		const postgres = db.dialect === 'postgres';
-		where.push(postgres ? '(fields::jsonb ->> ?) = ?' : 'CAST(json_extract(fields, ?) AS TEXT) = ?');
+		// PostgreSQL's jsonb refuses \u0000 and lone surrogates: a row holding one is not compared
+		// (rather than failing the whole query).
+		where.push(postgres ? '(CASE WHEN fields !~* ? THEN fields::jsonb ->> ? END) = ?' : 'CAST(json_extract(fields, ?) AS TEXT) = ?');
+		if (postgres) params.push('\\\\u(0000|d[89a-f])');
 		params.push(postgres ? filter.field.name : `$."${filter.field.name.replace(/"/g, '')}"`, String(filter.field.value));
 	}
 	return { where, params };
 }
 
-function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]; params: unknown[] } {
+async function filterSql(db: SqlExecutor, filter: SubscriberFilter): Promise<{ where: string[]; params: unknown[] }> {
 	const where: string[] = [];
 	const params: unknown[] = [];
 	if (filter.listId !== undefined) {
@@ -96,7 +99,7 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 	where.push(...match.where);
 	params.push(...match.params);
 	if (filter.segment) {
-		const segment = segmentSql(db.dialect, filter.segment);
+		const segment = await segmentSql(db, filter.segment);
 		where.push(`(${segment.where})`);
 		params.push(...segment.params);
 	}
@@ -105,7 +108,7 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 
 export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, page: PageOptions): Promise<Page<Subscriber>> {
 	const limit = checkLimit(page.limit);
-	const { where, params } = filterSql(db, filter);
+	const { where, params } = await filterSql(db, filter);
 	const after = decodeCursor(page.cursor);
 	if (after) {
 		where.push('id > ?');
@@ -119,7 +122,7 @@ export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, 
 }
 
 export async function countSubscribers(db: SqlExecutor, filter: SubscriberFilter): Promise<number> {
-	const { where, params } = filterSql(db, filter);
+	const { where, params } = await filterSql(db, filter);
 	const row = await db.get(`SELECT COUNT(*) AS n FROM subscribers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
 	return Number(row?.n ?? 0);
 }

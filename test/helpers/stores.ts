@@ -114,11 +114,8 @@ export async function rollBackToSchemaVersion8(store: SqlSubscriberStore): Promi
 	await store.sql.run("UPDATE bm_meta SET value = '8' WHERE key = 'schema_version'");
 }
 
-/**
- * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
- * test can check that reopening it migrates rows written then. Newest migration first.
- */
-export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
+/** Takes a store back to schema version 6: undoes migrations 9, 8 and 7 (segments: the match copy, the send log's engagement indexes, saved segments), newest first. */
+export async function rollBackToSchemaVersion6(store: SqlSubscriberStore): Promise<void> {
 	for (const statement of [
 		...UNDO_9,
 		...UNDO_8,
@@ -127,7 +124,22 @@ export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promi
 		'ALTER TABLE subscribers DROP COLUMN name_fold',
 		'ALTER TABLE subscribers DROP COLUMN fields_match',
 		'DROP INDEX send_log_subscriber',
+		'DROP INDEX IF EXISTS send_log_opened',
+		'DROP INDEX IF EXISTS send_log_clicked',
 		'DROP TABLE segments',
+	]) {
+		await store.sql.exec(statement);
+	}
+	await store.sql.run("UPDATE bm_meta SET value = '6' WHERE key = 'schema_version'");
+}
+
+/**
+ * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
+ * test can check that reopening it migrates rows written then. Newest migration first.
+ */
+export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
+	await rollBackToSchemaVersion6(store);
+	for (const statement of [
 		// 6: bounce reasons and kinds, provider pauses
 		'DROP TABLE campaign_provider_pauses',
 		'DROP TABLE campaign_provider_stats',
