@@ -338,6 +338,30 @@ export async function recordSendsIn(tx: SqlExecutor, campaignId: string, emails:
 	await upsertAdd(tx, 'report_domains', ['campaign_id', 'domain'], ['sent', 'bounced', 'opened', 'clicked'], [...byDomain].map(([k, v]) => [campaignId, k, ...v]));
 }
 
+/** A send batch's outcomes: accepted messages per domain, refusals at send time as bounce events. */
+export async function recordSendOutcomesIn(
+	tx: SqlExecutor,
+	campaignId: string,
+	now: string,
+	sentEmails: string[],
+	refused: Array<{ subscriberId: string; responseCode: number | null; bounce: { kind: FailureKind; reason: string } | null }>,
+): Promise<void> {
+	await recordSendsIn(tx, campaignId, sentEmails);
+	if (!refused.length) return;
+	await recordHistoryIn(
+		tx,
+		refused.map((r) => ({
+			campaignId,
+			subscriberId: r.subscriberId,
+			type: 'bounce' as const,
+			occurredAt: now,
+			bounceKind: r.bounce?.kind ?? 'hard',
+			reason: r.bounce?.reason ?? null,
+			smtpStatus: r.responseCode === null ? null : String(r.responseCode),
+		})),
+	);
+}
+
 /**
  * For the audience work (#19), "count only human opens": an SQL condition that is true when the
  * subscriber in `subscriberColumn` had at least one human open of the campaign bound to the one

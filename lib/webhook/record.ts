@@ -12,6 +12,7 @@ import {
 	rememberEvents,
 	type Actor,
 	type CampaignEventType,
+	type HistoryEvent,
 	type SqlExecutor,
 	type SqlSubscriberStore,
 } from '../store';
@@ -23,6 +24,7 @@ import {
 	lockCampaigns,
 	resolveComplaintPause,
 } from './campaignEvents';
+import { historyEventOf } from './history';
 import type { ComplaintPauseOptions, RecordedEvent, RecordOptions } from './types';
 
 export const WEBHOOK_ACTOR: Actor = { type: 'webhook' };
@@ -67,7 +69,7 @@ export async function recordEvents(
 		events.forEach((event, index) => {
 			if (!toDeliveryEventInput(event)) counted.push(index);
 		});
-		if (counted.length) await recordCountedEvents(tx, events, counted, recorded);
+		if (counted.length) await recordCountedEvents(store, tx, events, counted, recorded);
 		for (let index = 0; index < events.length; index++) {
 			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor);
 		}
@@ -113,6 +115,7 @@ function chunks<T>(list: T[], size = CHUNK): T[][] {
  * `<counter>_at` column set once). A click also counts as an open.
  */
 async function recordCountedEvents(
+	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	events: NormalisedEvent[],
 	indexes: number[],
@@ -139,6 +142,7 @@ async function recordCountedEvents(
 		list.push(index);
 		bySubscriber.set(subscriberId, list);
 	};
+	const history: HistoryEvent[] = [];
 	for (const index of indexes) {
 		const event = events[index];
 		const id = `${event.provider}:${event.eventId}`;
@@ -154,6 +158,8 @@ async function recordCountedEvents(
 			? event.subscriberId
 			: await findCampaignRecipient(tx, event.campaignId, event.recipient);
 		if (!subscriberId) continue;
+		const entry = historyEventOf(event, event.campaignId, subscriberId, toIso(event.occurredAt));
+		if (entry) history.push(entry);
 		addTo(event.campaignId, counter, subscriberId, index);
 		if (counter === 'clicked') addTo(event.campaignId, 'opened', subscriberId, -1); // not the click's own flag
 	}
@@ -171,6 +177,7 @@ async function recordCountedEvents(
 		}
 		if (newlyCounted) await addToCounter(tx, campaignId, counter, newlyCounted, at);
 	}
+	await store.recordCampaignHistoryIn(tx, history);
 }
 
 async function recordOne(
@@ -209,6 +216,8 @@ async function recordOne(
 			);
 			result.campaignCounted = outcome.counted;
 			result.campaignPaused = outcome.paused;
+			const entry = historyEventOf(event, event.campaignId, subscriberId, occurredAt);
+			if (entry) await store.recordCampaignHistoryIn(tx, [entry]);
 		}
 	}
 	return result;
