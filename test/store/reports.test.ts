@@ -6,7 +6,7 @@
  */
 import { createCampaign } from '../../lib/campaign';
 import { ReportError, recordSendsIn, type HistoryEvent, type SqlSubscriberStore } from '../../lib/store';
-import { BACKENDS, storePerTest } from '../helpers/stores';
+import { BACKENDS, rollBackToSchemaVersion7, storeFixture, storePerTest } from '../helpers/stores';
 
 const actor = { type: 'test', id: 'reports' };
 const T0 = Date.parse('2026-12-01T00:00:00.000Z');
@@ -243,5 +243,51 @@ describe.each(BACKENDS)('campaign reports from the event history (%s)', (backend
 		expect(await store.getCampaignReport(campaignId, { now: T0 })).toEqual(before);
 		expect(await store.sql.get('SELECT sent, opened, clicked, bounced FROM campaigns WHERE id = ?', [campaignId])).toEqual(counters);
 		expect(await store.hadHumanOpen(campaignId, ids[0])).toBe(true);
+	});
+});
+
+describe.each(BACKENDS)('migration 8 on a store made before it (%s)', (backend) => {
+	it('keeps a campaign sent before it: counters unchanged, its first opens and bounces in the report', async () => {
+		const fixture = storeFixture(backend);
+		let store = await fixture.open();
+		try {
+			const { campaignId, ids } = await seedCampaign(store);
+			await rollBackToSchemaVersion7(store);
+			// what a version-7 store recorded: first open / click / bounce times on the send log and the counters
+			await store.sql.run('UPDATE send_log SET opened_at = ? WHERE campaign_id = ? AND subscriber_id IN (?, ?)', [at(H), campaignId, ids[0], ids[1]]);
+			await store.sql.run('UPDATE send_log SET clicked_at = ? WHERE campaign_id = ? AND subscriber_id = ?', [at(2 * H), campaignId, ids[0]]);
+			await store.sql.run('UPDATE send_log SET bounced_at = ? WHERE campaign_id = ? AND subscriber_id = ?', [at(10 * M), campaignId, ids[3]]);
+			await store.sql.run('UPDATE campaigns SET opened = 2, clicked = 1, bounced = 1 WHERE id = ?', [campaignId]);
+			const counters = await store.sql.get('SELECT sent, opened, clicked, bounced, complained, unsubscribed FROM campaigns WHERE id = ?', [campaignId]);
+			await store.close();
+			store = await fixture.open();
+			expect((await store.info()).schemaVersion).toBeGreaterThanOrEqual(8);
+			expect(await store.sql.get('SELECT sent, opened, clicked, bounced, complained, unsubscribed FROM campaigns WHERE id = ?', [campaignId])).toEqual(counters);
+			const report = await store.getCampaignReport(campaignId, { timeZone: 'UTC', bucket: 'hour' });
+			expect(report).toMatchObject({
+				sent: 5,
+				delivered: 4,
+				uniqueOpens: { human: 0, unknown: 2, machine: 0 },
+				totalOpens: { human: 0, unknown: 2, machine: 0 },
+				uniqueClicks: { human: 0, unknown: 1, machine: 0 },
+				bounced: { total: 1, byKind: { hard: 1, soft: 0, sender: 0 }, byReason: [{ reason: '5xx', kind: 'hard', recipients: 1 }] },
+				bounceReasonSource: 'smtp-status-class',
+			});
+			expect(report.domains[0]).toEqual({ domain: 'gmail.com', sent: 2, bounced: 0, opened: 2, clicked: 0 });
+			expect(report.timeSeries.buckets.map((b) => [b.start, b.opens, b.bounces])).toEqual([
+				['2026-12-01T00:00:00.000Z', 0, 1],
+				['2026-12-01T01:00:00.000Z', 2, 0],
+			]);
+			// new events after the migration build on the migrated marks: a's open stays one unique opener, now human
+			await store.transaction((tx) =>
+				store.recordCampaignHistoryIn(tx, [{ campaignId, subscriberId: ids[0], type: 'open', occurredAt: at(3 * H), evidence: human }]),
+			);
+			const after = await store.getCampaignReport(campaignId);
+			expect(after.uniqueOpens).toEqual({ human: 1, unknown: 1, machine: 0 });
+			expect(after.totalOpens).toEqual({ human: 1, unknown: 2, machine: 0 });
+		} finally {
+			await store.close();
+			await fixture.cleanup();
+		}
 	});
 });
