@@ -69,10 +69,13 @@ export async function recordEvents(
 		events.forEach((event, index) => {
 			if (!toDeliveryEventInput(event)) counted.push(index);
 		});
-		if (counted.length) await recordCountedEvents(store, tx, events, counted, recorded);
+		// the campaign event history of the whole batch, recorded in one go at the end
+		const history: HistoryEvent[] = [];
+		if (counted.length) await recordCountedEvents(tx, events, counted, recorded, history);
 		for (let index = 0; index < events.length; index++) {
-			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor);
+			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor, history);
 		}
+		await store.recordCampaignHistoryIn(tx, history);
 		return recorded;
 	});
 	await forgetOldEventIds(store);
@@ -115,11 +118,11 @@ function chunks<T>(list: T[], size = CHUNK): T[][] {
  * `<counter>_at` column set once). A click also counts as an open.
  */
 async function recordCountedEvents(
-	store: SqlSubscriberStore,
 	tx: SqlExecutor,
 	events: NormalisedEvent[],
 	indexes: number[],
 	recorded: RecordedEvent[],
+	history: HistoryEvent[],
 ): Promise<void> {
 	const at = new Date().toISOString();
 	const firstIndexOf = new Map<string, number>();
@@ -142,7 +145,6 @@ async function recordCountedEvents(
 		list.push(index);
 		bySubscriber.set(subscriberId, list);
 	};
-	const history: HistoryEvent[] = [];
 	for (const index of indexes) {
 		const event = events[index];
 		const id = `${event.provider}:${event.eventId}`;
@@ -177,7 +179,6 @@ async function recordCountedEvents(
 		}
 		if (newlyCounted) await addToCounter(tx, campaignId, counter, newlyCounted, at);
 	}
-	await store.recordCampaignHistoryIn(tx, history);
 }
 
 async function recordOne(
@@ -186,6 +187,7 @@ async function recordOne(
 	event: NormalisedEvent,
 	pause: ComplaintPauseOptions | false,
 	actor: Actor,
+	history: HistoryEvent[],
 ): Promise<RecordedEvent> {
 	const result = blank(event);
 	const occurredAt = toIso(event.occurredAt);
@@ -217,7 +219,7 @@ async function recordOne(
 			result.campaignCounted = outcome.counted;
 			result.campaignPaused = outcome.paused;
 			const entry = historyEventOf(event, event.campaignId, subscriberId, occurredAt);
-			if (entry) await store.recordCampaignHistoryIn(tx, [entry]);
+			if (entry) history.push(entry);
 		}
 	}
 	return result;
