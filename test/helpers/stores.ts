@@ -91,15 +91,15 @@ const UNDO_9 = [
 	'ALTER TABLE campaigns DROP COLUMN audience',
 ];
 
-/** Schema 8 undone (campaign event history and report rollups, branch report-store). */
+/** Schema 8 undone (campaign event history and report rollups), newest first. */
 const UNDO_8 = [
-	'DROP TABLE campaign_events',
-	'DROP TABLE campaign_links',
-	'DROP TABLE report_counts',
-	'DROP TABLE report_links',
-	'DROP TABLE report_domains',
-	'DROP TABLE report_buckets',
 	'DROP TABLE report_link_clickers',
+	'DROP TABLE report_buckets',
+	'DROP TABLE report_domains',
+	'DROP TABLE report_links',
+	'DROP TABLE report_counts',
+	'DROP TABLE campaign_links',
+	'DROP TABLE campaign_events',
 	'ALTER TABLE send_log DROP COLUMN open_class',
 	'ALTER TABLE send_log DROP COLUMN click_class',
 	'ALTER TABLE send_log DROP COLUMN bounce_reason',
@@ -112,6 +112,12 @@ const UNDO_8 = [
 export async function rollBackToSchemaVersion8(store: SqlSubscriberStore): Promise<void> {
 	for (const statement of UNDO_9) await store.sql.exec(statement);
 	await store.sql.run("UPDATE bm_meta SET value = '8' WHERE key = 'schema_version'");
+}
+
+/** Takes a store back to schema version 7 (before the campaign event history), for migration 8's test. */
+export async function rollBackToSchemaVersion7(store: SqlSubscriberStore): Promise<void> {
+	for (const statement of [...UNDO_9, ...UNDO_8]) await store.sql.exec(statement);
+	await store.sql.run("UPDATE bm_meta SET value = '7' WHERE key = 'schema_version'");
 }
 
 /** Takes a store back to schema version 6: undoes migrations 9, 8 and 7 (segments: the match copy, the send log's engagement indexes, saved segments), newest first. */
