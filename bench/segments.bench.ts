@@ -3,13 +3,18 @@
  * `rows` subscribers (default 1,000,000) over 3 lists with 10 custom fields and 20 past
  * campaigns (30 % opens) (bench/segmentsData.ts), then counts the 4-condition benchmark segment
  * (one custom-field comparison, one date window, one list exclusion, one engagement condition;
- * about 10 % of rows). Prints one JSON line per backend:
- *   {"backend":"sqlite","rows":1000000,"matched":…,"matchedShare":…,"countMs":…,"seedSeconds":…}
- * Targets on the 2-core machine: count ≤ 1,000 ms on SQLite, ≤ 1,500 ms on PostgreSQL.
+ * about 10 % of rows), and streams a campaign over it (bench/segmentStream.ts: the campaign's
+ * recipient reader, sending stubbed, and its peak RSS over a plain one-list campaign's). Prints
+ * one JSON line per backend:
+ *   {"backend":"sqlite","rows":1000000,"matched":…,"matchedShare":…,"countMs":…,
+ *    "streamRowsPerSec":…,"peakRssRatio":…,"seedSeconds":…,"stream":{…}}
+ * Targets on the 2-core machine: count ≤ 1,000 ms on SQLite, ≤ 1,500 ms on PostgreSQL;
+ * streamRowsPerSec ≥ 100,000; peakRssRatio ≤ 1.10.
  * countMs is the best of three counts (the first warms the caches).
  */
 import { storeFixture, type Backend } from '../test/helpers/stores';
 import { seedSegmentsBench } from './segmentsData';
+import { measureStream } from './segmentStream';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const backends = (process.argv[3] ?? 'sqlite,postgres').split(',') as Backend[];
@@ -29,6 +34,7 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
 			matched = await store.countSubscribers(filter);
 			times.push(Number(process.hrtime.bigint() - start) / 1e6);
 		}
+		const stream = await measureStream(fixture.config, data);
 		return {
 			backend,
 			rows: ROWS,
@@ -36,7 +42,10 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
 			matchedShare: Math.round((matched / ROWS) * 1000) / 1000,
 			countMs: Math.round(Math.min(...times)),
 			countMsRuns: times.map(Math.round),
+			streamRowsPerSec: stream.streamRowsPerSec,
+			peakRssRatio: stream.peakRssRatio,
 			seedSeconds: Math.round(seedSeconds),
+			stream,
 		};
 	} finally {
 		await store.close();

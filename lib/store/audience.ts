@@ -165,12 +165,15 @@ export async function audienceRows(
 	const useSql = use ? use.sql : 's.id';
 	// the snapshot bound comes first in the row-used subquery, then its list ids
 	const useParams = use ? [range.max, ...use.params] : [];
+	// PostgreSQL: no LIMIT (the caller bounds the id range), so it plans the window like a count —
+	// set-based — rather than a fast-start plan that runs the segment's lookups row by row
+	const pg = db.dialect === 'postgres';
 	const rows = await db.all(
 		`SELECT s.id AS id, ${useSql} AS use_id, s.email_key AS address FROM ${plan.from}
-		 WHERE ${[...plan.where, 's.id > ?', 's.id <= ?'].join(' AND ')} ORDER BY s.id LIMIT ?`,
-		[...useParams, ...plan.params, range.after, range.max, range.limit],
+		 WHERE ${[...plan.where, 's.id > ?', 's.id <= ?'].join(' AND ')} ORDER BY s.id${pg ? '' : ' LIMIT ?'}`,
+		[...useParams, ...plan.params, range.after, range.max, ...(pg ? [] : [range.limit])],
 	);
-	return rows.map((r) => ({ id: String(r.id), useId: String(r.use_id ?? r.id), address: String(r.address) }));
+	return rows.slice(0, range.limit).map((r) => ({ id: String(r.id), useId: String(r.use_id ?? r.id), address: String(r.address) }));
 }
 
 /**

@@ -127,6 +127,10 @@ async function reclaimPutBack(
 	return { ids, unknownRetried };
 }
 
+/** A claim reads at most max(need × this, CLAIM_WINDOW_MIN) subscriber ids past the cursor. */
+const CLAIM_WINDOW_FACTOR = 12;
+const CLAIM_WINDOW_MIN = 2_000;
+
 /**
  * The next `need` members beyond the campaign's claim cursor (lib/store audience.ts: its lists,
  * segment at the frozen time, follow-up or filter, within the membership snapshot), inserted
@@ -146,7 +150,11 @@ async function claimNewMembers(
 	if (BigInt(cursor) >= BigInt(max)) return { ids: [], atEnd: true };
 	if (need <= 0) return { ids: [], atEnd: false };
 	const plan = await audiencePlan(tx, campaign, now);
-	const fresh = await audienceRows(tx, plan, { after: cursor, max, limit: need });
+	// A bounded id window per claim, so no claim reads more than it (whatever plan the database
+	// picks for a segment: PostgreSQL may read and sort every remaining row to find the first few)
+	const windowEnd = BigInt(cursor) + BigInt(Math.max(need * CLAIM_WINDOW_FACTOR, CLAIM_WINDOW_MIN));
+	const upTo = windowEnd < BigInt(max) ? String(windowEnd) : max;
+	const fresh = await audienceRows(tx, plan, { after: cursor, max: upTo, limit: need });
 	const seen = new Set<string>();
 	// the address key only where one address can have several rows in the audience (audience.ts)
 	const rows: Array<[string, string | null]> = [];
@@ -174,10 +182,10 @@ async function claimNewMembers(
 					);
 		for (const r of inserted) ids.push(String(r.subscriber_id));
 	}
-	const reachedEnd = fresh.length < need;
-	const nextCursor = reachedEnd ? max : fresh[fresh.length - 1].id;
+	const windowDone = fresh.length < need;
+	const nextCursor = windowDone ? upTo : fresh[fresh.length - 1].id;
 	await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
-	return { ids, atEnd: reachedEnd };
+	return { ids, atEnd: windowDone && upTo === max };
 }
 
 export interface ReadyRecipient {
