@@ -7,7 +7,7 @@
  */
 import type { FailureKind, FailureReason, ProviderPausePolicy } from '../bounce';
 import type { CampaignStatus } from './campaignTypes';
-import { audiencePlan, audienceRows } from './audience';
+import { claimNewMembers } from './audience';
 import { lockCampaign, RUN_COLUMNS } from './campaigns';
 import { applyDeliveryEventIn } from './deliveryEvents';
 import type { Dialect, Row, SqlDriver, SqlExecutor } from './driver';
@@ -125,67 +125,6 @@ async function reclaimPutBack(
 		);
 	}
 	return { ids, unknownRetried };
-}
-
-/** A claim reads at most max(need × this, CLAIM_WINDOW_MIN) subscriber ids past the cursor. */
-const CLAIM_WINDOW_FACTOR = 12;
-const CLAIM_WINDOW_MIN = 2_000;
-
-/**
- * The next `need` members beyond the campaign's claim cursor (lib/store audience.ts: its lists,
- * segment at the frozen time, follow-up or filter, within the membership snapshot), inserted
- * into the log as `claimed` with their address; an address already in the log (another of its
- * rows, by any run) is not inserted again. Moves the cursor on.
- */
-async function claimNewMembers(
-	tx: SqlExecutor,
-	campaign: Row,
-	need: number,
-	claim: { owner: string; now: string; lease: string; addressKey: (emailKey: string) => string },
-): Promise<{ ids: string[]; atEnd: boolean }> {
-	const { owner, now, lease } = claim;
-	const campaignId = String(campaign.id);
-	const cursor = String(campaign.next_subscriber_id ?? 0);
-	const max = String(campaign.max_subscriber_id ?? 0);
-	if (BigInt(cursor) >= BigInt(max)) return { ids: [], atEnd: true };
-	if (need <= 0) return { ids: [], atEnd: false };
-	const plan = await audiencePlan(tx, campaign, now);
-	// A bounded id window per claim, so no claim reads more than it (whatever plan the database
-	// picks for a segment: PostgreSQL may read and sort every remaining row to find the first few)
-	const windowEnd = BigInt(cursor) + BigInt(Math.max(need * CLAIM_WINDOW_FACTOR, CLAIM_WINDOW_MIN));
-	const upTo = windowEnd < BigInt(max) ? String(windowEnd) : max;
-	const fresh = await audienceRows(tx, plan, { after: cursor, max: upTo, limit: need });
-	const seen = new Set<string>();
-	// the address key only where one address can have several rows in the audience (audience.ts)
-	const rows: Array<[string, string | null]> = [];
-	for (const r of fresh) {
-		if (seen.has(r.address)) continue;
-		seen.add(r.address);
-		rows.push([r.useId, plan.perAddress ? claim.addressKey(r.address) : null]);
-	}
-	const ids: string[] = [];
-	if (rows.length) {
-		// no conflict target: the (campaign, subscriber) key and the (campaign, address) one both skip
-		const inserted =
-			tx.dialect === 'postgres'
-				? await tx.all(
-						`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, owner, lease_until, attempts, updated_at)
-						 SELECT ?, v.id, v.address, 'claimed', ?, ?, 0, ? FROM unnest(?::bigint[], ?::text[]) AS v(id, address)
-						 ON CONFLICT DO NOTHING RETURNING subscriber_id`,
-						[campaignId, owner, lease, now, rows.map((r) => r[0]), rows.map((r) => r[1])],
-					)
-				: await tx.all(
-						`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, owner, lease_until, attempts, updated_at)
-						 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
-						 ON CONFLICT DO NOTHING RETURNING subscriber_id`,
-						[campaignId, owner, lease, now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
-					);
-		for (const r of inserted) ids.push(String(r.subscriber_id));
-	}
-	const windowDone = fresh.length < need;
-	const nextCursor = windowDone ? upTo : fresh[fresh.length - 1].id;
-	await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
-	return { ids, atEnd: windowDone && upTo === max };
 }
 
 export interface ReadyRecipient {
