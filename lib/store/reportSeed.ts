@@ -82,6 +82,8 @@ export async function seedCampaignEvents(driver: SqlDriver, input: SeedEventsInp
 			// in time order: the (campaign, time) index grows at its end instead of at random pages
 			[input.campaignId, first, input.recipients, startS, span, input.events, input.links.length, input.events],
 		);
+		// PostgreSQL plans by statistics: tables filled in this transaction look empty until analysed
+		if (d === 'postgres') for (const table of ['subscribers', 'send_log', 'campaign_events']) await tx.exec(`ANALYZE ${table}`);
 		await rebuildRollups(tx, input.campaignId);
 		await tx.run(
 			`UPDATE campaigns SET status = 'finished', total_recipients = ?, sent = ?, started_at = ?, finished_at = ?,
