@@ -11,20 +11,54 @@
  * Targets on the 2-core machine: count ≤ 1,000 ms on SQLite, ≤ 1,500 ms on PostgreSQL;
  * streamRowsPerSec ≥ 100,000; peakRssRatio ≤ 1.10.
  * countMs is the best of three counts (the first warms the caches).
+ *
+ * BENCH_SEGMENTS_REUSE=1 keeps the seeded store for the next run instead of removing it (SQLite:
+ * bench/.data/segments-<rows>/, PostgreSQL: schema bench_segments_<rows>) and reuses it when it
+ * is there (seedSeconds is then 0). A reused store keeps the indexes it was made with: remove it
+ * after changing the schema.
  */
-import { storeFixture, type Backend } from '../test/helpers/stores';
-import { seedSegmentsBench } from './segmentsData';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { openStore, type StoreConfig } from '../lib/store/openStore';
+import type { SqlSubscriberStore } from '../lib/store/sqlStore';
+import { PG_CONNECTION, storeFixture, type Backend } from '../test/helpers/stores';
+import { AT, BENCH_SEGMENT, seedSegmentsBench, type SegmentsBenchData } from './segmentsData';
 import { measureStream } from './segmentStream';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const backends = (process.argv[3] ?? 'sqlite,postgres').split(',') as Backend[];
 
+const REUSE = process.env.BENCH_SEGMENTS_REUSE === '1';
+
+/** The store to measure, and how to let go of it afterwards. */
+async function benchStore(backend: Backend): Promise<{ store: SqlSubscriberStore; config: StoreConfig; release(): Promise<void> }> {
+	if (!REUSE) {
+		const fixture = storeFixture(backend);
+		const store = await fixture.open();
+		return { store, config: fixture.config, release: async () => (await store.close(), await fixture.cleanup()) };
+	}
+	const baseDir = path.join(__dirname, '.data', `segments-${ROWS}`);
+	mkdirSync(baseDir, { recursive: true });
+	const config: StoreConfig =
+		backend === 'sqlite' ? { backend, file: 'bench.sqlite', baseDir } : { backend, ...PG_CONNECTION, schema: `bench_segments_${ROWS}` };
+	const store = (await openStore(config)) as SqlSubscriberStore;
+	return { store, config, release: () => store.close() };
+}
+
+/** The benchmark data already in a reused store, if it was seeded completely (it ends with ANALYZE). */
+async function seeded(store: SqlSubscriberStore): Promise<SegmentsBenchData | null> {
+	const lists = await store.sql.all<{ id: string | number }>('SELECT id FROM lists ORDER BY id');
+	const campaigns = await store.sql.all<{ id: string | number }>('SELECT id FROM campaigns ORDER BY id');
+	if (lists.length !== 3 || campaigns.length !== 20) return null;
+	const listIds = lists.map((list) => String(list.id));
+	return { listIds, campaignIds: campaigns.map((c) => String(c.id)), segment: BENCH_SEGMENT(listIds), at: AT, rows: ROWS };
+}
+
 async function run(backend: Backend): Promise<Record<string, unknown>> {
-	const fixture = storeFixture(backend);
-	const store = await fixture.open();
+	const { store, config, release } = await benchStore(backend);
 	try {
 		const seedStart = process.hrtime.bigint();
-		const data = await seedSegmentsBench(store, ROWS);
+		const data = (REUSE ? await seeded(store) : null) ?? (await seedSegmentsBench(store, ROWS));
 		const seedSeconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
 		const filter = { segment: { definition: data.segment, at: data.at } };
 		const times: number[] = [];
@@ -34,7 +68,7 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
 			matched = await store.countSubscribers(filter);
 			times.push(Number(process.hrtime.bigint() - start) / 1e6);
 		}
-		const stream = await measureStream(fixture.config, data);
+		const stream = await measureStream(config, data);
 		return {
 			backend,
 			rows: ROWS,
@@ -48,8 +82,7 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
 			stream,
 		};
 	} finally {
-		await store.close();
-		await fixture.cleanup();
+		await release();
 	}
 }
 

@@ -142,7 +142,7 @@ class Compiler {
 				return this.date(condition.subject, condition.test);
 			case 'list': {
 				const active = condition.operator === 'isOn' || condition.operator === 'isNotOn' ? sql` AND m.status = 'active'` : sql``;
-				const found = sql`EXISTS (SELECT 1 FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)} AND m.email_key = ${this.s}.email_key${active})`;
+				const found = this.addressIn(sql`SELECT m.email_key FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)}${active}`, sql`m.email_key`);
 				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT (${found})`;
 			}
 			case 'campaign':
@@ -279,13 +279,32 @@ class Compiler {
 	}
 
 	/**
-	 * True when the outer row's address has a send log row (as `l`) passing `test`: a correlated
-	 * EXISTS, which PostgreSQL turns into a semi (or anti) join. (On SQLite, a set of addresses
-	 * collected once and probed per row measured slower on 1M rows than this per-row lookup,
-	 * which the cost order runs only for rows the cheaper conditions let through.)
+	 * True when the outer row's address is one of the addresses `select` gives (a query of
+	 * `email_key`s that does not refer to the outer row). SQLite: computed once per query into a
+	 * temporary index, each row one probe (email_key is NOT NULL, so `NOT (… IN …)` never meets a
+	 * NULL). PostgreSQL: `EXISTS`, which it plans as a hashed (anti) semi join — a `NOT IN` set
+	 * larger than work_mem would be rescanned for every row.
+	 */
+	private addressIn(select: Fragment, key: Fragment): Fragment {
+		if (this.pg) return sql`EXISTS (${select} AND ${key} = ${this.s}.email_key)`;
+		return sql`${this.s}.email_key IN (${select})`;
+	}
+
+	/**
+	 * True when the outer row's address has a send log row (as `l`) passing `test`.
+	 * SQLite: the ids of the subscriber rows with such a log row are collected once (from the log's
+	 * index alone); the outer row is in it, or another row of its address is (looked up by
+	 * email_lower, checked against the same id set before the row itself is read). Collecting the
+	 * addresses instead reads one subscriber row per log row, which cost more than this on 1M rows.
+	 * The unary `+` keeps SQLite from driving the lookups from the id set.
+	 * PostgreSQL: a semi join of the address's rows with the log.
 	 */
 	private addressHasLog(test: Fragment): Fragment {
-		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${test})`;
+		if (this.pg) {
+			return sql`EXISTS (SELECT 1 FROM subscribers r JOIN send_log l ON l.subscriber_id = r.id WHERE r.email_lower = ${this.s}.email_lower AND r.email_key = ${this.s}.email_key AND ${test})`;
+		}
+		const ids = sql`SELECT l.subscriber_id FROM send_log l WHERE ${test}`;
+		return sql`(+${this.s}.id IN (${ids}) OR EXISTS (SELECT 1 FROM subscribers r WHERE r.email_lower = ${this.s}.email_lower AND +r.id IN (${ids}) AND r.email_key = ${this.s}.email_key))`;
 	}
 
 	private campaign(campaignId: string, operator: string, at: string): Fragment {

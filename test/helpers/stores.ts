@@ -130,8 +130,9 @@ export async function rollBackToSchemaVersion6(store: SqlSubscriberStore): Promi
 		'ALTER TABLE subscribers DROP COLUMN name_fold',
 		'ALTER TABLE subscribers DROP COLUMN fields_match',
 		'DROP INDEX send_log_subscriber',
-		'DROP INDEX IF EXISTS send_log_opened',
-		'DROP INDEX IF EXISTS send_log_clicked',
+		'DROP INDEX send_log_opened',
+		'DROP INDEX send_log_clicked',
+		'DROP INDEX subscribers_list_status_key',
 		'DROP TABLE segments',
 	]) {
 		await store.sql.exec(statement);
