@@ -43,9 +43,6 @@ export async function seedCampaignEvents(driver: SqlDriver, input: SeedEventsInp
 	const pick = (array: string) => (d === 'postgres' ? `(${array}::text[])[1 + (i % ?)]` : `json_extract(${array}, '$[' || CAST(i % ? AS INTEGER) || ']')`);
 	const list = (values: string[]) => (d === 'postgres' ? values : JSON.stringify(values));
 	const seriesSql = await sqliteSeries(driver);
-	// SQLite: a bigger page cache while seeding (one transaction of hundreds of MB), back afterwards
-	const cache = d === 'sqlite' ? Object.values((await driver.get('PRAGMA cache_size')) ?? {})[0] : null;
-	if (d === 'sqlite') await driver.exec('PRAGMA cache_size = -16384');
 	await driver.transaction(async (tx) => {
 		await tx.run(
 			`INSERT INTO subscribers (list_id, email, email_key, email_lower, status, created_at, updated_at)
@@ -107,7 +104,6 @@ export async function seedCampaignEvents(driver: SqlDriver, input: SeedEventsInp
 			],
 		);
 	});
-	if (d === 'sqlite') await driver.exec(`PRAGMA cache_size = ${Number(cache ?? -2000)}`);
 	// PostgreSQL plans by statistics: a store this size would have been analysed by autovacuum long ago
 	if (d === 'postgres') {
 		for (const table of ['subscribers', 'send_log', 'campaign_events', 'report_link_clickers', 'campaign_links']) await driver.exec(`ANALYZE ${table}`);
