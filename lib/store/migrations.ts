@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Dialect, SqlDriver, SqlExecutor } from './driver';
 import { MATCH_COPY_COLUMNS, refreshMatchCopies } from './matchCopy';
+import { backfillReportRollups, REPORT_TABLES } from './reportSchema';
 
 /**
  * Versioned schema migrations. Each runs once, in order, inside one transaction that first takes
@@ -250,6 +251,12 @@ export const MIGRATIONS: Migration[] = [
 			)`,
 		],
 		backfill: (tx) => refreshMatchCopies(tx),
+	},
+	{
+		version: 8,
+		description: 'campaign event history (opens, clicks, bounces, …) and the report rollups kept with it (lib/reports)',
+		statements: (d) => REPORT_TABLES(d),
+		backfill: (tx) => backfillReportRollups(tx),
 	},
 ];
 
