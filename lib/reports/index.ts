@@ -18,14 +18,3 @@ export { labelsFor } from './labels';
 export type { ReportLanguage, ReportLabels } from './labels';
 export { headlineRates } from './format';
 export type { HeadlineRates } from './format';
-export {
-	checkReportQuery,
-	checkTimeZone,
-	comparisonOf,
-	DEFAULT_TOP_DOMAINS,
-	MAX_TOP_DOMAINS,
-	REPORT_BUCKETS,
-	ReportQueryError,
-	reportSourceOf,
-} from './source';
-export type { CampaignComparison, CampaignReportQuery, CampaignReportSource, ReportBucketOption } from './source';

@@ -6,8 +6,8 @@
  * 410 for an expired one, 404 for a campaign this store does not have (or another store's
  * link) — never a stack trace, never another store's figures.
  */
-import { checkReportQuery, renderReportHtml, reportSourceOf } from '../reports';
-import { campaignExists, isCampaignId, type LinkSigner, type SqlSubscriberStore } from '../store';
+import { renderReportHtml } from '../reports';
+import { isCampaignId, type LinkSigner, ReportError, type SqlSubscriberStore } from '../store';
 import { linkToken, textResponse } from './http';
 import { optinPageResponse, pickLanguage, type PageLanguage, type PageLanguageOption } from './pages';
 import { verifyReportLink } from './reportLink';
@@ -83,16 +83,19 @@ export async function handleReport(
 	}
 	if (!isCampaignId(claims.campaignId)) return refusal(404, 'missing', lang, 'The report link names no valid campaign');
 	const opened = typeof store === 'function' ? await store() : store;
-	if (!(await campaignExists(opened.sql, claims.campaignId))) {
-		return refusal(404, 'missing', lang, `There is no campaign with ID '${claims.campaignId}'`);
-	}
-	let query;
+	const query = { timeZone: claims.timeZone ?? 'UTC', topDomains: claims.topDomains };
+	let report;
 	try {
-		query = checkReportQuery({ timeZone: claims.timeZone, topDomains: claims.topDomains });
-	} catch {
-		// a signed link only carries what Get Report checked; a zone the runtime lost falls back to UTC
-		query = checkReportQuery({ topDomains: claims.topDomains });
+		report = await opened.getCampaignReport(claims.campaignId, query).catch((error: unknown) => {
+			// a signed link only carries what Get Report checked; a zone the runtime lost falls back to UTC
+			if (error instanceof ReportError && error.code === 'invalid') return opened.getCampaignReport(claims.campaignId, {});
+			throw error;
+		});
+	} catch (error) {
+		if (error instanceof ReportError && error.code === 'not-found') {
+			return refusal(404, 'missing', lang, `There is no campaign with ID '${claims.campaignId}'`);
+		}
+		throw error;
 	}
-	const report = await reportSourceOf(opened).getCampaignReport(claims.campaignId, query);
 	return { response: reportResponse(renderReportHtml(report, { language: lang }), lang), events: [] };
 }

@@ -5,14 +5,9 @@
  */
 import type { INodeProperties } from 'n8n-workflow';
 
-import { comparisonOf } from '../../../../lib/reports';
 import { item, itemError, jsonCopy, showFor } from '../../../shared/nodeHelpers';
 import type { NodeOutput, OperationContext } from '../resources';
-import { requireCampaign } from './common';
-import { loadReport, readReportQuery, timeZoneOption } from './reportOptions';
-
-/** Campaigns one Compare item may name (each is a report of its own). */
-export const MAX_COMPARED = 100;
+import { reportError } from './reportOptions';
 
 export const description: INodeProperties[] = [
 	{
@@ -26,15 +21,6 @@ export const description: INodeProperties[] = [
 			'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
 		hint: 'One output item per campaign. In an expression: an array of IDs, or IDs separated by commas.',
 		displayOptions: showFor('campaign', ['compare']),
-	},
-	{
-		displayName: 'Options',
-		name: 'compareOptions',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: showFor('campaign', ['compare']),
-		options: [timeZoneOption],
 	},
 ];
 
@@ -51,17 +37,12 @@ export async function execute(op: OperationContext, itemIndex: number): Promise<
 	if (ids.length === 0) {
 		throw itemError(ctx.getNode(), itemIndex, 'no campaign to compare is given', 'Choose one or more campaigns in Campaign Names or IDs.');
 	}
-	if (ids.length > MAX_COMPARED) {
-		throw itemError(ctx.getNode(), itemIndex, `${ids.length} campaigns are too many to compare at once (at most ${MAX_COMPARED})`);
+	const store = await op.resources.store();
+	let rows;
+	try {
+		rows = await store.compareCampaigns(ids);
+	} catch (error) {
+		throw reportError(op, itemIndex, error);
 	}
-	const options = ctx.getNodeParameter('compareOptions', itemIndex, {}) as Record<string, unknown>;
-	// headline figures only: no domain table needed
-	const query = { ...readReportQuery(op, itemIndex, options), topDomains: 0 };
-	const output: NodeOutput = [[], []];
-	for (const id of ids) {
-		const campaign = await requireCampaign(op, itemIndex, id);
-		const report = await loadReport(op, itemIndex, campaign.id, query);
-		output[0].push(item(jsonCopy(comparisonOf(report)), itemIndex));
-	}
-	return output;
+	return [rows.map((row) => item(jsonCopy(row), itemIndex)), []];
 }

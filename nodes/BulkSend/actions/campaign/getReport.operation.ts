@@ -20,7 +20,7 @@ import { item, itemError, jsonCopy, showFor } from '../../../shared/nodeHelpers'
 import { STORE_CREDENTIAL, storeConfigFromCredential } from '../../../shared/storeCredential';
 import type { NodeOutput, OperationContext } from '../resources';
 import { campaignField, campaignIdOf, requireCampaign } from './common';
-import { bucketOption, loadReport, readReportQuery, timeZoneOption, topDomainsOption } from './reportOptions';
+import { bucketOption, loadReport, readReportQuery, timeZoneOption, topDomainsOption, type ReportQuery } from './reportOptions';
 
 /** Addresses listed per kind when Include Addresses is on (the item must stay a sane size). */
 export const MAX_ADDRESSES = 1000;
@@ -111,7 +111,7 @@ async function reportLink(
 	itemIndex: number,
 	campaign: Campaign,
 	days: number,
-	query: { timeZone: string; topDomains: number },
+	query: ReportQuery,
 ): Promise<IDataObject> {
 	if (days <= 0) return {};
 	const links = await op.resources.links();
@@ -169,7 +169,7 @@ async function reactionAddresses(op: OperationContext, campaignId: string): Prom
 export async function execute(op: OperationContext, itemIndex: number): Promise<NodeOutput> {
 	const { ctx } = op;
 	const options = ctx.getNodeParameter('reportOptions', itemIndex, {}) as ReportOptions;
-	const query = readReportQuery(op, itemIndex, options as Record<string, unknown>);
+	const query = readReportQuery(op, options as Record<string, unknown>);
 	const id = campaignIdOf(op, itemIndex);
 	const campaign = await requireCampaign(op, itemIndex, id);
 	const report = await loadReport(op, itemIndex, campaign.id, query);
