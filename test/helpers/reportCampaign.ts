@@ -68,6 +68,8 @@ export interface SeedReportOptions {
 	name?: string;
 	/** The send's start (default 2026-12-01T00:00Z, 09:00 in Tokyo). */
 	start?: Date;
+	/** The campaign's links may use a plain-http base URL (local tests). */
+	allowInsecureHttp?: boolean;
 }
 
 /** Hour offset (from the start) of an open: most on the first morning, an evening bump, a second day. */
@@ -109,6 +111,7 @@ export async function seedReportCampaign(store: SqlSubscriberStore, options: See
 			name: options.name ?? 'Winter sale 2026 / 冬のセール',
 			listId: list.id,
 			template: { subject: 'Winter sale', html: SEED_LINKS.map((url) => `<a href="${url}">${url}</a>`).join(' '), from: 'news@shop.example.jp' },
+			...(options.allowInsecureHttp ? { composeOptions: { allowInsecureHttp: true } } : {}),
 		},
 		actor,
 	);
@@ -172,7 +175,7 @@ export async function seedReportCampaign(store: SqlSubscriberStore, options: See
 		if (random() < 0.012) {
 			unsubscribes++;
 			events.push({ campaignId: campaign.id, subscriberId: subscriber.id, type: 'unsubscribe', occurredAt: iso(first + 90_000) });
-		} else if (random() < 0.002) {
+		} else if (random() < 0.008) {
 			complaints++;
 			events.push({ campaignId: campaign.id, subscriberId: subscriber.id, type: 'complaint', occurredAt: iso(first + 120_000) });
 		}
