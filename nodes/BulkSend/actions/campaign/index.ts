@@ -10,6 +10,7 @@ import type { ItemOperation } from '../resources';
 import * as cancel from './cancel.operation';
 import * as compare from './compare.operation';
 import * as create from './create.operation';
+import * as getMany from './getMany.operation';
 import * as getRecipients from './getRecipients.operation';
 import * as getReport from './getReport.operation';
 import * as getStatus from './getStatus.operation';
@@ -26,6 +27,7 @@ export const operations: Record<string, ItemOperation> = {
 	getStatus: getStatus.execute,
 	getRecipients: getRecipients.execute,
 	getReport: getReport.execute,
+	getMany: getMany.execute,
 	compare: compare.execute,
 };
 
@@ -54,6 +56,12 @@ export const description: INodeProperties[] = [
 				value: 'create',
 				action: 'Create a campaign',
 				description: 'Store a campaign: a list, a filter and a snapshot of the message template',
+			},
+			{
+				name: 'Get Many',
+				value: 'getMany',
+				action: 'Get many campaigns',
+				description: 'The store’s campaigns, by status or finished after a time',
 			},
 			{
 				name: 'Get Recipients',
@@ -102,5 +110,6 @@ export const description: INodeProperties[] = [
 	...getStatus.description,
 	...getRecipients.description,
 	...getReport.description,
+	...getMany.description,
 	...compare.description,
 ];
