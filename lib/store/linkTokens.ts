@@ -24,6 +24,11 @@ export interface LinkTokenClaims {
 	campaignId?: string;
 	/** The target URL of a click-tracking link. */
 	url?: string;
+	/**
+	 * The link as the template wrote it, when it differs from `url` (merge fields in it): the
+	 * campaign report groups clicks by it. Absent: `url` is the template's link.
+	 */
+	templateUrl?: string;
 	/** Expiry as a Unix time in seconds; absent means the link does not expire. */
 	expiresAt?: number;
 }
@@ -32,6 +37,7 @@ interface WirePayload {
 	s: string;
 	c?: string;
 	u?: string;
+	t?: string;
 	e?: number;
 }
 
@@ -61,6 +67,7 @@ export class LinkSigner {
 		const wire: WirePayload = { s: claims.subscriberId };
 		if (claims.campaignId !== undefined) wire.c = claims.campaignId;
 		if (claims.url !== undefined) wire.u = claims.url;
+		if (claims.templateUrl !== undefined) wire.t = claims.templateUrl;
 		if (claims.expiresAt !== undefined) wire.e = Math.floor(claims.expiresAt);
 		const payload = Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
 		return `${payload}.${this.mac(purpose, payload).toString('base64url')}`;
@@ -91,6 +98,7 @@ export class LinkSigner {
 		const claims: LinkTokenClaims = { subscriberId: wire.s };
 		if (wire.c !== undefined) claims.campaignId = wire.c;
 		if (wire.u !== undefined) claims.url = wire.u;
+		if (typeof wire.t === 'string') claims.templateUrl = wire.t;
 		if (wire.e !== undefined) claims.expiresAt = wire.e;
 		return { ok: true, claims };
 	}

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { FailureKind } from '../bounce';
 import { ALL_LINKS_WINDOW_MS, classifyHit, type HitClass, type HitSignal } from '../reports';
 import { isCampaignId } from './campaigns';
-import { forUpdate } from './dialect';
+import { idsParam, inIds, inTexts, textsParam } from './dialect';
 import type { Row, SqlExecutor } from './driver';
 import {
 	CLASS_CODES,
@@ -23,7 +23,7 @@ import {
 	type HistoryEventType,
 } from './reportCodes';
 import type { HitEvidence } from './reportTypes';
-import { insertEvents, updateRecipientMarks, upsertAdd, upsertSet } from './reportWrites';
+import { writeBatch } from './reportWrites';
 
 export interface HistoryEvent {
 	campaignId: string;
@@ -61,7 +61,6 @@ interface Recipient {
 	links: Map<number, [number, number]> | null;
 }
 
-const CHUNK = 400;
 const NO_LINK_LABEL = '(no URL)';
 
 export function domainOfAddress(email: unknown): string {
@@ -82,53 +81,61 @@ function bump(map: Map<string, number[]>, key: string, width: number, slot: numb
 
 async function readRecipients(tx: SqlExecutor, campaignId: string, ids: string[]): Promise<Map<string, Recipient>> {
 	const out = new Map<string, Recipient>();
-	for (let i = 0; i < ids.length; i += CHUNK) {
-		const chunk = ids.slice(i, i + CHUNK);
-		const rows = await tx.all(
-			`SELECT l.subscriber_id, l.state, l.open_class, l.click_class, l.bounce_reason, l.delivered_at, l.updated_at, s.email_lower
-			 FROM send_log l LEFT JOIN subscribers s ON s.id = l.subscriber_id
-			 WHERE l.campaign_id = ? AND l.subscriber_id IN (${chunk.map(() => '?').join(', ')})`,
-			[campaignId, ...chunk],
-		);
-		for (const row of rows) {
-			const delivered = row.delivered_at ?? (row.state === 'sent' ? row.updated_at : null);
-			const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-			out.set(String(row.subscriber_id), {
-				openClass: num(row.open_class),
-				clickClass: num(row.click_class),
-				bounceReason: num(row.bounce_reason),
-				deliveredMs: delivered ? Date.parse(String(delivered)) : null,
-				domain: domainOfAddress(row.email_lower),
-				changed: false,
-				links: null,
-			});
-		}
+	const rows = await tx.all(
+		`SELECT l.subscriber_id, l.state, l.open_class, l.click_class, l.bounce_reason, l.delivered_at, l.updated_at, s.email_lower
+		 FROM send_log l LEFT JOIN subscribers s ON s.id = l.subscriber_id
+		 WHERE l.campaign_id = ? AND l.subscriber_id ${inIds(tx.dialect)}`,
+		[campaignId, idsParam(tx.dialect, ids)],
+	);
+	const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+	for (const row of rows) {
+		const delivered = row.delivered_at ?? (row.state === 'sent' ? row.updated_at : null);
+		out.set(String(row.subscriber_id), {
+			openClass: num(row.open_class),
+			clickClass: num(row.click_class),
+			bounceReason: num(row.bounce_reason),
+			deliveredMs: delivered ? Date.parse(String(delivered)) : null,
+			domain: domainOfAddress(row.email_lower),
+			changed: false,
+			links: null,
+		});
 	}
 	return out;
 }
 
 /** The campaign's link ids for these template URLs, numbering new ones (the campaign row is locked). */
-async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[]): Promise<{ ids: Map<string, number>; count: number }> {
+async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[]): Promise<{ ids: Map<string, number>; count: number | null }> {
 	const ids = new Map<string, number>();
 	const keys = new Map(urls.map((url) => [urlKey(url), url]));
-	const known = [...keys.keys()];
-	for (let i = 0; i < known.length; i += CHUNK) {
-		const chunk = known.slice(i, i + CHUNK);
-		const rows = await tx.all(
-			`SELECT link_id, url_key FROM campaign_links WHERE campaign_id = ? AND url_key IN (${chunk.map(() => '?').join(', ')})`,
-			[campaignId, ...chunk],
-		);
-		for (const row of rows) ids.set(keys.get(String(row.url_key))!, Number(row.link_id));
-	}
+	const rows = await tx.all(`SELECT link_id, url_key FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(tx.dialect)}`, [
+		campaignId,
+		textsParam(tx.dialect, [...keys.keys()]),
+	]);
+	for (const row of rows) ids.set(keys.get(String(row.url_key))!, Number(row.link_id));
+	if (ids.size === keys.size) return { ids, count: null };
 	const counted = await tx.get('SELECT COUNT(*) AS n, COALESCE(MAX(link_id), 0) AS top FROM campaign_links WHERE campaign_id = ?', [campaignId]);
+	// new links are numbered on: the caller holds the campaign row's lock, so no one else numbers them meanwhile
 	let top = Number(counted?.top ?? 0);
 	let count = Number(counted?.n ?? 0);
+	const fresh: Array<[number, string, string]> = [];
 	for (const [key, url] of keys) {
 		if (ids.has(url)) continue;
 		top += 1;
 		count += 1;
-		await tx.run('INSERT INTO campaign_links (campaign_id, link_id, url_key, url) VALUES (?, ?, ?, ?)', [campaignId, top, key, url]);
+		fresh.push([top, key, url]);
 		ids.set(url, top);
+	}
+	if (tx.dialect === 'postgres') {
+		await tx.run('INSERT INTO campaign_links (campaign_id, link_id, url_key, url) SELECT ?::bigint, v.* FROM unnest(?::int[], ?::text[], ?::text[]) AS v', [
+			campaignId,
+			fresh.map((f) => f[0]),
+			fresh.map((f) => f[1]),
+			fresh.map((f) => f[2]),
+		]);
+	} else {
+		for (const [linkId, key, url] of fresh) {
+			await tx.run('INSERT INTO campaign_links (campaign_id, link_id, url_key, url) VALUES (?, ?, ?, ?)', [campaignId, linkId, key, url]);
+		}
 	}
 	return { ids, count };
 }
@@ -138,17 +145,19 @@ async function readLinkClicks(tx: SqlExecutor, campaignId: string, recipients: M
 		const recipient = recipients.get(id);
 		if (recipient) recipient.links = new Map();
 	}
-	for (let i = 0; i < ids.length; i += CHUNK) {
-		const chunk = ids.slice(i, i + CHUNK);
-		const rows = await tx.all(
-			`SELECT subscriber_id, link_id, class, last_at FROM report_link_clickers
-			 WHERE campaign_id = ? AND subscriber_id IN (${chunk.map(() => '?').join(', ')})`,
-			[campaignId, ...chunk],
-		);
-		for (const row of rows) {
-			recipients.get(String(row.subscriber_id))?.links?.set(Number(row.link_id), [Number(row.class), Number(row.last_at) * 1000]);
-		}
+	const rows = await tx.all(
+		`SELECT subscriber_id, link_id, class, last_at FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
+		[campaignId, idsParam(tx.dialect, ids)],
+	);
+	for (const row of rows) {
+		recipients.get(String(row.subscriber_id))?.links?.set(Number(row.link_id), [Number(row.class), Number(row.last_at) * 1000]);
 	}
+}
+
+/** How many links the campaign has (for the "every link at once" signal); cached by nobody: one indexed count. */
+async function linkCount(tx: SqlExecutor, campaignId: string): Promise<number> {
+	const row = await tx.get('SELECT COUNT(*) AS n FROM campaign_links WHERE campaign_id = ?', [campaignId]);
+	return Number(row?.n ?? 0);
 }
 
 /** The rollup deltas of one batch, keyed as their tables are. */
@@ -162,8 +171,9 @@ class Deltas {
 }
 
 /**
- * Records events of campaign recipients and updates the rollups, in the caller's transaction.
- * Events of someone who is no recipient of the campaign are not recorded.
+ * Records events of campaign recipients and updates the rollups, in the caller's transaction,
+ * which holds the lock of each campaign row involved (as every campaign write does: lockCampaign /
+ * lockCampaigns first). Events of someone who is no recipient of the campaign are not recorded.
  */
 export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
 	const outcomes: HistoryOutcome[] = events.map(() => ({ recorded: false }));
@@ -192,11 +202,10 @@ async function recordCampaignHistory(
 	events: HistoryEvent[],
 	outcomes: HistoryOutcome[],
 ): Promise<void> {
-	if (!(await tx.get(`SELECT id FROM campaigns WHERE id = ?${forUpdate(tx.dialect)}`, [campaignId]))) return;
 	const subscriberIds = [...new Set(indexes.map((i) => String(events[i].subscriberId)))];
 	const recipients = await readRecipients(tx, campaignId, subscriberIds);
 	const clicks = indexes.filter((i) => events[i].type === 'click' && recipients.has(String(events[i].subscriberId)));
-	let links = { ids: new Map<string, number>(), count: 0 };
+	let links: { ids: Map<string, number>; count: number | null } = { ids: new Map(), count: null };
 	if (clicks.length) {
 		links = await linkIds(tx, campaignId, [...new Set(clicks.map((i) => clickUrl(events[i])))]);
 		await readLinkClicks(tx, campaignId, recipients, [...new Set(clicks.map((i) => String(events[i].subscriberId)))]);
@@ -216,6 +225,10 @@ async function recordCampaignHistory(
 		let linkId: number | null = null;
 		if (event.type === 'open' || event.type === 'click') {
 			linkId = event.type === 'click' ? links.ids.get(clickUrl(event))! : null;
+			// the campaign's link count is only needed when this recipient hit another link moments ago
+			if (linkId !== null && links.count === null && recentOtherLink(recipient, linkId, atMs)) {
+				links.count = await linkCount(tx, campaignId);
+			}
 			const verdict = classifyHit({
 				kind: event.type,
 				sinceDeliveryMs: recipient.deliveredMs === null ? null : atMs - recipient.deliveredMs,
@@ -224,7 +237,7 @@ async function recordCampaignHistory(
 				sendgridMachineOpen: event.evidence?.sendgridMachineOpen,
 				mailgunClient: event.evidence?.mailgunClient,
 				trapLink: event.evidence?.trapLink,
-				allLinksWithinSeconds: linkId !== null && allLinksAtOnce(recipient, linkId, links.count, atMs),
+				allLinksWithinSeconds: linkId !== null && allLinksAtOnce(recipient, linkId, links.count ?? 0, atMs),
 			});
 			cls = CLASS_CODES[verdict.class];
 			signal = signalCode(verdict.signal);
@@ -239,13 +252,18 @@ async function recordCampaignHistory(
 			} else if (event.type === 'unsubscribe') bump(d.buckets, bucket, 4, 3);
 			else if (event.type === 'delivered') bump(d.counts, String(METRIC.DELIVERED_EVENTS), 1, 0);
 		}
-		d.events.push([campaignId, event.subscriberId, at, typeCode(event.type), cls, signal, reason, linkId]);
+		d.events.push([event.subscriberId, at, typeCode(event.type), cls, signal, reason, linkId]);
 	}
 	await writeDeltas(tx, campaignId, d, recipients);
 }
 
 function clickUrl(event: HistoryEvent): string {
 	return (event.templateUrl || event.url || NO_LINK_LABEL).slice(0, 2000);
+}
+
+function recentOtherLink(recipient: Recipient, linkId: number, atMs: number): boolean {
+	for (const [id, [, last]] of recipient.links ?? []) if (id !== linkId && atMs - last <= ALL_LINKS_WINDOW_MS) return true;
+	return false;
 }
 
 /** Every link of the campaign (two or more) hit by this recipient within ALL_LINKS_WINDOW_MS, this one included. */
@@ -308,26 +326,20 @@ function countBounce(d: Deltas, r: Recipient, reason: number, bucket: string): v
 
 async function writeDeltas(tx: SqlExecutor, campaignId: string, d: Deltas, recipients: Map<string, Recipient>): Promise<void> {
 	if (!d.events.length) return;
-	await insertEvents(tx, d.events);
-	const rows = (map: Map<string, number[]>, key: (k: string) => unknown[]) =>
-		[...map].filter(([, v]) => v.some((n) => n !== 0)).map(([k, v]) => [campaignId, ...key(k), ...v]);
-	const counts = rows(d.counts, (k) => [Number(k)]);
-	if (counts.length) await upsertAdd(tx, 'report_counts', ['campaign_id', 'metric'], ['n'], counts);
-	const buckets = rows(d.buckets, (k) => [Number(k)]);
-	if (buckets.length) await upsertAdd(tx, 'report_buckets', ['campaign_id', 'bucket'], ['opens', 'clicks', 'bounces', 'unsubscribes'], buckets);
-	const domains = rows(d.domains, (k) => [k]);
-	if (domains.length) await upsertAdd(tx, 'report_domains', ['campaign_id', 'domain'], ['sent', 'bounced', 'opened', 'clicked'], domains);
-	const links = rows(d.links, (k) => k.split(':').map(Number));
-	if (links.length) await upsertAdd(tx, 'report_links', ['campaign_id', 'link_id', 'class'], ['total', 'uniq'], links);
-	if (d.clickers.size) {
-		await upsertSet(tx, 'report_link_clickers', ['campaign_id', 'subscriber_id', 'link_id'], ['class', 'last_at'], [...d.clickers.values()].map((v) => [campaignId, ...v]));
-	}
-	const changed = [...recipients].filter(([, r]) => r.changed);
-	await updateRecipientMarks(
-		tx,
+	const rows = <K>(map: Map<string, number[]>, key: (k: string) => K[]) =>
+		[...map].filter(([, v]) => v.some((n) => n !== 0)).map(([k, v]) => [...key(k), ...v]);
+	await writeBatch(tx, {
 		campaignId,
-		changed.map(([subscriberId, r]) => ({ subscriberId, openClass: r.openClass, clickClass: r.clickClass, bounceReason: r.bounceReason })),
-	);
+		events: d.events,
+		counts: rows(d.counts, (k) => [Number(k)]) as number[][],
+		buckets: rows(d.buckets, (k) => [Number(k)]) as number[][],
+		domains: rows(d.domains, (k) => [k]) as Array<[string, ...number[]]>,
+		links: rows(d.links, (k) => k.split(':').map(Number)) as number[][],
+		clickers: [...d.clickers.values()],
+		marks: [...recipients]
+			.filter(([, r]) => r.changed)
+			.map(([subscriberId, r]) => [subscriberId, r.openClass, r.clickClass, r.bounceReason]),
+	});
 }
 
 /** Counts messages the relay accepted per receiving domain (the send path calls this with its batch). */
@@ -335,7 +347,40 @@ export async function recordSendsIn(tx: SqlExecutor, campaignId: string, emails:
 	if (!emails.length) return;
 	const byDomain = new Map<string, number[]>();
 	for (const email of emails) bump(byDomain, domainOfAddress(email), 4, 0);
-	await upsertAdd(tx, 'report_domains', ['campaign_id', 'domain'], ['sent', 'bounced', 'opened', 'clicked'], [...byDomain].map(([k, v]) => [campaignId, k, ...v]));
+	await writeBatch(tx, {
+		campaignId,
+		events: [],
+		counts: [],
+		buckets: [],
+		domains: [...byDomain].map(([k, v]) => [k, ...v] as [string, ...number[]]),
+		links: [],
+		clickers: [],
+		marks: [],
+	});
+}
+
+/** A send batch's outcomes: accepted messages per domain, refusals at send time as bounce events. */
+export async function recordSendOutcomesIn(
+	tx: SqlExecutor,
+	campaignId: string,
+	now: string,
+	sentEmails: string[],
+	refused: Array<{ subscriberId: string; responseCode: number | null; bounce: { kind: FailureKind; reason: string } | null }>,
+): Promise<void> {
+	await recordSendsIn(tx, campaignId, sentEmails);
+	if (!refused.length) return;
+	await recordHistoryIn(
+		tx,
+		refused.map((r) => ({
+			campaignId,
+			subscriberId: r.subscriberId,
+			type: 'bounce' as const,
+			occurredAt: now,
+			bounceKind: r.bounce?.kind ?? 'hard',
+			reason: r.bounce?.reason ?? null,
+			smtpStatus: r.responseCode === null ? null : String(r.responseCode),
+		})),
+	);
 }
 
 /**

@@ -90,7 +90,7 @@ export function REPORT_TABLES(d: Dialect): string[] {
 	];
 }
 
-const domainOf = (d: Dialect, column: string) =>
+export const domainOf = (d: Dialect, column: string) =>
 	d === 'sqlite' ? `substr(${column}, instr(${column}, '@') + 1)` : `split_part(${column}, '@', 2)`;
 
 const bucketOf = (d: Dialect, column: string) =>

@@ -1,104 +1,99 @@
 /**
- * Set-based writes of the report rollups: deltas aggregated in JavaScript per batch, then one
- * multi-row upsert per table (`ON CONFLICT … DO UPDATE SET n = n + excluded.n`), so recording a
- * webhook batch of 48 events costs a handful of statements, not several per event.
+ * Writes of one batch's history: the event rows, the rollup deltas (aggregated in JavaScript per
+ * batch) and the recipients' changed marks. Statement texts are fixed, so they are prepared once:
+ * on PostgreSQL everything goes in ONE statement (data-modifying CTEs over unnest arrays: one
+ * round trip per batch); on SQLite, in-process, one prepared single-row statement per row.
  */
 import type { SqlExecutor } from './driver';
 
-const ROWS_PER_STATEMENT = 200;
-
-/** Adds `add` columns to the rows keyed by `keys` (created at the values given when missing). */
-export async function upsertAdd(
-	tx: SqlExecutor,
-	table: string,
-	keys: string[],
-	adds: string[],
-	rows: unknown[][],
-): Promise<void> {
-	const columns = [...keys, ...adds];
-	const placeholder = `(${columns.map(() => '?').join(', ')})`;
-	const update = adds.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ');
-	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-		const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-		await tx.run(
-			`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => placeholder).join(', ')}
-			 ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${update}`,
-			chunk.flat(),
-		);
-	}
+export interface BatchWrites {
+	campaignId: string;
+	/** [subscriber_id, at, type, class, signal, reason, link_id] */
+	events: unknown[][];
+	/** [metric, n] */
+	counts: number[][];
+	/** [bucket, opens, clicks, bounces, unsubscribes] */
+	buckets: number[][];
+	/** [domain, sent, bounced, opened, clicked] */
+	domains: Array<[string, ...number[]]>;
+	/** [link_id, class, total, uniq] */
+	links: number[][];
+	/** [subscriber_id, link_id, class, last_at] */
+	clickers: unknown[][];
+	/** [subscriber_id, open_class, click_class, bounce_reason] */
+	marks: unknown[][];
 }
 
-/** Sets `sets` columns on the rows keyed by `keys` (inserted when missing). */
-export async function upsertSet(
-	tx: SqlExecutor,
-	table: string,
-	keys: string[],
-	sets: string[],
-	rows: unknown[][],
-): Promise<void> {
-	const columns = [...keys, ...sets];
-	const placeholder = `(${columns.map(() => '?').join(', ')})`;
-	const update = sets.map((c) => `${c} = excluded.${c}`).join(', ');
-	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-		const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-		await tx.run(
-			`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => placeholder).join(', ')}
-			 ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${update}`,
-			chunk.flat(),
-		);
-	}
-}
+const col = (rows: unknown[][], index: number) => rows.map((row) => row[index]);
 
-/** Appends event rows: one statement per chunk on both backends. */
-export async function insertEvents(tx: SqlExecutor, rows: unknown[][]): Promise<void> {
-	const columns = 'campaign_id, subscriber_id, at, type, class, signal, reason, link_id';
+const PG_BATCH_SQL = `WITH
+ ev AS (INSERT INTO campaign_events (campaign_id, subscriber_id, at, type, class, signal, reason, link_id)
+   SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::int[]) AS v),
+ co AS (INSERT INTO report_counts (campaign_id, metric, n) SELECT ?::bigint, v.* FROM unnest(?::int[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, metric) DO UPDATE SET n = report_counts.n + excluded.n),
+ bu AS (INSERT INTO report_buckets (campaign_id, bucket, opens, clicks, bounces, unsubscribes)
+   SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, bucket) DO UPDATE SET opens = report_buckets.opens + excluded.opens,
+   clicks = report_buckets.clicks + excluded.clicks, bounces = report_buckets.bounces + excluded.bounces,
+   unsubscribes = report_buckets.unsubscribes + excluded.unsubscribes),
+ do_ AS (INSERT INTO report_domains (campaign_id, domain, sent, bounced, opened, clicked)
+   SELECT ?::bigint, v.* FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = report_domains.sent + excluded.sent,
+   bounced = report_domains.bounced + excluded.bounced, opened = report_domains.opened + excluded.opened,
+   clicked = report_domains.clicked + excluded.clicked),
+ li AS (INSERT INTO report_links (campaign_id, link_id, class, total, uniq)
+   SELECT ?::bigint, v.* FROM unnest(?::int[], ?::smallint[], ?::bigint[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, link_id, class) DO UPDATE SET total = report_links.total + excluded.total, uniq = report_links.uniq + excluded.uniq),
+ cl AS (INSERT INTO report_link_clickers (campaign_id, subscriber_id, link_id, class, last_at)
+   SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::int[], ?::smallint[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, subscriber_id, link_id) DO UPDATE SET class = excluded.class, last_at = excluded.last_at),
+ ma AS (UPDATE send_log AS l SET open_class = v.o, click_class = v.c, bounce_reason = v.b
+   FROM unnest(?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[]) AS v(s, o, c, b)
+   WHERE l.campaign_id = ? AND l.subscriber_id = v.s)
+SELECT 1 AS done`;
+
+const SQLITE = {
+	event: 'INSERT INTO campaign_events (campaign_id, subscriber_id, at, type, class, signal, reason, link_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+	count: 'INSERT INTO report_counts (campaign_id, metric, n) VALUES (?, ?, ?) ON CONFLICT (campaign_id, metric) DO UPDATE SET n = n + excluded.n',
+	bucket: `INSERT INTO report_buckets (campaign_id, bucket, opens, clicks, bounces, unsubscribes) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, bucket) DO UPDATE SET opens = opens + excluded.opens, clicks = clicks + excluded.clicks,
+		bounces = bounces + excluded.bounces, unsubscribes = unsubscribes + excluded.unsubscribes`,
+	domain: `INSERT INTO report_domains (campaign_id, domain, sent, bounced, opened, clicked) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = sent + excluded.sent, bounced = bounced + excluded.bounced,
+		opened = opened + excluded.opened, clicked = clicked + excluded.clicked`,
+	link: `INSERT INTO report_links (campaign_id, link_id, class, total, uniq) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, link_id, class) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq`,
+	clicker: `INSERT INTO report_link_clickers (campaign_id, subscriber_id, link_id, class, last_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, subscriber_id, link_id) DO UPDATE SET class = excluded.class, last_at = excluded.last_at`,
+	mark: 'UPDATE send_log SET open_class = ?, click_class = ?, bounce_reason = ? WHERE campaign_id = ? AND subscriber_id = ?',
+};
+
+export async function writeBatch(tx: SqlExecutor, w: BatchWrites): Promise<void> {
+	const c = w.campaignId;
 	if (tx.dialect === 'postgres') {
-		for (let i = 0; i < rows.length; i += 5_000) {
-			const chunk = rows.slice(i, i + 5_000);
-			const column = (index: number) => chunk.map((row) => row[index]);
-			await tx.run(
-				`INSERT INTO campaign_events (${columns})
-				 SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::int[])`,
-				[0, 1, 2, 3, 4, 5, 6, 7].map(column),
-			);
-		}
-		return;
-	}
-	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-		const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-		await tx.run(`INSERT INTO campaign_events (${columns}) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flat());
-	}
-}
-
-/** Writes each changed recipient's best open / click class and last bounce reason to the send log. */
-export async function updateRecipientMarks(
-	tx: SqlExecutor,
-	campaignId: string,
-	rows: Array<{ subscriberId: string; openClass: number | null; clickClass: number | null; bounceReason: number | null }>,
-): Promise<void> {
-	if (!rows.length) return;
-	if (tx.dialect === 'postgres') {
-		await tx.run(
-			`UPDATE send_log AS l SET open_class = v.o, click_class = v.c, bounce_reason = v.b
-			 FROM unnest(?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[]) AS v(s, o, c, b)
-			 WHERE l.campaign_id = ? AND l.subscriber_id = v.s`,
-			[
-				rows.map((r) => r.subscriberId),
-				rows.map((r) => r.openClass),
-				rows.map((r) => r.clickClass),
-				rows.map((r) => r.bounceReason),
-				campaignId,
-			],
-		);
-		return;
-	}
-	for (const r of rows) {
-		await tx.run('UPDATE send_log SET open_class = ?, click_class = ?, bounce_reason = ? WHERE campaign_id = ? AND subscriber_id = ?', [
-			r.openClass,
-			r.clickClass,
-			r.bounceReason,
-			campaignId,
-			r.subscriberId,
+		await tx.get(PG_BATCH_SQL, [
+			c,
+			...[0, 1, 2, 3, 4, 5, 6].map((i) => col(w.events, i)),
+			c,
+			...[0, 1].map((i) => col(w.counts, i)),
+			c,
+			...[0, 1, 2, 3, 4].map((i) => col(w.buckets, i)),
+			c,
+			...[0, 1, 2, 3, 4].map((i) => col(w.domains, i)),
+			c,
+			...[0, 1, 2, 3].map((i) => col(w.links, i)),
+			c,
+			...[0, 1, 2, 3].map((i) => col(w.clickers, i)),
+			...[0, 1, 2, 3].map((i) => col(w.marks, i)),
+			c,
 		]);
+		return;
 	}
+	for (const row of w.events) await tx.run(SQLITE.event, [c, ...row]);
+	for (const row of w.counts) await tx.run(SQLITE.count, [c, ...row]);
+	for (const row of w.buckets) await tx.run(SQLITE.bucket, [c, ...row]);
+	for (const row of w.domains) await tx.run(SQLITE.domain, [c, ...row]);
+	for (const row of w.links) await tx.run(SQLITE.link, [c, ...row]);
+	for (const row of w.clickers) await tx.run(SQLITE.clicker, [c, ...row]);
+	for (const [subscriberId, open, click, bounce] of w.marks) await tx.run(SQLITE.mark, [open, click, bounce, c, subscriberId]);
 }

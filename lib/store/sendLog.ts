@@ -15,6 +15,7 @@ import { parseJson } from './rows';
 import { matchConditions } from './subscribers';
 import { suppressedHashes, type HashEmail } from './suppressions';
 import type { Actor, SubscriberStatus } from './types';
+import { recordSendOutcomesIn } from './reportHistory';
 import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPauses';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
@@ -330,6 +331,7 @@ export async function flushResults(
 		const now = iso(options.now);
 		const updated = await writeOutcomes(tx, campaignId, results, now, options.owner);
 		const written = new Set<string>();
+		const emailOf = new Map(results.map((r) => [r.subscriberId, r.email ?? '']));
 		for (const r of updated) {
 			written.add(String(r.subscriber_id));
 			outcome[r.state as 'sent' | 'failed' | 'unknown' | 'queued']++;
@@ -340,6 +342,14 @@ export async function flushResults(
 			campaignId,
 			attempts.map((r) => ({ email: r.email!, bounce: r.bounce })),
 			{ now, policy: options.providerPause ?? false, actor: options.actor },
+		);
+		// the report's per-domain "sent", and refusals at send time as bounces in the event history
+		await recordSendOutcomesIn(
+			tx,
+			campaignId,
+			now,
+			updated.filter((r) => r.state === 'sent').map((r) => emailOf.get(String(r.subscriber_id)) ?? ''),
+			results.filter((r) => r.bounce && written.has(r.subscriberId)),
 		);
 		for (const result of results) {
 			// every kind is recorded with its reason; the policy never holds a sender one against the subscriber

@@ -179,6 +179,9 @@ export async function handleUnsubscribe(
 				actor,
 			);
 			result.campaignCounted = outcome.counted;
+			await opened.recordCampaignHistoryIn(tx, [
+				{ campaignId: claims.campaignId, subscriberId: subscriber.id, type: 'unsubscribe', occurredAt },
+			]);
 		}
 		return result;
 	});
@@ -195,7 +198,7 @@ export async function handleOpen(
 	const now = options.now?.() ?? Date.now();
 	const verified = verifyToken(signer, 'open', linkToken(request), now);
 	if (!verified.ok) return refusal(403, verified.reason, textResponse(403, 'Forbidden'));
-	const events = await recordLinkHit(store, 'open', verified.claims, now, options);
+	const events = await recordLinkHit(store, 'open', verified.claims, now, options, request);
 	return { response: gifResponse(), events };
 }
 
@@ -213,7 +216,7 @@ export async function handleClick(
 	if (!target) {
 		return refusal(400, 'The signed link has no http(s) target URL', textResponse(400, 'This link has no target'));
 	}
-	const events = await recordLinkHit(store, 'click', verified.claims, now, options);
+	const events = await recordLinkHit(store, 'click', verified.claims, now, options, request);
 	return { response: redirectResponse(target), events };
 }
 
@@ -241,6 +244,7 @@ async function recordLinkHit(
 	claims: LinkTokenClaims,
 	now: number,
 	options: LinkHandlerOptions,
+	request: HttpRequest,
 ): Promise<RecordedEvent[]> {
 	if (!claims.subscriberId) return []; // a proof mail: no one
 	const occurredAt = new Date(now).toISOString();
@@ -267,6 +271,18 @@ async function recordLinkHit(
 		if (!outcome.counted) {
 			duplicate = Boolean(await eventTimeOf(tx, campaignId, claims.subscriberId, kind === 'open' ? 'opened' : 'clicked'));
 		}
+		// every hit goes into the history, classified; the IP address and user agent are not kept
+		await opened.recordCampaignHistoryIn(tx, [
+			{
+				campaignId,
+				subscriberId: claims.subscriberId,
+				type: kind,
+				occurredAt,
+				url: claims.url ?? null,
+				templateUrl: claims.templateUrl ?? null,
+				evidence: { userAgent: headerText(request.headers, 'user-agent'), ip: request.remoteAddress ?? null },
+			},
+		]);
 		const subscriber = await readSubscriber(tx, claims.subscriberId);
 		return [{ ...withSubscriber(event, subscriber), campaignCounted: outcome.counted, duplicate }];
 	});
@@ -283,4 +299,13 @@ function withSubscriber(
 		statusAfter: subscriber.status,
 		subscribers: [{ id: subscriber.id, listId: subscriber.listId, status: subscriber.status, changed: false }],
 	};
+}
+
+function headerText(headers: HttpRequest['headers'], name: string): string | null {
+	for (const [key, value] of Object.entries(headers ?? {})) {
+		if (key.toLowerCase() !== name) continue;
+		const first = Array.isArray(value) ? value[0] : value;
+		return typeof first === 'string' && first ? first : null;
+	}
+	return null;
 }

@@ -12,6 +12,7 @@ import {
 	rememberEvents,
 	type Actor,
 	type CampaignEventType,
+	type HistoryEvent,
 	type SqlExecutor,
 	type SqlSubscriberStore,
 } from '../store';
@@ -23,6 +24,7 @@ import {
 	lockCampaigns,
 	resolveComplaintPause,
 } from './campaignEvents';
+import { historyEventOf } from './history';
 import type { ComplaintPauseOptions, RecordedEvent, RecordOptions } from './types';
 
 export const WEBHOOK_ACTOR: Actor = { type: 'webhook' };
@@ -67,10 +69,13 @@ export async function recordEvents(
 		events.forEach((event, index) => {
 			if (!toDeliveryEventInput(event)) counted.push(index);
 		});
-		if (counted.length) await recordCountedEvents(tx, events, counted, recorded);
+		// the campaign event history of the whole batch, recorded in one go at the end
+		const history: HistoryEvent[] = [];
+		if (counted.length) await recordCountedEvents(tx, events, counted, recorded, history);
 		for (let index = 0; index < events.length; index++) {
-			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor);
+			if (!recorded[index]) recorded[index] = await recordOne(store, tx, events[index], pause, actor, history);
 		}
+		await store.recordCampaignHistoryIn(tx, history);
 		return recorded;
 	});
 	await forgetOldEventIds(store);
@@ -117,6 +122,7 @@ async function recordCountedEvents(
 	events: NormalisedEvent[],
 	indexes: number[],
 	recorded: RecordedEvent[],
+	history: HistoryEvent[],
 ): Promise<void> {
 	const at = new Date().toISOString();
 	const firstIndexOf = new Map<string, number>();
@@ -154,6 +160,8 @@ async function recordCountedEvents(
 			? event.subscriberId
 			: await findCampaignRecipient(tx, event.campaignId, event.recipient);
 		if (!subscriberId) continue;
+		const entry = historyEventOf(event, event.campaignId, subscriberId, toIso(event.occurredAt));
+		if (entry) history.push(entry);
 		addTo(event.campaignId, counter, subscriberId, index);
 		if (counter === 'clicked') addTo(event.campaignId, 'opened', subscriberId, -1); // not the click's own flag
 	}
@@ -179,6 +187,7 @@ async function recordOne(
 	event: NormalisedEvent,
 	pause: ComplaintPauseOptions | false,
 	actor: Actor,
+	history: HistoryEvent[],
 ): Promise<RecordedEvent> {
 	const result = blank(event);
 	const occurredAt = toIso(event.occurredAt);
@@ -209,6 +218,8 @@ async function recordOne(
 			);
 			result.campaignCounted = outcome.counted;
 			result.campaignPaused = outcome.paused;
+			const entry = historyEventOf(event, event.campaignId, subscriberId, occurredAt);
+			if (entry) history.push(entry);
 		}
 	}
 	return result;

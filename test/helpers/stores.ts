@@ -88,8 +88,30 @@ export function storePerTest(backend: Backend): { readonly store: SqlSubscriberS
  * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
  * test can check that reopening it migrates rows written then. Newest migration first.
  */
+/** Migration 8's tables and columns (campaign event history and report rollups), newest first. */
+const UNDO_MIGRATION_8 = [
+	'DROP TABLE report_link_clickers',
+	'DROP TABLE report_buckets',
+	'DROP TABLE report_domains',
+	'DROP TABLE report_links',
+	'DROP TABLE report_counts',
+	'DROP TABLE campaign_links',
+	'DROP TABLE campaign_events',
+	'ALTER TABLE send_log DROP COLUMN open_class',
+	'ALTER TABLE send_log DROP COLUMN click_class',
+	'ALTER TABLE send_log DROP COLUMN bounce_reason',
+];
+
+/** Takes a store back to schema version 7 (before the campaign event history), for migration 8's test. */
+export async function rollBackToSchemaVersion7(store: SqlSubscriberStore): Promise<void> {
+	for (const statement of UNDO_MIGRATION_8) await store.sql.exec(statement);
+	await store.sql.run("UPDATE bm_meta SET value = '7' WHERE key = 'schema_version'");
+}
+
 export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
 	for (const statement of [
+		// 8: campaign event history
+		...UNDO_MIGRATION_8,
 		// 7: segments
 		'ALTER TABLE subscribers DROP COLUMN email_fold',
 		'ALTER TABLE subscribers DROP COLUMN name_fold',
