@@ -185,6 +185,13 @@ export async function seedReportCampaign(store: SqlSubscriberStore, options: See
 		const chunk = events.slice(i, i + 500);
 		await store.transaction((tx) => store.recordCampaignHistoryIn(tx, chunk));
 	}
+	// The send log's per-recipient marks, as the campaign counters set them for webhook events.
+	const MARKS: Partial<Record<HistoryEvent['type'], string>> = { bounce: 'bounced_at', complaint: 'complained_at', unsubscribe: 'unsubscribed_at' };
+	for (const event of events) {
+		const column = MARKS[event.type];
+		if (!column) continue;
+		await store.sql.run(`UPDATE send_log SET ${column} = ? WHERE campaign_id = ? AND subscriber_id = ?`, [event.occurredAt, campaign.id, event.subscriberId]);
+	}
 	// Until the send path counts domains itself (report-store), count the accepted messages here.
 	const before = await store.getCampaignReport(campaign.id, { topDomains: 1000 });
 	if (before.domains.every((domain) => domain.sent === 0)) {
