@@ -2,9 +2,6 @@
 import type { ReportLanguage } from './labels';
 import type { CampaignReport, ClassifiedCounts } from './types';
 
-/** Escaping is shared with the webhook pages (lib/html). */
-export { escapeHtml } from '../html';
-
 function locale(language: ReportLanguage): string {
 	return language === 'ja' ? 'ja-JP' : 'en-US';
 }
