@@ -133,8 +133,12 @@ function isTrackableUrl(url: string, state: LinkRenderState): boolean {
 	);
 }
 
-function clickToken(url: string, state: LinkRenderState): string {
+function clickToken(url: string, state: LinkRenderState, templateUrl: string | undefined): string {
 	const { subscriberId, campaignId } = state.claims;
+	// the template's own link (merge fields unrendered) only when it differs: the report groups by it
+	if (templateUrl !== undefined && templateUrl !== url && campaignId) {
+		return (state.signer as LinkSigner).sign('click', { subscriberId, campaignId, url, templateUrl });
+	}
 	return (state.signer as LinkSigner).sign('click', { subscriberId, campaignId, url });
 }
 
@@ -145,12 +149,16 @@ function trimAsciiSpace(value: string): string {
 		: value.trim();
 }
 
-/** The href content as rendered (HTML-escaped) → the tracked href, or the content unchanged. */
-export function trackHref(rendered: string, state: LinkRenderState | undefined): string {
+/**
+ * The href content as rendered (HTML-escaped) → the tracked href, or the content unchanged.
+ * `source` is the href as the template wrote it (merge fields unrendered), for the campaign report.
+ */
+export function trackHref(rendered: string, state: LinkRenderState | undefined, source?: string): string {
 	if (!state || !state.trackClicks) return rendered;
 	const url = trimAsciiSpace(decodeHtmlAttribute(rendered));
 	if (!isTrackableUrl(url, state)) return rendered;
-	return state.prefixes.clickHtml + clickToken(url, state);
+	const templateUrl = source === undefined || source === rendered ? undefined : trimAsciiSpace(decodeHtmlAttribute(source)).slice(0, 2000);
+	return state.prefixes.clickHtml + clickToken(url, state, templateUrl);
 }
 
 export function openPixel(state: LinkRenderState | undefined): string {
@@ -168,7 +176,7 @@ export function trackTextLinks(text: string, state: LinkRenderState): string {
 		// A sentence's final punctuation is not part of the URL.
 		const url = raw.replace(/[.,;:!?]+$/, '');
 		if (!isTrackableUrl(url, state) || state.untracked.has(url)) return raw;
-		return state.prefixes.click + clickToken(url, state) + raw.slice(url.length);
+		return state.prefixes.click + clickToken(url, state, undefined) + raw.slice(url.length);
 	});
 }
 

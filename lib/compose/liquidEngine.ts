@@ -58,6 +58,8 @@ type StateScope = { [RENDER_STATE]?: LinkRenderState };
 function trackTag(name: string) {
 	return class TrackTag extends Tag {
 		readonly templates: Template[] = [];
+		/** The href as written (merge fields unrendered). */
+		source = '';
 		constructor(
 			token: TagToken,
 			remainTokens: TopLevelToken[],
@@ -68,13 +70,14 @@ function trackTag(name: string) {
 			while (remainTokens.length) {
 				const next = remainTokens.shift() as TopLevelToken;
 				if (TypeGuards.isTagToken(next) && next.name === `end${name}`) return;
+				this.source += next.getText();
 				this.templates.push(parser.parseToken(next, remainTokens));
 			}
 			throw new Error(`tag ${token.getText()} not closed`);
 		}
 		*render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
 			const inner = (yield this.liquid.renderer.renderTemplates(this.templates, ctx)) as string;
-			emitter.write(trackHref(inner, (ctx.environments as StateScope)[RENDER_STATE]));
+			emitter.write(trackHref(inner, (ctx.environments as StateScope)[RENDER_STATE], this.source));
 		}
 	};
 }
@@ -130,6 +133,8 @@ interface GenericPart {
 interface TrackPart {
 	kind: 'track';
 	parts: Part[];
+	/** The href as written (merge fields unrendered), for the campaign report's per-link figures. */
+	source: string;
 }
 interface PixelPart {
 	kind: 'pixel';
@@ -219,6 +224,7 @@ export class TemplateProgram {
 					out += trackHref(
 						this.renderParts(part.parts, run),
 						run.scope[RENDER_STATE] as LinkRenderState | undefined,
+						part.source,
 					);
 					break;
 				case 'pixel':
@@ -333,6 +339,7 @@ function compileParts(
 					liquid,
 					tagNames,
 				),
+				source: (template as unknown as { source?: string }).source ?? '',
 			});
 			continue;
 		}

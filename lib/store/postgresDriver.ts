@@ -20,19 +20,34 @@ function toPgValue(value: unknown): unknown {
 
 type Queryable = Pick<PoolClient, 'query'>;
 
+/**
+ * SQL starting with this comment runs as a named prepared statement (parsed and planned once per
+ * connection): for the few large, fixed statements on hot paths (the event history's batch write).
+ */
+export const PREPARED = '/* prepared */';
+const preparedNames = new Map<string, string>();
+
+function query(target: Queryable, sql: string, params: unknown[]) {
+	const values = params.map(toPgValue);
+	if (!sql.startsWith(PREPARED)) return target.query(toPg(sql), values);
+	let name = preparedNames.get(sql);
+	if (!name) preparedNames.set(sql, (name = `bm_prepared_${preparedNames.size + 1}`));
+	return target.query({ name, text: toPg(sql), values });
+}
+
 function executor(target: Queryable): SqlExecutor {
 	return {
 		dialect: 'postgres',
 		async all<T extends Row>(sql: string, params: unknown[] = []) {
-			const result = await target.query(toPg(sql), params.map(toPgValue));
+			const result = await query(target, sql, params);
 			return result.rows as T[];
 		},
 		async get<T extends Row>(sql: string, params: unknown[] = []) {
-			const result = await target.query(toPg(sql), params.map(toPgValue));
+			const result = await query(target, sql, params);
 			return result.rows[0] as T | undefined;
 		},
 		async run(sql: string, params: unknown[] = []) {
-			const result = await target.query(toPg(sql), params.map(toPgValue));
+			const result = await query(target, sql, params);
 			return { changes: result.rowCount ?? 0 };
 		},
 		async exec(sql: string) {

@@ -23,6 +23,7 @@ import {
 	type HistoryEventType,
 } from './reportCodes';
 import type { HitEvidence } from './reportTypes';
+import { PREPARED } from './postgresDriver';
 import { writeBatch } from './reportWrites';
 
 export interface HistoryEvent {
@@ -55,7 +56,8 @@ interface Recipient {
 	clickClass: number | null;
 	bounceReason: number | null;
 	deliveredMs: number | null;
-	domain: string;
+	/** The subscriber id: domain deltas are keyed by it until the few addresses needed are read. */
+	id: string;
 	changed: boolean;
 	/** link id → [best class, last hit in ms] */
 	links: Map<number, [number, number]> | null;
@@ -82,9 +84,8 @@ function bump(map: Map<string, number[]>, key: string, width: number, slot: numb
 async function readRecipients(tx: SqlExecutor, campaignId: string, ids: string[]): Promise<Map<string, Recipient>> {
 	const out = new Map<string, Recipient>();
 	const rows = await tx.all(
-		`SELECT l.subscriber_id, l.state, l.open_class, l.click_class, l.bounce_reason, l.delivered_at, l.updated_at, s.email_lower
-		 FROM send_log l LEFT JOIN subscribers s ON s.id = l.subscriber_id
-		 WHERE l.campaign_id = ? AND l.subscriber_id ${inIds(tx.dialect)}`,
+		`${PREPARED} SELECT subscriber_id, state, open_class, click_class, bounce_reason, delivered_at, updated_at
+		 FROM send_log WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
 		[campaignId, idsParam(tx.dialect, ids)],
 	);
 	const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -95,7 +96,7 @@ async function readRecipients(tx: SqlExecutor, campaignId: string, ids: string[]
 			clickClass: num(row.click_class),
 			bounceReason: num(row.bounce_reason),
 			deliveredMs: delivered ? Date.parse(String(delivered)) : null,
-			domain: domainOfAddress(row.email_lower),
+			id: String(row.subscriber_id),
 			changed: false,
 			links: null,
 		});
@@ -107,7 +108,7 @@ async function readRecipients(tx: SqlExecutor, campaignId: string, ids: string[]
 async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[]): Promise<{ ids: Map<string, number>; count: number | null }> {
 	const ids = new Map<string, number>();
 	const keys = new Map(urls.map((url) => [urlKey(url), url]));
-	const rows = await tx.all(`SELECT link_id, url_key FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(tx.dialect)}`, [
+	const rows = await tx.all(`${PREPARED} SELECT link_id, url_key FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(tx.dialect)}`, [
 		campaignId,
 		textsParam(tx.dialect, [...keys.keys()]),
 	]);
@@ -146,7 +147,7 @@ async function readLinkClicks(tx: SqlExecutor, campaignId: string, recipients: M
 		if (recipient) recipient.links = new Map();
 	}
 	const rows = await tx.all(
-		`SELECT subscriber_id, link_id, class, last_at FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
+		`${PREPARED} SELECT subscriber_id, link_id, class, last_at FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
 		[campaignId, idsParam(tx.dialect, ids)],
 	);
 	for (const row of rows) {
@@ -164,6 +165,7 @@ async function linkCount(tx: SqlExecutor, campaignId: string): Promise<number> {
 class Deltas {
 	counts = new Map<string, number[]>();
 	buckets = new Map<string, number[]>();
+	/** subscriber id → [sent, bounced, opened, clicked] deltas, folded into domains before writing */
 	domains = new Map<string, number[]>();
 	links = new Map<string, number[]>();
 	clickers = new Map<string, [string, number, number, number]>();
@@ -284,7 +286,7 @@ function countOpen(d: Deltas, r: Recipient, cls: number, bucket: string): void {
 	if (prev !== null) bump(d.counts, String(METRIC.OPENS_UNIQUE + prev), 1, 0, -1);
 	bump(d.counts, String(METRIC.OPENS_UNIQUE + cls), 1, 0);
 	// the domain's openers: at least one human or unknown open
-	if ((prev === null || prev === CLASS_CODES.machine) && cls !== CLASS_CODES.machine) bump(d.domains, r.domain, 4, 2);
+	if ((prev === null || prev === CLASS_CODES.machine) && cls !== CLASS_CODES.machine) bump(d.domains, r.id, 4, 2);
 	r.openClass = cls;
 	r.changed = true;
 }
@@ -305,7 +307,7 @@ function countClick(d: Deltas, r: Recipient, subscriberId: string, linkId: numbe
 	if (prev !== null && prev <= cls) return;
 	if (prev !== null) bump(d.counts, String(METRIC.CLICKS_UNIQUE + prev), 1, 0, -1);
 	bump(d.counts, String(METRIC.CLICKS_UNIQUE + cls), 1, 0);
-	if (cls === CLASS_CODES.human) bump(d.domains, r.domain, 4, 3);
+	if (cls === CLASS_CODES.human) bump(d.domains, r.id, 4, 3);
 	r.clickClass = cls;
 	r.changed = true;
 }
@@ -315,7 +317,7 @@ function countBounce(d: Deltas, r: Recipient, reason: number, bucket: string): v
 	if (r.bounceReason === reason) return;
 	if (r.bounceReason === null) {
 		bump(d.counts, String(METRIC.BOUNCED_RECIPIENTS), 1, 0);
-		bump(d.domains, r.domain, 4, 1);
+		bump(d.domains, r.id, 4, 1);
 	} else {
 		bump(d.counts, String(METRIC.BOUNCE_REASON_BASE + r.bounceReason), 1, 0, -1);
 	}
@@ -333,13 +335,28 @@ async function writeDeltas(tx: SqlExecutor, campaignId: string, d: Deltas, recip
 		events: d.events,
 		counts: rows(d.counts, (k) => [Number(k)]) as number[][],
 		buckets: rows(d.buckets, (k) => [Number(k)]) as number[][],
-		domains: rows(d.domains, (k) => [k]) as Array<[string, ...number[]]>,
+		domains: rows(await byDomain(tx, d.domains), (k) => [k]) as Array<[string, ...number[]]>,
 		links: rows(d.links, (k) => k.split(':').map(Number)) as number[][],
 		clickers: [...d.clickers.values()],
 		marks: [...recipients]
 			.filter(([, r]) => r.changed)
 			.map(([subscriberId, r]) => [subscriberId, r.openClass, r.clickClass, r.bounceReason]),
 	});
+}
+
+/** Per-subscriber domain deltas folded by receiving domain: only these few addresses are read. */
+async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>): Promise<Map<string, number[]>> {
+	const out = new Map<string, number[]>();
+	if (!bySubscriber.size) return out;
+	const rows = await tx.all(`${PREPARED} SELECT id, email_lower FROM subscribers WHERE id ${inIds(tx.dialect)}`, [
+		idsParam(tx.dialect, [...bySubscriber.keys()]),
+	]);
+	const domainOf = new Map(rows.map((row) => [String(row.id), domainOfAddress(row.email_lower)]));
+	for (const [id, deltas] of bySubscriber) {
+		const domain = domainOf.get(id) ?? domainOfAddress(null);
+		deltas.forEach((n, slot) => bump(out, domain, 4, slot, n));
+	}
+	return out;
 }
 
 /** Counts messages the relay accepted per receiving domain (the send path calls this with its batch). */

@@ -159,6 +159,8 @@ describe('click tracking', () => {
 					subscriberId: 'sub-1',
 					campaignId: 'spring-2026',
 					url: 'https://shop.example.com/deals?plan=pro&src=mail',
+					// the link as the template wrote it, for the campaign report's per-link figures
+					templateUrl: 'https://shop.example.com/deals?plan={{ fields.plan }}&src=mail',
 				},
 			},
 			{
@@ -427,5 +429,38 @@ describe('proof and preview', () => {
 			[PROOF_HEADER]: '1',
 		});
 		expect(template.preview(subscriber()).subject).toBe('Deals for Taro Yamada');
+	});
+});
+
+describe('click tokens carry the template link for the campaign report (#18)', () => {
+	const html =
+		'<p><a href="https://shop.example.jp/item?id={{ subscriber.fields.plan }}&amp;src=mail">item</a> ' +
+		'<a href="https://shop.example.jp/sale">sale</a></p>';
+	const template = compileTemplate({ subject: 's', html, from: FROM }, { ...LINKS, trackClicks: true });
+
+	test('a link with merge fields: the token has the personalised URL and the link as written', () => {
+		const message = template.render(subscriber(), { campaignId: '7' });
+		const [personal, plain] = hrefs(message.html).filter((h) => h.includes('/click?'));
+		expect(signer.verify('click', tokenOf(personal))).toEqual({
+			ok: true,
+			claims: {
+				subscriberId: 'sub-1',
+				campaignId: '7',
+				url: 'https://shop.example.jp/item?id=pro&src=mail',
+				templateUrl: 'https://shop.example.jp/item?id={{ subscriber.fields.plan }}&src=mail',
+			},
+		});
+		// a static link is its own template link: the token stays as short as before
+		expect(signer.verify('click', tokenOf(plain))).toEqual({
+			ok: true,
+			claims: { subscriberId: 'sub-1', campaignId: '7', url: 'https://shop.example.jp/sale' },
+		});
+	});
+
+	test('outside a campaign nothing is added', () => {
+		const message = template.render(subscriber(), {});
+		const [personal] = hrefs(message.html).filter((h) => h.includes('/click?'));
+		const verified = signer.verify('click', tokenOf(personal));
+		expect(verified.ok && verified.claims.templateUrl).toBe(undefined);
 	});
 });

@@ -1,0 +1,113 @@
+/**
+ * The event history fed by the real recording paths (issue #18), on SQLite and PostgreSQL: the
+ * open pixel and click redirect classify with the request's user agent and address (Apple's
+ * proxy → unknown, a scanner → machine) and group clicks by the template link in the token; a
+ * provider batch classifies with SendGrid's sg_machine_open; a send run's flush counts sent mail
+ * per domain; proof tokens (no subscriber, no campaign) record nothing.
+ */
+import { LinkSigner, type SqlSubscriberStore } from '../../lib/store';
+import type { NormalisedEvent } from '../../lib/events';
+import { handleClick, handleOpen, recordEvents } from '../../lib/webhook';
+import { createCampaign } from '../../lib/campaign';
+import { BACKENDS, storePerTest } from '../helpers/stores';
+
+const actor = { type: 'test', id: 'report-recording' };
+const signer = new LinkSigner('link-signing-secret-of-32-chars!');
+const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
+const T0 = Date.now() - 3_600_000;
+
+async function seed(store: SqlSubscriberStore): Promise<{ campaignId: string; ids: string[] }> {
+	const list = await store.createList({ name: 'News' }, actor);
+	const ids: string[] = [];
+	for (const email of ['a@gmail.com', 'b@icloud.com', 'c@yahoo.co.jp']) {
+		ids.push((await store.upsertSubscriber(list.id, { email }, {}, actor)).subscriber!.id);
+	}
+	const campaign = await createCampaign(
+		store,
+		{ name: 'Spring', listId: list.id, template: { subject: 'Hi', html: '<p>Hi</p>', from: 'news@sender.example' } },
+		actor,
+	);
+	for (const id of ids) {
+		await store.sql.run("INSERT INTO send_log (campaign_id, subscriber_id, state, updated_at) VALUES (?, ?, 'sent', ?)", [
+			campaign.id,
+			id,
+			new Date(T0).toISOString(),
+		]);
+	}
+	await store.sql.run("UPDATE campaigns SET status = 'running', started_at = ?, sent = 3 WHERE id = ?", [new Date(T0).toISOString(), campaign.id]);
+	return { campaignId: campaign.id, ids };
+}
+
+const request = (token: string, userAgent: string, remoteAddress: string) => ({
+	method: 'GET',
+	headers: { 'User-Agent': userAgent },
+	query: { t: token },
+	remoteAddress,
+});
+
+describe.each(BACKENDS)('the event history from the recording paths (%s)', (backend) => {
+	const handle = storePerTest(backend);
+
+	it('classifies link hits by their request and groups clicks by the template link', async () => {
+		const store = handle.store;
+		const { campaignId, ids } = await seed(store);
+		const open = (s: string) => signer.sign('open', { subscriberId: s, campaignId });
+		const click = (s: string, url: string) =>
+			signer.sign('click', { subscriberId: s, campaignId, url, templateUrl: 'https://shop.example/item?id={{ subscriber.id }}' });
+		await handleOpen(store, signer, request(open(ids[0]), BROWSER, '203.0.113.5'));
+		await handleOpen(store, signer, request(open(ids[1]), 'Mozilla/5.0', '17.58.0.1')); // Apple's proxy
+		await handleOpen(store, signer, request(open(ids[2]), 'Barracuda Sentinel (EE)', '198.51.100.2'));
+		await handleClick(store, signer, request(click(ids[0], `https://shop.example/item?id=${ids[0]}`), BROWSER, '203.0.113.5'));
+		await handleClick(store, signer, request(click(ids[1], `https://shop.example/item?id=${ids[1]}`), BROWSER, '203.0.113.6'));
+		// a proof mail's tokens: no subscriber, no campaign — never counted
+		await handleOpen(store, signer, request(signer.sign('open', { subscriberId: '' }), BROWSER, '203.0.113.5'));
+
+		const report = await store.getCampaignReport(campaignId);
+		expect(report.uniqueOpens).toEqual({ human: 1, unknown: 1, machine: 1 });
+		expect(report.totalOpens).toEqual({ human: 1, unknown: 1, machine: 1 });
+		expect(report.links).toEqual([
+			{
+				url: 'https://shop.example/item?id={{ subscriber.id }}',
+				uniqueClicks: { human: 2, unknown: 0, machine: 0 },
+				totalClicks: { human: 2, unknown: 0, machine: 0 },
+			},
+		]);
+		const signals = await store.sql.all('SELECT type, class, signal FROM campaign_events ORDER BY type, class');
+		expect(signals.map((r) => [Number(r.type), Number(r.class), Number(r.signal)])).toEqual([
+			[1, 1, 9], // open, human, default
+			[1, 2, 3], // open, unknown, apple-proxy
+			[1, 3, 5], // open, machine, scanner-agent
+			[2, 1, 9],
+			[2, 1, 9],
+		]);
+	});
+
+	it('classifies provider opens with SendGrid sg_machine_open and de-duplicates retries', async () => {
+		const store = handle.store;
+		const { campaignId, ids } = await seed(store);
+		const event = (id: string, subscriberId: string, raw: Record<string, unknown>): NormalisedEvent => ({
+			provider: 'sendgrid',
+			eventId: id,
+			messageId: null,
+			recipient: '',
+			kind: 'open',
+			smtpStatus: null,
+			diagnostic: null,
+			occurredAt: new Date().toISOString(),
+			campaignId,
+			subscriberId,
+			raw,
+		});
+		const batch = [
+			event('sg-1', ids[0], { sg_machine_open: true, useragent: BROWSER, ip: '203.0.113.5' }),
+			event('sg-2', ids[1], { sg_machine_open: false, useragent: BROWSER, ip: '203.0.113.6' }),
+		];
+		await recordEvents(store, batch, { actor });
+		await recordEvents(store, batch, { actor }); // the provider retries: nothing more
+		const report = await store.getCampaignReport(campaignId);
+		expect(report.totalOpens).toEqual({ human: 1, unknown: 0, machine: 1 });
+		expect(report.uniqueOpens).toEqual({ human: 1, unknown: 0, machine: 1 });
+		expect(report.domains.find((d) => d.domain === 'icloud.com')).toMatchObject({ opened: 1 });
+		expect(report.domains.find((d) => d.domain === 'gmail.com')).toBeUndefined(); // a machine open is no opener
+	});
+});
