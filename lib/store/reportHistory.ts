@@ -38,6 +38,8 @@ export interface HistoryEvent {
 	url?: string | null;
 	/** Open / click: what classifyHit needs. */
 	evidence?: HitEvidence | null;
+	/** The recipient's address when the caller has it (provider events): saves reading it for the domain figures. */
+	email?: string | null;
 	/** Bounce: kind, the classifier's reason (when known) and the SMTP status (the fallback). */
 	bounceKind?: FailureKind;
 	reason?: string | null;
@@ -256,7 +258,12 @@ async function recordCampaignHistory(
 		}
 		d.events.push([event.subscriberId, at, typeCode(event.type), cls, signal, reason, linkId]);
 	}
-	await writeDeltas(tx, campaignId, d, recipients);
+	const known = new Map<string, string>();
+	for (const index of indexes) {
+		const email = events[index].email;
+		if (email && email.includes('@')) known.set(String(events[index].subscriberId), email);
+	}
+	await writeDeltas(tx, campaignId, d, recipients, known);
 }
 
 function clickUrl(event: HistoryEvent): string {
@@ -326,7 +333,13 @@ function countBounce(d: Deltas, r: Recipient, reason: number, bucket: string): v
 	r.changed = true;
 }
 
-async function writeDeltas(tx: SqlExecutor, campaignId: string, d: Deltas, recipients: Map<string, Recipient>): Promise<void> {
+async function writeDeltas(
+	tx: SqlExecutor,
+	campaignId: string,
+	d: Deltas,
+	recipients: Map<string, Recipient>,
+	known: Map<string, string>,
+): Promise<void> {
 	if (!d.events.length) return;
 	const rows = <K>(map: Map<string, number[]>, key: (k: string) => K[]) =>
 		[...map].filter(([, v]) => v.some((n) => n !== 0)).map(([k, v]) => [...key(k), ...v]);
@@ -335,7 +348,7 @@ async function writeDeltas(tx: SqlExecutor, campaignId: string, d: Deltas, recip
 		events: d.events,
 		counts: rows(d.counts, (k) => [Number(k)]) as number[][],
 		buckets: rows(d.buckets, (k) => [Number(k)]) as number[][],
-		domains: rows(await byDomain(tx, d.domains), (k) => [k]) as Array<[string, ...number[]]>,
+		domains: rows(await byDomain(tx, d.domains, known), (k) => [k]) as Array<[string, ...number[]]>,
 		links: rows(d.links, (k) => k.split(':').map(Number)) as number[][],
 		clickers: [...d.clickers.values()],
 		marks: [...recipients]
@@ -345,13 +358,20 @@ async function writeDeltas(tx: SqlExecutor, campaignId: string, d: Deltas, recip
 }
 
 /** Per-subscriber domain deltas folded by receiving domain: only these few addresses are read. */
-async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>): Promise<Map<string, number[]>> {
+async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>, known: Map<string, string>): Promise<Map<string, number[]>> {
 	const out = new Map<string, number[]>();
 	if (!bySubscriber.size) return out;
-	const rows = await tx.all(`${PREPARED} SELECT id, email_lower FROM subscribers WHERE id ${inIds(tx.dialect)}`, [
-		idsParam(tx.dialect, [...bySubscriber.keys()]),
-	]);
-	const domainOf = new Map(rows.map((row) => [String(row.id), domainOfAddress(row.email_lower)]));
+	const domainOf = new Map<string, string>();
+	const unknown: string[] = [];
+	for (const id of bySubscriber.keys()) {
+		const email = known.get(id);
+		if (email) domainOf.set(id, domainOfAddress(email));
+		else unknown.push(id);
+	}
+	if (unknown.length) {
+		const rows = await tx.all(`${PREPARED} SELECT id, email_lower FROM subscribers WHERE id ${inIds(tx.dialect)}`, [idsParam(tx.dialect, unknown)]);
+		for (const row of rows) domainOf.set(String(row.id), domainOfAddress(row.email_lower));
+	}
 	for (const [id, deltas] of bySubscriber) {
 		const domain = domainOf.get(id) ?? domainOfAddress(null);
 		deltas.forEach((n, slot) => bump(out, domain, 4, slot, n));
@@ -401,19 +421,17 @@ export async function recordSendOutcomesIn(
 }
 
 /**
- * For the audience work (#19), "count only human opens": an SQL condition that is true when the
- * subscriber in `subscriberColumn` had at least one human open of the campaign bound to the one
- * `?` it contains. Read from the send log's best open class, so pruning old events does not change it.
- *   const { sql } = humanOpenSql('s.id'); … WHERE ${sql} … params: [campaignId]
+ * For the audience work (#19), "count only human opens": an SQL condition, with one `?` for the
+ * campaign id, that is true when the subscriber in `subscriberColumn` had at least one human open
+ * of that campaign. Read from the send log's best open class, so pruning old events does not
+ * change it; Apple-proxy opens are `unknown` and machine opens never count.
+ *   `... WHERE ${humanOpenSql('s.id')}`, params [campaignId]
  */
-export function humanOpenSql(subscriberColumn: string): { sql: string; params: number } {
+export function humanOpenSql(subscriberColumn: string): string {
 	if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i.test(subscriberColumn)) {
 		throw new Error(`'${subscriberColumn}' is not a column reference`);
 	}
-	return {
-		sql: `EXISTS (SELECT 1 FROM send_log h WHERE h.campaign_id = ? AND h.subscriber_id = ${subscriberColumn} AND h.open_class = ${CLASS_CODES.human})`,
-		params: 1,
-	};
+	return `EXISTS (SELECT 1 FROM send_log h WHERE h.campaign_id = ? AND h.subscriber_id = ${subscriberColumn} AND h.open_class = ${CLASS_CODES.human})`;
 }
 
 export async function hadHumanOpen(db: SqlExecutor, campaignId: string, subscriberId: string): Promise<boolean> {

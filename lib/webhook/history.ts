@@ -54,7 +54,7 @@ export function historyEventOf(
 ): HistoryEvent | null {
 	const type = HISTORY_TYPES[event.kind];
 	if (!type) return null;
-	const entry: HistoryEvent = { campaignId, subscriberId, type, occurredAt };
+	const entry: HistoryEvent = { campaignId, subscriberId, type, occurredAt, email: event.recipient || null };
 	if (type === 'open' || type === 'click') entry.evidence = hitEvidenceOf(event);
 	if (type === 'click') entry.url = event.url ?? null;
 	if (type === 'bounce') {

@@ -5,7 +5,7 @@
  * keeps every figure, and migration 8 keeps a campaign sent before it.
  */
 import { createCampaign } from '../../lib/campaign';
-import { ReportError, recordSendsIn, type HistoryEvent, type SqlSubscriberStore } from '../../lib/store';
+import { humanOpenSql, ReportError, recordSendsIn, type HistoryEvent, type SqlSubscriberStore } from '../../lib/store';
 import { BACKENDS, rollBackToSchemaVersion7, storeFixture, storePerTest } from '../helpers/stores';
 
 const actor = { type: 'test', id: 'reports' };
@@ -152,6 +152,9 @@ describe.each(BACKENDS)('campaign reports from the event history (%s)', (backend
 		expect(await store.hadHumanOpen(campaignId, ids[0])).toBe(true);
 		expect(await store.hadHumanOpen(campaignId, ids[1])).toBe(false);
 		expect(await store.hadHumanOpen(campaignId, ids[2])).toBe(false);
+		const humans = await store.sql.all(`SELECT s.id FROM subscribers s WHERE ${humanOpenSql('s.id')} ORDER BY s.id`, [campaignId]);
+		expect(humans.map((row) => String(row.id))).toEqual([ids[0]]);
+		expect(() => humanOpenSql('s.id; DROP TABLE x')).toThrow('is not a column reference');
 		// no IP address or user agent is kept anywhere in the history
 		const stored = JSON.stringify(await store.sql.all('SELECT * FROM campaign_events'));
 		expect(stored).not.toMatch(/203\.0\.113|Mozilla|python/);
