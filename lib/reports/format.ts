@@ -1,19 +1,6 @@
-/** Escaping, number and time formatting, and the derived rates both renderings show. */
+/** Number and time formatting, and the derived rates both renderings show. */
 import type { ReportLanguage } from './labels';
 import type { CampaignReport, ClassifiedCounts } from './types';
-
-const HTML_ESCAPES: Record<string, string> = {
-	'&': '&amp;',
-	'<': '&lt;',
-	'>': '&gt;',
-	'"': '&quot;',
-	"'": '&#39;',
-};
-
-/** Escapes text for an HTML element body or a quoted attribute value. */
-export function escapeHtml(text: unknown): string {
-	return String(text).replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]);
-}
 
 function locale(language: ReportLanguage): string {
 	return language === 'ja' ? 'ja-JP' : 'en-US';

@@ -4,7 +4,8 @@
  * e-mail attachment, and from the Bounce Webhook's report URL, and reads at phone width.
  */
 import { renderTimeSeriesCharts } from './charts';
-import { assertTimeZone, escapeHtml, formatTime } from './format';
+import { escapeHtml } from '../html';
+import { assertTimeZone, formatTime } from './format';
 import { labelsFor, type ReportLabels, type ReportLanguage } from './labels';
 import { headlineFigures, reportTables, type ReportTable } from './tables';
 import type { CampaignReport } from './types';

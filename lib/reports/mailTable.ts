@@ -2,7 +2,7 @@
  * The report for a mail body: tables only, every style inline (mail clients strip <style>, SVG and
  * scripts), widths in percent so it reflows on a phone. An HTML fragment, to be placed in a body.
  */
-import { escapeHtml } from './format';
+import { escapeHtml } from '../html';
 import { labelsFor, type ReportLanguage } from './labels';
 import { reportTables, type ReportTable } from './tables';
 import type { CampaignReport } from './types';

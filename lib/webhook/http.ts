@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html';
 import { TOKEN_PARAM } from '../store';
 import type { HttpRequest, HttpResponse } from './types';
 
@@ -51,19 +52,7 @@ export function redirectResponse(location: string): HttpResponse {
 	};
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-	'&': '&amp;',
-	'<': '&lt;',
-	'>': '&gt;',
-	'"': '&quot;',
-	"'": '&#39;',
-	'`': '&#96;',
-};
-
-/** Escapes text for HTML element content and (quoted) attribute values. */
-export function escapeHtml(value: unknown): string {
-	return String(value ?? '').replace(/[&<>"'`]/g, (char) => HTML_ESCAPES[char]);
-}
+export { escapeHtml };
 
 export interface PageContent {
 	title: string;

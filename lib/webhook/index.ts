@@ -38,3 +38,16 @@ export {
 } from './campaignEvents';
 export { escapeHtml, jsonResponse, textResponse, TRANSPARENT_GIF } from './http';
 export { cachedSigner, cachedStore, cachedStoreCount, closeCachedStores } from './storeCache';
+export { handleReport, type ReportHandlerOptions } from './report';
+export {
+	DEFAULT_REPORT_LINK_DAYS,
+	MAX_REPORT_LINK_DAYS,
+	REPORT_PATH,
+	reportLinkUrl,
+	signReportLink,
+	storeTag,
+	verifyReportLink,
+	type ReportLinkClaims,
+	type ReportLinkFailure,
+	type ReportLinkResult,
+} from './reportLink';

@@ -5,7 +5,8 @@
  * they echo. Every form posts back to the same endpoint with the signed link token as its only
  * credential, so a page works without JavaScript and another site cannot forge a request.
  */
-import { escapeHtml, htmlResponse, queryValue } from './http';
+import { escapeHtml } from '../html';
+import { htmlResponse, queryValue } from './http';
 import type { HttpRequest, HttpResponse } from './types';
 
 export const PAGE_LANGUAGES = ['en', 'ja'] as const;

@@ -18,6 +18,7 @@ import {
 	handleEventsRequest,
 	handleOpen,
 	handlePreferences,
+	handleReport,
 	type HandlerResult,
 	handleUnsubscribe,
 	jsonResponse,
@@ -26,19 +27,23 @@ import {
 	type PageLanguageOption,
 	type RecordedEvent,
 	type RecordOptions,
+	REPORT_PATH,
 	safeMessage,
+	storeTag,
 	textResponse,
 } from '../../lib/webhook';
+import { storeConfigFromCredential } from '../shared/storeCredential';
 import { cachedCredentials, webhookActor, webhookStoreFromCredential } from '../shared/webhookStore';
 import { DEFAULT_START_KINDS, properties } from './description';
 import { sendResponse, toHttpRequest } from './http';
 import { credentialTest } from './methods';
 import { providerConfig } from './providerConfig';
 
-type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences';
+type Endpoint = 'events' | 'unsubscribe' | 'open' | 'click' | 'confirm' | 'preferences' | 'report';
 
 interface RequestParts {
 	request: Awaited<ReturnType<typeof toHttpRequest>>;
+	credential: Awaited<ReturnType<typeof webhookStoreFromCredential>>['credential'];
 	store: Awaited<ReturnType<typeof webhookStoreFromCredential>>['store'];
 	signer: Awaited<ReturnType<typeof webhookStoreFromCredential>>['signer'];
 	record: RecordOptions;
@@ -49,7 +54,7 @@ interface RequestParts {
 async function requestHandler(
 	ctx: IWebhookFunctions,
 	endpoint: Endpoint,
-	{ request, store, signer, record, options }: RequestParts,
+	{ request, credential, store, signer, record, options }: RequestParts,
 ): Promise<() => Promise<HandlerResult>> {
 	if (endpoint === 'events') {
 		const provider = ctx.getNodeParameter('provider', 'generic') as string;
@@ -71,6 +76,11 @@ async function requestHandler(
 			{ description: 'Set the same secret that Compose Message signed the links with' },
 		);
 	}
+	if (endpoint === 'report') {
+		// read-only: the campaign report of this trigger's store, in the page language
+		const tag = storeTag(storeConfigFromCredential(credential));
+		return () => handleReport(store, linkSigner, request, { storeTag: tag, language: options.pageLanguage ?? 'auto' });
+	}
 	if (endpoint === 'confirm' || endpoint === 'preferences') {
 		const handler = endpoint === 'confirm' ? handleConfirm : handlePreferences;
 		const language = options.pageLanguage ?? 'auto';
@@ -89,7 +99,7 @@ function endpointOf(path: string): Endpoint | null {
 	for (const endpoint of ['events', 'unsubscribe', 'open', 'click', 'confirm', 'preferences'] as const) {
 		if (ENDPOINT_PATHS[endpoint] === name) return endpoint;
 	}
-	return null;
+	return name === REPORT_PATH ? 'report' : null;
 }
 
 interface TriggerOptions {
@@ -185,6 +195,7 @@ export class BounceWebhookTrigger implements INodeType {
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.confirm },
 			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: ENDPOINT_PATHS.preferences },
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: ENDPOINT_PATHS.preferences },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: REPORT_PATH },
 		],
 		properties,
 	};
@@ -214,7 +225,7 @@ export class BounceWebhookTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		const options = this.getNodeParameter('triggerOptions', {}) as TriggerOptions;
-		const { store, signer } = await webhookStoreFromCredential(this);
+		const { credential, store, signer } = await webhookStoreFromCredential(this);
 		const record: RecordOptions = {
 			actor: webhookActor(this),
 			complaintPause:
@@ -226,7 +237,7 @@ export class BounceWebhookTrigger implements INodeType {
 						},
 		};
 
-		const handle = await requestHandler(this, endpoint, { request, store, signer, record, options });
+		const handle = await requestHandler(this, endpoint, { request, credential, store, signer, record, options });
 
 		let result: HandlerResult;
 		try {

@@ -107,7 +107,7 @@ export const properties: INodeProperties[] = [
 					{ name: 'Japanese', value: 'ja' },
 				],
 				default: 'auto',
-				description: 'Language of the confirm and preference pages; the browser’s choice falls back to English',
+				description: 'Language of the confirm, preference and campaign report pages; the browser’s choice falls back to English',
 			},
 			{
 				displayName: 'Pause Campaigns on Complaints',

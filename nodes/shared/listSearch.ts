@@ -2,13 +2,20 @@
  * The pickers' searches (listSearch methods) over the node's subscriber store: lists by name,
  * campaigns by name. Each search opens the store, reads one page and closes it again.
  */
-import { NodeOperationError, type ILoadOptionsFunctions, type INodeListSearchResult } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type ILoadOptionsFunctions,
+	type INodeListSearchResult,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 
 import { listCampaigns } from '../../lib/campaign';
 import type { SqlSubscriberStore } from '../../lib/store';
 import { openNodeStore } from './storeCredential';
 
 const CAMPAIGN_PAGE = 100;
+/** The multi-select shows this many campaigns; older ones are given by ID in an expression. */
+const CAMPAIGN_OPTIONS = 500;
 
 async function withStore<T>(ctx: ILoadOptionsFunctions, use: (store: SqlSubscriberStore) => Promise<T>): Promise<T> {
 	const store = await openNodeStore(ctx);
@@ -49,4 +56,13 @@ export async function searchCampaigns(
 			.map((campaign) => ({ name: `${campaign.name} (#${campaign.id}, ${campaign.status})`, value: campaign.id })),
 		paginationToken: page.next ?? undefined,
 	};
+}
+
+/** Campaigns as options of a multi-select (Compare), in ID order; beyond the first page, give IDs in an expression. */
+export async function getCampaignOptions(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	const page = await withStore(this, async (store) => listCampaigns(store, { limit: CAMPAIGN_OPTIONS })).catch((error: Error) => {
+		if (error instanceof NodeOperationError) throw error;
+		throw new NodeOperationError(this.getNode(), `Cannot list the campaigns: ${error.message}`);
+	});
+	return page.items.map((campaign) => ({ name: `${campaign.name} (#${campaign.id}, ${campaign.status})`, value: campaign.id }));
 }

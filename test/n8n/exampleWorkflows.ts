@@ -17,6 +17,7 @@ export const EXAMPLE_FILES = {
 	bounces: 'bounce-handling.json',
 	mailbox: 'bounce-mailbox.json',
 	bounceReport: 'bounce-report.json',
+	campaignReport: 'campaign-report.json',
 } as const;
 
 export function loadExample(file: string): WorkflowInput {

@@ -11,7 +11,7 @@ import { LinkSigner } from '../../lib/store/linkTokens';
 import { openStore } from '../../lib/store/openStore';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { ENDPOINT_PATHS } from '../../lib/store/urls';
-import { cachedStoreCount, closeCachedStores } from '../../lib/webhook';
+import { cachedStoreCount, closeCachedStores, REPORT_PATH } from '../../lib/webhook';
 import { BounceWebhookApi } from '../../credentials/BounceWebhookApi.credentials';
 import { BounceWebhookTrigger } from '../../nodes/BounceWebhook/BounceWebhookTrigger.node';
 import { checkBounceWebhookSecrets } from '../../nodes/BounceWebhook/methods/credentialTest';
@@ -144,6 +144,7 @@ describe('Bounce Webhook Trigger node', () => {
 			`POST ${ENDPOINT_PATHS.confirm}`,
 			`GET ${ENDPOINT_PATHS.preferences}`,
 			`POST ${ENDPOINT_PATHS.preferences}`,
+			`GET ${REPORT_PATH}`,
 		]);
 		expect(description.webhooks!.every((hook) => !hook.isFullPath)).toBe(true);
 		const icon = description.icon as { light: string; dark: string };

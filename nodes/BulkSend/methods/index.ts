@@ -1,4 +1,4 @@
-import { searchCampaigns, searchLists } from '../../shared/listSearch';
+import { getCampaignOptions, searchCampaigns, searchLists } from '../../shared/listSearch';
 import { subscriberStoreConnectionTest } from '../../shared/storeCredential';
 import { bulkMailRedisConnectionTest, bulkMailSmtpConnectionTest } from './credentialTest';
 
@@ -8,3 +8,4 @@ export const credentialTest = {
 	subscriberStoreConnectionTest,
 };
 export const listSearch = { searchLists, searchCampaigns };
+export const loadOptions = { getCampaignOptions };

@@ -8,8 +8,11 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import type { ItemOperation } from '../resources';
 import * as cancel from './cancel.operation';
+import * as compare from './compare.operation';
 import * as create from './create.operation';
+import * as getMany from './getMany.operation';
 import * as getRecipients from './getRecipients.operation';
+import * as getReport from './getReport.operation';
 import * as getStatus from './getStatus.operation';
 import * as pause from './pause.operation';
 import * as start from './start.operation';
@@ -23,6 +26,9 @@ export const operations: Record<string, ItemOperation> = {
 	cancel: cancel.execute,
 	getStatus: getStatus.execute,
 	getRecipients: getRecipients.execute,
+	getReport: getReport.execute,
+	getMany: getMany.execute,
+	compare: compare.execute,
 };
 
 export const description: INodeProperties[] = [
@@ -40,16 +46,34 @@ export const description: INodeProperties[] = [
 				description: 'Stop a campaign for good; runs in progress stop after their in-flight messages',
 			},
 			{
+				name: 'Compare',
+				value: 'compare',
+				action: 'Compare campaigns',
+				description: 'Headline rates of several campaigns, one item each, for a sheet or a chart',
+			},
+			{
 				name: 'Create',
 				value: 'create',
 				action: 'Create a campaign',
 				description: 'Store a campaign: a list, a filter and a snapshot of the message template',
 			},
 			{
+				name: 'Get Many',
+				value: 'getMany',
+				action: 'Get many campaigns',
+				description: 'The store’s campaigns, by status or finished after a time',
+			},
+			{
 				name: 'Get Recipients',
 				value: 'getRecipients',
 				action: 'Get recipients of a campaign',
 				description: 'Each recipient’s state from the send log, page by page',
+			},
+			{
+				name: 'Get Report',
+				value: 'getReport',
+				action: 'Get the report of a campaign',
+				description: 'Opens, clicks per link, bounces by reason, receiving domains and the time series; HTML report and link',
 			},
 			{
 				name: 'Get Status',
@@ -85,4 +109,7 @@ export const description: INodeProperties[] = [
 	...cancel.description,
 	...getStatus.description,
 	...getRecipients.description,
+	...getReport.description,
+	...getMany.description,
+	...compare.description,
 ];
