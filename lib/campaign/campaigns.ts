@@ -37,6 +37,7 @@ import {
 	type RecipientState,
 	type StoredComposeOptions,
 } from './types';
+import { checkAudience } from './audience';
 
 const MAX_NAME = 200;
 /** Only used to check that a template with signed links compiles; never stored or sent. */
@@ -100,25 +101,14 @@ export function storedSender(sender: CampaignInput['sender']): CampaignSender {
 	return result;
 }
 
-/**
- * Creates a campaign (status `draft`, or `scheduled` with a send-at time). The template is
- * compiled once here so a broken template fails now, naming the problem, not at send time.
- */
-export async function createCampaign(
-	store: SqlSubscriberStore,
-	input: CampaignInput,
-	actor: Actor,
-): Promise<Campaign & { created: boolean }> {
+/** What every new campaign needs checked, a follow-up too: name, template (compiled now), sender, send-at, key. */
+export function campaignBasics(input: Pick<CampaignInput, 'name' | 'template' | 'composeOptions' | 'sender' | 'sendAt' | 'createKey'>) {
 	if (!input || typeof input !== 'object')
 		throw new CampaignError('Campaign details are missing', 'invalid');
 	const name = String(input.name ?? '').trim();
 	if (!name) throw new CampaignError('The campaign name is empty', 'invalid');
 	if (name.length > MAX_NAME)
 		throw new CampaignError(`The campaign name is longer than ${MAX_NAME} characters`, 'invalid');
-	const list = await store.getList(String(input.listId ?? ''));
-	if (!list)
-		throw new CampaignError(`There is no list '${String(input.listId ?? '')}'`, 'not-found');
-	const filter = validateFilter(input.filter);
 	const options = storedComposeOptions(input.composeOptions);
 	if (!input.template || typeof input.template !== 'object') {
 		throw new CampaignError(
@@ -137,10 +127,30 @@ export async function createCampaign(
 		throw error;
 	}
 	const template: CampaignTemplate = { spec: { ...input.template }, options };
-	const sender = storedSender(input.sender);
-	const sendAt = parseSendAt(input.sendAt);
-	const createKey = checkCreateKey(input.createKey);
-	return insertCampaign(store.sql, { name, listId: list.id, filter, template, sender, sendAt, createKey }, actor);
+	return {
+		name,
+		template,
+		sender: storedSender(input.sender),
+		sendAt: parseSendAt(input.sendAt),
+		createKey: checkCreateKey(input.createKey),
+	};
+}
+
+/**
+ * Creates a campaign (status `draft`, or `scheduled` with a send-at time). The template is
+ * compiled once here so a broken template fails now, naming the problem, not at send time.
+ * The audience: one or more lists in order and/or a segment (audience.ts).
+ */
+export async function createCampaign(
+	store: SqlSubscriberStore,
+	input: CampaignInput,
+	actor: Actor,
+): Promise<Campaign & { created: boolean }> {
+	const basics = campaignBasics(input);
+	const audience = await checkAudience(store, input);
+	const filter = validateFilter(input.filter);
+	const listId = audience.listIds[0] ?? '0';
+	return insertCampaign(store.sql, { ...basics, listId, audience, filter }, actor);
 }
 
 const MAX_CREATE_KEY = 200;

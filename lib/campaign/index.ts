@@ -7,13 +7,21 @@
  * For the n8n node (Bulk Send, resource Campaign) — every function takes the opened
  * `SqlSubscriberStore` (lib/store openStore) and, where it changes something, an audit `Actor`:
  *
- *   createCampaign(store, { name, listId, filter?: { search?, field?: { name, value } },
+ *   createCampaign(store, { name, listId? | listIds?: string[] (ordered), segment?: { segmentId }
+ *     | { definition }, timeZone?, filter?: { search?, field?: { name, value } },
  *     template: { subject, html?, text?, from, replyTo? }, composeOptions?: (Compose options
  *     without `secret`), sender?: { smtp?, limiter?, retry?, breaker? }, sendAt? }, actor)
  *                                → Campaign (status 'draft', or 'scheduled' with sendAt)
  *     The template is compiled once to reject errors now (CampaignError 'invalid', naming the
  *     problem). Stored: the template and compose options (no secret), the sender settings
  *     without password, DKIM key, CA or Redis URL.
+ *     Audience (schema 9, campaign.audience): an address on several of the lists gets one
+ *     message, made with its active row on the first list in order; the segment is evaluated
+ *     per row and frozen at the start (definition copied, evaluation time = start).
+ *   createFollowUp(store, { campaignId, name, template, unless?: 'opened' | 'clicked',
+ *     opens?: 'any' | 'human', composeOptions?, sender?, sendAt?, createKey? }, actor)
+ *                                → Campaign: to C's recipients whose send succeeded and who did
+ *     not open (click), minus bounced, complained and unsubscribed ones.
  *   getCampaign(store, id)       → Campaign | null
  *   listCampaigns(store, { status?, listId?, limit?, cursor? }) → { items, next }
  *   scheduleCampaign(store, id, sendAt | null, actor)  (before it starts)
@@ -54,8 +62,8 @@
  *
  * How a run works:
  * - A draft or due scheduled campaign becomes `running` on its first run, which fixes its
- *   membership: subscribers of the list with id ≤ the highest id at that moment, matching the
- *   filter. A campaign whose send-at time has not come does nothing (outcome 'not-due'). A paused
+ *   membership: subscriber rows of its lists with id ≤ the highest id at that moment, matching
+ *   the filter and the segment (its definition and evaluation time frozen then). A campaign whose send-at time has not come does nothing (outcome 'not-due'). A paused
  *   campaign does nothing unless run with `resume: true` (or resumeCampaign first).
  * - Recipients are claimed in keyset batches (`batchSize`, default 500) in one short
  *   transaction that locks the campaign row (PostgreSQL `FOR UPDATE`, put-back rows with
@@ -113,6 +121,8 @@ export {
 	type ProofOptions,
 	type ProofReport,
 } from './proof';
+export { createFollowUp } from './followUp';
+export { MAX_CAMPAIGN_LISTS } from './audience';
 export { CampaignRunError, runCampaign } from './runner';
 export { applySendBounces, deliveryRefusals, type RecipientToCheck, type SendOutcome } from './deliveryRules';
 export { wallClockToUtc } from './sendAt';

@@ -12,6 +12,7 @@ import type {
 	Campaign,
 	CampaignCounters,
 	CampaignFilter,
+	CampaignFollowUp,
 	CampaignStatus,
 	Page,
 	ProviderPause,
@@ -23,7 +24,13 @@ export {
 	CAMPAIGN_STATUSES,
 	CampaignError,
 	RECIPIENT_STATES,
+	FOLLOW_UP_OPENS,
+	FOLLOW_UP_UNLESS,
 	type Campaign,
+	type CampaignAudience,
+	type CampaignFollowUp,
+	type CampaignSegment,
+	type FrozenAudience,
 	type CampaignCounters,
 	type CampaignEventType,
 	type CampaignFilter,
@@ -36,9 +43,23 @@ export {
 	type StoredSmtpSettings,
 } from '../store';
 
+/** A campaign's segment: a saved one (by id or name) or an inline definition (segment JSON). */
+export type CampaignSegmentInput = { segmentId: string } | { definition: unknown };
+
 export interface CampaignInput {
 	name: string;
-	listId: string;
+	/** One list (as before schema 9); give this or `listIds`. */
+	listId?: string;
+	/**
+	 * Several lists, in order: an address on more than one gets one message, made with its
+	 * active row on the first of them (its fields, its unsubscribe link). With `listId` too, that
+	 * list goes first. With a segment and no list at all, every list is the audience (oldest first).
+	 */
+	listIds?: string[];
+	/** The rows must match this segment (evaluated per row, frozen when the campaign starts). */
+	segment?: CampaignSegmentInput | null;
+	/** IANA zone for calendar days and wall-clock times in the segment (default UTC). */
+	timeZone?: string | null;
 	filter?: CampaignFilter | null;
 	template: TemplateSpec;
 	/** Compose options; a `secret` here is refused (it is given to each run instead). */
@@ -58,6 +79,22 @@ export interface CampaignInput {
 	 * runs cannot create — and send — the same campaign twice.
 	 */
 	createKey?: string | null;
+}
+
+/** Campaign → Create Follow-Up: a new campaign to the recipients of `campaignId` who did not open (or click). */
+export interface FollowUpInput {
+	/** The campaign followed up: its recipients whose send succeeded. */
+	campaignId: string;
+	name: string;
+	template: TemplateSpec;
+	/** Not mailed again when they did this (default `opened`). */
+	unless?: CampaignFollowUp['unless'];
+	/** Which opens count (default `any`: proxied Apple Mail opens too; `human`: a person's opens only). */
+	opens?: CampaignFollowUp['opens'];
+	composeOptions?: CampaignInput['composeOptions'];
+	sender?: CampaignInput['sender'];
+	sendAt?: CampaignInput['sendAt'];
+	createKey?: CampaignInput['createKey'];
 }
 
 export interface CampaignProgress {

@@ -4,11 +4,10 @@
  * drives: its small interface is all the runner knows about the store.
  */
 import { recordAudit } from './auditLog';
-import { CampaignError, type Campaign, type CampaignStatus } from './campaignTypes';
-import { getCampaign, lockCampaign, toCampaign, validateFilter } from './campaigns';
+import type { Campaign, CampaignStatus } from './campaignTypes';
+import { audiencePlan, audienceSnapshotMax, countAudienceLeft, freezeAudience } from './audience';
+import { audienceOf, getCampaign, lockCampaign, toCampaign } from './campaigns';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
-import { listExists } from './lists';
-import { parseJson } from './rows';
 import {
 	byState,
 	claimBatch,
@@ -24,7 +23,6 @@ import {
 	type LogResult,
 	type MarkResult,
 } from './sendLog';
-import { matchConditions } from './subscribers';
 import type { HashEmail } from './suppressions';
 import type { Actor } from './types';
 import type { ProviderPausePolicy } from '../bounce';
@@ -63,31 +61,26 @@ export async function startRun(
 		// draft, scheduled, or paused before it ever started
 		if (row.send_at && Date.parse(String(row.send_at)) > options.now)
 			return { run: false, row, reason: 'not-due' };
-		if (!(await listExists(tx, String(row.list_id)))) {
-			throw new CampaignError(
-				`Campaign ${campaignId} cannot start: its list (id ${String(row.list_id)}) no longer exists`,
-				'not-found',
-			);
-		}
-		const max = await tx.get(
-			'SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id = ?',
-			[row.list_id],
-		);
+		// the membership snapshot, and the audience frozen: the segment's definition and its time
+		const max = await audienceSnapshotMax(tx, row);
+		const audience = { ...audienceOf(row), frozen: await freezeAudience(tx, row, now) };
 		const snapshot = {
 			...row,
-			max_subscriber_id: max?.max ?? 0,
+			audience: JSON.stringify(audience),
+			max_subscriber_id: max,
 			next_subscriber_id: 0,
 			status: 'running',
 		};
 		const { remaining } = await countRemaining(tx, snapshot);
 		row = (await tx.get(
 			`UPDATE campaigns SET status = 'running', pause_reason = NULL, max_subscriber_id = ?, next_subscriber_id = 0,
-			 total_recipients = ?, started_at = ?, updated_at = ? WHERE id = ? RETURNING *`,
-			[max?.max ?? 0, remaining, now, now, campaignId],
+			 total_recipients = ?, audience = ?, started_at = ?, updated_at = ? WHERE id = ? RETURNING *`,
+			[max, remaining, snapshot.audience, now, now, campaignId],
 		))!;
 		await recordAudit(tx, options.actor, 'campaign.start', 'campaign', campaignId, {
-			maxSubscriberId: String(max?.max ?? 0),
+			maxSubscriberId: max,
 			recipients: remaining,
+			...(audience.frozen.definition ? { segmentAt: audience.frozen.at } : {}),
 		});
 		return { run: true, row };
 	});
@@ -167,19 +160,9 @@ export async function sentInLastDay(driver: SqlDriver, now: number): Promise<num
 
 /** Members the campaign has not reached yet (keyset part: beyond the claim cursor). */
 export async function countUnclaimedMembers(tx: SqlExecutor, row: Row): Promise<number> {
-	const filter = validateFilter(parseJson(row.filter, {}));
-	const { where, params } = matchConditions(tx, filter);
-	const conditions = ['list_id = ?', "status = 'active'", 'id > ?', ...where];
-	const args: unknown[] = [row.list_id, row.next_subscriber_id ?? 0, ...params];
-	if (row.max_subscriber_id !== null && row.max_subscriber_id !== undefined) {
-		conditions.push('id <= ?');
-		args.push(row.max_subscriber_id);
-	}
-	const count = await tx.get(
-		`SELECT COUNT(*) AS n FROM subscribers WHERE ${conditions.join(' AND ')}`,
-		args,
-	);
-	return Number(count?.n ?? 0);
+	const plan = await audiencePlan(tx, row, new Date().toISOString());
+	const max = row.max_subscriber_id === null || row.max_subscriber_id === undefined ? null : String(row.max_subscriber_id);
+	return countAudienceLeft(tx, plan, String(row.id), { after: String(row.next_subscriber_id ?? 0), max });
 }
 
 /** Recipients still to be handled: waiting rows of the log plus members not claimed yet. */

@@ -48,6 +48,63 @@ export interface CampaignFilter {
 	field?: { name: string; value: string };
 }
 
+/**
+ * Who a campaign mails (schema 9). Subscribers stay one row per list: conditions are evaluated
+ * per row, an address qualifies if any of its active rows on the campaign's lists qualifies, and
+ * it gets one message, made with (and unsubscribing from) its active row on the first list in
+ * `listIds` order. The send log is unique per (campaign, address), so no run, slice or queue
+ * worker can mail a person twice. A campaign made before schema 9 reads as `{ listIds: [listId] }`.
+ */
+export interface CampaignAudience {
+	/** The lists, in order (the first list's row is the one used). Empty: every list, oldest first. */
+	listIds: string[];
+	/** A segment the rows must match, or null. */
+	segment: CampaignSegment | null;
+	/** A follow-up: the recipients of another campaign who did not open (or click) it. */
+	followUp: CampaignFollowUp | null;
+	/** IANA zone for calendar days and wall-clock times in the segment (default UTC). */
+	timeZone: string | null;
+	/**
+	 * Set when the campaign starts and never changed after: the segment definition it evaluates
+	 * (a saved segment's is copied then, so a later edit of it changes nothing) and the
+	 * evaluation time, so "within the last 30 days" and engagement conditions mean the same on
+	 * every batch and slice (engagement recorded after `at` does not count).
+	 */
+	frozen: FrozenAudience | null;
+}
+
+export interface CampaignSegment {
+	/** A saved segment (its definition is copied when the campaign starts), or null for an inline one. */
+	segmentId: string | null;
+	/** The saved segment's name when the campaign was created (for display). */
+	name: string | null;
+	/** The inline definition (segment JSON); null for a saved segment until the campaign starts. */
+	definition: Record<string, unknown> | null;
+}
+
+export interface FrozenAudience {
+	/** The evaluation time (ISO, the campaign's start). */
+	at: string;
+	/** The segment definition evaluated on every batch (null: no segment). */
+	definition: Record<string, unknown> | null;
+	timeZone: string;
+}
+
+export const FOLLOW_UP_UNLESS = ['opened', 'clicked'] as const;
+export const FOLLOW_UP_OPENS = ['any', 'human'] as const;
+
+export interface CampaignFollowUp {
+	/** The campaign followed up. */
+	campaignId: string;
+	/** Recipients who did this are not mailed again. */
+	unless: (typeof FOLLOW_UP_UNLESS)[number];
+	/**
+	 * Which opens count: `any` (default; Apple Mail's proxied opens too, so those readers are not
+	 * mailed again) or `human` (opens the reports work classifies as a person's).
+	 */
+	opens: (typeof FOLLOW_UP_OPENS)[number];
+}
+
 /** The Compose options stored with a campaign: everything but the link-signing secret. */
 export type StoredComposeOptions = Omit<ComposeOptions, 'secret'>;
 
@@ -88,13 +145,16 @@ export interface CampaignCounters {
 export interface Campaign {
 	id: string;
 	name: string;
+	/** The first list of the audience (a follow-up: the followed campaign's). */
 	listId: string;
+	/** Who the campaign mails: lists in order, segment, follow-up, and the frozen evaluation. */
+	audience: CampaignAudience;
 	filter: CampaignFilter;
 	template: CampaignTemplate;
 	sender: CampaignSender;
 	status: CampaignStatus;
 	sendAt: string | null;
-	/** Membership snapshot taken at start: subscribers of the list with id ≤ this. */
+	/** Membership snapshot taken at start: subscriber rows with id ≤ this. */
 	maxSubscriberId: string | null;
 	/** Active members matching the filter when the campaign started. */
 	totalRecipients: number | null;

@@ -8,6 +8,7 @@ import {
 	CAMPAIGN_STATUSES,
 	CampaignError,
 	type Campaign,
+	type CampaignAudience,
 	type CampaignCounters,
 	type CampaignEventType,
 	type CampaignFilter,
@@ -34,7 +35,7 @@ export const COUNTER_NAMES = [
 ] as const satisfies ReadonlyArray<keyof CampaignCounters>;
 
 /** The campaign columns the send path reads on every batch (not the template, which is large). */
-export const RUN_COLUMNS = 'id, status, list_id, filter, max_subscriber_id, next_subscriber_id';
+export const RUN_COLUMNS = 'id, status, list_id, filter, audience, max_subscriber_id, next_subscriber_id';
 
 const CAMPAIGN_ID = /^\d{1,18}$/;
 
@@ -58,6 +59,7 @@ export function toCampaign(row: Row): Campaign {
 		id: String(row.id),
 		name: String(row.name),
 		listId: String(row.list_id),
+		audience: audienceOf(row),
 		filter: parseJson(row.filter, {}),
 		template: parseJson<CampaignTemplate>(row.template, {
 			spec: { subject: '', from: '' },
@@ -78,6 +80,21 @@ export function toCampaign(row: Row): Campaign {
 		startedAt: (row.started_at as string | null) ?? null,
 		finishedAt: (row.finished_at as string | null) ?? null,
 		createKey: (row.create_key as string | null | undefined) ?? null,
+	};
+}
+
+/**
+ * The campaign's audience from its row: schema 9's `audience` column, or for a campaign made
+ * before it (column empty) its one list.
+ */
+export function audienceOf(row: Row): CampaignAudience {
+	const stored = parseJson<Partial<CampaignAudience>>(row.audience, {});
+	return {
+		listIds: Array.isArray(stored.listIds) ? stored.listIds.map(String) : [String(row.list_id)],
+		segment: stored.segment ?? null,
+		followUp: stored.followUp ?? null,
+		timeZone: stored.timeZone ?? null,
+		frozen: stored.frozen ?? null,
 	};
 }
 
@@ -137,7 +154,9 @@ export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<strin
 /** What a new campaign row holds (validated by lib/campaign createCampaign). */
 export interface NewCampaign {
 	name: string;
+	/** The audience's first list (a follow-up: the followed campaign's). */
 	listId: string;
+	audience: Omit<CampaignAudience, 'frozen'>;
 	filter: CampaignFilter;
 	template: CampaignTemplate;
 	sender: CampaignSender;
@@ -158,12 +177,13 @@ export async function insertCampaign(
 	const at = now();
 	return driver.transaction(async (tx) => {
 		const row = await tx.get(
-			`INSERT INTO campaigns (name, list_id, filter, template, sender, status, send_at, created_by, created_at, updated_at, create_key)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			`INSERT INTO campaigns (name, list_id, audience, filter, template, sender, status, send_at, created_by, created_at, updated_at, create_key)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (create_key) WHERE create_key IS NOT NULL DO NOTHING RETURNING *`,
 			[
 				input.name,
 				input.listId,
+				JSON.stringify({ ...input.audience, frozen: null }),
 				JSON.stringify(input.filter),
 				JSON.stringify(input.template),
 				JSON.stringify(input.sender),
@@ -184,6 +204,9 @@ export async function insertCampaign(
 		await recordAudit(tx, actor, 'campaign.create', 'campaign', campaign.id, {
 			name: input.name,
 			listId: input.listId,
+			...(input.audience.listIds.length > 1 ? { listIds: input.audience.listIds } : {}),
+			...(input.audience.segment ? { segment: input.audience.segment.segmentId ?? 'inline' } : {}),
+			...(input.audience.followUp ? { followUp: input.audience.followUp } : {}),
 			sendAt: input.sendAt,
 			...(input.createKey ? { createKey: input.createKey } : {}),
 		});

@@ -251,6 +251,21 @@ export const MIGRATIONS: Migration[] = [
 		],
 		backfill: (tx) => refreshMatchCopies(tx),
 	},
+	{
+		version: 9,
+		description: 'campaign audiences: several lists in order, a frozen segment, follow-ups; one send per (campaign, address)',
+		statements: () => [
+			// JSON (lib/store campaignTypes CampaignAudience); '{}' reads as the campaign's one list.
+			"ALTER TABLE campaigns ADD COLUMN audience TEXT NOT NULL DEFAULT '{}'",
+			// The address a send-log row is for (the row's email_key, the store's address identity),
+			// unique per campaign: two rows of one person on a campaign's lists can never both be
+			// claimed, by any run. Rows of a campaign made before are one list's, so unique already
+			// (a deleted subscriber's row gets NULL, which the index allows more than once).
+			'ALTER TABLE send_log ADD COLUMN address_key TEXT',
+			'UPDATE send_log SET address_key = (SELECT s.email_key FROM subscribers s WHERE s.id = send_log.subscriber_id)',
+			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key)',
+		],
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -7,12 +7,12 @@
  */
 import type { FailureKind, FailureReason, ProviderPausePolicy } from '../bounce';
 import type { CampaignStatus } from './campaignTypes';
-import { lockCampaign, RUN_COLUMNS, validateFilter } from './campaigns';
+import { audiencePlan, audienceRows } from './audience';
+import { lockCampaign, RUN_COLUMNS } from './campaigns';
 import { applyDeliveryEventIn } from './deliveryEvents';
 import type { Dialect, Row, SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
 import { parseJson } from './rows';
-import { matchConditions } from './subscribers';
 import { suppressedHashes, type HashEmail } from './suppressions';
 import type { Actor, SubscriberStatus } from './types';
 import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPauses';
@@ -126,8 +126,10 @@ async function reclaimPutBack(
 }
 
 /**
- * The next `need` members beyond the campaign's claim cursor (active, within the membership
- * snapshot, matching the filter), inserted into the log as `claimed`; moves the cursor on.
+ * The next `need` members beyond the campaign's claim cursor (lib/store audience.ts: its lists,
+ * segment at the frozen time, follow-up or filter, within the membership snapshot), inserted
+ * into the log as `claimed` with their address; an address already in the log (another of its
+ * rows, by any run) is not inserted again. Moves the cursor on.
  */
 async function claimNewMembers(
 	tx: SqlExecutor,
@@ -142,33 +144,36 @@ async function claimNewMembers(
 	const max = String(campaign.max_subscriber_id ?? 0);
 	if (BigInt(cursor) >= BigInt(max)) return { ids: [], atEnd: true };
 	if (need <= 0) return { ids: [], atEnd: false };
-	const filter = validateFilter(parseJson(campaign.filter, {}));
-	const { where, params } = matchConditions(tx, filter);
-	const fresh = await tx.all(
-		`SELECT id FROM subscribers WHERE list_id = ? AND status = 'active' AND id > ? AND id <= ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY id LIMIT ?`,
-		[campaign.list_id, cursor, max, ...params, need],
-	);
-	const freshIds = fresh.map((r) => String(r.id));
+	const plan = await audiencePlan(tx, campaign, now);
+	const fresh = await audienceRows(tx, plan, { after: cursor, max, limit: need });
+	const seen = new Set<string>();
+	const rows: Array<[string, string]> = [];
+	for (const r of fresh) {
+		if (seen.has(r.address)) continue;
+		seen.add(r.address);
+		rows.push([r.useId, r.address]);
+	}
 	const ids: string[] = [];
-	if (freshIds.length) {
+	if (rows.length) {
+		// no conflict target: the (campaign, subscriber) key and the (campaign, address) one both skip
 		const inserted =
 			tx.dialect === 'postgres'
 				? await tx.all(
-						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-						 SELECT ?, unnest(?::bigint[]), 'claimed', ?, ?, 0, ?
-						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-						[campaignId, freshIds, owner, lease, now],
+						`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, v.id, v.address, 'claimed', ?, ?, 0, ? FROM unnest(?::bigint[], ?::text[]) AS v(id, address)
+						 ON CONFLICT DO NOTHING RETURNING subscriber_id`,
+						[campaignId, owner, lease, now, rows.map((r) => r[0]), rows.map((r) => r[1])],
 					)
 				: await tx.all(
-						`INSERT INTO send_log (campaign_id, subscriber_id, state, owner, lease_until, attempts, updated_at)
-						 SELECT ?, value, 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
-						 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING RETURNING subscriber_id`,
-						[campaignId, owner, lease, now, JSON.stringify(freshIds.map(Number))],
+						`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, owner, lease_until, attempts, updated_at)
+						 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'claimed', ?, ?, 0, ? FROM json_each(?) WHERE true
+						 ON CONFLICT DO NOTHING RETURNING subscriber_id`,
+						[campaignId, owner, lease, now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
 					);
 		for (const r of inserted) ids.push(String(r.subscriber_id));
 	}
-	const reachedEnd = freshIds.length < need;
-	const nextCursor = reachedEnd ? max : freshIds[freshIds.length - 1];
+	const reachedEnd = fresh.length < need;
+	const nextCursor = reachedEnd ? max : fresh[fresh.length - 1].id;
 	await tx.run('UPDATE campaigns SET next_subscriber_id = ? WHERE id = ?', [nextCursor, campaignId]);
 	return { ids, atEnd: reachedEnd };
 }

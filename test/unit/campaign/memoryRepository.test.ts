@@ -208,6 +208,7 @@ function newCampaign(): Campaign {
 		id: '7',
 		name: 'In memory',
 		listId: '1',
+		audience: { listIds: ['1'], segment: null, followUp: null, timeZone: null, frozen: null },
 		filter: {},
 		template: { spec: { subject: 'Hello {{ name }}', text: 'Hi {{ name }}', from: 'News <news@sender.example>' }, options: {} },
 		sender: {},

@@ -1,0 +1,222 @@
+/**
+ * Who a campaign mails, as SQL (schema 9): the one place that turns a campaign's audience —
+ * lists in order, a segment frozen at the start, a follow-up of another campaign, the old
+ * search/field filter — into the keyset reads of its recipients and the count of those left.
+ *
+ * One message per person: subscribers stay one row per list, conditions are evaluated per row,
+ * and an address (the store's `email_key`) qualifies if any of its active rows on the lists
+ * qualifies; the row used (fields, unsubscribe link) is its active row on the first list in the
+ * campaign's order. The send log's unique (campaign_id, address_key) makes that hold across
+ * batches, slices, crashes and concurrent runners: a second row of the same address is never
+ * inserted, whichever run reads it.
+ */
+import { parseSegment, SegmentError } from '../segments';
+import {
+	CampaignError,
+	type CampaignAudience,
+	type CampaignFilter,
+	type FrozenAudience,
+} from './campaignTypes';
+import { audienceOf, validateFilter } from './campaigns';
+import type { Row, SqlExecutor } from './driver';
+import { listExists } from './lists';
+import { parseJson } from './rows';
+import { getSegment } from './savedSegments';
+import { compileSegment } from './segmentSql';
+import { matchConditions } from './subscribers';
+
+/** A campaign's audience ready to read: the parts of one WHERE over `subscribers s`. */
+export interface AudiencePlan {
+	audience: CampaignAudience;
+	/** FROM clause (the follow-up joins the followed campaign's send log as `f`). */
+	from: string;
+	where: string[];
+	params: unknown[];
+	/** The row used for an address (`s.id` when every address has one row in the audience). */
+	useRow: { sql: string; params: unknown[] } | null;
+	/** Several rows of one address can be in the audience (several lists, or every list). */
+	perAddress: boolean;
+}
+
+const UTC = 'UTC';
+
+/** The segment definition a campaign evaluates: the frozen copy, the inline one, or the saved segment's now. */
+async function segmentDefinition(db: SqlExecutor, audience: CampaignAudience): Promise<Record<string, unknown> | null> {
+	if (audience.frozen) return audience.frozen.definition;
+	if (!audience.segment) return null;
+	if (audience.segment.definition) return audience.segment.definition;
+	const id = audience.segment.segmentId ?? '';
+	const saved = await getSegment(db, id);
+	if (!saved) {
+		throw new CampaignError(
+			`The campaign's segment (id ${id}${audience.segment.name ? `, '${audience.segment.name}'` : ''}) no longer exists`,
+			'not-found',
+		);
+	}
+	return saved.definition;
+}
+
+/**
+ * What the campaign freezes when it starts: the segment definition (a saved segment's copied
+ * now) and the evaluation time.
+ */
+export async function freezeAudience(db: SqlExecutor, row: Row, at: string): Promise<FrozenAudience> {
+	const audience = audienceOf(row);
+	if (audience.frozen) return audience.frozen;
+	return { at, definition: await segmentDefinition(db, audience), timeZone: audience.timeZone ?? UTC };
+}
+
+const isoText = (db: SqlExecutor, column: string) => (db.dialect === 'postgres' ? `${column} COLLATE "C"` : column);
+const idValue = (db: SqlExecutor, id: string): unknown => (db.dialect === 'postgres' ? id : Number(id));
+
+/**
+ * The WHERE parts of a campaign's audience at its evaluation time (the frozen one once started,
+ * else now), over `subscribers s`. A bad segment is a CampaignError naming the bad condition.
+ */
+export async function audiencePlan(db: SqlExecutor, row: Row, now: string): Promise<AudiencePlan> {
+	const audience = audienceOf(row);
+	const at = audience.frozen?.at ?? now;
+	const where: string[] = ["s.status = 'active'"];
+	const params: unknown[] = [];
+	if (audience.followUp) {
+		const f = audience.followUp;
+		const notDone = f.unless === 'clicked' ? 'f.clicked_at' : 'f.opened_at';
+		where.push(
+			'f.campaign_id = ?',
+			"f.state = 'sent'",
+			'f.bounced_at IS NULL',
+			'f.complained_at IS NULL',
+			'f.unsubscribed_at IS NULL',
+			`(${notDone} IS NULL OR ${isoText(db, notDone)} > ?)`,
+		);
+		params.push(idValue(db, f.campaignId), at);
+		return { audience, from: 'send_log f JOIN subscribers s ON s.id = f.subscriber_id', where, params, useRow: null, perAddress: false };
+	}
+	const lists = audience.listIds;
+	if (lists.length === 1) {
+		where.push('s.list_id = ?');
+		params.push(idValue(db, lists[0]));
+	} else if (lists.length > 1) {
+		// `+` keeps SQLite walking the primary key in id order (one index range per list would sort)
+		where.push(`${db.dialect === 'sqlite' ? '+' : ''}s.list_id IN (${lists.map(() => '?').join(', ')})`);
+		params.push(...lists.map((id) => idValue(db, id)));
+	}
+	const filter = validateFilter(parseJson<CampaignFilter>(row.filter, {}));
+	const legacy = matchConditions(db, filter);
+	// unqualified column names: only `s` has them in this FROM
+	where.push(...legacy.where);
+	params.push(...legacy.params);
+	const definition = await segmentDefinition(db, audience);
+	if (definition) {
+		try {
+			const compiled = compileSegment(db.dialect, parseSegment(definition), {
+				at,
+				timeZone: audience.frozen?.timeZone ?? audience.timeZone ?? UTC,
+			});
+			where.push(`(${compiled.where})`);
+			params.push(...compiled.params);
+		} catch (error) {
+			if (error instanceof SegmentError) throw new CampaignError(`The campaign's segment is not valid: ${error.message}`, 'invalid');
+			throw error;
+		}
+	}
+	const perAddress = lists.length !== 1;
+	return { audience, from: 'subscribers s', where, params, useRow: perAddress ? useRowSql(db, lists) : null, perAddress };
+}
+
+/**
+ * The row used for the outer row's address: its active row on the first of the campaign's lists
+ * (every list: the oldest), within the membership snapshot (the `?` after the list ids is the
+ * snapshot's highest id).
+ */
+function useRowSql(db: SqlExecutor, lists: string[]): { sql: string; params: unknown[] } {
+	const inLists = lists.length ? ` AND u.list_id IN (${lists.map(() => '?').join(', ')})` : '';
+	const order = lists.length ? `CASE u.list_id ${lists.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} END` : 'u.list_id';
+	const ids = lists.map((id) => idValue(db, id));
+	return {
+		sql: `(SELECT u.id FROM subscribers u WHERE u.email_lower = s.email_lower AND u.email_key = s.email_key
+			AND u.status = 'active' AND u.id <= ?${inLists} ORDER BY ${order}, u.id LIMIT 1)`,
+		params: [...ids, ...ids],
+	};
+}
+
+export interface AudienceRow {
+	/** The row read (the keyset position). */
+	id: string;
+	/** The row used for its address (its send-log row). */
+	useId: string;
+	/** The address identity (email_key). */
+	address: string;
+}
+
+/** The next audience rows after `after` up to the snapshot `max`, in id order (keyset). */
+export async function audienceRows(
+	db: SqlExecutor,
+	plan: AudiencePlan,
+	range: { after: string; max: string; limit: number },
+): Promise<AudienceRow[]> {
+	const use = plan.useRow;
+	const useSql = use ? use.sql : 's.id';
+	// the snapshot bound comes first in the row-used subquery, then its list ids
+	const useParams = use ? [range.max, ...use.params] : [];
+	const rows = await db.all(
+		`SELECT s.id AS id, ${useSql} AS use_id, s.email_key AS address FROM ${plan.from}
+		 WHERE ${[...plan.where, 's.id > ?', 's.id <= ?'].join(' AND ')} ORDER BY s.id LIMIT ?`,
+		[...useParams, ...plan.params, range.after, range.max, range.limit],
+	);
+	return rows.map((r) => ({ id: String(r.id), useId: String(r.use_id ?? r.id), address: String(r.address) }));
+}
+
+/**
+ * Audience members not reached yet: addresses with a qualifying row beyond the claim cursor
+ * (within the snapshot) that have no send-log row in this campaign.
+ */
+export async function countAudienceLeft(
+	db: SqlExecutor,
+	plan: AudiencePlan,
+	campaignId: string,
+	range: { after: string; max: string | null },
+): Promise<number> {
+	const where = [...plan.where, 's.id > ?'];
+	const params: unknown[] = [...plan.params, range.after];
+	if (range.max !== null) {
+		where.push('s.id <= ?');
+		params.push(range.max);
+	}
+	if (!plan.perAddress) {
+		const row = await db.get(`SELECT COUNT(*) AS n FROM ${plan.from} WHERE ${where.join(' AND ')}`, params);
+		return Number(row?.n ?? 0);
+	}
+	const row = await db.get(
+		`SELECT COUNT(DISTINCT s.email_key) AS n FROM ${plan.from} WHERE ${where.join(' AND ')}
+		 AND NOT EXISTS (SELECT 1 FROM send_log x WHERE x.campaign_id = ? AND x.address_key = s.email_key)`,
+		[...params, idValue(db, campaignId)],
+	);
+	return Number(row?.n ?? 0);
+}
+
+/**
+ * The membership snapshot at the start: the highest row id the audience can read (rows added
+ * later are not members). Checks that the lists (or the followed campaign) still exist.
+ */
+export async function audienceSnapshotMax(db: SqlExecutor, row: Row): Promise<string> {
+	const audience = audienceOf(row);
+	if (audience.followUp) {
+		const source = audience.followUp.campaignId;
+		if (!(await db.get('SELECT id FROM campaigns WHERE id = ?', [source]))) {
+			throw new CampaignError(`Campaign ${String(row.id)} cannot start: the campaign it follows up (id ${source}) no longer exists`, 'not-found');
+		}
+		const max = await db.get('SELECT COALESCE(MAX(subscriber_id), 0) AS max FROM send_log WHERE campaign_id = ?', [source]);
+		return String(max?.max ?? 0);
+	}
+	for (const listId of audience.listIds) {
+		if (!(await listExists(db, listId))) {
+			throw new CampaignError(`Campaign ${String(row.id)} cannot start: its list (id ${listId}) no longer exists`, 'not-found');
+		}
+	}
+	const lists = audience.listIds;
+	const max = lists.length
+		? await db.get(`SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id IN (${lists.map(() => '?').join(', ')})`, lists.map((id) => idValue(db, id)))
+		: await db.get('SELECT COALESCE(MAX(id), 0) AS max FROM subscribers');
+	return String(max?.max ?? 0);
+}
