@@ -10,7 +10,7 @@ import * as campaign from './actions/campaign';
 import * as message from './actions/message';
 import { router } from './actions/router';
 import { throttlingProperties } from './actions/throttling';
-import { credentialTest, listSearch } from './methods';
+import { credentialTest, listSearch, loadOptions } from './methods';
 
 /**
  * Bulk Send: a thin adapter over lib/send (one pooled, throttled SMTP transport per execution,
@@ -77,7 +77,7 @@ export class BulkSend implements INodeType {
 		],
 	};
 
-	methods = { credentialTest, listSearch };
+	methods = { credentialTest, listSearch, loadOptions };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

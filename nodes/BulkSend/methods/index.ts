@@ -1,4 +1,5 @@
 import { searchCampaigns, searchLists } from '../../shared/listSearch';
+import { segmentListSearch, segmentLoadOptions } from '../../shared/segmentMethods';
 import { subscriberStoreConnectionTest } from '../../shared/storeCredential';
 import { bulkMailRedisConnectionTest, bulkMailSmtpConnectionTest } from './credentialTest';
 
@@ -7,4 +8,5 @@ export const credentialTest = {
 	bulkMailRedisConnectionTest,
 	subscriberStoreConnectionTest,
 };
-export const listSearch = { searchLists, searchCampaigns };
+export const listSearch = { searchLists, searchCampaigns, ...segmentListSearch };
+export const loadOptions = { ...segmentLoadOptions };
