@@ -68,7 +68,27 @@ function toRecord(subscriber: Subscriber, fieldColumns: string[]): string[] {
 	return cells;
 }
 
-async function* subscriberPages(store: SubscriberStore, filter: SubscriberFilter, pageSize: number) {
+/**
+ * The filter every page of one export reads: a segment is evaluated at one time (relative dates
+ * and engagement would otherwise move between pages), and a saved segment's definition is read
+ * once (an edit during the export does not change who is in the file).
+ */
+async function frozenFilter(store: SubscriberStore, filter: SubscriberFilter): Promise<SubscriberFilter> {
+	if (!filter.segment) return filter;
+	const segment = { ...filter.segment, at: filter.segment.at ?? new Date() };
+	if (segment.saved !== undefined && segment.definition === undefined) {
+		// A segment that does not exist is left to the store, which says so.
+		const saved = await store.getSegment(String(segment.saved));
+		if (saved) {
+			segment.definition = saved.definition;
+			delete segment.saved;
+		}
+	}
+	return { ...filter, segment };
+}
+
+async function* subscriberPages(store: SubscriberStore, given: SubscriberFilter, pageSize: number) {
+	const filter = await frozenFilter(store, given);
 	let cursor: string | null = null;
 	do {
 		const page = await store.getSubscribers(filter, { limit: pageSize, cursor });

@@ -10,9 +10,13 @@ export {
 	dateForm,
 	fieldKey,
 	fieldsMatch,
-	fieldsMatchText,
-	matchCopy,
+	storedMatch,
+	storedFieldsMatch,
+	foldException,
+	emailFoldException,
+	isPathSafeName,
+	asciiLower,
 	type FieldsMatch,
-	type MatchCopy,
+	type StoredMatch,
 } from './values';
 export { SEGMENT_JSON_SCHEMA } from './schema';

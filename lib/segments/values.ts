@@ -160,12 +160,15 @@ function daysInMonth(year: number, month: number): number {
 
 /**
  * The custom field `name` as a JSON key of the match copy: "k" and the hex of its UTF-8 bytes,
- * so a JSON path built from it holds only [a-z0-9] whatever the name contains.
+ * so a JSON path built from it holds only [a-z0-9] whatever the name contains. A name with a
+ * lone surrogate (no UTF-8 form) is "u" and the hex of its UTF-16 code units: one key per name.
  */
 export function fieldKey(name: string): string {
 	let key = fieldKeys.get(name);
 	if (key === undefined) {
-		key = `k${Buffer.from(name.replace(LONE_SURROGATE, '\uFFFD'), 'utf8').toString('hex')}`;
+		key = LONE_SURROGATE_TEST.test(name)
+			? `u${Array.from({ length: name.length }, (_, i) => name.charCodeAt(i).toString(16).padStart(4, '0')).join('')}`
+			: `k${Buffer.from(name, 'utf8').toString('hex')}`;
 		// Field names repeat on every row of a store; a bounded cache keeps writes cheap.
 		if (fieldKeys.size >= 10_000) fieldKeys.clear();
 		fieldKeys.set(name, key);
@@ -174,24 +177,17 @@ export function fieldKey(name: string): string {
 }
 
 const fieldKeys = new Map<string, string>();
+const LONE_SURROGATE_TEST = new RegExp(LONE_SURROGATE.source);
 
 /**
- * The match copy of a row's custom fields, by field key: `t` the folded text of every field,
- * `n` the fields that read as numbers, `d` those that read as dates. Three flat maps (rather than
- * one object per field) keep the copy cheap to write on every import row.
+ * The complete match copy of a row's custom fields (the reference the in-memory evaluator reads),
+ * by field key: `t` the folded text of every field,
+ * `n` the fields that read as numbers, `d` those that read as dates. Three flat maps.
  */
 export interface FieldsMatch {
 	t: Record<string, string>;
 	n: Record<string, number>;
 	d: Record<string, string>;
-}
-
-/** The match copy of a row's own values, as the store writes it beside the row. */
-export interface MatchCopy {
-	emailFold: string;
-	nameFold: string;
-	/** JSON text of FieldsMatch. */
-	fieldsMatch: string;
 }
 
 export function fieldsMatch(fields: Record<string, unknown>): FieldsMatch {
@@ -202,20 +198,121 @@ export function fieldsMatch(fields: Record<string, unknown>): FieldsMatch {
 		match.t[key] = foldText(textForm(value));
 		const number = numberForm(value);
 		if (number !== null) match.n[key] = number;
-		// Two names can share a key (lone surrogates read as U+FFFD): the last one wins.
-		else if (key in match.n) delete match.n[key];
 		const date = dateForm(value);
 		if (date !== null) match.d[key] = date;
-		else if (key in match.d) delete match.d[key];
 	}
 	return match;
 }
 
-/** The `fields_match` column's text: the JSON of `fieldsMatch(fields)`. */
-export function fieldsMatchText(fields: Record<string, unknown>): string {
-	return JSON.stringify(fieldsMatch(fields));
+/** ASCII-only lower-casing: what SQLite's lower() and PostgreSQL's lower(… COLLATE "C") do. */
+export function asciiLower(text: string): string {
+	return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
-export function matchCopy(email: string, name: string, fields: Record<string, unknown>): MatchCopy {
-	return { emailFold: foldText(email), nameFold: foldText(name), fieldsMatch: fieldsMatchText(fields) };
+/** Text with a character outside printable-or-control ASCII (or a NUL): folding may differ from ASCII rules. */
+const NOT_PLAIN_ASCII = /[^\x01-\x7f]/;
+
+/**
+ * The folded text when SQL's ASCII lower() of `text` would not give it, else null. Most text
+ * (ASCII; kana and kanji, which have no case) folds exactly as ASCII lower-casing does, so the
+ * store writes nothing for it and SQL lower-cases at query time.
+ */
+export function foldException(text: string): string | null {
+	if (!NOT_PLAIN_ASCII.test(text)) return null;
+	const folded = foldText(text);
+	return folded === asciiLower(text) ? null : folded;
+}
+
+/**
+ * A custom field name SQL can read from the `fields` JSON directly: SQLite by the quoted path
+ * `$."name"`, which cannot hold a double quote or express a backslash escape. Control
+ * characters and lone surrogates are refused too (their JSON escapes would be compared raw).
+ */
+export function isPathSafeName(name: string): boolean {
+	// Field names repeat on every row of a store: a bounded cache keeps writes cheap.
+	let safe = pathSafeNames.get(name);
+	if (safe === undefined) {
+		safe = name.length > 0 && !PATH_UNSAFE.test(name);
+		if (pathSafeNames.size >= 10_000) pathSafeNames.clear();
+		pathSafeNames.set(name, safe);
+	}
+	return safe;
+}
+
+const pathSafeNames = new Map<string, boolean>();
+
+const PATH_UNSAFE = /["\\\x00-\x1f\x7f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** JSON text SQL must not parse: PostgreSQL refuses \u0000 and lone surrogates in json. */
+const UNSAFE_JSON_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+/** Could this text read as a number? A cheap first-character refusal before the full pattern. */
+function mayBeNumber(text: string): boolean {
+	const code = text.charCodeAt(0);
+	// digits, + - . and leading white space (numberForm trims)
+	return (code >= 48 && code <= 57) || code === 43 || code === 45 || code === 46 || code <= 32 || code > 127;
+}
+
+/**
+ * The stored match copy of a row's custom fields (the `fields_match` column): only what SQL
+ * cannot derive from the `fields` JSON itself, or null when that is nothing (the usual case, so a
+ * write costs a few character tests per field). SQL reads a field's text as
+ * `COALESCE(t[key], lower(fields.name), '')`, its number as `COALESCE(n[key], fields.name when a
+ * JSON number)` and its date as `d[key]`. Written here:
+ * - `t`: text whose folding is not ASCII lower-casing; numbers other than safe integers (SQL
+ *   writes those differently); booleans, objects and arrays (their text is their JSON);
+ * - `n`: text that reads as a number; `d`: text that reads as a date;
+ * - `x: 1` with the complete copy (every field in `t`, `n`, `d`) when SQL must not read the
+ *   JSON at all: a field name that is not path-safe, or a \u0000 / lone surrogate escape.
+ * `fieldsJson` is `JSON.stringify(fields)`, which the caller writes anyway.
+ */
+export function storedFieldsMatch(fields: Record<string, unknown>, fieldsJson: string): string | null {
+	const names = Object.keys(fields);
+	if ((fieldsJson.includes('\\u') && UNSAFE_JSON_ESCAPE.test(fieldsJson)) || names.some((name) => !isPathSafeName(name))) {
+		return JSON.stringify({ x: 1, ...fieldsMatch(fields) });
+	}
+	let t: Record<string, string> | undefined;
+	let n: Record<string, number> | undefined;
+	let d: Record<string, string> | undefined;
+	for (const name of names) {
+		const value = fields[name];
+		if (typeof value === 'string') {
+			if (value === '') continue;
+			const folded = foldException(value);
+			if (folded !== null) (t ??= {})[fieldKey(name)] = folded;
+			if (mayBeNumber(value)) {
+				const number = numberForm(value);
+				if (number !== null) (n ??= {})[fieldKey(name)] = number;
+			}
+			const date = dateForm(value);
+			if (date !== null) (d ??= {})[fieldKey(name)] = date;
+		} else if (typeof value === 'number') {
+			if (!Number.isSafeInteger(value)) (t ??= {})[fieldKey(name)] = foldText(textForm(value));
+		} else if (value !== null && value !== undefined) {
+			(t ??= {})[fieldKey(name)] = foldText(textForm(value));
+		}
+	}
+	if (!t && !n && !d) return null;
+	return JSON.stringify({ ...(t && { t }), ...(n && { n }), ...(d && { d }) });
+}
+
+/** The match copy of a row's own values, as the store writes it beside the row. */
+export interface StoredMatch {
+	/** The folded e-mail when it differs from the JavaScript lower case the store keeps anyway (`email_lower`). */
+	emailFold: string | null;
+	/** The folded name when it differs from ASCII lower-casing. */
+	nameFold: string | null;
+	/** `storedFieldsMatch`. */
+	fieldsMatch: string | null;
+}
+
+export function storedMatch(email: string, name: string, fields: Record<string, unknown>, fieldsJson: string): StoredMatch {
+	return { emailFold: emailFoldException(email), nameFold: foldException(name), fieldsMatch: storedFieldsMatch(fields, fieldsJson) };
+}
+
+/** The folded e-mail when it differs from `email.toLowerCase()` (the `email_lower` column). */
+export function emailFoldException(email: string): string | null {
+	if (!NOT_PLAIN_ASCII.test(email)) return null;
+	const folded = foldText(email);
+	return folded === email.toLowerCase() ? null : folded;
 }

@@ -1,5 +1,6 @@
 import {
 	fieldKey,
+	isPathSafeName,
 	parseSegment,
 	resolveSegment,
 	SegmentError,
@@ -10,7 +11,8 @@ import {
 	type Segment,
 } from '../segments';
 import { inTexts, textsParam } from './dialect';
-import type { Dialect } from './driver';
+import type { Dialect, SqlExecutor } from './driver';
+import { getSegment } from './savedSegments';
 import { StoreError, type SegmentFilter } from './types';
 
 /**
@@ -18,14 +20,14 @@ import { StoreError, type SegmentFilter } from './types';
  * fragment over `subscribers` (aliased `s` unless told otherwise), with the same meaning as the
  * in-memory evaluator in lib/segments.
  *
- * No value and no field name ever reaches the SQL text: values are parameters, and a custom
- * field is read from the row's match copy (`fields_match`, written with every row) under the key
- * `fieldKey(name)` — "k" + hex of the name's UTF-8 — passed as a parameter too (SQLite: in the
- * JSON path `$.t.k…`, which therefore holds only [a-z0-9.$]). Text compares against the folded
- * copies (`email_fold`, `name_fold`, the match copy's `t` map), folded in
- * JavaScript on write, because SQLite's lower() is ASCII-only and PostgreSQL's depends on the
- * database locale. Substring tests use instr/strpos and substr, never LIKE (no wildcards to
- * escape, no ASCII-only case rules).
+ * No value and no field name ever reaches the SQL text: values are parameters, and so are field
+ * names — the key `fieldKey(name)` ("k" + hex of the name's UTF-8) of the row's match copy
+ * (`fields_match`, in a JSON path `$.t.k…` on SQLite, which therefore holds only [a-z0-9.$]),
+ * and, for a path-safe name (`isPathSafeName`), the name itself to read the row's `fields` JSON
+ * (SQLite: the quoted path `$."name"`; PostgreSQL: `fields::json ->> name`). Text compares
+ * folded: the stored fold where the match copy has one (see matchCopy.ts), else ASCII lower()
+ * (PostgreSQL: COLLATE "C", whose lower() is ASCII-only too). Substring tests use instr/strpos
+ * and substr, never LIKE (no wildcards to escape, no ASCII-only case rules).
  */
 export interface SegmentSql {
 	where: string;
@@ -75,6 +77,40 @@ const NEGATED_TEXT_OPERATORS: Record<string, string> = {
 
 const ALIAS = /^[a-z_][a-z0-9_]{0,30}$/;
 
+/**
+ * How much a condition costs per row, roughly: a column of the row (0); one index lookup (1:
+ * list membership); a custom field, read from the row's JSON (2); lookups through the person's
+ * rows and send log (3: campaigns, activity, confirmedAt).
+ * A group costs what its dearest member costs.
+ */
+function cost(condition: ResolvedCondition): number {
+	switch (condition.kind) {
+		case 'group':
+			return Math.max(0, ...condition.conditions.map(cost));
+		case 'text':
+		case 'number':
+		case 'date':
+			if ('custom' in condition.subject) return 2;
+			return condition.subject.builtIn === 'confirmedAt' ? 3 : 0;
+		case 'list':
+			return 1;
+		case 'campaign':
+		case 'activity':
+			return 3;
+	}
+}
+
+/**
+ * A group's members cheapest first: SQLite evaluates AND / OR left to right and stops early,
+ * so the JSON and subquery work runs only for rows the cheap tests let through. (Every member is
+ * a plain boolean test without side effects or errors, so the order does not change the result.)
+ */
+function byCost(conditions: ResolvedCondition[]): ResolvedCondition[] {
+	return conditions.map((condition, index) => ({ condition, index, cost: cost(condition) }))
+		.sort((a, b) => a.cost - b.cost || a.index - b.index)
+		.map((entry) => entry.condition);
+}
+
 class Compiler {
 	private readonly s: Fragment;
 	private readonly pg: boolean;
@@ -97,7 +133,7 @@ class Compiler {
 		switch (condition.kind) {
 			case 'group':
 				if (condition.conditions.length === 0) return condition.match === 'all' ? TRUE : FALSE;
-				return sql`(${join(condition.conditions.map((c) => this.condition(c)), condition.match === 'all' ? ' AND ' : ' OR ')})`;
+				return sql`(${join(byCost(condition.conditions).map((c) => this.condition(c)), condition.match === 'all' ? ' AND ' : ' OR ')})`;
 			case 'text':
 				return this.text(condition.operator, this.textOf(condition.subject), condition.values);
 			case 'number':
@@ -107,7 +143,7 @@ class Compiler {
 			case 'list': {
 				const active = condition.operator === 'isOn' || condition.operator === 'isNotOn' ? sql` AND m.status = 'active'` : sql``;
 				const found = sql`EXISTS (SELECT 1 FROM subscribers m WHERE m.list_id = ${this.id(condition.listId)} AND m.email_key = ${this.s}.email_key${active})`;
-				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT ${found}`;
+				return condition.operator === 'isOn' || condition.operator === 'wasEverOn' ? found : sql`NOT (${found})`;
 			}
 			case 'campaign':
 				return this.campaign(condition.campaignId, condition.operator, condition.at);
@@ -122,17 +158,54 @@ class Compiler {
 	}
 
 	/** A custom field's entry in one map of the match copy (`t`, `n` or `d`); SQLite reads it by a path. */
-	private custom(name: string, part: 't' | 'n' | 'd'): Fragment {
+	private exception(name: string, part: 't' | 'n' | 'd'): Fragment {
 		const key = fieldKey(name);
 		const map = new Fragment(`'${part}'`, []);
 		if (this.pg) return sql`((${this.s}.fields_match -> ${map}) ->> ${key}::text)`;
 		return sql`json_extract(${this.s}.fields_match, ${`$.${part}.${key}`})`;
 	}
 
+	/** True when the row's match copy is complete (`x`): SQL must not read its `fields` JSON. */
+	private complete(): Fragment {
+		return this.pg ? sql`(${this.s}.fields_match -> 'x') IS NOT NULL` : sql`json_extract(${this.s}.fields_match, '$.x') IS NOT NULL`;
+	}
+
+	/**
+	 * The custom field `name` read from the row's `fields` JSON (as text with `->>`, or as JSON
+	 * with `->`), by a path-safe name only (see `isPathSafeName`): SQLite by the quoted path
+	 * `$."name"` as a parameter, PostgreSQL by the name as a parameter.
+	 */
+	private raw(name: string, arrow: '->>' | '->'): Fragment {
+		const op = new Fragment(arrow, []);
+		return this.pg ? sql`(${this.s}.fields::json ${op} ${name}::text)` : sql`(${this.s}.fields ${op} ${`$."${name}"`})`;
+	}
+
+	private lower(value: Fragment): Fragment {
+		return this.pg ? sql`lower((${value}) COLLATE "C")` : sql`lower(${value})`;
+	}
+
 	private textOf(subject: FieldSubject): Fragment {
-		if ('custom' in subject) return sql`COALESCE(${this.custom(subject.custom, 't')}, '')`;
-		const column = { email: 'email_fold', name: 'name_fold', status: 'status' }[subject.builtIn as 'email' | 'name' | 'status'];
-		return sql`${this.s}.${new Fragment(column, [])}`;
+		if ('custom' in subject) {
+			const name = subject.custom;
+			if (!isPathSafeName(name)) return sql`COALESCE(${this.exception(name, 't')}, '')`;
+			return sql`COALESCE(${this.exception(name, 't')}, CASE WHEN ${this.complete()} THEN NULL ELSE ${this.lower(this.raw(name, '->>'))} END, '')`;
+		}
+		if (subject.builtIn === 'email') return sql`COALESCE(${this.s}.email_fold, ${this.s}.email_lower)`;
+		if (subject.builtIn === 'name') return sql`COALESCE(${this.s}.name_fold, ${this.lower(sql`${this.s}.name`)})`;
+		return sql`${this.s}.status`;
+	}
+
+	/** A custom field as a double, or NULL when it does not read as a number. */
+	private numberOf(name: string): Fragment {
+		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
+		// text that reads back as the same double, which SQLite would otherwise read as an exact
+		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
+		const stored = this.pg ? sql`(${this.exception(name, 'n')})::double precision` : sql`CAST(${this.exception(name, 'n')} AS REAL)`;
+		if (!isPathSafeName(name)) return stored;
+		const derived = this.pg
+			? sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_typeof(${this.raw(name, '->')}) = 'number' THEN (${this.raw(name, '->>')})::double precision END`
+			: sql`CASE WHEN ${this.complete()} THEN NULL WHEN json_type(${this.s}.fields, ${`$."${name}"`}) IN ('integer', 'real') THEN CAST(${this.raw(name, '->>')} AS REAL) END`;
+		return sql`COALESCE(${stored}, ${derived})`;
 	}
 
 	private text(operator: string, value: Fragment, values: string[]): Fragment {
@@ -153,11 +226,7 @@ class Compiler {
 
 	private number(operator: string, subject: FieldSubject, values: number[]): Fragment {
 		if (operator === 'isEmpty' || operator === 'isNotEmpty') return this.text(operator, this.textOf(subject), []);
-		const name = (subject as { custom: string }).custom;
-		// As doubles on both sides, the way JavaScript holds them: JSON.stringify writes the shortest
-		// text that reads back as the same double, which SQLite would otherwise read as an exact
-		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
-		const value = this.pg ? sql`${this.custom(name, 'n')}::double precision` : sql`CAST(${this.custom(name, 'n')} AS REAL)`;
+		const value = this.numberOf((subject as { custom: string }).custom);
 		const n = (index: number) => (this.pg ? sql`${values[index]}::double precision` : sql`${values[index]}`);
 		const comparison = {
 			equals: sql`${value} = ${n(0)}`,
@@ -178,7 +247,7 @@ class Compiler {
 	}
 
 	private dateOf(subject: FieldSubject): Fragment {
-		if ('custom' in subject) return this.custom(subject.custom, 'd');
+		if ('custom' in subject) return this.exception(subject.custom, 'd');
 		if (subject.builtIn === 'confirmedAt') {
 			return sql`(SELECT MAX(${this.iso(sql`c.confirmed_at`)}) FROM consents c WHERE c.subscriber_id = ${this.s}.id)`;
 		}
@@ -207,14 +276,24 @@ class Compiler {
 		return sql`subscribers ${row} JOIN send_log ${log} ON ${log}.subscriber_id = ${row}.id WHERE ${row}.email_lower = ${this.s}.email_lower AND ${row}.email_key = ${this.s}.email_key`;
 	}
 
+	/**
+	 * True when the outer row's address has a send log row (as `l`) passing `test`: a correlated
+	 * EXISTS, which PostgreSQL turns into a semi (or anti) join. (On SQLite, a set of addresses
+	 * collected once and probed per row measured slower on 1M rows than this per-row lookup,
+	 * which the cost order runs only for rows the cheaper conditions let through.)
+	 */
+	private addressHasLog(test: Fragment): Fragment {
+		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${test})`;
+	}
+
 	private campaign(campaignId: string, operator: string, at: string): Fragment {
 		const kind = operator.replace(/^not/, '').toLowerCase();
 		const test =
 			kind === 'received' ? sql`l.state = 'sent' AND l.bounced_at IS NULL`
 			: kind === 'opened' ? sql`${this.iso(sql`l.opened_at`)} <= ${at}`
 			: sql`${this.iso(sql`l.clicked_at`)} <= ${at}`;
-		const found = sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND l.campaign_id = ${this.id(campaignId)} AND ${test})`;
-		return operator.startsWith('not') ? sql`NOT ${found}` : found;
+		const found = this.addressHasLog(sql`l.campaign_id = ${this.id(campaignId)} AND ${test}`);
+		return operator.startsWith('not') ? sql`NOT (${found})` : found;
 	}
 
 	private activity(condition: Extract<ResolvedCondition, { kind: 'activity' }>): Fragment {
@@ -223,7 +302,7 @@ class Compiler {
 			return sql`(SELECT COUNT(DISTINCT l.campaign_id) FROM ${this.addressLog('l', 'r')} AND l.state = 'sent' AND l.bounced_at IS NULL AND l.campaign_id > COALESCE(${lastOpened}, 0)) >= ${condition.atLeast}`;
 		}
 		const time = this.iso(condition.activity === 'openedAny' ? sql`l.opened_at` : sql`l.clicked_at`);
-		return sql`EXISTS (SELECT 1 FROM ${this.addressLog('l', 'r')} AND ${time} >= ${condition.since} AND ${time} <= ${condition.at})`;
+		return this.addressHasLog(sql`${time} >= ${condition.since} AND ${time} <= ${condition.at}`);
 	}
 }
 
@@ -238,11 +317,23 @@ export function compileSegment(dialect: Dialect, segment: Segment, time: Evaluat
 
 /**
  * The WHERE fragment for a store filter's segment, over the unaliased `subscribers` table; a bad
- * definition or zone is a StoreError naming the bad condition.
+ * definition or zone is a StoreError naming the bad condition. A saved segment (`saved`) is read
+ * here, at the time of the query.
  */
-export function segmentSql(dialect: Dialect, filter: SegmentFilter): SegmentSql {
+export async function segmentSql(db: SqlExecutor, filter: SegmentFilter): Promise<SegmentSql> {
+	const hasDefinition = filter.definition !== undefined && filter.definition !== null;
+	const hasSaved = filter.saved !== undefined && filter.saved !== null && String(filter.saved).trim() !== '';
+	if (hasDefinition === hasSaved) {
+		throw new StoreError('A segment filter needs either a definition or a saved segment (id or name), not both', 'invalid');
+	}
+	let definition = filter.definition;
+	if (hasSaved) {
+		const saved = await getSegment(db, String(filter.saved));
+		if (!saved) throw new StoreError(`There is no saved segment '${String(filter.saved).trim()}'`, 'not-found');
+		definition = saved.definition;
+	}
 	try {
-		return compileSegment(dialect, parseSegment(filter.definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
+		return compileSegment(db.dialect, parseSegment(definition), { at: filter.at ?? new Date(), timeZone: filter.timeZone }, { alias: 'subscribers' });
 	} catch (error) {
 		if (error instanceof SegmentError) throw new StoreError(`The segment is not valid: ${error.message}`, 'invalid');
 		throw error;

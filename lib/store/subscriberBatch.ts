@@ -3,7 +3,7 @@
  * transaction per batch, a few set-based statements whatever its size. PostgreSQL and SQLite get
  * their own forms of the bulk statements (arrays / JSON arrays); the decisions are shared.
  */
-import { fieldsMatchText, foldText, matchCopy, type MatchCopy } from '../segments';
+import { foldException, storedFieldsMatch, storedMatch, type StoredMatch } from '../segments';
 import { recordAudit, recordAuditMany } from './auditLog';
 import type { SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
@@ -44,7 +44,7 @@ interface PlannedInsert {
 	status: SubscriberStatus;
 	source: string;
 	/** The match copy segments compare against (matchCopy.ts). */
-	match: MatchCopy;
+	match: StoredMatch;
 }
 
 interface PlannedUpdate {
@@ -53,8 +53,8 @@ interface PlannedUpdate {
 	fields: string;
 	status: SubscriberStatus;
 	/** The match copy of the new name and fields (the address does not change here). */
-	nameFold: string;
-	fieldsMatch: string;
+	nameFold: string | null;
+	fieldsMatch: string | null;
 }
 
 type RowOutcome = { outcome: UpsertOutcome; id?: string; statusKept?: SubscriberStatus };
@@ -183,14 +183,15 @@ function planBatch(
 				if (isSuppressed) plan.liftSuppression.push(email);
 				const name = checkName(row.name);
 				const fields = checkFields(row.fields);
+				const fieldsJson = JSON.stringify(fields);
 				plan.inserts.push({
 					email,
 					key,
 					name,
-					fields: JSON.stringify(fields),
+					fields: fieldsJson,
 					status: requested ?? 'active',
 					source: String(row.source ?? ''),
-					match: matchCopy(email, name, fields),
+					match: storedMatch(email, name, fields, fieldsJson),
 				});
 				plan.outcomes.push({ outcome: 'created' });
 			}
@@ -247,7 +248,8 @@ function planUpdate(
 		}
 	}
 	if (name !== old.name || status !== old.status || !sameJson(newFields, oldFields)) {
-		plan.updates.push({ id: old.id, name, fields: JSON.stringify(newFields), status, nameFold: foldText(name), fieldsMatch: fieldsMatchText(newFields) });
+		const fieldsJson = JSON.stringify(newFields);
+		plan.updates.push({ id: old.id, name, fields: fieldsJson, status, nameFold: foldException(name), fieldsMatch: storedFieldsMatch(newFields, fieldsJson) });
 		plan.outcomes.push({ outcome: 'updated', id: old.id, statusKept });
 	} else {
 		if ((options.importRunId ?? null) !== null) plan.touched.push(old.id);
@@ -335,6 +337,11 @@ async function fetchExisting(tx: SqlExecutor, listId: string, keys: string[]): P
 }
 
 
+/** Does any row of the batch carry a match copy? Usually none does: then the plain statements run. */
+function anyCopy(rows: Array<{ emailFold?: string | null; nameFold: string | null; fieldsMatch: string | null }>): boolean {
+	return rows.some((r) => (r.emailFold ?? null) !== null || r.nameFold !== null || r.fieldsMatch !== null);
+}
+
 async function insertMany(
 	tx: SqlExecutor,
 	listId: string,
@@ -343,11 +350,14 @@ async function insertMany(
 	at: string,
 ): Promise<void> {
 	if (!rows.length) return;
+	// The match-copy columns only when some row has a copy (they default to NULL).
+	const copies = anyCopy(rows.map((r) => r.match));
 	if (tx.dialect === 'postgres') {
+		const columns = copies ? ', email_fold, name_fold, fields_match' : '';
 		await tx.run(
-			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at, email_fold, name_fold, fields_match)
-			 SELECT ?, t.e, t.k, t.l, t.n, t.f, t.s, t.src, ?, ?, ?, t.ef, t.nf, t.fm::jsonb
-			 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(e, k, l, n, f, s, src, ef, nf, fm)
+			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at${columns})
+			 SELECT ?, t.e, t.k, t.l, t.n, t.f, t.s, t.src, ?, ?, ?${copies ? ', t.ef, t.nf, t.fm::jsonb' : ''}
+			 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]${copies ? ', ?::text[], ?::text[], ?::text[]' : ''}) AS t(e, k, l, n, f, s, src${copies ? ', ef, nf, fm' : ''})
 			 ON CONFLICT (list_id, email_key) DO NOTHING`,
 			[
 				listId,
@@ -361,34 +371,40 @@ async function insertMany(
 				rows.map((r) => r.fields),
 				rows.map((r) => r.status),
 				rows.map((r) => r.source),
-				rows.map((r) => r.match.emailFold),
-				rows.map((r) => r.match.nameFold),
-				rows.map((r) => r.match.fieldsMatch),
+				...(copies ? [rows.map((r) => r.match.emailFold), rows.map((r) => r.match.nameFold), rows.map((r) => r.match.fieldsMatch)] : []),
 			],
 		);
 		return;
 	}
 	await tx.run(
-		`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at, email_fold, name_fold, fields_match)
-		 SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?, ?, ?, j.value ->> 7, j.value ->> 8, j.value ->> 9
+		`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, source, import_run, created_at, updated_at${copies ? ', email_fold, name_fold, fields_match' : ''})
+		 SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, ?, ?, ?${copies ? ', j.value ->> 7, j.value ->> 8, j.value ->> 9' : ''}
 		 FROM json_each(?) AS j WHERE true ON CONFLICT (list_id, email_key) DO NOTHING`,
 		[
 			listId,
 			runId,
 			at,
 			at,
-			JSON.stringify(rows.map((r) => [r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source, r.match.emailFold, r.match.nameFold, r.match.fieldsMatch])),
+			JSON.stringify(
+				rows.map((r) => {
+					const row: unknown[] = [r.email, r.key, r.email.toLowerCase(), r.name, r.fields, r.status, r.source];
+					if (copies) row.push(r.match.emailFold, r.match.nameFold, r.match.fieldsMatch);
+					return row;
+				}),
+			),
 		],
 	);
 }
 
 async function updateMany(tx: SqlExecutor, rows: PlannedUpdate[], runId: string | null, at: string): Promise<void> {
 	if (!rows.length) return;
+	// Without any copy in the batch the columns are cleared by constants, not per-row parameters.
+	const copies = anyCopy(rows);
 	if (tx.dialect === 'postgres') {
 		await tx.run(
 			`UPDATE subscribers AS s SET name = t.n, fields = t.f, status = t.st, import_run = COALESCE(?, s.import_run), updated_at = ?,
-			 name_fold = t.nf, fields_match = t.fm::jsonb
-			 FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(id, n, f, st, nf, fm) WHERE s.id = t.id`,
+			 ${copies ? 'name_fold = t.nf, fields_match = t.fm::jsonb' : 'name_fold = NULL, fields_match = NULL'}
+			 FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]${copies ? ', ?::text[], ?::text[]' : ''}) AS t(id, n, f, st${copies ? ', nf, fm' : ''}) WHERE s.id = t.id`,
 			[
 				runId,
 				at,
@@ -396,17 +412,20 @@ async function updateMany(tx: SqlExecutor, rows: PlannedUpdate[], runId: string 
 				rows.map((r) => r.name),
 				rows.map((r) => r.fields),
 				rows.map((r) => r.status),
-				rows.map((r) => r.nameFold),
-				rows.map((r) => r.fieldsMatch),
+				...(copies ? [rows.map((r) => r.nameFold), rows.map((r) => r.fieldsMatch)] : []),
 			],
 		);
 		return;
 	}
 	await tx.run(
 		`UPDATE subscribers SET name = j.value ->> 1, fields = j.value ->> 2, status = j.value ->> 3,
-		 import_run = COALESCE(?, import_run), updated_at = ?, name_fold = j.value ->> 4, fields_match = j.value ->> 5
+		 import_run = COALESCE(?, import_run), updated_at = ?, ${copies ? 'name_fold = j.value ->> 4, fields_match = j.value ->> 5' : 'name_fold = NULL, fields_match = NULL'}
 		 FROM json_each(?) AS j WHERE subscribers.id = j.value ->> 0`,
-		[runId, at, JSON.stringify(rows.map((r) => [Number(r.id), r.name, r.fields, r.status, r.nameFold, r.fieldsMatch]))],
+		[
+			runId,
+			at,
+			JSON.stringify(rows.map((r) => (copies ? [Number(r.id), r.name, r.fields, r.status, r.nameFold, r.fieldsMatch] : [Number(r.id), r.name, r.fields, r.status]))),
+		],
 	);
 }
 

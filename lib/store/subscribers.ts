@@ -2,7 +2,7 @@
  * The subscribers table, one row at a time: reads, filters, edits, status changes with the
  * consent rule, and erasure. Batch writes (imports) are in subscriberBatch.ts.
  */
-import { fieldsMatchText, foldText, matchCopy } from '../segments';
+import { emailFoldException, storedMatch } from '../segments';
 import { recordAudit } from './auditLog';
 import { segmentSql } from './segmentSql';
 import { withSecureDelete, type SqlDriver, type SqlExecutor } from './driver';
@@ -72,13 +72,16 @@ export function matchConditions(
 	}
 	if (filter.field?.name) {
 		const postgres = db.dialect === 'postgres';
-		where.push(postgres ? '(fields::jsonb ->> ?) = ?' : 'CAST(json_extract(fields, ?) AS TEXT) = ?');
+		// PostgreSQL's jsonb refuses \u0000 and lone surrogates: a row holding one is not compared
+		// (rather than failing the whole query).
+		where.push(postgres ? '(CASE WHEN fields !~* ? THEN fields::jsonb ->> ? END) = ?' : 'CAST(json_extract(fields, ?) AS TEXT) = ?');
+		if (postgres) params.push('\\\\u(0000|d[89a-f])');
 		params.push(postgres ? filter.field.name : `$."${filter.field.name.replace(/"/g, '')}"`, String(filter.field.value));
 	}
 	return { where, params };
 }
 
-function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]; params: unknown[] } {
+async function filterSql(db: SqlExecutor, filter: SubscriberFilter): Promise<{ where: string[]; params: unknown[] }> {
 	const where: string[] = [];
 	const params: unknown[] = [];
 	if (filter.listId !== undefined) {
@@ -96,7 +99,7 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 	where.push(...match.where);
 	params.push(...match.params);
 	if (filter.segment) {
-		const segment = segmentSql(db.dialect, filter.segment);
+		const segment = await segmentSql(db, filter.segment);
 		where.push(`(${segment.where})`);
 		params.push(...segment.params);
 	}
@@ -105,7 +108,7 @@ function filterSql(db: SqlExecutor, filter: SubscriberFilter): { where: string[]
 
 export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, page: PageOptions): Promise<Page<Subscriber>> {
 	const limit = checkLimit(page.limit);
-	const { where, params } = filterSql(db, filter);
+	const { where, params } = await filterSql(db, filter);
 	const after = decodeCursor(page.cursor);
 	if (after) {
 		where.push('id > ?');
@@ -119,7 +122,7 @@ export async function getSubscribers(db: SqlExecutor, filter: SubscriberFilter, 
 }
 
 export async function countSubscribers(db: SqlExecutor, filter: SubscriberFilter): Promise<number> {
-	const { where, params } = filterSql(db, filter);
+	const { where, params } = await filterSql(db, filter);
 	const row = await db.get(`SELECT COUNT(*) AS n FROM subscribers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
 	return Number(row?.n ?? 0);
 }
@@ -175,11 +178,12 @@ export async function updateSubscriber(
 			await checkReactivation(tx, hash, current, status, Boolean(update.allowReactivate));
 		}
 		const name = update.name === undefined ? current.name : checkName(update.name);
-		const match = matchCopy(email, name, fields);
+		const fieldsJson = JSON.stringify(fields);
+		const match = storedMatch(email, name, fields, fieldsJson);
 		await tx.run(
 			`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = ?, fields = ?, status = ?, updated_at = ?,
 			 email_fold = ?, name_fold = ?, fields_match = ? WHERE id = ?`,
-			[email, emailKey(email), email.toLowerCase(), name, JSON.stringify(fields), status, now(), match.emailFold, match.nameFold, match.fieldsMatch, id],
+			[email, emailKey(email), email.toLowerCase(), name, fieldsJson, status, now(), match.emailFold, match.nameFold, match.fieldsMatch, id],
 		);
 		await recordAudit(tx, actor, 'subscriber.update', 'subscriber', id, {
 			changed: Object.keys(update).filter((key) => key !== 'allowReactivate' && key !== 'replaceFields'),
@@ -228,8 +232,8 @@ export async function eraseSubscriber(
 			const placeholder = `erased-${id}@erased.invalid`;
 			await tx.run(
 				`UPDATE subscribers SET email = ?, email_key = ?, email_lower = ?, name = '', fields = '{}', status = 'trashed',
-				 last_error = NULL, source = '', updated_at = ?, email_fold = ?, name_fold = '', fields_match = ? WHERE id = ?`,
-				[placeholder, placeholder, placeholder, now(), foldText(placeholder), fieldsMatchText({}), id],
+				 last_error = NULL, source = '', updated_at = ?, email_fold = ?, name_fold = NULL, fields_match = NULL WHERE id = ?`,
+				[placeholder, placeholder, placeholder, now(), emailFoldException(placeholder), id],
 			);
 			// A consent record's IP address and user agent are personal data too.
 			await tx.run('UPDATE consents SET ip = NULL, user_agent = NULL WHERE subscriber_id = ?', [id]);

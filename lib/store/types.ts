@@ -175,8 +175,10 @@ export interface SubscriberFilter {
 }
 
 export interface SegmentFilter {
-	/** The segment's JSON form (an object or JSON text). */
-	definition: unknown;
+	/** The segment's JSON form (an object or JSON text); or give `saved`. */
+	definition?: unknown;
+	/** A saved segment's id or name, read when the filter is used; or give `definition`. */
+	saved?: string;
 	/** The evaluation time; give the same one for every page of one listing. */
 	at?: Date | string;
 	/** IANA zone for calendar days in the conditions (default UTC). */

@@ -88,14 +88,25 @@ export function storePerTest(backend: Backend): { readonly store: SqlSubscriberS
  * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
  * test can check that reopening it migrates rows written then. Newest migration first.
  */
-export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
+/** Undoes migration 7 (segments: the match copy, the send log's engagement indexes, saved segments). */
+export async function rollBackToSchemaVersion6(store: SqlSubscriberStore): Promise<void> {
 	for (const statement of [
-		// 7: segments
 		'ALTER TABLE subscribers DROP COLUMN email_fold',
 		'ALTER TABLE subscribers DROP COLUMN name_fold',
 		'ALTER TABLE subscribers DROP COLUMN fields_match',
 		'DROP INDEX send_log_subscriber',
+		'DROP INDEX send_log_opened',
+		'DROP INDEX send_log_clicked',
 		'DROP TABLE segments',
+	]) {
+		await store.sql.exec(statement);
+	}
+	await store.sql.run("UPDATE bm_meta SET value = '6' WHERE key = 'schema_version'");
+}
+
+export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
+	await rollBackToSchemaVersion6(store);
+	for (const statement of [
 		// 6: bounce reasons and kinds, provider pauses
 		'DROP TABLE campaign_provider_pauses',
 		'DROP TABLE campaign_provider_stats',

@@ -2,10 +2,10 @@
  * Segments in the store, on both backends: saved segments (create, get, get many, rename,
  * delete), and the migration that adds the match copy to a store made before segments existed.
  */
-import { parseSegment } from '../../lib/segments';
-import { compileSegment, LATEST_SCHEMA_VERSION, StoreError } from '../../lib/store';
+import { LATEST_SCHEMA_VERSION, StoreError } from '../../lib/store';
+import { exportSubscribersCsv } from '../../lib/export';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
-import { BACKENDS, rollBackToSchemaVersion5, storeFixture, type StoreFixture } from '../helpers/stores';
+import { BACKENDS, rollBackToSchemaVersion6, storeFixture, type StoreFixture } from '../helpers/stores';
 
 jest.setTimeout(60_000);
 
@@ -101,42 +101,127 @@ describe.each(BACKENDS)('saved segments and segment filters (%s)', (backend) => 
 		);
 		await expect(store.countSubscribers({ segment: { definition, timeZone: 'Nowhere/Else' } })).rejects.toMatchObject({ code: 'invalid' });
 	});
+	it('counts, lists and exports by a saved segment (by id or name) or an inline one, evaluated at one time', async () => {
+		const list = await store.createList({ name: 'Saved' }, actor);
+		const vip = await store.createList({ name: 'Saved VIP' }, actor);
+		await store.bulkUpsert(
+			list.id,
+			[
+				{ email: 'k1@example.jp', name: 'ＫＥＮ', fields: { city: 'ΟΔΥΣΣΕΥΣ', joined: '2026-06-01' } },
+				{ email: 'k2@example.jp', name: 'Ken', fields: { city: 'οδυσσευς', joined: '2026-01-01' } },
+				{ email: 'k3@example.jp', name: 'Kei', fields: { city: 'Tokyo', joined: '2026-06-10' } },
+			],
+			{},
+			actor,
+		);
+		await store.bulkUpsert(vip.id, [{ email: 'k2@example.jp' }], {}, actor);
+		const definition = {
+			conditions: [
+				{ customField: 'city', operator: 'equals', value: 'Οδυσσευσ' },
+				{ customField: 'joined', type: 'date', operator: 'withinLastDays', value: 30 },
+			],
+		};
+		const saved = await store.createSegment({ name: 'Recent Greeks', definition }, actor);
+		const at = '2026-06-15T00:00:00Z';
+		const emails = async (segment: object) =>
+			(await store.getSubscribers({ listId: list.id, segment: { ...segment, at } }, { limit: 10 })).items.map((s) => s.email);
+		expect(await emails({ saved: saved.id })).toEqual(['k1@example.jp']);
+		expect(await emails({ saved: 'recent greeks' })).toEqual(['k1@example.jp']);
+		expect(await emails({ definition })).toEqual(['k1@example.jp']);
+		// "Within the last 30 days" is relative to the evaluation time.
+		expect(await store.countSubscribers({ listId: list.id, segment: { saved: saved.id, at: '2026-07-15T00:00:00Z' } })).toBe(0);
+		expect(await store.countSubscribers({ listId: list.id, segment: { definition: { conditions: [{ list: vip.id, operator: 'isNotOn' }] } } })).toBe(2);
+
+		const csv = async (segment: object) => {
+			const chunks: Buffer[] = [];
+			for await (const chunk of exportSubscribersCsv(store, { listId: list.id, segment }, { pageSize: 1 })) chunks.push(Buffer.from(chunk));
+			return Buffer.concat(chunks).toString('utf8');
+		};
+		const file = await csv({ definition: { conditions: [{ field: 'name', operator: 'startsWith', value: 'ｋ' }] } });
+		expect(file).toContain('k1@example.jp');
+		expect(file).not.toContain('k2@example.jp');
+		expect((await csv({ saved: 'Recent Greeks', at })).split('\n').filter(Boolean)).toHaveLength(2);
+
+		await expect(store.countSubscribers({ segment: { saved: 'No such segment' } })).rejects.toMatchObject({ code: 'not-found', message: "There is no saved segment 'No such segment'" });
+		await expect(store.countSubscribers({ segment: { saved: saved.id, definition } })).rejects.toMatchObject({ code: 'invalid' });
+		await expect(store.countSubscribers({ segment: {} })).rejects.toMatchObject({ code: 'invalid' });
+		await expect(
+			store.countSubscribers({ segment: { definition: { conditions: [{ field: 'email', operator: 'contains', value: 'a' }, { customField: 'city', operator: 'contains', value: 'x\u0000' }] } } }),
+		).rejects.toThrow('The segment is not valid: conditions[1]: the value contains a NUL character');
+	});
 });
 
-describe.each(BACKENDS)('the segments migration on a store made before it (%s)', (backend) => {
+describe.each(BACKENDS)('the segments migration (6 → 7) on a store with data (%s)', (backend) => {
 	let fixture: StoreFixture;
 
 	afterAll(async () => {
 		await fixture?.cleanup();
 	});
 
-	it('adds the match copy to existing rows, so segments find them', async () => {
+	it('keeps existing rows, campaigns and filters working and adds what segments need to find them', async () => {
 		fixture = storeFixture(backend);
 		const old = await fixture.open();
 		const list = await old.createList({ name: 'News' }, actor);
-		// Back to schema version 5: no match copy, no segments table; a row written then.
-		await rollBackToSchemaVersion5(old);
-		await old.sql.run(
-			`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, created_at, updated_at)
-			 VALUES (?, 'Straße@example.com', 'Straße@example.com', 'straße@example.com', 'ΟΔΥΣΣΕΥΣ', '{"city":"TOKYO","spent":"12"}', 'active', ?, ?)`,
-			[list.id, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'],
+		const vip = await old.createList({ name: 'VIP' }, actor);
+		await rollBackToSchemaVersion6(old);
+		// Rows as version 6 wrote them: no match copy. Plain ASCII, Unicode whose folding differs,
+		// numbers and dates as text, a field name a JSON path cannot quote, and a NUL in a value.
+		const rows: Array<[string, string, string, Record<string, unknown>]> = [
+			[list.id, 'plain@example.com', 'Plain Person', { city: 'Tokyo', spent: 250, joined: '2026-06-01' }],
+			[list.id, 'Straße@example.com', 'ΟΔΥΣΣΕΥΣ', { city: 'TOKYO', spent: '12', joined: '2025-01-01' }],
+			[list.id, 'odd@example.com', 'Odd', { 'say "hi"': 'Hello', city: 'to\u0000kyo', spent: 2.5 }],
+			[vip.id, 'plain@example.com', 'Plain Person', { city: 'Osaka' }],
+		];
+		const ids: string[] = [];
+		for (const [listId, email, name, fields] of rows) {
+			const inserted = await old.sql.get<{ id: unknown }>(
+				`INSERT INTO subscribers (list_id, email, email_key, email_lower, name, fields, status, created_at, updated_at)
+				 VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?) RETURNING id`,
+				[listId, email, email.replace(/@.*/, (domain) => domain.toLowerCase()), email.toLowerCase(), name, JSON.stringify(fields), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'],
+			);
+			ids.push(String(inserted?.id));
+		}
+		const campaign = await old.sql.get<{ id: unknown }>(
+			"INSERT INTO campaigns (name, list_id, template, status, created_at, updated_at) VALUES ('Old', ?, '{}', 'finished', ?, ?) RETURNING id",
+			[list.id, '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z'],
 		);
+		await old.sql.run("INSERT INTO send_log (campaign_id, subscriber_id, state, opened_at, updated_at) VALUES (?, ?, 'sent', ?, ?)", [
+			campaign?.id,
+			ids[1],
+			'2026-06-10T00:00:00.000Z',
+			'2026-05-01T00:00:00.000Z',
+		]);
 		await old.close();
 
 		const store = await fixture.open();
 		try {
 			expect((await store.info()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-			const segment = parseSegment({
-				conditions: [
-					{ field: 'email', operator: 'startsWith', value: 'STRASSE@' },
-					{ field: 'name', operator: 'endsWith', value: 'σ' },
-					{ customField: 'city', operator: 'equals', value: 'tokyo' },
-					{ customField: 'spent', type: 'number', operator: 'gt', value: 10 },
-				],
-			});
-			const { where, params } = compileSegment(store.sql.dialect, segment, { at: '2026-06-15T00:00:00Z' });
-			const rows = await store.sql.all(`SELECT s.email FROM subscribers s WHERE ${where}`, params);
-			expect(rows).toEqual([{ email: 'Straße@example.com' }]);
+			// Only the rows that need a match copy got one.
+			const copies = await store.sql.all<{ email_fold: unknown; name_fold: unknown; fields_match: unknown }>(
+				'SELECT email_fold, name_fold, fields_match FROM subscribers ORDER BY id',
+			);
+			expect(copies[3]).toEqual({ email_fold: null, name_fold: null, fields_match: null });
+			// A date needs its instant; the rest of the row is read from the row itself.
+			const dates = copies[0].fields_match;
+			expect(typeof dates === 'string' ? JSON.parse(dates) : dates).toEqual({ d: { k6a6f696e6564: '2026-06-01T00:00:00.000Z' } });
+			expect(copies[1].email_fold).toBe('strasse@example.com');
+			expect(copies[1].name_fold).toBe('οδυσσευσ');
+			expect(copies[2].fields_match).not.toBeNull();
+			// Existing filters still work.
+			expect(await store.countSubscribers({ listId: list.id })).toBe(3);
+			expect((await store.getSubscribers({ listId: list.id, field: { name: 'city', value: 'Tokyo' } }, { limit: 10 })).items.map((s) => s.email)).toEqual(['plain@example.com']);
+			const at = '2026-06-15T00:00:00Z';
+			const emails = async (conditions: object[]) =>
+				(await store.getSubscribers({ listId: list.id, segment: { definition: { conditions }, at } }, { limit: 10 })).items.map((s) => s.email);
+			expect(await emails([{ field: 'email', operator: 'startsWith', value: 'STRASSE@' }, { field: 'name', operator: 'endsWith', value: 'σ' }])).toEqual(['Straße@example.com']);
+			expect(await emails([{ customField: 'city', operator: 'equals', value: 'tokyo' }])).toEqual(['plain@example.com', 'Straße@example.com']);
+			expect(await emails([{ customField: 'spent', type: 'number', operator: 'gt', value: 10 }])).toEqual(['plain@example.com', 'Straße@example.com']);
+			expect(await emails([{ customField: 'spent', type: 'number', operator: 'lt', value: 10 }])).toEqual(['odd@example.com']);
+			expect(await emails([{ customField: 'say "hi"', operator: 'equals', value: 'HELLO' }])).toEqual(['odd@example.com']);
+			expect(await emails([{ customField: 'joined', type: 'date', operator: 'withinLastDays', value: 30 }])).toEqual(['plain@example.com']);
+			expect(await emails([{ list: vip.id, operator: 'isNotOn' }])).toEqual(['Straße@example.com', 'odd@example.com']);
+			expect(await emails([{ campaign: String(campaign?.id), operator: 'opened' }])).toEqual(['Straße@example.com']);
+			expect(await emails([{ activity: 'openedAny', withinLastDays: 7 }])).toEqual(['Straße@example.com']);
 			expect(await store.getSegments()).toEqual([]);
 		} finally {
 			await store.close();

@@ -198,8 +198,13 @@ describe.each(BACKENDS)('segment SQL matches the in-memory evaluation (%s)', (ba
 
 	it('writes the same match copy on every write path as the migration backfill does', async () => {
 		const columns = 'SELECT id, email_fold, name_fold, fields_match FROM subscribers ORDER BY id';
-		const asWritten = await store.sql.all(columns);
-		await store.sql.run(`UPDATE subscribers SET email_fold = '', name_fold = '', fields_match = '{}'`);
+		const asWritten = await store.sql.all<{ fields_match: unknown }>(columns);
+		// Evidence for both ways SQL reads a custom field: rows whose fields it reads from the JSON
+		// (no copy, or a partial one) and rows with a complete copy (x) it must not parse.
+		const copy = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as { x?: number };
+		const kinds = new Set(asWritten.map((row) => (row.fields_match === null ? 'none' : copy(row.fields_match).x === 1 ? 'complete' : 'partial')));
+		expect([...kinds].sort()).toEqual(['complete', 'none', 'partial']);
+		await store.sql.run('UPDATE subscribers SET email_fold = NULL, name_fold = NULL, fields_match = NULL');
 		expect(await refreshMatchCopies(store.sql)).toBe(asWritten.length);
 		expect(await store.sql.all(columns)).toEqual(asWritten);
 	});
