@@ -36,12 +36,6 @@ export async function createFollowUp(
 		unless: pick(input.unless, FOLLOW_UP_UNLESS, 'opened', 'unless'),
 		opens: pick(input.opens, FOLLOW_UP_OPENS, 'any', 'opens'),
 	};
-	if (followUp.opens === 'human') {
-		throw new CampaignError(
-			"Counting human opens only needs the campaign event history of the reports work, which this store does not have yet; use opens: 'any'",
-			'invalid',
-		);
-	}
 	return insertCampaign(
 		store.sql,
 		{

@@ -126,8 +126,13 @@ export interface CampaignReport {
 	 */
 	clickToOpenRate: number | null;
 
-	/** Per template link, most unique human clicks first. */
+	/** Per template link, most unique human clicks first (at most the Get Report option's limit, default 100). */
 	links: LinkReport[];
+	/**
+	 * How many more links there were beyond `links` (their figures are not shown), so a campaign
+	 * with 10,000 links gives a bounded report. Added by the store's report (issue #18); absent = 0.
+	 */
+	otherLinks?: number;
 	/** The top N receiving domains by `sent` (N is the Get Report option, default 10). */
 	domains: DomainReport[];
 	/** How many more domains there were beyond `domains` (their figures are not shown). */

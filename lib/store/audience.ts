@@ -22,6 +22,7 @@ import type { Row, SqlExecutor } from './driver';
 import { listExists } from './lists';
 import { parseJson } from './rows';
 import { getSegment } from './savedSegments';
+import { CLASS_CODES } from './reportCodes';
 import { compileSegment } from './segmentSql';
 import { matchConditions } from './subscribers';
 
@@ -80,16 +81,21 @@ export async function audiencePlan(db: SqlExecutor, row: Row, now: string): Prom
 	const params: unknown[] = [];
 	if (audience.followUp) {
 		const f = audience.followUp;
-		const notDone = f.unless === 'clicked' ? 'f.clicked_at' : 'f.opened_at';
+		// a click shows the message was read: "did not open" excludes clickers too. With human
+		// opens only, an open or click counts when the reports work (migration 8) classed the
+		// recipient's best one as a person's (send_log open_class / click_class), so Apple Mail's
+		// proxied opens and link scanners do not keep a reader from the follow-up.
+		const done = f.unless === 'clicked' ? [['f.clicked_at', 'f.click_class']] : [['f.opened_at', 'f.open_class'], ['f.clicked_at', 'f.click_class']];
+		const human = f.opens === 'human' ? (column: string) => ` AND COALESCE(${column}, 0) = ${CLASS_CODES.human}` : () => '';
 		where.push(
 			'f.campaign_id = ?',
 			"f.state = 'sent'",
 			'f.bounced_at IS NULL',
 			'f.complained_at IS NULL',
 			'f.unsubscribed_at IS NULL',
-			`(${notDone} IS NULL OR ${isoText(db, notDone)} > ?)`,
+			`NOT (${done.map(([at, cls]) => `(${at} IS NOT NULL AND ${isoText(db, at)} <= ?${human(cls)})`).join(' OR ')})`,
 		);
-		params.push(idValue(db, f.campaignId), at);
+		params.push(idValue(db, f.campaignId), ...done.map(() => at));
 		return { audience, from: 'send_log f JOIN subscribers s ON s.id = f.subscriber_id', where, params, useRow: null, perAddress: false };
 	}
 	const lists = audience.listIds;
@@ -145,7 +151,7 @@ export interface AudienceRow {
 	id: string;
 	/** The row used for its address (its send-log row). */
 	useId: string;
-	/** The address identity (email_key). */
+	/** The address identity (email_key; hashed into the send log's address_key).*/
 	address: string;
 }
 
@@ -189,7 +195,8 @@ export async function countAudienceLeft(
 	}
 	const row = await db.get(
 		`SELECT COUNT(DISTINCT s.email_key) AS n FROM ${plan.from} WHERE ${where.join(' AND ')}
-		 AND NOT EXISTS (SELECT 1 FROM send_log x WHERE x.campaign_id = ? AND x.address_key = s.email_key)`,
+		 AND NOT EXISTS (SELECT 1 FROM send_log x JOIN subscribers xs ON xs.id = x.subscriber_id
+		   WHERE x.campaign_id = ? AND xs.email_lower = s.email_lower AND xs.email_key = s.email_key)`,
 		[...params, idValue(db, campaignId)],
 	);
 	return Number(row?.n ?? 0);

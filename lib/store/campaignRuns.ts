@@ -218,6 +218,7 @@ export class SqlCampaignRuns {
 	constructor(
 		private readonly driver: SqlDriver,
 		private readonly hash: HashEmail,
+		private readonly addressKey: (emailKey: string) => string,
 	) {}
 
 	async get(campaignId: string): Promise<Campaign | null> {
@@ -236,7 +237,7 @@ export class SqlCampaignRuns {
 	}
 
 	claim(campaignId: string, options: ClaimOptions): Promise<ClaimResult> {
-		return claimBatch(this.driver, campaignId, options);
+		return claimBatch(this.driver, this.addressKey, campaignId, options);
 	}
 
 	markSending(campaignId: string, ids: string[], options: { owner: string; now: number; leaseMs: number }): Promise<MarkResult> {

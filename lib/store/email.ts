@@ -47,6 +47,16 @@ export function suppressionHash(salt: string, email: string): string {
 }
 
 /**
+ * A send-log row's address key (schema 9): salted SHA-256 of the address's store key
+ * (`emailKey`), 128 bits, unique per campaign. The send log stays free of addresses (they live
+ * in subscribers only, which deletion and erasure reach) while one person's rows on several
+ * lists still share one key.
+ */
+export function addressKeyHash(salt: string, emailKey: string): string {
+	return createHash('sha256').update(salt).update('\0address\0').update(emailKey).digest('hex').slice(0, 32);
+}
+
+/**
  * A server's words with the addresses in them replaced by `<address>`: what may go into the
  * append-only audit log and the campaign's provider figures, which an erasure cannot reach.
  */

@@ -71,3 +71,7 @@ export {
 } from './providerPauses';
 export { readAuditLog, recordAudit, recordAuditMany, type AuditRecord } from './auditLog';
 export { compileSegment, type SegmentSql } from './segmentSql';
+export * from './reportTypes';
+export { recordHistoryIn, recordSendsIn, humanOpenSql, hadHumanOpen, type HistoryEvent, type HistoryOutcome } from './reportHistory';
+export { localBucketStart, nextBucketStart, foldBuckets, checkTimeZone } from './reportBuckets';
+export type { SeedEventsInput } from './reportSeed';

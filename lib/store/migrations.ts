@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Dialect, SqlDriver, SqlExecutor } from './driver';
 import { MATCH_COPY_COLUMNS, refreshMatchCopies } from './matchCopy';
+import { backfillReportRollups, REPORT_TABLES } from './reportSchema';
 
 /**
  * Versioned schema migrations. Each runs once, in order, inside one transaction that first takes
@@ -252,18 +253,25 @@ export const MIGRATIONS: Migration[] = [
 		backfill: (tx) => refreshMatchCopies(tx),
 	},
 	{
+		version: 8,
+		description: 'campaign event history (opens, clicks, bounces, …) and the report rollups kept with it (lib/reports)',
+		statements: (d) => REPORT_TABLES(d),
+		backfill: (tx) => backfillReportRollups(tx),
+	},
+	{
 		version: 9,
 		description: 'campaign audiences: several lists in order, a frozen segment, follow-ups; one send per (campaign, address)',
 		statements: () => [
 			// JSON (lib/store campaignTypes CampaignAudience); '{}' reads as the campaign's one list.
 			"ALTER TABLE campaigns ADD COLUMN audience TEXT NOT NULL DEFAULT '{}'",
-			// The address a send-log row is for (the row's email_key, the store's address identity),
-			// unique per campaign: two rows of one person on a campaign's lists can never both be
-			// claimed, by any run. Rows of a campaign made before are one list's, so unique already
-			// (a deleted subscriber's row gets NULL, which the index allows more than once).
+			// The address a send-log row is for (lib/store email addressKeyHash: a salted hash of the
+			// row's email_key, so no address lives in the log), unique per campaign: two rows of one
+			// person on a campaign's lists can never both be claimed, by any run. Only audiences where
+			// one address can have several rows (several lists, every list) set it: one list has one
+			// row per address already, and a random key costs a page write per row in the index.
+			// Rows written before keep NULL, which the partial index leaves out.
 			'ALTER TABLE send_log ADD COLUMN address_key TEXT',
-			'UPDATE send_log SET address_key = (SELECT s.email_key FROM subscribers s WHERE s.id = send_log.subscriber_id)',
-			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key)',
+			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key) WHERE address_key IS NOT NULL',
 		],
 	},
 ];

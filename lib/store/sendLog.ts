@@ -55,6 +55,7 @@ const STALE_SENDING_ERROR =
  */
 export async function claimBatch(
 	driver: SqlDriver,
+	addressKey: (emailKey: string) => string,
 	campaignId: string,
 	options: ClaimOptions,
 ): Promise<ClaimResult> {
@@ -71,7 +72,7 @@ export async function claimBatch(
 			[STALE_SENDING_ERROR, now, campaignId, now],
 		);
 		const putBack = await reclaimPutBack(tx, campaignId, options, now, lease);
-		const fresh = await claimNewMembers(tx, row, options.size - putBack.ids.length, options.owner, now, lease);
+		const fresh = await claimNewMembers(tx, row, options.size - putBack.ids.length, { owner: options.owner, now, lease, addressKey });
 		const ids = [...putBack.ids, ...fresh.ids];
 		const unknownDelta = stale.changes - putBack.unknownRetried;
 		if (unknownDelta) {
@@ -135,10 +136,9 @@ async function claimNewMembers(
 	tx: SqlExecutor,
 	campaign: Row,
 	need: number,
-	owner: string,
-	now: string,
-	lease: string,
+	claim: { owner: string; now: string; lease: string; addressKey: (emailKey: string) => string },
 ): Promise<{ ids: string[]; atEnd: boolean }> {
+	const { owner, now, lease } = claim;
 	const campaignId = String(campaign.id);
 	const cursor = String(campaign.next_subscriber_id ?? 0);
 	const max = String(campaign.max_subscriber_id ?? 0);
@@ -147,11 +147,12 @@ async function claimNewMembers(
 	const plan = await audiencePlan(tx, campaign, now);
 	const fresh = await audienceRows(tx, plan, { after: cursor, max, limit: need });
 	const seen = new Set<string>();
-	const rows: Array<[string, string]> = [];
+	// the address key only where one address can have several rows in the audience (audience.ts)
+	const rows: Array<[string, string | null]> = [];
 	for (const r of fresh) {
 		if (seen.has(r.address)) continue;
 		seen.add(r.address);
-		rows.push([r.useId, r.address]);
+		rows.push([r.useId, plan.perAddress ? claim.addressKey(r.address) : null]);
 	}
 	const ids: string[] = [];
 	if (rows.length) {

@@ -2,12 +2,16 @@ import { readAuditLog } from './auditLog';
 import { SqlCampaignRuns } from './campaignRuns';
 import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliveryEvents';
 import type { SqlDriver, SqlExecutor } from './driver';
-import { suppressionHash } from './email';
+import { addressKeyHash, suppressionHash } from './email';
 import * as lists from './lists';
 import * as savedSegments from './savedSegments';
 import { migrate } from './migrations';
 import { pruneProcessedEvents } from './processedEvents';
 import { now } from './rows';
+import { hadHumanOpen, recordHistoryIn, type HistoryEvent, type HistoryOutcome } from './reportHistory';
+import { compareCampaigns, getCampaignReport, pruneCampaignEvents, readEventRetention, seedCampaignEvents, setEventRetention, type SeedEventsInput } from './reportQuery';
+import type { CampaignComparison, CampaignReportOptions, EventRetention } from './reportTypes';
+import type { CampaignReport } from '../reports';
 import { bulkStatus, bulkUpsert, upsertSubscriber } from './subscriberBatch';
 import * as subscribers from './subscribers';
 import * as suppressions from './suppressions';
@@ -99,9 +103,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 
 	private readonly hash = (email: string): string => this.hashEmail(email);
 
+	private readonly addressKey = (emailKey: string): string => addressKeyHash(this.salt, emailKey);
+
 	/** The campaign runner's repository on this store (lib/campaign runCampaign). */
 	get campaignRuns(): SqlCampaignRuns {
-		return new SqlCampaignRuns(this.driver, this.hash);
+		return new SqlCampaignRuns(this.driver, this.hash, this.addressKey);
 	}
 
 	/**
@@ -262,5 +268,62 @@ export class SqlSubscriberStore implements SubscriberStore {
 	/** Forgets provider event ids recorded before `before` (see processedEvents.ts). */
 	async pruneProcessedEvents(before: Date, limit = 10_000): Promise<number> {
 		return pruneProcessedEvents(this.driver, before, limit);
+	}
+
+	// ---------------------------------------------------------------- campaign reports (#18)
+
+	private historyEnabled = true;
+
+	/**
+	 * Records campaign events in the history and its rollups inside the caller's transaction
+	 * (lib/webhook calls this after counting an event). Returns each event's hit verdict.
+	 */
+	async recordCampaignHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
+		if (!this.historyEnabled || !events.length) return events.map(() => ({ recorded: false }));
+		return recordHistoryIn(tx, events);
+	}
+
+	/** Benchmarks only: switches recording of the history off and on, to measure its cost in one run. */
+	setEventHistoryRecording(enabled: boolean): void {
+		this.historyEnabled = enabled;
+	}
+
+	/** The campaign's report (lib/reports CampaignReport), from the rollups only. Throws ReportError. */
+	async getCampaignReport(campaignId: string, options: CampaignReportOptions = {}): Promise<CampaignReport> {
+		return getCampaignReport(this.driver, campaignId, options);
+	}
+
+	/** Headline figures and rates of several campaigns of this store, in the order given. Throws ReportError. */
+	async compareCampaigns(campaignIds: string[]): Promise<CampaignComparison[]> {
+		return compareCampaigns(this.driver, campaignIds);
+	}
+
+	async getEventRetention(): Promise<EventRetention> {
+		return readEventRetention(this.driver);
+	}
+
+	async setEventRetention(retention: EventRetention, actor: Actor): Promise<EventRetention> {
+		return setEventRetention(this.driver, retention, actor);
+	}
+
+	/**
+	 * Deletes raw events older than the retention setting (nothing when it keeps all), at most
+	 * `limit` per call. Counters, rollups and the send log's marks are never touched.
+	 */
+	async pruneCampaignEvents(options: { now?: number; limit?: number } = {}): Promise<number> {
+		return pruneCampaignEvents(this.driver, options);
+	}
+
+	/** Whether the subscriber had at least one human open of the campaign (audience conditions, #19). */
+	async hadHumanOpen(campaignId: string, subscriberId: string): Promise<boolean> {
+		return hadHumanOpen(this.driver, campaignId, subscriberId);
+	}
+
+	/**
+	 * Benchmarks and tests only: writes a synthetic campaign's send log, events and rollups in bulk
+	 * SQL (no classification, no webhook path), to load millions of events quickly.
+	 */
+	async seedCampaignEvents(input: SeedEventsInput): Promise<void> {
+		return seedCampaignEvents(this.driver, input);
 	}
 }

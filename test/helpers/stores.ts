@@ -84,13 +84,42 @@ export function storePerTest(backend: Backend): { readonly store: SqlSubscriberS
 	};
 }
 
+/** Schema 9 undone (campaign audiences): the audience column and the send log's address key. */
+const UNDO_9 = [
+	'DROP INDEX send_log_address',
+	'ALTER TABLE send_log DROP COLUMN address_key',
+	'ALTER TABLE campaigns DROP COLUMN audience',
+];
+
+/** Schema 8 undone (campaign event history and report rollups, branch report-store). */
+const UNDO_8 = [
+	'DROP TABLE campaign_events',
+	'DROP TABLE campaign_links',
+	'DROP TABLE report_counts',
+	'DROP TABLE report_links',
+	'DROP TABLE report_domains',
+	'DROP TABLE report_buckets',
+	'DROP TABLE report_link_clickers',
+	'ALTER TABLE send_log DROP COLUMN open_class',
+	'ALTER TABLE send_log DROP COLUMN click_class',
+	'ALTER TABLE send_log DROP COLUMN bounce_reason',
+];
+
 /**
- * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
- * test can check that reopening it migrates rows written then. Newest migration first.
+ * Takes a store back to schema version 8 (before campaign audiences), so a test can check that
+ * reopening it migrates campaigns and send logs written then.
  */
-/** Undoes migration 7 (segments: the match copy, the send log's engagement indexes, saved segments). */
+export async function rollBackToSchemaVersion8(store: SqlSubscriberStore): Promise<void> {
+	for (const statement of UNDO_9) await store.sql.exec(statement);
+	await store.sql.run("UPDATE bm_meta SET value = '8' WHERE key = 'schema_version'");
+}
+
+/** Takes a store back to schema version 6: undoes migrations 9, 8 and 7 (segments: the match copy, the send log's engagement indexes, saved segments), newest first. */
 export async function rollBackToSchemaVersion6(store: SqlSubscriberStore): Promise<void> {
 	for (const statement of [
+		...UNDO_9,
+		...UNDO_8,
+		// 7: segments
 		'ALTER TABLE subscribers DROP COLUMN email_fold',
 		'ALTER TABLE subscribers DROP COLUMN name_fold',
 		'ALTER TABLE subscribers DROP COLUMN fields_match',
@@ -104,6 +133,10 @@ export async function rollBackToSchemaVersion6(store: SqlSubscriberStore): Promi
 	await store.sql.run("UPDATE bm_meta SET value = '6' WHERE key = 'schema_version'");
 }
 
+/**
+ * Takes a store back to schema version 5 (before the bounce-reason and segment migrations), so a
+ * test can check that reopening it migrates rows written then. Newest migration first.
+ */
 export async function rollBackToSchemaVersion5(store: SqlSubscriberStore): Promise<void> {
 	await rollBackToSchemaVersion6(store);
 	for (const statement of [

@@ -1,0 +1,159 @@
+/**
+ * The stream part of bench:segments (#19): how fast a campaign over the benchmark segment hands
+ * recipients to the sender, and whether its memory stays flat.
+ *
+ *   const stream = await measureStream(fixture.config, data);   // data: seedSegmentsBench's
+ *   → { streamRowsPerSec, peakRssRatio, streamed, plainStreamed, plainRowsPerSec, batch, chunk, … }
+ *
+ * streamRowsPerSec: the campaign's recipient reader — what the runner does between the store and
+ * the SMTP engine: claim a keyset batch (the audience's lists, the segment frozen at `data.at`,
+ * one row per address, the send-log insert) and, per chunk, the pre-send check that marks the
+ * rows `sending` and returns them with their fields — over the whole audience, sending stubbed
+ * (nothing is composed or sent). Rows handed over ÷ seconds spent in those two calls; the stub
+ * sender's outcomes are written as the runner writes them (so the send log stays as in a real
+ * run), timed apart: withOutcomesRowsPerSec counts them too.
+ *
+ * peakRssRatio: peak RSS of a child process streaming the segment campaign (3 lists + segment)
+ * over that of a child streaming a plain one-list campaign (the first list, no segment), each in
+ * its own process so each peak is its own. Target: streamRowsPerSec ≥ 100,000, peakRssRatio ≤ 1.10.
+ *
+ * Run as a child: `node --import tsx bench/segmentStream.ts --child '<json>'` (done by measureStream).
+ */
+import { spawn } from 'node:child_process';
+import { createCampaign } from '../lib/campaign';
+import type { LogResult } from '../lib/store';
+import { openStore, type StoreConfig } from '../lib/store/openStore';
+
+const actor = { type: 'bench' };
+/** The runner's default claim size. */
+export const STREAM_BATCH = 500;
+/** The runner's pre-send chunk with maxInFlight 100 (a fast pooled sender, 25 connections). */
+export const STREAM_CHUNK = 100;
+
+interface ChildInput {
+	config: StoreConfig;
+	kind: 'segment' | 'plain';
+	listIds: string[];
+	segment: Record<string, unknown>;
+	at: string;
+	batch: number;
+	chunk: number;
+}
+
+interface ChildResult {
+	kind: 'segment' | 'plain';
+	streamed: number;
+	/** The reader's time: claims and pre-send checks. */
+	seconds: number;
+	/** The stub sender's outcome writes. */
+	recordSeconds: number;
+	startMs: number;
+	peakRssMb: number;
+}
+
+function sent(subscriberId: string, email: string): LogResult {
+	return { subscriberId, state: 'sent', attempts: 1, messageId: null, response: '250 stub', responseCode: 250, error: null, bounce: null, email };
+}
+
+/** One campaign streamed to the end in this process. */
+async function streamCampaign(input: ChildInput): Promise<ChildResult> {
+	const store = await openStore(input.config);
+	try {
+		const audience =
+			input.kind === 'segment' ? { listIds: input.listIds, segment: { definition: input.segment } } : { listId: input.listIds[0] };
+		const campaign = await createCampaign(
+			store,
+			{ name: `Stream ${input.kind} ${Date.now()}`, ...audience, template: { subject: 'Hi {{ name }}', text: 'Hello', from: 'bench@example.com' } },
+			actor,
+		);
+		const runs = store.campaignRuns;
+		const now = Date.parse(input.at);
+		const leaseMs = 24 * 60 * 60 * 1000;
+		const owner = `bench-${input.kind}`;
+		const startAt = process.hrtime.bigint();
+		const started = await runs.start(campaign.id, { now, resume: false, actor });
+		if (!started.run) throw new Error(`the ${input.kind} campaign did not start (${started.reason})`);
+		const startMs = Number(process.hrtime.bigint() - startAt) / 1e6;
+		let streamed = 0;
+		let reading = 0n;
+		let recording = 0n;
+		for (;;) {
+			let at = process.hrtime.bigint();
+			const claim = await runs.claim(campaign.id, { owner, now, leaseMs, size: input.batch, retryUnknown: false });
+			reading += process.hrtime.bigint() - at;
+			for (let i = 0; i < claim.ids.length; i += input.chunk) {
+				at = process.hrtime.bigint();
+				const marked = await runs.markSending(campaign.id, claim.ids.slice(i, i + input.chunk), { owner, now, leaseMs });
+				reading += process.hrtime.bigint() - at;
+				streamed += marked.ready.length; // handed to the (stubbed) sender
+				// the stub sender's outcomes, written as the runner writes them (not the reader's time)
+				at = process.hrtime.bigint();
+				await runs.record(campaign.id, marked.ready.map((r) => sent(r.id, r.email)), { owner, now, actor });
+				recording += process.hrtime.bigint() - at;
+			}
+			if (claim.exhausted) break;
+		}
+		return {
+			kind: input.kind,
+			streamed,
+			seconds: Number(reading) / 1e9,
+			recordSeconds: Number(recording) / 1e9,
+			startMs,
+			peakRssMb: process.resourceUsage().maxRSS / 1024,
+		};
+	} finally {
+		await store.close();
+	}
+}
+
+function runChild(input: ChildInput): Promise<ChildResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(input)], {
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		let out = '';
+		child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+		child.on('error', reject);
+		child.on('close', (code) => {
+			if (code !== 0) return reject(new Error(`the ${input.kind} stream child exited with ${code}`));
+			try {
+				resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
+			} catch (error) {
+				reject(error as Error);
+			}
+		});
+	});
+}
+
+/** The stream figures over a seeded store (bench/segmentsData.ts seedSegmentsBench's result). */
+export async function measureStream(
+	config: StoreConfig,
+	data: { listIds: string[]; segment: Record<string, unknown>; at: string },
+	options: { batch?: number; chunk?: number } = {},
+): Promise<Record<string, number>> {
+	const base = { config, listIds: data.listIds, segment: data.segment, at: data.at, batch: options.batch ?? STREAM_BATCH, chunk: options.chunk ?? STREAM_CHUNK };
+	const plain = await runChild({ ...base, kind: 'plain' });
+	const segment = await runChild({ ...base, kind: 'segment' });
+	return {
+		streamRowsPerSec: Math.round(segment.streamed / segment.seconds),
+		peakRssRatio: Math.round((segment.peakRssMb / plain.peakRssMb) * 1000) / 1000,
+		streamed: segment.streamed,
+		segmentStartMs: Math.round(segment.startMs),
+		plainStreamed: plain.streamed,
+		plainRowsPerSec: Math.round(plain.streamed / plain.seconds),
+		withOutcomesRowsPerSec: Math.round(segment.streamed / (segment.seconds + segment.recordSeconds)),
+		segmentPeakRssMb: Math.round(segment.peakRssMb),
+		plainPeakRssMb: Math.round(plain.peakRssMb),
+		batch: base.batch,
+		chunk: base.chunk,
+	};
+}
+
+if (process.argv[2] === '--child') {
+	streamCampaign(JSON.parse(process.argv[3]) as ChildInput)
+		.then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+		.catch((error) => {
+			console.error(error);
+			process.exit(1);
+		});
+}
