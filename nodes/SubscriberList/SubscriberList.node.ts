@@ -6,7 +6,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { operationDescriptions, router } from './actions/router';
-import { credentialTest, listSearch } from './methods';
+import { credentialTest, listSearch, loadOptions } from './methods';
 
 /**
  * Subscriber List: a thin adapter over the store (lib/store, lib/optin, lib/ops, lib/export).
@@ -41,6 +41,7 @@ export class SubscriberList implements INodeType {
 					{ name: 'Bounce', value: 'bounce' },
 					{ name: 'Export', value: 'export' },
 					{ name: 'List', value: 'list' },
+					{ name: 'Segment', value: 'segment' },
 					{ name: 'Store', value: 'store' },
 					{ name: 'Subscriber', value: 'subscriber' },
 				],
@@ -50,7 +51,7 @@ export class SubscriberList implements INodeType {
 		],
 	};
 
-	methods = { credentialTest, listSearch };
+	methods = { credentialTest, listSearch, loadOptions };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

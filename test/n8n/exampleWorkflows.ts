@@ -18,6 +18,7 @@ export const EXAMPLE_FILES = {
 	mailbox: 'bounce-mailbox.json',
 	bounceReport: 'bounce-report.json',
 	campaignReport: 'campaign-report.json',
+	followUp: 'follow-up-non-openers.json',
 } as const;
 
 export function loadExample(file: string): WorkflowInput {
@@ -37,6 +38,8 @@ export interface TestRewrite {
 	scheduleSeconds: number;
 	/** Weekly newsletter: messages per slice, so a small list still takes several slices. */
 	newsletterSliceSize: number;
+	/** Follow-up example: its two-day Wait lasts this many seconds instead. */
+	followUpWaitSeconds?: number;
 }
 
 /**
@@ -44,7 +47,8 @@ export interface TestRewrite {
  * - every Schedule trigger's rule becomes "every `scheduleSeconds` seconds";
  * - the weekly newsletter's Settings say "from Monday 00:00", which has always come in the
  *   current ISO week (so the first firing creates the week's campaign whatever the test's day),
- *   and Send Next Slice gets Max Messages per Run = `newsletterSliceSize`.
+ *   and Send Next Slice gets Max Messages per Run = `newsletterSliceSize`;
+ * - the follow-up example's "Wait 2 Days" waits `followUpWaitSeconds` seconds (when given).
  * Credentials, SMTP host/port and URLs come in through the credentials the test imports.
  */
 export function forTest(workflow: WorkflowInput, rewrite: TestRewrite): WorkflowInput {
@@ -52,6 +56,9 @@ export function forTest(workflow: WorkflowInput, rewrite: TestRewrite): Workflow
 	for (const node of copy.nodes) {
 		if (node.type === 'n8n-nodes-base.scheduleTrigger') {
 			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: rewrite.scheduleSeconds }] };
+		}
+		if (node.type === 'n8n-nodes-base.wait' && rewrite.followUpWaitSeconds !== undefined) {
+			node.parameters = { ...node.parameters, amount: rewrite.followUpWaitSeconds, unit: 'seconds' };
 		}
 	}
 	if (copy.id === loadExample(EXAMPLE_FILES.newsletter).id) {

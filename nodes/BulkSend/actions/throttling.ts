@@ -20,8 +20,8 @@ import { REDIS_CREDENTIAL, redisOptionsFromCredential } from '../helpers/redisCr
 import { itemError, itemLabel, positiveNumber } from '../../shared/nodeHelpers';
 import type { OperationContext } from './resources';
 
-/** Operations that send (or, for Create, store the limits a campaign sends with). */
-export const THROTTLED_OPERATIONS = ['send', 'create', 'start'];
+/** Operations that send (or, for Create and Create Follow-Up, store the limits a campaign sends with). */
+export const THROTTLED_OPERATIONS = ['send', 'create', 'createFollowUp', 'start'];
 const SENDING_OPERATIONS = ['send', 'start'];
 
 const presetOptions = (Object.keys(PROVIDER_PRESETS) as ProviderPresetName[]).map((value) => ({

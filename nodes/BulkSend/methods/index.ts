@@ -1,4 +1,5 @@
 import { getCampaignOptions, searchCampaigns, searchLists } from '../../shared/listSearch';
+import { segmentListSearch, segmentLoadOptions } from '../../shared/segmentMethods';
 import { subscriberStoreConnectionTest } from '../../shared/storeCredential';
 import { bulkMailRedisConnectionTest, bulkMailSmtpConnectionTest } from './credentialTest';
 
@@ -7,5 +8,5 @@ export const credentialTest = {
 	bulkMailRedisConnectionTest,
 	subscriberStoreConnectionTest,
 };
-export const listSearch = { searchLists, searchCampaigns };
-export const loadOptions = { getCampaignOptions };
+export const listSearch = { searchLists, searchCampaigns, ...segmentListSearch };
+export const loadOptions = { getCampaignOptions, ...segmentLoadOptions };

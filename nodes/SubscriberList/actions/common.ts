@@ -5,6 +5,8 @@ import type { Actor, CustomFields, MailingList, SqlSubscriberStore, SubscriberFi
 import { SUBSCRIBER_STATUSES } from '../../../lib/store';
 import { listLocator, locatorValue, readLocator } from '../../shared/locators';
 import { showFor } from '../../shared/nodeHelpers';
+import { segmentProperties } from '../../shared/segmentFields';
+import { readSegment } from '../../shared/segmentParameters';
 
 export interface OperationContext {
 	ctx: IExecuteFunctions;
@@ -120,8 +122,24 @@ export async function filterFromParameters(op: OperationContext): Promise<Subscr
 	if (filters.search) filter.search = String(filters.search);
 	if (filters.fieldName) filter.field = { name: String(filters.fieldName), value: String(filters.fieldValue ?? '') };
 	if (filters.includeTrashed) filter.includeTrashed = true;
+	const segment = await readSegment(op.ctx, op.itemIndex, op.store);
+	// One evaluation time for every page of this item's read: relative dates do not drift.
+	if (segment) filter.segment = { definition: segment.definition, at: new Date(), timeZone: segment.timeZone };
 	return filter;
 }
+
+/**
+ * The segment of Count, Get Many and Export as CSV: conditions (builder or JSON) or a saved
+ * segment, applied together with the Filters (all of them must match).
+ */
+export const segmentFilterProperties: INodeProperties[] = segmentProperties(
+	{ show: { resource: ['subscriber', 'export'], operation: ['count', 'getMany', 'csv'] } },
+	{
+		optional: true,
+		saved: true,
+		description: 'Only subscribers a segment selects, besides the filters: conditions built below, JSON, or a saved segment',
+	},
+);
 
 /**
  * The operation property of a resource. Operations that destroy data for good are left out of

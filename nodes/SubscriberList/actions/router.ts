@@ -2,15 +2,17 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 
 import { continueOrThrow, itemError } from '../../shared/nodeHelpers';
 import { actorFor, openNodeStore } from '../../shared/storeCredential';
-import type { Operation } from './common';
+import { segmentFilterProperties, type Operation } from './common';
 import * as bounce from './bounce';
 import * as exportResource from './export';
 import * as list from './list';
+import * as segment from './segment';
 import * as store from './store';
 import * as subscriber from './subscriber';
 
 const resources: Record<string, { operations: Record<string, Operation>; irreversible: readonly string[] }> = {
 	list: { operations: list.operations, irreversible: list.IRREVERSIBLE },
+	segment: { operations: segment.operations, irreversible: segment.IRREVERSIBLE },
 	subscriber: { operations: subscriber.operations, irreversible: subscriber.IRREVERSIBLE },
 	export: { operations: exportResource.operations, irreversible: [] },
 	store: { operations: store.operations, irreversible: store.IRREVERSIBLE },
@@ -20,8 +22,10 @@ const resources: Record<string, { operations: Record<string, Operation>; irrever
 /** The node's own fields, every resource and operation. */
 export const operationDescriptions = [
 	...list.description,
+	...segment.description,
 	...subscriber.description,
 	...exportResource.description,
+	...segmentFilterProperties,
 	...store.description,
 	...bounce.description,
 ];

@@ -1,13 +1,16 @@
 /**
- * Campaign → Create: a list, a filter, a snapshot of the message template and sender settings,
- * an optional send-at time and an optional unique key (a second Create with the key returns the
- * first campaign).
+ * Campaign → Create: an audience (one or more lists in order, and/or a segment), a filter, a
+ * snapshot of the message template and sender settings, an optional send-at time and an
+ * optional unique key (a second Create with the key returns the first campaign). The template,
+ * sender and timing fields are shared with Create Follow-Up (campaignBasicsFromParameters).
  */
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
-import { createCampaign, wallClockToUtc, type StoredComposeOptions } from '../../../../lib/campaign';
-import { listLocator, readLocator } from '../../../shared/locators';
+import { createCampaign, wallClockToUtc, type CampaignInput, type StoredComposeOptions } from '../../../../lib/campaign';
+import { listLocator, locatorValue, readLocator } from '../../../shared/locators';
 import { item, itemError, showFor } from '../../../shared/nodeHelpers';
+import { segmentProperties } from '../../../shared/segmentFields';
+import { readSegment } from '../../../shared/segmentParameters';
 import { NO_BASE_URL_WARNING, readTemplateParameters } from '../../../shared/template';
 import { templateOptionsProperty, templateProperties } from '../../../shared/templateFields';
 import { checkSendConfig, type NodeOutput, type OperationContext } from '../resources';
@@ -15,6 +18,8 @@ import { readLimiterConfig, withSharedLimit } from '../throttling';
 import { campaignJson, text } from './common';
 
 const createOnly = showFor('campaign', ['create']);
+/** Fields Create and Create Follow-Up share: the name, the template, sender and timing. */
+const newCampaign = showFor('campaign', ['create', 'createFollowUp']);
 
 /** Compose Message's options that apply to a stored template (no attachments; a campaign makes its own Message-IDs). */
 const PER_MESSAGE_OPTIONS = ['attachments', 'idempotencyKey'];
@@ -22,24 +27,62 @@ const templateOptionEntries = (templateOptionsProperty.options as INodePropertie
 	.filter((option) => !PER_MESSAGE_OPTIONS.includes(option.name))
 	.map(({ displayOptions: _displayOptions, ...option }) => option as INodeProperties);
 
+/** Name, template, sender and timing: Create and Create Follow-Up both show these. */
+export const campaignNameProperty: INodeProperties = {
+	displayName: 'Campaign Name',
+	name: 'campaignName',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'e.g. June newsletter',
+	displayOptions: newCampaign,
+};
+
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Campaign Name',
-		name: 'campaignName',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. June newsletter',
-		displayOptions: createOnly,
-	},
+	campaignNameProperty,
 	listLocator({
 		displayName: 'List',
 		name: 'list',
-		required: true,
 		description:
-			'The list whose active subscribers receive the campaign (fixed when it starts: later sign-ups are not included)',
+			'The (first) list whose active subscribers receive the campaign; an address on several of the audience’s lists gets one message, made with its row on the first list in order. Empty with a segment: every list.',
 		displayOptions: createOnly,
 	}),
+	{
+		displayName: 'More Lists',
+		name: 'moreLists',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		placeholder: 'Add List',
+		default: {},
+		description: 'Further lists of the audience, in order (one message per person however many lists they are on)',
+		displayOptions: createOnly,
+		options: [
+			{
+				displayName: 'List',
+				name: 'lists',
+				values: [
+					{
+						displayName: 'List Name or ID',
+						name: 'list',
+						type: 'options',
+						typeOptions: { loadOptionsMethod: 'getSegmentLists' },
+						default: '',
+						description:
+							'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+					},
+				],
+			},
+		],
+	},
+	...segmentProperties(
+		{ show: { resource: ['campaign'], operation: ['create'] } },
+		{
+			optional: true,
+			saved: true,
+			description:
+				'Only subscribers a segment selects: conditions built below, JSON, or a saved segment. Frozen when the campaign starts (a later edit of the segment changes nothing; “within the last 30 days” means before the start).',
+		},
+	),
 	{
 		displayName: 'Filter',
 		name: 'filter',
@@ -72,14 +115,14 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
-	...templateProperties.map((property) => ({ ...property, displayOptions: createOnly })),
+	...templateProperties.map((property) => ({ ...property, displayOptions: newCampaign })),
 	{
 		displayName: 'Template Options',
 		name: 'templateOptions',
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		displayOptions: createOnly,
+		displayOptions: newCampaign,
 		options: templateOptionEntries,
 	},
 	{
@@ -89,7 +132,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		description:
 			'When the campaign may start; runs before then send nothing. Empty: as soon as it is started.',
-		displayOptions: createOnly,
+		displayOptions: newCampaign,
 	},
 	{
 		displayName: 'Unique Key',
@@ -99,7 +142,7 @@ export const description: INodeProperties[] = [
 		placeholder: "e.g. newsletter-{{ $now.toFormat('kkkk-WW') }}",
 		description:
 			'Optional. If a campaign with this key already exists, it is returned (created: false) instead of making a second one, so repeated or overlapping runs of a workflow cannot create — and send — the same campaign twice.',
-		displayOptions: createOnly,
+		displayOptions: newCampaign,
 	},
 ];
 
@@ -113,35 +156,70 @@ function readFilter(op: OperationContext, itemIndex: number) {
 	return filter;
 }
 
-export async function execute(op: OperationContext, itemIndex: number): Promise<NodeOutput> {
+/** The lists of the audience in order: List first, then More Lists (repeats dropped). */
+async function audienceLists(op: OperationContext, itemIndex: number): Promise<string[]> {
+	const { ctx } = op;
+	const store = await op.resources.store();
+	const refs = [readLocator(ctx, 'list', itemIndex)];
+	const more = ctx.getNodeParameter('moreLists', itemIndex, {}) as { lists?: Array<{ list?: unknown }> };
+	for (const entry of more.lists ?? []) refs.push(locatorValue(entry.list));
+	const ids: string[] = [];
+	for (const ref of refs.filter(Boolean)) {
+		const list = await store.getList(ref);
+		if (!list) throw itemError(ctx.getNode(), itemIndex, `there is no list named or numbered '${ref}'`);
+		if (!ids.includes(list.id)) ids.push(list.id);
+	}
+	return ids;
+}
+
+/** Name, template, compose options, sender and timing of a new campaign (Create, Create Follow-Up). */
+export async function campaignBasicsFromParameters(
+	op: OperationContext,
+	itemIndex: number,
+): Promise<Pick<CampaignInput, 'name' | 'template' | 'composeOptions' | 'sender' | 'sendAt' | 'createKey'> & { baseUrl: StoredComposeOptions['baseUrl'] }> {
 	const { ctx, resources } = op;
-	const store = await resources.store();
 	const links = await resources.links();
-	const listRef = readLocator(ctx, 'list', itemIndex);
-	if (!listRef) throw itemError(ctx.getNode(), itemIndex, 'no list is given; pick a list or enter its name or ID');
-	const list = await store.getList(listRef);
-	if (!list) throw itemError(ctx.getNode(), itemIndex, `there is no list named or numbered '${listRef}'`);
 	const template = readTemplateParameters(ctx, itemIndex, 'templateOptions', true);
 	const composeOptions: StoredComposeOptions = { ...template.options, baseUrl: links.baseUrl };
 	const smtp = await resources.smtp(itemIndex);
 	const limiter = await withSharedLimit(op, itemIndex, readLimiterConfig(op, itemIndex), smtp);
 	checkSendConfig(op, itemIndex, { smtp, limiter });
-	const sendAt = wallClockToUtc(text(ctx.getNodeParameter('sendAt', itemIndex, '')).trim(), ctx.getTimezone());
+	return {
+		name: text(ctx.getNodeParameter('campaignName', itemIndex, '')),
+		template: template.spec,
+		composeOptions,
+		sender: { smtp, ...(limiter ? { limiter } : {}) },
+		sendAt: wallClockToUtc(text(ctx.getNodeParameter('sendAt', itemIndex, '')).trim(), ctx.getTimezone()),
+		createKey: text(ctx.getNodeParameter('createKey', itemIndex, '')).trim() || null,
+		baseUrl: links.baseUrl,
+	};
+}
+
+export async function execute(op: OperationContext, itemIndex: number): Promise<NodeOutput> {
+	const { ctx, resources } = op;
+	const store = await resources.store();
+	const listIds = await audienceLists(op, itemIndex);
+	const segment = await readSegment(ctx, itemIndex, store);
+	if (!listIds.length && !segment) {
+		throw itemError(ctx.getNode(), itemIndex, 'no list and no segment is given; pick a list, or define a segment to mail across every list');
+	}
+	const { baseUrl, ...basics } = await campaignBasicsFromParameters(op, itemIndex);
 	const campaign = await createCampaign(
 		store,
 		{
-			name: text(ctx.getNodeParameter('campaignName', itemIndex, '')),
-			listId: list.id,
+			...basics,
+			listIds,
+			...(segment
+				? {
+						segment: segment.saved ? { segmentId: segment.saved.id } : { definition: segment.definition },
+						timeZone: segment.timeZone,
+					}
+				: {}),
 			filter: readFilter(op, itemIndex),
-			template: template.spec,
-			composeOptions,
-			sender: { smtp, ...(limiter ? { limiter } : {}) },
-			sendAt,
-			createKey: text(ctx.getNodeParameter('createKey', itemIndex, '')).trim() || null,
 		},
 		resources.actor,
 	);
 	const json = campaignJson(campaign, true);
-	if (!links.baseUrl) json.warnings = [NO_BASE_URL_WARNING];
+	if (!baseUrl) json.warnings = [NO_BASE_URL_WARNING];
 	return [[item(json, itemIndex)], []];
 }

@@ -10,6 +10,7 @@ import type { ItemOperation } from '../resources';
 import * as cancel from './cancel.operation';
 import * as compare from './compare.operation';
 import * as create from './create.operation';
+import * as createFollowUp from './createFollowUp.operation';
 import * as getMany from './getMany.operation';
 import * as getRecipients from './getRecipients.operation';
 import * as getReport from './getReport.operation';
@@ -20,6 +21,7 @@ import * as testSend from './testSend.operation';
 
 export const operations: Record<string, ItemOperation> = {
 	create: create.execute,
+	createFollowUp: createFollowUp.execute,
 	start: start.execute,
 	testSend: testSend.execute,
 	pause: pause.execute,
@@ -55,7 +57,13 @@ export const description: INodeProperties[] = [
 				name: 'Create',
 				value: 'create',
 				action: 'Create a campaign',
-				description: 'Store a campaign: a list, a filter and a snapshot of the message template',
+				description: 'Store a campaign: one or more lists and/or a segment, and a snapshot of the message template',
+			},
+			{
+				name: 'Create Follow-Up',
+				value: 'createFollowUp',
+				action: 'Create a follow up campaign',
+				description: 'A new campaign to the recipients of a campaign who did not open (or click) it',
 			},
 			{
 				name: 'Get Many',
@@ -104,6 +112,7 @@ export const description: INodeProperties[] = [
 	},
 	...start.description,
 	...create.description,
+	...createFollowUp.description,
 	...testSend.description,
 	...pause.description,
 	...cancel.description,
