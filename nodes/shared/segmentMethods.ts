@@ -3,30 +3,16 @@
  * shared by Subscriber List and Bulk Send. The operator list needs no store: it follows the
  * condition's own field, read with n8n's `&` path (a sibling in the same fixedCollection entry).
  */
-import {
-	NodeOperationError,
-	type ILoadOptionsFunctions,
-	type INodeListSearchResult,
-	type INodePropertyOptions,
-} from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeListSearchResult, INodePropertyOptions } from 'n8n-workflow';
 
 import { listCampaigns } from '../../lib/campaign';
 import type { SqlSubscriberStore } from '../../lib/store';
-import { openNodeStore } from './storeCredential';
+import { campaignOption, filterByName, listFromStore, withStore } from './listSearch';
 import { FIELD_CHOICES, OPERATOR_CHOICES, fieldKind } from './segmentParameters';
 
 /** Subscriber rows read to find custom field names (the store has no field catalogue yet). */
 const FIELD_SAMPLE_ROWS = 2000;
 const PAGE = 500;
-
-async function withStore<T>(ctx: ILoadOptionsFunctions, use: (store: SqlSubscriberStore) => Promise<T>): Promise<T> {
-	const store = await openNodeStore(ctx);
-	try {
-		return await use(store);
-	} finally {
-		await store.close();
-	}
-}
 
 /** The custom field names seen on the first rows of the store, sorted. */
 export async function knownCustomFields(store: Pick<SqlSubscriberStore, 'getSubscribers'>): Promise<string[]> {
@@ -73,20 +59,12 @@ export async function getSegmentLists(this: ILoadOptionsFunctions): Promise<INod
 
 export async function getSegmentCampaigns(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const page = await withStore(this, async (store) => listCampaigns(store, { limit: 200 }));
-	return page.items.map((campaign) => ({ name: `${campaign.name} (#${campaign.id}, ${campaign.status})`, value: campaign.id }));
+	return page.items.map(campaignOption);
 }
 
 export async function searchSegments(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-	const segments = await withStore(this, async (store) => store.getSegments()).catch((error: Error) => {
-		if (error instanceof NodeOperationError) throw error;
-		throw new NodeOperationError(this.getNode(), `Cannot list the saved segments: ${error.message}`);
-	});
-	const wanted = filter?.trim().toLowerCase();
-	return {
-		results: segments
-			.filter((segment) => !wanted || segment.name.toLowerCase().includes(wanted))
-			.map((segment) => ({ name: segment.name, value: segment.id })),
-	};
+	const segments = await listFromStore(this, 'saved segments', async (store) => store.getSegments());
+	return { results: filterByName(segments, filter).map((segment) => ({ name: segment.name, value: segment.id })) };
 }
 
 /** Everything a node with the condition builder adds to its `methods`. */

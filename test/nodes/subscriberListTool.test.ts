@@ -10,7 +10,8 @@ import { NodeHelpers, type ILoadOptionsFunctions, type INodeProperties, type INo
 
 import { createCampaign } from '../../lib/campaign';
 import { openStore } from '../../lib/store';
-import { searchCampaigns, searchLists } from '../../nodes/shared/listSearch';
+import { getCampaignOptions, searchCampaigns, searchLists } from '../../nodes/shared/listSearch';
+import { getSegmentCampaigns, searchSegments } from '../../nodes/shared/segmentMethods';
 import { SubscriberList } from '../../nodes/SubscriberList/SubscriberList.node';
 import { runNode } from '../helpers/n8nMock';
 
@@ -96,6 +97,8 @@ describe('picker searches', () => {
 				{ name: 'June news', listId: news.id, template: { subject: 'June', html: '<p>x</p>', from: { name: '', address: 'a@example.com' } } },
 				actor,
 			);
+			const saved = await store.createSegment({ name: 'Recent buyers', definition: { conditions: [] } }, actor);
+			await store.createSegment({ name: 'Lapsed', definition: { conditions: [] } }, actor);
 			await store.close();
 			const ctx = {
 				getNode: () => ({ name: 'Subscriber List', type: 'n8n-nodes-bulk-mail.subscriberList', typeVersion: 1, parameters: {} }),
@@ -106,6 +109,10 @@ describe('picker searches', () => {
 			const campaigns = await searchCampaigns.call(ctx, 'june');
 			expect(campaigns.results).toEqual([{ name: expect.stringMatching(/^June news \(#\d+, draft\)$/), value: expect.any(String) }]);
 			expect((await searchCampaigns.call(ctx, 'nothing')).results).toEqual([]);
+			expect(await getCampaignOptions.call(ctx)).toEqual(campaigns.results);
+			expect(await getSegmentCampaigns.call(ctx)).toEqual(campaigns.results);
+			expect((await searchSegments.call(ctx, ' BUYERS ')).results).toEqual([{ name: 'Recent buyers', value: saved.id }]);
+			expect((await searchSegments.call(ctx)).results.map((result) => result.name).sort()).toEqual(['Lapsed', 'Recent buyers']);
 		} finally {
 			if (previous === undefined) delete process.env.BULK_MAIL_STORE_DIR;
 			else process.env.BULK_MAIL_STORE_DIR = previous;
