@@ -1,8 +1,8 @@
 /**
  * What every node of the package does the same way: name the item in a message ("Item 3: …"),
  * turn a failure into a NodeOperationError for that item, put a failed item where n8n's
- * "Continue (using error output)" finds it, show a field for some operations, copy engine
- * results into item JSON, and report a store that does not open.
+ * "Continue (using error output)" finds it, show a field for some operations (and the Return
+ * All / Limit pair), copy engine results into item JSON, and report a store that does not open.
  */
 import {
 	NodeOperationError,
@@ -124,6 +124,29 @@ export function showFor(
 	extra: Record<string, unknown[]> = {},
 ): INodeProperties['displayOptions'] {
 	return { show: { resource: [resource], operation: operations, ...extra } };
+}
+
+/** The "Return All" switch and the "Limit" field (while Return All is off) of a Get Many style operation. */
+export function returnAllAndLimit(resource: string, operation: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Return All',
+			name: 'returnAll',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to return all results or only up to a given limit',
+			displayOptions: showFor(resource, [operation]),
+		},
+		{
+			displayName: 'Limit',
+			name: 'limit',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 50,
+			description: 'Max number of results to return',
+			displayOptions: showFor(resource, [operation], { returnAll: [false] }),
+		},
+	];
 }
 
 /** A plain-JSON copy of an engine value (no undefined, no class instances), for item JSON. */

@@ -6,30 +6,14 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { CAMPAIGN_STATUSES, listCampaigns, type Campaign, type CampaignStatus } from '../../../../lib/campaign';
-import { item, itemError, showFor } from '../../../shared/nodeHelpers';
+import { item, itemError, returnAllAndLimit, showFor } from '../../../shared/nodeHelpers';
 import type { NodeOutput, OperationContext } from '../resources';
 import { campaignJson, text } from './common';
 
 const PAGE = 500;
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-		displayOptions: showFor('campaign', ['getMany']),
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: showFor('campaign', ['getMany'], { returnAll: [false] }),
-	},
+	...returnAllAndLimit('campaign', 'getMany'),
 	{
 		displayName: 'Filters',
 		name: 'campaignFilters',

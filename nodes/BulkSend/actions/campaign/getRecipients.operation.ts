@@ -2,7 +2,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { getRecipients, RECIPIENT_STATES, type RecipientState } from '../../../../lib/campaign';
-import { item, jsonCopy, showFor } from '../../../shared/nodeHelpers';
+import { item, jsonCopy, returnAllAndLimit, showFor } from '../../../shared/nodeHelpers';
 import type { NodeOutput, OperationContext } from '../resources';
 import { campaignField, campaignIdOf, text } from './common';
 
@@ -24,23 +24,7 @@ export const description: INodeProperties[] = [
 		description: 'Only recipients in these states (none: all)',
 		displayOptions: showFor('campaign', ['getRecipients']),
 	},
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-		displayOptions: showFor('campaign', ['getRecipients']),
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: showFor('campaign', ['getRecipients'], { returnAll: [false] }),
-	},
+	...returnAllAndLimit('campaign', 'getRecipients'),
 	{
 		displayName: 'Page Cursor',
 		name: 'cursor',

@@ -1,26 +1,10 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
-import { jsonCopy, showFor } from '../../../shared/nodeHelpers';
+import { jsonCopy, returnAllAndLimit } from '../../../shared/nodeHelpers';
 import { filterFromParameters, filtersField, type OperationContext, type OperationResult } from '../common';
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-		displayOptions: showFor('subscriber', ['getMany']),
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-		displayOptions: showFor('subscriber', ['getMany'], { returnAll: [false] }),
-	},
+	...returnAllAndLimit('subscriber', 'getMany'),
 	filtersField('subscriber', 'getMany'),
 ];
 
