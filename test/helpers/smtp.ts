@@ -359,3 +359,21 @@ export function smtpServersClosedAfterAll(): (options?: TestSmtpServerOptions) =
 		return started;
 	};
 }
+
+/**
+ * A `startSmtpServer` whose servers close after each test (jest `afterEach`); `defaults` go
+ * under each call's options. Declare it before `storePerTest` to close the servers first.
+ */
+export function smtpServersClosedAfterEach(
+	defaults: TestSmtpServerOptions = {},
+): (options?: TestSmtpServerOptions) => Promise<TestSmtpServer> {
+	const servers: TestSmtpServer[] = [];
+	afterEach(async () => {
+		await Promise.all(servers.splice(0).map((s) => s.close()));
+	});
+	return async (options = {}) => {
+		const started = await startSmtpServer({ ...defaults, ...options });
+		servers.push(started);
+		return started;
+	};
+}

@@ -7,8 +7,8 @@ import { createCampaign, getCampaign, recordCampaignEvent, runCampaign, type Cam
 import { LinkSigner } from '../../../lib/store/linkTokens';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { handleUnsubscribe } from '../../../lib/webhook';
-import { smtpSettingsFor, startSmtpServer, type TestSmtpServer } from '../../helpers/smtp';
-import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
+import { smtpServersClosedAfterEach, smtpSettingsFor } from '../../helpers/smtp';
+import { BACKENDS, storePerTest } from '../../helpers/stores';
 import { actor, address, idOf, logStates, receivedCounts } from './helpers';
 
 jest.setTimeout(90_000);
@@ -31,23 +31,11 @@ function oneClick(token: string) {
 }
 
 describe.each(BACKENDS)('campaign audiences on %s', (backend) => {
-	let fixture: StoreFixture;
+	const server = smtpServersClosedAfterEach({ keepRaw: true });
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
-	const servers: TestSmtpServer[] = [];
-	const server = async () => {
-		const started = await startSmtpServer({ keepRaw: true });
-		servers.push(started);
-		return started;
-	};
-
-	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
-	});
-	afterEach(async () => {
-		await Promise.all(servers.splice(0).map((s) => s.close()));
-		await store.close();
-		await fixture.cleanup();
+	beforeEach(() => {
+		store = opened.store;
 	});
 
 	const newList = async (name: string) => (await store.createList({ name }, actor)).id;

@@ -15,9 +15,9 @@ import {
 	type RecipientEntry,
 } from '../../../lib/campaign';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import { smtpSettingsFor, startSmtpServer } from '../../helpers/smtp';
-import type { ScriptAction, ScriptContext, TestSmtpServer } from '../../helpers/smtp';
-import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
+import { smtpServersClosedAfterEach, smtpSettingsFor } from '../../helpers/smtp';
+import type { ScriptAction, ScriptContext } from '../../helpers/smtp';
+import { BACKENDS, storePerTest } from '../../helpers/stores';
 import {
 	actor,
 	addSubscribers,
@@ -35,23 +35,11 @@ jest.setTimeout(60_000);
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };
 
 describe.each(BACKENDS)('campaign engine on %s', (backend) => {
-	let fixture: StoreFixture;
+	const server = smtpServersClosedAfterEach({ keepRaw: false });
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
-	const servers: TestSmtpServer[] = [];
-	const server = async (options: Parameters<typeof startSmtpServer>[0] = {}) => {
-		const started = await startSmtpServer({ keepRaw: false, ...options });
-		servers.push(started);
-		return started;
-	};
-
-	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
-	});
-	afterEach(async () => {
-		await Promise.all(servers.splice(0).map((s) => s.close()));
-		await store.close();
-		await fixture.cleanup();
+	beforeEach(() => {
+		store = opened.store;
 	});
 
 	const newList = async (name = 'Readers') => (await store.createList({ name }, actor)).id;

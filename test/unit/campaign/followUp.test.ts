@@ -6,8 +6,8 @@
 import { createCampaign, createFollowUp, getCampaign, recordCampaignEvent, runCampaign } from '../../../lib/campaign';
 import { CLASS_CODES } from '../../../lib/store/reportCodes';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
-import { smtpSettingsFor, startSmtpServer, type ScriptContext, type TestSmtpServer } from '../../helpers/smtp';
-import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
+import { smtpServersClosedAfterEach, smtpSettingsFor, type TestSmtpServer } from '../../helpers/smtp';
+import { BACKENDS, storePerTest } from '../../helpers/stores';
 import { actor, addSubscribers, address, idOf, TEMPLATE } from './helpers';
 
 jest.setTimeout(90_000);
@@ -15,23 +15,11 @@ jest.setTimeout(90_000);
 const FOLLOW_UP = { subject: 'Did you miss this, {{ name }}?', html: '<p>Second chance</p>', from: 'News <news@sender.example>' };
 
 describe.each(BACKENDS)('follow-up campaigns on %s', (backend) => {
-	let fixture: StoreFixture;
+	const server = smtpServersClosedAfterEach({ keepRaw: true });
+	const opened = storePerTest(backend);
 	let store: SqlSubscriberStore;
-	const servers: TestSmtpServer[] = [];
-	const server = async (script?: (ctx: ScriptContext) => { reply: number; message: string } | undefined) => {
-		const started = await startSmtpServer({ keepRaw: true, script });
-		servers.push(started);
-		return started;
-	};
-
-	beforeEach(async () => {
-		fixture = storeFixture(backend);
-		store = await fixture.open();
-	});
-	afterEach(async () => {
-		await Promise.all(servers.splice(0).map((s) => s.close()));
-		await store.close();
-		await fixture.cleanup();
+	beforeEach(() => {
+		store = opened.store;
 	});
 
 	/** Campaign C to 14 readers: reader 6 refused (550), reader 7 suppressed before; then events. */
@@ -40,7 +28,9 @@ describe.each(BACKENDS)('follow-up campaigns on %s', (backend) => {
 		await addSubscribers(store, listId, 14);
 		await store.suppress(address(7), 'manual', 'test', actor);
 		const campaign = await createCampaign(store, { name: 'Newsletter', listId, template: TEMPLATE }, actor);
-		const srv = await server((ctx) => (ctx.stage === 'rcpt' && ctx.address === address(6) ? { reply: 550, message: '5.1.1 No such user' } : undefined));
+		const srv = await server({
+			script: (ctx) => (ctx.stage === 'rcpt' && ctx.address === address(6) ? { reply: 550, message: '5.1.1 No such user' } : undefined),
+		});
 		const summary = await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv), retry: { maxAttempts: 1 } });
 		expect(summary).toMatchObject({ outcome: 'finished', sentThisRun: 12, failedThisRun: 1, skippedThisRun: 1 });
 		const event = async (i: number, type: 'opened' | 'clicked' | 'bounced' | 'complained' | 'unsubscribed') =>
