@@ -1,7 +1,7 @@
 export * from './types';
 export { SegmentError, type SegmentProblem } from './errors';
 export { parseSegment, SEGMENT_LIMITS } from './parse';
-export { resolveSegment, checkTimeZone, type ResolvedCondition, type DateRange } from './resolve';
+export { resolveSegment, checkTimeZone, wallClockToMillis, type ResolvedCondition, type DateRange } from './resolve';
 export { segmentMatcher, type SegmentMatcher } from './evaluate';
 export {
 	foldText,

@@ -147,6 +147,13 @@ describe('wallClockToUtc', () => {
 		expect(wallClockToUtc('2026-06-01T09:00:00+02:00', 'Asia/Tokyo')).toBe('2026-06-01T09:00:00+02:00');
 		expect(wallClockToUtc('', 'Asia/Tokyo')).toBeNull();
 	});
+
+	test('the same zone arithmetic as segment dates: early years stay themselves, an unknown zone is refused', () => {
+		expect(wallClockToUtc('0050-01-01T09:00:00', 'UTC')).toBe('0050-01-01T09:00:00.000Z');
+		// before 1888 Tokyo kept local mean time, +09:18:59
+		expect(wallClockToUtc('0050-01-01T09:00:00', 'Asia/Tokyo')).toBe('0049-12-31T23:41:01.000Z');
+		expect(() => wallClockToUtc('2026-06-01T09:00', 'Mars/Base')).toThrow(RangeError);
+	});
 });
 
 describe('validateSendConfig', () => {
