@@ -48,7 +48,7 @@ async function benchStore(backend: Backend): Promise<{ store: SqlSubscriberStore
 /** The benchmark data already in a reused store, if it was seeded completely (it ends with ANALYZE). */
 async function seeded(store: SqlSubscriberStore): Promise<SegmentsBenchData | null> {
 	const lists = await store.sql.all<{ id: string | number }>('SELECT id FROM lists ORDER BY id');
-	const campaigns = await store.sql.all<{ id: string | number }>('SELECT id FROM campaigns ORDER BY id');
+	const campaigns = await store.sql.all<{ id: string | number }>("SELECT id FROM campaigns WHERE name LIKE 'Bench campaign %' ORDER BY id");
 	if (lists.length !== 3 || campaigns.length !== 20) return null;
 	const listIds = lists.map((list) => String(list.id));
 	return { listIds, campaignIds: campaigns.map((c) => String(c.id)), segment: BENCH_SEGMENT(listIds), at: AT, rows: ROWS };
