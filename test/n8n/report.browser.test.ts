@@ -13,6 +13,7 @@ import { LinkSigner, openStore, type SqlSubscriberStore, type StoreConfig } from
 import { reportLinkUrl, signReportLink, storeTag } from '../../lib/webhook';
 import { seedReportCampaign, type SeededReportCampaign } from '../helpers/reportCampaign';
 import { CHROMIUM_ARGS, chromiumPath, freePort } from '../helpers/services';
+import { watchedPage } from '../helpers/watchedPage';
 import { bounceWorkflow, registerBounceWebhook } from './bounceWebhookHelpers';
 import { createN8nInstance, type N8nInstance } from './harness';
 
@@ -69,15 +70,7 @@ const cases = (['en', 'ja'] as const).flatMap((language) => (['desktop', 'phone'
 it.each(cases)('the report URL in %s at %s width', async (language, device) => {
 	const viewport = VIEWPORTS[device];
 	// the trigger's page language is "auto": the browser's language decides
-	const context = await browser.newContext({ viewport, locale: language === 'ja' ? 'ja-JP' : 'en-US', deviceScaleFactor: device === 'phone' ? 2 : 1 });
-	const page = await context.newPage();
-	const problems: string[] = [];
-	const requests: string[] = [];
-	page.on('console', (message) => {
-		if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-	});
-	page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-	page.on('request', (request) => requests.push(request.url()));
+	const { context, page, problems, requests } = await watchedPage(browser, { viewport, locale: language === 'ja' ? 'ja-JP' : 'en-US', deviceScaleFactor: device === 'phone' ? 2 : 1 });
 	try {
 		const url = link();
 		const response = await page.goto(url, { waitUntil: 'load' });

@@ -13,6 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { renderReportHtml, type ReportLanguage } from '../../../lib/reports';
 import { CHROMIUM_ARGS, chromiumPath } from '../../helpers/services';
 import { syntheticReport } from '../../helpers/reportFixture';
+import { watchedPage } from '../../helpers/watchedPage';
 
 jest.setTimeout(120_000);
 
@@ -58,15 +59,7 @@ const cases = (['en', 'ja'] as ReportLanguage[]).flatMap((language) =>
 
 it.each(cases)('report in %s at %s width', async (language, device) => {
 	const viewport = VIEWPORTS[device];
-	const context = await browser.newContext({ viewport, deviceScaleFactor: device === 'phone' ? 2 : 1 });
-	const page = await context.newPage();
-	const problems: string[] = [];
-	const requests: string[] = [];
-	page.on('console', (message) => {
-		if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-	});
-	page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-	page.on('request', (request) => requests.push(request.url()));
+	const { context, page, problems, requests } = await watchedPage(browser, { viewport, deviceScaleFactor: device === 'phone' ? 2 : 1 });
 	try {
 		const url = `${origin}/${language}`;
 		const response = await page.goto(url, { waitUntil: 'load' });
