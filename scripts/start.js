@@ -115,7 +115,7 @@ async function describeExamples(timeoutMs) {
 	return (
 		`[start] Live (published; unpublish in the editor):\n${ready.map(line).join('')}` +
 		(waiting.length ? `[start] Published but not answering yet (see n8n's output above):\n${waiting.map(line).join('')}` : '') +
-		`[start] Not published (scheduled sends and mailbox polling; publish in the editor once SMTP or IMAP is real): ${off.join(', ')}\n`
+		`[start] Not published (scheduled and manual sends, mailbox polling; publish in the editor once SMTP or IMAP is real): ${off.join(', ')}\n`
 	);
 }
 

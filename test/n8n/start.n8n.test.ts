@@ -105,7 +105,7 @@ test('the webhook examples are published and printed with their URLs; the schedu
 	}
 	expect(output).toContain(`POST ${base}/webhook/bulk-mail/import-csv`);
 	expect(output).not.toContain('Published but not answering yet');
-	expect(output).toMatch(/Not published \(scheduled sends and mailbox polling.*\): bounce-mailbox\.json, bounce-report\.json, campaign-report\.json, weekly-newsletter\.json/);
+	expect(output).toMatch(/Not published \(scheduled and manual sends, mailbox polling.*\): bounce-mailbox\.json, bounce-report\.json, campaign-report\.json, follow-up-non-openers\.json, weekly-newsletter\.json/);
 
 	// What n8n holds: published exactly the four.
 	const db = new DatabaseSync(path.join(userFolder, '.n8n', 'database.sqlite'), { readOnly: true });
