@@ -1,7 +1,9 @@
 /**
  * Who a campaign mails, as SQL (schema 9): the one place that turns a campaign's audience —
  * lists in order, a segment frozen at the start, a follow-up of another campaign, the old
- * search/field filter — into the keyset reads of its recipients and the count of those left.
+ * search/field filter — into its recipients: written to the send log at the start
+ * (materialiseAudience) or, for a plain one-list audience, read by keyset batch after batch
+ * (claimNewMembers), and the count of those left.
  *
  * One message per person: subscribers stay one row per list, conditions are evaluated per row,
  * and an address (the store's `email_key`) qualifies if any of its active rows on the lists
