@@ -174,6 +174,15 @@ export const templateOptionsProperty: INodeProperties = {
 			displayOptions: { show: { '/operation': ['compose'], trackClicks: [true] } },
 		},
 		{
+			displayName: 'Add Scanner Trap Link',
+			name: 'trapLink',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to add a hidden link no reader can see or click: link scanners that fetch every URL fetch it too, so the campaign report counts their clicks as a machine’s',
+			displayOptions: { show: { '/operation': ['compose'], trackClicks: [true] } },
+		},
+		{
 			displayName: 'Track Opens',
 			name: 'trackOpens',
 			type: 'boolean',
