@@ -255,9 +255,9 @@ const MATERIALISE_WINDOW = 100_000;
  * put back (sendLog.ts reclaimPutBack) and the keyset cursor starts at the end. The recipient set
  * is frozen with it: later edits of the lists or the segment and later engagement change nothing.
  * One set-based statement where every row is its own address (one list, a follow-up); with
- * several lists, windows of subscriber ids, each address's row used stamped with its salted
- * address key, so the log's unique (campaign, address) holds as for keyset claims. Returns the
- * number of recipients.
+ * several lists each address's row used is stamped with its salted address key, so the log's
+ * unique (campaign, address) holds as for keyset claims: one statement on PostgreSQL, windows of
+ * subscriber ids on SQLite (which has no sha256). Returns the number of recipients.
  */
 export async function materialiseAudience(
 	tx: SqlExecutor,
@@ -274,38 +274,48 @@ export async function materialiseAudience(
 		);
 		return result.changes;
 	}
+	const addresses = (range: string[], extra: unknown[]) => ({
+		// the window's (or the whole snapshot's) qualifying addresses, then each one's row used (which may lie elsewhere)
+		sql: `SELECT ${plan.useRow!.sql} AS use_id, s.email_key AS address FROM (
+		   SELECT DISTINCT s.email_lower, s.email_key FROM ${plan.from} WHERE ${[...plan.where, ...range].join(' AND ')}) s`,
+		params: [idValue(tx, max), ...plan.useRow!.params, ...plan.params, ...extra],
+	});
+	if (tx.dialect === 'postgres') {
+		// One statement: PostgreSQL builds the segment's hash joins once for the whole audience, and
+		// hashes the address key as lib/store email.ts addressKeyHash does (sha256 of the store's salt,
+		// "\0address\0" and the key; the first 32 hex digits), with the salt read where it is kept.
+		const found = addresses(['s.id <= ?'], [idValue(tx, max)]);
+		const result = await tx.run(
+			`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
+			 SELECT ?, q.use_id, left(encode(sha256(convert_to(salt.value, 'UTF8') || '\\x006164647265737300'::bytea || convert_to(q.address, 'UTF8')), 'hex'), 32),
+			   'queued', 0, ? FROM (${found.sql}) q, (SELECT value FROM bm_meta WHERE key = 'suppression_salt') salt
+			 WHERE q.use_id IS NOT NULL ORDER BY q.use_id ON CONFLICT DO NOTHING`,
+			[campaignId, now, ...found.params],
+		);
+		return result.changes;
+	}
+	// SQLite, in windows of ids: the key is hashed here, so only a window's rows are in memory at once
 	let total = 0;
 	const last = BigInt(max);
 	for (let after = 0n; after < last; after += BigInt(MATERIALISE_WINDOW)) {
 		const upTo = after + BigInt(MATERIALISE_WINDOW) < last ? after + BigInt(MATERIALISE_WINDOW) : last;
-		// the window's qualifying addresses, then each one's row used (which may lie in another window)
-		const found = await tx.all(
-			`SELECT ${plan.useRow.sql} AS use_id, s.email_key AS address FROM (
-			   SELECT DISTINCT s.email_lower, s.email_key FROM ${plan.from} WHERE ${[...plan.where, 's.id > ?', 's.id <= ?'].join(' AND ')}) s`,
-			[idValue(tx, max), ...plan.useRow.params, ...plan.params, idValue(tx, String(after)), idValue(tx, String(upTo))],
-		);
+		const window = addresses(['s.id > ?', 's.id <= ?'], [idValue(tx, String(after)), idValue(tx, String(upTo))]);
+		const found = await tx.all(window.sql, window.params);
 		const rows = found.filter((r) => r.use_id !== null && r.use_id !== undefined).map((r) => [String(r.use_id), target.addressKey(String(r.address))]);
 		total += await insertQueued(tx, campaignId, rows, now);
 	}
 	return total;
 }
 
-/** Queued rows (subscriber id, address key) for the campaign; an address or row already there is skipped. */
+/** SQLite: queued rows (subscriber id, address key) for the campaign; an address or row already there is skipped. */
 async function insertQueued(tx: SqlExecutor, campaignId: string, rows: string[][], now: string): Promise<number> {
 	if (!rows.length) return 0;
-	const inserted =
-		tx.dialect === 'postgres'
-			? await tx.run(
-					`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
-					 SELECT ?, v.id, v.address, 'queued', 0, ? FROM unnest(?::bigint[], ?::text[]) AS v(id, address) ORDER BY v.id ON CONFLICT DO NOTHING`,
-					[campaignId, now, rows.map((r) => r[0]), rows.map((r) => r[1])],
-				)
-			: await tx.run(
-					`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
-					 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'queued', 0, ? FROM json_each(?) WHERE true
-					 ORDER BY 2 ON CONFLICT DO NOTHING`,
-					[Number(campaignId), now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
-				);
+	const inserted = await tx.run(
+		`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
+		 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'queued', 0, ? FROM json_each(?) WHERE true
+		 ORDER BY 2 ON CONFLICT DO NOTHING`,
+		[Number(campaignId), now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
+	);
 	return inserted.changes;
 }
 

@@ -74,8 +74,10 @@ export class PostgresDriver implements SqlDriver {
 			);
 		}
 		// Every connection works inside the store's own schema: two credentials with different
-		// schemas never see each other's tables.
-		this.pool = new Pool({ ...config, options: `-c search_path="${schema}"` });
+		// schemas never see each other's tables. No JIT: the store's big statements (a segment over
+		// a million rows, a campaign's audience) cost enough to trigger JIT inlining and
+		// optimisation, which took 3.0 s of a 4.9 s audience query and saved less than it cost.
+		this.pool = new Pool({ ...config, options: `-c search_path="${schema}" -c jit=off` });
 		this.pool.on('error', () => undefined);
 		this.direct = executor(this.pool);
 	}
