@@ -217,9 +217,11 @@ function planUpdate(
 			plan.statusChanges.push({ id: old.id, from: old.status, to: status });
 		}
 	}
-	// The new fields' JSON is both the comparison and what is written: stringified once.
+	// The new fields' JSON is both the comparison and what is written: stringified once. Equal to
+	// the stored text, it is unchanged without re-stringifying the old fields (a re-import).
 	const fieldsJson = newFields === oldFields ? null : JSON.stringify(newFields);
-	if (name !== old.name || status !== old.status || (fieldsJson !== null && fieldsJson !== JSON.stringify(oldFields))) {
+	const fieldsChanged = fieldsJson !== null && fieldsJson !== old.fields && fieldsJson !== JSON.stringify(oldFields);
+	if (name !== old.name || status !== old.status || fieldsChanged) {
 		const json = fieldsJson ?? JSON.stringify(newFields);
 		plan.updates.push({
 			id: old.id,
