@@ -2,10 +2,21 @@
  * Time-series charts drawn server-side as SVG by Apache ECharts (its SSR mode: no DOM, no canvas,
  * no native addon). The SVG is inlined into the HTML report; mail bodies get tables instead.
  */
-import * as echarts from 'echarts';
+import type * as Echarts from 'echarts';
 import { formatTime } from './format';
 import type { ReportLabels } from './labels';
 import type { TimeSeries } from './types';
+
+/**
+ * ECharts is loaded on the first chart, not with this module: lib/store imports lib/reports, and
+ * loading ECharts up front cost every store user (imports, sends) ~20-60 MB of memory.
+ */
+let echartsModule: typeof Echarts | undefined;
+
+function echarts(): typeof Echarts {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	return (echartsModule ??= require('echarts') as typeof Echarts);
+}
 
 /** Each chart is drawn twice: wide for desktops, narrow for phones (a scaled-down wide chart's text is unreadable). */
 export const CHART_SIZES = {
@@ -27,7 +38,7 @@ interface ChartSeries {
 function renderChart(title: string, categories: string[], series: ChartSeries[], size: ChartSize): string {
 	const { width, height } = CHART_SIZES[size];
 	const narrow = size === 'narrow';
-	const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+	const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
 	try {
 		chart.setOption({
 			animation: false,

@@ -271,29 +271,36 @@ export function storedFieldsMatch(fields: Record<string, unknown>, fieldsJson: s
 	if ((fieldsJson.includes('\\u') && UNSAFE_JSON_ESCAPE.test(fieldsJson)) || names.some((name) => !isPathSafeName(name))) {
 		return JSON.stringify({ x: 1, ...fieldsMatch(fields) });
 	}
-	let t: Record<string, string> | undefined;
-	let n: Record<string, number> | undefined;
-	let d: Record<string, string> | undefined;
+	// The three maps are built as JSON text: most imported rows have a number or a date among their
+	// (text) fields, and JSON.stringify of the maps took half of this function's time. The same
+	// bytes: keys are [a-z0-9] (fieldKey), never integer-like, so insertion order is kept; numbers
+	// are finite and not -0 (String gives their JSON); dates are ISO text of [0-9TZ:.-] only.
+	let t = '';
+	let n = '';
+	let d = '';
 	for (const name of names) {
 		const value = fields[name];
 		if (typeof value === 'string') {
 			if (value === '') continue;
 			const folded = foldException(value);
-			if (folded !== null) (t ??= {})[fieldKey(name)] = folded;
+			if (folded !== null) t += `,"${fieldKey(name)}":${JSON.stringify(folded)}`;
 			if (mayBeNumber(value)) {
 				const number = numberForm(value);
-				if (number !== null) (n ??= {})[fieldKey(name)] = number;
+				if (number !== null) n += `,"${fieldKey(name)}":${String(number)}`;
 			}
 			const date = dateForm(value);
-			if (date !== null) (d ??= {})[fieldKey(name)] = date;
+			if (date !== null) d += `,"${fieldKey(name)}":"${date}"`;
 		} else if (typeof value === 'number') {
-			if (!Number.isSafeInteger(value)) (t ??= {})[fieldKey(name)] = foldText(textForm(value));
+			if (!Number.isSafeInteger(value)) t += `,"${fieldKey(name)}":${JSON.stringify(foldText(textForm(value)))}`;
 		} else if (value !== null && value !== undefined) {
-			(t ??= {})[fieldKey(name)] = foldText(textForm(value));
+			t += `,"${fieldKey(name)}":${JSON.stringify(foldText(textForm(value)))}`;
 		}
 	}
 	if (!t && !n && !d) return null;
-	return JSON.stringify({ ...(t && { t }), ...(n && { n }), ...(d && { d }) });
+	let json = t ? `"t":{${t.slice(1)}}` : '';
+	if (n) json += `${json ? ',' : ''}"n":{${n.slice(1)}}`;
+	if (d) json += `${json ? ',' : ''}"d":{${d.slice(1)}}`;
+	return `{${json}}`;
 }
 
 /** The match copy of a row's own values, as the store writes it beside the row. */

@@ -226,6 +226,38 @@ export function storeContract(backend: Backend): void {
 				expect(again).toMatchObject({ created: 0, updated: 0, unchanged: names.length });
 			});
 
+			it('updates a batch mixing status changes and kept statuses, with their match copies', async () => {
+				const list = await store.createList({ name: 'Mixed' }, actor);
+				const emails = ['m0@example.com', 'm1@example.com', 'm2@example.com', 'm3@example.com'];
+				await store.bulkUpsert(list.id, emails.map((email) => ({ email, name: 'plain', fields: { n: 1 } })), {}, actor);
+				const result = await store.bulkUpsert(
+					list.id,
+					[
+						{ email: emails[0], status: 'unsubscribed', name: 'STRAßE' },
+						{ email: emails[1], fields: { city: 'İzmir', n: '12' } },
+						{ email: emails[2], status: 'unsubscribed' },
+						{ email: emails[3], name: 'plain' },
+					],
+					{},
+					actor,
+				);
+				expect(result).toMatchObject({ updated: 3, unchanged: 1 });
+				const rows = await store.sql.all<{ email: string; name: string; fields: string; status: string; name_fold: unknown; fields_match: unknown }>(
+					'SELECT email, name, fields, status, name_fold, fields_match FROM subscribers WHERE list_id = ? ORDER BY email',
+					[list.id],
+				);
+				const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+				expect(rows.map((r) => [r.email, r.name, JSON.parse(r.fields), r.status, r.name_fold])).toEqual([
+					[emails[0], 'STRAßE', { n: 1 }, 'unsubscribed', 'strasse'],
+					[emails[1], 'plain', { n: '12', city: 'İzmir' }, 'active', null],
+					[emails[2], 'plain', { n: 1 }, 'unsubscribed', null],
+					[emails[3], 'plain', { n: 1 }, 'active', null],
+				]);
+				expect(rows.map((r) => json(r.fields_match))).toEqual([null, { t: { k63697479: 'i̇zmir' }, n: { k6e: 12 } }, null, null]);
+				expect(await store.countSubscribers({ listId: list.id, status: 'unsubscribed' })).toBe(2);
+				expect(await store.countSubscribers({ listId: list.id, status: 'active' })).toBe(2);
+			});
+
 			it('applies a listed batch set-based: repeats count once, complaints stay, each change audited', async () => {
 				const list = await store.createList({ name: 'L' }, actor);
 				const emails = ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];

@@ -12,9 +12,11 @@ import {
 	TEXT_OPERATORS,
 	numberForm,
 	dateForm,
+	fieldKey,
 	parseSegment,
 	segmentMatcher,
 	SegmentError,
+	storedFieldsMatch,
 	type SegmentSubject,
 	type SegmentWorld,
 	type SendLogFacts,
@@ -145,6 +147,23 @@ describe('value forms', () => {
 		expect(dateForm('2026-06-15T08:00:00+09:00')).toBe('2026-06-14T23:00:00.000Z');
 		expect(dateForm('2026-06-15 23:30')).toBe('2026-06-15T23:30:00.000Z');
 		expect(['2026-02-30', '2026-13-01', '15/06/2026', 1750000000000].map(dateForm)).toEqual([null, null, null, null]);
+	});
+
+	it('stores of custom fields only what SQL cannot read from their JSON, as JSON of t, n and d', () => {
+		const copy = (fields: Record<string, unknown>) => storedFieldsMatch(fields, JSON.stringify(fields));
+		expect(copy({ city: 'Osaka', score: 12, empty: '', none: null })).toBeNull();
+		const fields = { city: 'İzmir', quote: 'Ǆ"\\', age: ' 42 ', ratio: 1.5, flag: true, list: ['A'], joined: '2010-01-31', at: '2026-06-15T08:00:00+09:00', big: '1E+21' };
+		const k = (name: string) => fieldKey(name);
+		expect(copy(fields)).toBe(
+			JSON.stringify({
+				t: { [k('city')]: 'i̇zmir', [k('quote')]: 'ǆ"\\', [k('ratio')]: '1.5', [k('flag')]: 'true', [k('list')]: '["a"]' },
+				n: { [k('age')]: 42, [k('big')]: 1e21 },
+				d: { [k('joined')]: '2010-01-31T00:00:00.000Z', [k('at')]: '2026-06-14T23:00:00.000Z' },
+			}),
+		);
+		expect(copy({ age: '7' })).toBe(`{"n":{"${k('age')}":7}}`);
+		expect(copy({ day: '2026-06-15' })).toBe(`{"d":{"${k('day')}":"2026-06-15T00:00:00.000Z"}}`);
+		expect(copy({ name: 'Maß' })).toBe(`{"t":{"${k('name')}":"mass"}}`);
 	});
 });
 
