@@ -86,17 +86,22 @@ function bump(map: Map<string, number[]>, key: string, width: number, slot: numb
 
 /**
  * Everything a batch reads, in one statement (one round trip on PostgreSQL): the recipients'
- * marks (kind 0), the links the clicking ones hit before (kind 1) and the ids of the clicked
- * template links (kind 2), in columns the three kinds share.
+ * marks (kind 0) and, when it has clicks, the links the clicking ones hit before (kind 1) and the
+ * ids of the clicked template links (kind 2), in columns the three kinds share.
  */
-const readSql = (d: Dialect) => `${PREPARED}
- SELECT 0 AS kind, subscriber_id AS id, state AS text, open_class AS a, click_class AS b, bounce_reason AS c, delivered_at, updated_at
-   FROM send_log WHERE campaign_id = ? AND subscriber_id ${inIds(d)}
- UNION ALL SELECT 1, subscriber_id, NULL, link_id, class, last_at, NULL, NULL
-   FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(d)}
- UNION ALL SELECT 2, link_id, url_key, NULL, NULL, NULL, NULL, NULL
-   FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(d)}`;
-const READ_SQL = { sqlite: readSql('sqlite'), postgres: readSql('postgres') };
+const readSql = (d: Dialect, clicks: boolean) =>
+	`${PREPARED} SELECT 0 AS kind, subscriber_id AS id, state AS text, open_class AS a, click_class AS b, bounce_reason AS c, delivered_at, updated_at
+	 FROM send_log WHERE campaign_id = ? AND subscriber_id ${inIds(d)}` +
+	(clicks
+		? ` UNION ALL SELECT 1, subscriber_id, NULL, link_id, class, last_at, NULL, NULL
+	 FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(d)}
+	 UNION ALL SELECT 2, link_id, url_key, NULL, NULL, NULL, NULL, NULL
+	 FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(d)}`
+		: '');
+const READ_SQL = {
+	sqlite: [readSql('sqlite', false), readSql('sqlite', true)],
+	postgres: [readSql('postgres', false), readSql('postgres', true)],
+};
 
 interface BatchState {
 	recipients: Map<string, Recipient>;
@@ -109,14 +114,9 @@ async function readBatchState(tx: SqlExecutor, campaignId: string, ids: string[]
 	const recipients = new Map<string, Recipient>();
 	const linkIds = new Map<string, number>();
 	const d = tx.dialect;
-	const rows = await tx.all(READ_SQL[d], [
-		campaignId,
-		idsParam(d, ids),
-		campaignId,
-		idsParam(d, clickers),
-		campaignId,
-		textsParam(d, urlKeys),
-	]);
+	const rows = clickers.length
+		? await tx.all(READ_SQL[d][1], [campaignId, idsParam(d, ids), campaignId, idsParam(d, clickers), campaignId, textsParam(d, urlKeys)])
+		: await tx.all(READ_SQL[d][0], [campaignId, idsParam(d, ids)]);
 	const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 	const hits: Row[] = [];
 	for (const row of rows) {
