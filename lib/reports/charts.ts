@@ -2,7 +2,7 @@
  * Time-series charts drawn server-side as SVG by Apache ECharts (its SSR mode: no DOM, no canvas,
  * no native addon). The SVG is inlined into the HTML report; mail bodies get tables instead.
  */
-import * as echarts from 'echarts';
+import type * as Echarts from 'echarts';
 import { formatTime } from './format';
 import type { ReportLabels } from './labels';
 import type { TimeSeries } from './types';
@@ -13,6 +13,19 @@ export const CHART_SIZES = {
 	narrow: { width: 360, height: 290 },
 } as const;
 export type ChartSize = keyof typeof CHART_SIZES;
+
+let loadedEcharts: typeof Echarts | null = null;
+
+/**
+ * ECharts on the first chart drawn: its bundle costs ~100 MB of memory once loaded, and most
+ * processes that import lib/reports (the store, the webhook, the send path: for the hit
+ * classifier and the report types) never draw one.
+ */
+function echarts(): typeof Echarts {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	loadedEcharts ??= require('echarts') as typeof Echarts;
+	return loadedEcharts;
+}
 
 const FONT_FAMILY =
 	'-apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP", Meiryo, sans-serif';
@@ -27,7 +40,7 @@ interface ChartSeries {
 function renderChart(title: string, categories: string[], series: ChartSeries[], size: ChartSize): string {
 	const { width, height } = CHART_SIZES[size];
 	const narrow = size === 'narrow';
-	const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+	const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
 	try {
 		chart.setOption({
 			animation: false,
