@@ -11,7 +11,9 @@
  * rows `sending` and returns them with their fields — over the whole audience, sending stubbed
  * (nothing is composed or sent). Rows handed over ÷ seconds spent in those two calls; the stub
  * sender's outcomes are written as the runner writes them (so the send log stays as in a real
- * run), timed apart: withOutcomesRowsPerSec counts them too.
+ * run), timed apart: withOutcomesRowsPerSec counts them too. A segment campaign writes its whole
+ * audience to the send log when it starts (lib/store audience.ts materialiseAudience): that
+ * one-off cost is segmentStartMs, and withStartRowsPerSec counts it in.
  *
  * peakRssRatio: peak RSS of a child process streaming the segment campaign (3 lists + segment)
  * over that of a child streaming a plain one-list campaign (the first list, no segment), each in
@@ -142,6 +144,7 @@ export async function measureStream(
 		plainStreamed: plain.streamed,
 		plainRowsPerSec: Math.round(plain.streamed / plain.seconds),
 		withOutcomesRowsPerSec: Math.round(segment.streamed / (segment.seconds + segment.recordSeconds)),
+		withStartRowsPerSec: Math.round(segment.streamed / (segment.seconds + segment.startMs / 1000)),
 		segmentPeakRssMb: Math.round(segment.peakRssMb),
 		plainPeakRssMb: Math.round(plain.peakRssMb),
 		batch: base.batch,

@@ -83,6 +83,7 @@ export class CompiledTemplate {
 	private readonly unsubscribeMailto: string | null;
 	private readonly trackOpens: boolean;
 	private readonly trackClicks: boolean;
+	private readonly trapLink: boolean;
 	private readonly trackText: boolean;
 	private readonly untracked = new Set<string>();
 	private readonly needsUnsubscribeUrl: boolean;
@@ -122,6 +123,7 @@ export class CompiledTemplate {
 		this.listUnsubscribe = links.listUnsubscribe;
 		this.trackOpens = links.trackOpens;
 		this.trackClicks = links.trackClicks;
+		this.trapLink = links.trapLink;
 		this.trackText = links.trackText;
 		this.unsubscribeMailto = links.unsubscribeMailto;
 		this.encoding = links.encoding;
@@ -158,6 +160,7 @@ export class CompiledTemplate {
 		if (htmlSource) this.html = compileHtmlProgram(htmlSource, options, strict, {
 				trackClicks: this.trackClicks,
 				trackOpens: this.trackOpens,
+				trapLink: this.trapLink,
 				baseUrl: this.baseUrl,
 				untracked: this.untracked,
 				warnings: this.warnings,
@@ -297,6 +300,7 @@ export class CompiledTemplate {
 			claims,
 			trackClicks: this.trackClicks && !testRender,
 			trackOpens: this.trackOpens && !testRender,
+			trapLink: this.trapLink && !testRender,
 			untracked: this.untracked,
 			unsubscribeUrl,
 			preferencesUrl,

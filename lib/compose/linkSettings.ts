@@ -36,6 +36,7 @@ export interface LinkSettings {
 	trackOpens: boolean;
 	trackClicks: boolean;
 	trackText: boolean;
+	trapLink: boolean;
 	unsubscribeMailto: string | null;
 	encoding: MessageEncoding;
 	extraHeaders: Array<[string, string]>;
@@ -82,6 +83,7 @@ export function resolveLinkSettings(options: ComposeOptions, warnings: string[])
 	const trackOpens = options.trackOpens === true;
 	const trackClicks = options.trackClicks === true;
 	const trackText = options.trackTextLinks === true && trackClicks;
+	const trapLink = options.trapLink === true && trackClicks;
 	if (!signer && (listUnsubscribe || trackOpens || trackClicks)) {
 		throw new ComposeError(
 			'invalid-option',
@@ -125,6 +127,7 @@ export function resolveLinkSettings(options: ComposeOptions, warnings: string[])
 		trackOpens,
 		trackClicks,
 		trackText,
+		trapLink,
 		unsubscribeMailto,
 		encoding,
 		extraHeaders,

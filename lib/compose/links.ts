@@ -21,6 +21,8 @@ export interface LinkRenderState {
 	claims: LinkTokenClaims;
 	trackClicks: boolean;
 	trackOpens: boolean;
+	/** Add the hidden scanner-trap link (with click tracking, in a campaign). */
+	trapLink: boolean;
 	/** URLs of `data-no-track` links, also left alone in the text part. */
 	untracked: ReadonlySet<string>;
 	unsubscribeUrl: string;
@@ -161,10 +163,23 @@ export function trackHref(rendered: string, state: LinkRenderState | undefined, 
 	return state.prefixes.clickHtml + clickToken(url, state, templateUrl);
 }
 
+/**
+ * What goes before `</body>`: the hidden scanner-trap link (an empty anchor, hidden, out of the
+ * tab order and of screen readers: no person can follow it) and the open pixel, each when on.
+ */
 export function openPixel(state: LinkRenderState | undefined): string {
-	if (!state || !state.trackOpens) return '';
-	const token = (state.signer as LinkSigner).sign('open', state.claims);
-	return `<img src="${state.prefixes.openHtml}${token}" width="1" height="1" alt="">`;
+	if (!state) return '';
+	let out = '';
+	if (state.trapLink && state.trackClicks && state.claims.campaignId) {
+		const { subscriberId, campaignId } = state.claims;
+		const token = (state.signer as LinkSigner).sign('click', { subscriberId, campaignId, trap: true });
+		out += `<a href="${state.prefixes.clickHtml}${token}" style="display:none;mso-hide:all" aria-hidden="true" tabindex="-1"></a>`;
+	}
+	if (state.trackOpens) {
+		const token = (state.signer as LinkSigner).sign('open', state.claims);
+		out += `<img src="${state.prefixes.openHtml}${token}" width="1" height="1" alt="">`;
+	}
+	return out;
 }
 
 const TEXT_URL = /https?:\/\/[^\s<>"'\])}]+/gi;

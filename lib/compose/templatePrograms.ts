@@ -17,6 +17,8 @@ export interface NameTemplate {
 export interface HtmlTracking {
 	trackClicks: boolean;
 	trackOpens: boolean;
+	/** The hidden trap link goes where the pixel goes. */
+	trapLink: boolean;
 	baseUrl: string;
 	untracked: Set<string>;
 	warnings: string[];
@@ -58,7 +60,8 @@ export function compileHtmlProgram(
 	if (tracking.trackClicks || tracking.trackOpens) {
 		const plan = planLinks(working, scanConstructs(working, liquid), {
 			trackClicks: tracking.trackClicks,
-			trackOpens: tracking.trackOpens,
+			// the pixel's place (before </body>) also takes the trap link
+			trackOpens: tracking.trackOpens || tracking.trapLink,
 			ownPrefix: `${tracking.baseUrl}/`,
 			parses: (fragment) => {
 				try {
@@ -78,7 +81,7 @@ export function compileHtmlProgram(
 		}
 		working = applyLinkPlan(working, plan, {
 			track: trackTag,
-			pixel: tracking.trackOpens ? pixelTag : null,
+			pixel: tracking.trackOpens || tracking.trapLink ? pixelTag : null,
 		});
 	}
 	const finalConstructs = scanConstructs(

@@ -40,6 +40,12 @@ export interface ComposeOptions {
 	trackClicks?: boolean;
 	/** Also rewrite http(s) links of the text part (default false; needs `trackClicks`). */
 	trackTextLinks?: boolean;
+	/**
+	 * Add a hidden scanner-trap link to the HTML (default false; needs `trackClicks` and a
+	 * campaign): an empty, hidden, unfocusable anchor no reader sees. Link scanners that fetch every
+	 * URL of a message fetch it too, which marks their hits as a machine's in the campaign report.
+	 */
+	trapLink?: boolean;
 	/** Inline the CSS of `<style>` blocks into `style` attributes with juice, once. */
 	inlineCss?: boolean;
 	/** Fail on unknown merge fields (Liquid `strictVariables`); `default` filters still apply. */

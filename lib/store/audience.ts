@@ -1,7 +1,9 @@
 /**
  * Who a campaign mails, as SQL (schema 9): the one place that turns a campaign's audience —
  * lists in order, a segment frozen at the start, a follow-up of another campaign, the old
- * search/field filter — into the keyset reads of its recipients and the count of those left.
+ * search/field filter — into its recipients: written to the send log at the start
+ * (materialiseAudience) or, for a plain one-list audience, read by keyset batch after batch
+ * (claimNewMembers), and the count of those left.
  *
  * One message per person: subscribers stay one row per list, conditions are evaluated per row,
  * and an address (the store's `email_key`) qualifies if any of its active rows on the lists
@@ -229,6 +231,82 @@ export async function audienceSnapshotMax(db: SqlExecutor, row: Row): Promise<st
 		? await db.get(`SELECT COALESCE(MAX(id), 0) AS max FROM subscribers WHERE list_id IN (${lists.map(() => '?').join(', ')})`, lists.map((id) => idValue(db, id)))
 		: await db.get('SELECT COALESCE(MAX(id), 0) AS max FROM subscribers');
 	return String(max?.max ?? 0);
+}
+
+/**
+ * Whether a campaign's recipients are written to the send log at its start (materialised) rather
+ * than read by keyset batch after batch: when it has a segment, several lists (or every list) or
+ * follows up another campaign. Those audiences cost a set-based evaluation (the segment's
+ * lookups, one row per address) that is cheap once over the whole audience and dear when
+ * repeated per claim window; a plain one-list audience is a cheap index range either way, and
+ * materialising a million of them would only move the writes to the start.
+ */
+export function materialisesAtStart(plan: AudiencePlan): boolean {
+	const audience = plan.audience;
+	return plan.perAddress || audience.followUp !== null || (audience.frozen?.definition ?? null) !== null;
+}
+
+/** Subscriber ids per statement when materialising an audience of one row per address. */
+const MATERIALISE_WINDOW = 100_000;
+
+/**
+ * Writes the campaign's whole audience (within the snapshot `max`) into the send log as `queued`
+ * rows, one per address (its row used), at the start; claims then take them as they take rows
+ * put back (sendLog.ts reclaimPutBack) and the keyset cursor starts at the end. The recipient set
+ * is frozen with it: later edits of the lists or the segment and later engagement change nothing.
+ * One set-based statement where every row is its own address (one list, a follow-up); with
+ * several lists, windows of subscriber ids, each address's row used stamped with its salted
+ * address key, so the log's unique (campaign, address) holds as for keyset claims. Returns the
+ * number of recipients.
+ */
+export async function materialiseAudience(
+	tx: SqlExecutor,
+	plan: AudiencePlan,
+	target: { campaignId: string; max: string; now: string; addressKey: (emailKey: string) => string },
+): Promise<number> {
+	const { campaignId, max, now } = target;
+	if (!plan.useRow) {
+		// ON CONFLICT: the send log's key makes a second row of one subscriber impossible anyway
+		const result = await tx.run(
+			`INSERT INTO send_log (campaign_id, subscriber_id, state, attempts, updated_at)
+			 SELECT ?, s.id, 'queued', 0, ? FROM ${plan.from} WHERE ${[...plan.where, 's.id <= ?'].join(' AND ')} ORDER BY s.id ON CONFLICT DO NOTHING`,
+			[idValue(tx, campaignId), now, ...plan.params, idValue(tx, max)],
+		);
+		return result.changes;
+	}
+	let total = 0;
+	const last = BigInt(max);
+	for (let after = 0n; after < last; after += BigInt(MATERIALISE_WINDOW)) {
+		const upTo = after + BigInt(MATERIALISE_WINDOW) < last ? after + BigInt(MATERIALISE_WINDOW) : last;
+		// the window's qualifying addresses, then each one's row used (which may lie in another window)
+		const found = await tx.all(
+			`SELECT ${plan.useRow.sql} AS use_id, s.email_key AS address FROM (
+			   SELECT DISTINCT s.email_lower, s.email_key FROM ${plan.from} WHERE ${[...plan.where, 's.id > ?', 's.id <= ?'].join(' AND ')}) s`,
+			[idValue(tx, max), ...plan.useRow.params, ...plan.params, idValue(tx, String(after)), idValue(tx, String(upTo))],
+		);
+		const rows = found.filter((r) => r.use_id !== null && r.use_id !== undefined).map((r) => [String(r.use_id), target.addressKey(String(r.address))]);
+		total += await insertQueued(tx, campaignId, rows, now);
+	}
+	return total;
+}
+
+/** Queued rows (subscriber id, address key) for the campaign; an address or row already there is skipped. */
+async function insertQueued(tx: SqlExecutor, campaignId: string, rows: string[][], now: string): Promise<number> {
+	if (!rows.length) return 0;
+	const inserted =
+		tx.dialect === 'postgres'
+			? await tx.run(
+					`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
+					 SELECT ?, v.id, v.address, 'queued', 0, ? FROM unnest(?::bigint[], ?::text[]) AS v(id, address) ORDER BY v.id ON CONFLICT DO NOTHING`,
+					[campaignId, now, rows.map((r) => r[0]), rows.map((r) => r[1])],
+				)
+			: await tx.run(
+					`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
+					 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'queued', 0, ? FROM json_each(?) WHERE true
+					 ORDER BY 2 ON CONFLICT DO NOTHING`,
+					[Number(campaignId), now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
+				);
+	return inserted.changes;
 }
 
 /** A claim reads at most max(need × this, CLAIM_WINDOW_MIN) subscriber ids past the cursor. */

@@ -5,7 +5,7 @@
  */
 import { recordAudit } from './auditLog';
 import type { Campaign, CampaignStatus } from './campaignTypes';
-import { audiencePlan, audienceSnapshotMax, countAudienceLeft, freezeAudience } from './audience';
+import { audiencePlan, audienceSnapshotMax, countAudienceLeft, freezeAudience, materialiseAudience, materialisesAtStart } from './audience';
 import { audienceOf, getCampaign, lockCampaign, toCampaign } from './campaigns';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
 import {
@@ -40,6 +40,7 @@ export async function startRun(
 	driver: SqlDriver,
 	campaignId: string,
 	options: { now: number; resume: boolean; actor: Actor },
+	addressKey: (emailKey: string) => string,
 ): Promise<StartDecision> {
 	return driver.transaction(async (tx) => {
 		let row = (await lockCampaign(tx, campaignId))!;
@@ -64,22 +65,31 @@ export async function startRun(
 		// the membership snapshot, and the audience frozen: the segment's definition and its time
 		const max = await audienceSnapshotMax(tx, row);
 		const audience = { ...audienceOf(row), frozen: await freezeAudience(tx, row, now) };
-		const snapshot = {
+		const snapshot: Row = {
 			...row,
 			audience: JSON.stringify(audience),
 			max_subscriber_id: max,
-			next_subscriber_id: 0,
+			next_subscriber_id: '0',
 			status: 'running',
 		};
+		// a segment, several lists or a follow-up: the recipients written to the log now, the
+		// keyset cursor at the end (audience.ts materialisesAtStart)
+		const plan = await audiencePlan(tx, snapshot, now);
+		const materialised = materialisesAtStart(plan);
+		if (materialised) {
+			await materialiseAudience(tx, plan, { campaignId, max, now, addressKey });
+			snapshot.next_subscriber_id = max;
+		}
 		const { remaining } = await countRemaining(tx, snapshot);
 		row = (await tx.get(
-			`UPDATE campaigns SET status = 'running', pause_reason = NULL, max_subscriber_id = ?, next_subscriber_id = 0,
+			`UPDATE campaigns SET status = 'running', pause_reason = NULL, max_subscriber_id = ?, next_subscriber_id = ?,
 			 total_recipients = ?, audience = ?, started_at = ?, updated_at = ? WHERE id = ? RETURNING *`,
-			[max, remaining, snapshot.audience, now, now, campaignId],
+			[max, snapshot.next_subscriber_id, remaining, snapshot.audience, now, now, campaignId],
 		))!;
 		await recordAudit(tx, options.actor, 'campaign.start', 'campaign', campaignId, {
 			maxSubscriberId: max,
 			recipients: remaining,
+			...(materialised ? { materialised: true } : {}),
 			...(audience.frozen.definition ? { segmentAt: audience.frozen.at } : {}),
 		});
 		return { run: true, row };
@@ -230,7 +240,7 @@ export class SqlCampaignRuns {
 	}
 
 	async start(campaignId: string, options: { now: number; resume: boolean; actor: Actor }): Promise<RunStart> {
-		const decision = await startRun(this.driver, campaignId, options);
+		const decision = await startRun(this.driver, campaignId, options, this.addressKey);
 		if (decision.run) return { run: true, campaign: toCampaign(decision.row) };
 		const { remaining } = await countRemaining(this.driver, decision.row);
 		return { run: false, campaign: toCampaign(decision.row), remaining, reason: decision.reason };

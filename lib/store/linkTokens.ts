@@ -29,6 +29,11 @@ export interface LinkTokenClaims {
 	 * campaign report groups clicks by it. Absent: `url` is the template's link.
 	 */
 	templateUrl?: string;
+	/**
+	 * The hidden scanner-trap link of a message (compose's `trapLink`): no reader sees or can
+	 * click it, so a fetch of it is a machine's. It has no target URL.
+	 */
+	trap?: boolean;
 	/** Expiry as a Unix time in seconds; absent means the link does not expire. */
 	expiresAt?: number;
 }
@@ -38,6 +43,7 @@ interface WirePayload {
 	c?: string;
 	u?: string;
 	t?: string;
+	x?: 1;
 	e?: number;
 }
 
@@ -68,6 +74,7 @@ export class LinkSigner {
 		if (claims.campaignId !== undefined) wire.c = claims.campaignId;
 		if (claims.url !== undefined) wire.u = claims.url;
 		if (claims.templateUrl !== undefined) wire.t = claims.templateUrl;
+		if (claims.trap === true) wire.x = 1;
 		if (claims.expiresAt !== undefined) wire.e = Math.floor(claims.expiresAt);
 		const payload = Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
 		return `${payload}.${this.mac(purpose, payload).toString('base64url')}`;
@@ -99,6 +106,7 @@ export class LinkSigner {
 		if (wire.c !== undefined) claims.campaignId = wire.c;
 		if (wire.u !== undefined) claims.url = wire.u;
 		if (typeof wire.t === 'string') claims.templateUrl = wire.t;
+		if (wire.x === 1) claims.trap = true;
 		if (wire.e !== undefined) claims.expiresAt = wire.e;
 		return { ok: true, claims };
 	}

@@ -20,6 +20,9 @@ import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from 
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Row ids (decimal text without leading zeros) in numeric order, with no BigInt per comparison. */
+const byRowId = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * The send log read by state. SQLite's planner (no statistics) prefers walking the primary key
  * to satisfy ORDER BY subscriber_id, which reads every row of the campaign; the state index
@@ -83,7 +86,7 @@ export async function claimBatch(
 				campaignId,
 			]);
 		}
-		ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+		ids.sort(byRowId);
 		// a short batch means every source ran dry (a full one may have more behind it)
 		return {
 			status,

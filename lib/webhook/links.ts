@@ -212,6 +212,10 @@ export async function handleClick(
 	const now = options.now?.() ?? Date.now();
 	const verified = verifyToken(signer, 'click', linkToken(request), now);
 	if (!verified.ok) return refusal(403, verified.reason, textResponse(403, 'This link is not valid'));
+	if (verified.claims.trap) {
+		await recordTrapHit(store, verified.claims, now, request);
+		return { response: textResponse(200, ''), events: [] };
+	}
 	const target = safeRedirectTarget(verified.claims.url);
 	if (!target) {
 		return refusal(400, 'The signed link has no http(s) target URL', textResponse(400, 'This link has no target'));
@@ -285,6 +289,34 @@ async function recordLinkHit(
 		]);
 		const subscriber = await readSubscriber(tx, claims.subscriberId);
 		return [{ ...withSubscriber(event, subscriber), campaignCounted: outcome.counted, duplicate }];
+	});
+}
+
+/** How the campaign report lists the hidden trap link among the message's links. */
+export const TRAP_LINK_LABEL = '(hidden trap link)';
+
+/**
+ * A fetch of the hidden trap link: no reader sees it, so it goes into the campaign history as a
+ * machine's click (signal trap-link) and nowhere else — not the campaign's click counter, not the
+ * recipient's first-click time (segments, follow-ups), not the trigger's output.
+ */
+async function recordTrapHit(store: StoreSource, claims: LinkTokenClaims, now: number, request: HttpRequest): Promise<void> {
+	const campaignId = claims.campaignId;
+	if (!campaignId || !isRowId(campaignId) || !isRowId(claims.subscriberId)) return;
+	const opened = await resolveStore(store);
+	await inRetriedTransaction(opened, async (tx) => {
+		await lockCampaigns(tx, [campaignId]);
+		await opened.recordCampaignHistoryIn(tx, [
+			{
+				campaignId,
+				subscriberId: claims.subscriberId,
+				type: 'click',
+				occurredAt: new Date(now).toISOString(),
+				url: null,
+				templateUrl: TRAP_LINK_LABEL,
+				evidence: { trapLink: true, userAgent: headerText(request.headers, 'user-agent'), ip: request.remoteAddress ?? null },
+			},
+		]);
 	});
 }
 

@@ -105,6 +105,7 @@ export function readTemplateParameters(
 		compose.trackOpens = options.trackOpens === true;
 		compose.trackClicks = options.trackClicks === true;
 		compose.trackTextLinks = options.trackTextLinks === true;
+		compose.trapLink = options.trapLink === true;
 	}
 	return { spec, options: compose };
 }

@@ -74,6 +74,15 @@ export const templateOptionsProperty: INodeProperties = {
 	default: {},
 	options: [
 		{
+			displayName: 'Add Scanner Trap Link',
+			name: 'trapLink',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to add a hidden link no reader can see or click: link scanners that fetch every URL fetch it too, so the campaign report counts their clicks as a machine’s',
+			displayOptions: { show: { '/operation': ['compose'], trackClicks: [true] } },
+		},
+		{
 			displayName: 'Allow Insecure HTTP Links',
 			name: 'allowInsecureHttp',
 			type: 'boolean',

@@ -3,12 +3,14 @@
  * open pixel and click redirect classify with the request's user agent and address (Apple's
  * proxy → unknown, a scanner → machine) and group clicks by the template link in the token; a
  * provider batch classifies with SendGrid's sg_machine_open; a send run's flush counts sent mail
- * per domain; proof tokens (no subscriber, no campaign) record nothing.
+ * per domain; proof tokens (no subscriber, no campaign) record nothing; the hidden trap link of a
+ * composed message records a machine's click and nothing else.
  */
 import { LinkSigner, type SqlSubscriberStore } from '../../lib/store';
 import type { NormalisedEvent } from '../../lib/events';
 import { handleClick, handleOpen, recordEvents } from '../../lib/webhook';
 import { createCampaign } from '../../lib/campaign';
+import { compileTemplate } from '../../lib/compose';
 import { BACKENDS, storePerTest } from '../helpers/stores';
 
 const actor = { type: 'test', id: 'report-recording' };
@@ -80,6 +82,38 @@ describe.each(BACKENDS)('the event history from the recording paths (%s)', (back
 			[2, 1, 9],
 			[2, 1, 9],
 		]);
+	});
+
+	it('puts a hidden trap link into composed mail; a fetch of it is a machine click (trap-link) that counts nowhere else', async () => {
+		const store = handle.store;
+		const { campaignId, ids } = await seed(store);
+		const template = compileTemplate(
+			{ subject: 'Hi', html: '<html><body><p><a href="https://shop.example/sale">Sale</a></p></body></html>', from: 'news@sender.example' },
+			{ baseUrl: 'https://hooks.example/bulk-mail', secret: 'link-signing-secret-of-32-chars!', trackClicks: true, trapLink: true },
+		);
+		const html = template.render({ id: ids[2], email: 'c@yahoo.co.jp', name: '', fields: {} }, { campaignId }).html!;
+		// before </body>, after the reader's content: empty, hidden, out of the tab order and of screen readers
+		const trap = /<a href="https:\/\/hooks\.example\/bulk-mail\/click\?t=([^"]+)" style="display:none;mso-hide:all" aria-hidden="true" tabindex="-1"><\/a><\/body>/.exec(html);
+		expect(trap).not.toBeNull();
+		expect(signer.verify('click', trap![1])).toEqual({ ok: true, claims: { subscriberId: ids[2], campaignId, trap: true } });
+		// no campaign (a one-off message) or no click tracking: no trap link
+		expect(template.render({ id: ids[2], email: 'c@yahoo.co.jp', name: '', fields: {} }).html).not.toContain('tabindex="-1"');
+
+		// a scanner fetches every link of the message, the trap too
+		const scanner = await handleClick(store, signer, request(trap![1], BROWSER, '198.51.100.7'));
+		expect(scanner.response.status).toBe(200);
+		expect(scanner.events).toEqual([]);
+		const report = await store.getCampaignReport(campaignId);
+		expect(report.totalClicks).toEqual({ human: 0, unknown: 0, machine: 1 });
+		// listed apart from the message's own links, under its own name
+		expect(report.links).toEqual([{ url: '(hidden trap link)', uniqueClicks: { human: 0, unknown: 0, machine: 1 }, totalClicks: { human: 0, unknown: 0, machine: 1 } }]);
+		const [event] = await store.sql.all('SELECT type, class, signal FROM campaign_events WHERE subscriber_id = ?', [ids[2]]);
+		expect([Number(event.type), Number(event.class), Number(event.signal)]).toEqual([2, 3, 1]); // click, machine, trap-link
+		// not a reader's click: the campaign's counter and the recipient's first click stay as they were
+		const campaign = await store.sql.get('SELECT clicked FROM campaigns WHERE id = ?', [campaignId]);
+		expect(Number(campaign!.clicked)).toBe(0);
+		const log = await store.sql.get('SELECT clicked_at FROM send_log WHERE campaign_id = ? AND subscriber_id = ?', [campaignId, ids[2]]);
+		expect(log!.clicked_at).toBeNull();
 	});
 
 	it('classifies provider opens with SendGrid sg_machine_open and de-duplicates retries', async () => {

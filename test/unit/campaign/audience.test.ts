@@ -232,6 +232,35 @@ describe.each(BACKENDS)('campaign audiences on %s', (backend) => {
 		expect((await getCampaign(store, campaign.id))!.audience.frozen!.definition).toEqual(definition);
 	});
 
+	it('writes the audience to the send log at the start: one queued row per person; later rows, later matches and unsubscribes change nothing or are skipped', async () => {
+		const a = await newList('A');
+		const b = await newList('B');
+		await upsert(a, [0, 1, 2, 3, 4, 5].map((i) => ({ email: address(i), plan: 'a', city: i % 2 ? 'Osaka' : 'Tokyo' })));
+		await upsert(b, [0, 1, 6].map((i) => ({ email: address(i), plan: 'b', city: i === 1 ? 'Tokyo' : 'Osaka' })));
+		const segment = { definition: { conditions: [{ customField: 'city', operator: 'equals', value: 'tokyo' }] } };
+		const campaign = await createCampaign(store, { name: 'Materialised', listIds: [b, a], segment, template: TEMPLATE }, actor);
+		const runs = store.campaignRuns;
+		expect((await runs.start(campaign.id, { now: Date.now(), resume: false, actor })).run).toBe(true);
+
+		// Tokyo rows: A's 0, 2, 4 and B's 1 — people 0, 1, 2, 4, each once; people on B use B's row
+		const queued = await store.sql.all('SELECT subscriber_id, state, address_key FROM send_log WHERE campaign_id = ? ORDER BY subscriber_id', [campaign.id]);
+		const expected = [await idOf(store, a, address(2)), await idOf(store, a, address(4)), await idOf(store, b, address(0)), await idOf(store, b, address(1))];
+		expect(queued.map((row) => String(row.subscriber_id)).sort()).toEqual(expected.sort());
+		expect(new Set(queued.map((row) => row.state))).toEqual(new Set(['queued']));
+		expect(new Set(queued.map((row) => row.address_key)).size).toBe(4);
+		for (const row of queued) expect(String(row.address_key)).toMatch(/^[0-9a-f]{32}$/);
+		const started = (await getCampaign(store, campaign.id))!;
+		expect(started.totalRecipients).toBe(4);
+
+		// after the start: a new Tokyo reader, an Osaka reader moving to Tokyo, a recipient unsubscribing
+		await upsert(a, [{ email: address(7), plan: 'a', city: 'Tokyo' }, { email: address(3), plan: 'a', city: 'Tokyo' }]);
+		await store.setStatus(await idOf(store, a, address(4)), 'unsubscribed', {}, actor);
+		const srv = await server();
+		await runCampaign(store, campaign.id, { smtp: smtpSettingsFor(srv) });
+		expect([...receivedCounts(srv).keys()].sort()).toEqual([address(0), address(1), address(2)].sort());
+		expect(await logStates(store, campaign.id)).toEqual({ sent: 3, skipped: 1 });
+	});
+
 	it('refuses an audience it cannot use, naming the problem', async () => {
 		const listId = await newList('Readers');
 		const attempt = (extra: Record<string, unknown>) =>
