@@ -54,9 +54,10 @@ const PG_BATCH_SQL = `${PREPARED} WITH
 SELECT 1 AS done`;
 
 /**
- * SQLite: multi-row VALUES with bound parameters, a statement text per row count (at most
- * SQLITE_ROWS rows, so a few dozen texts per table at most). About half the cost of passing the
- * rows as one JSON array read with json_each/json_extract, which parses every value again.
+ * SQLite: multi-row VALUES with bound parameters, about half the cost of passing the rows as one
+ * JSON array read with json_each/json_extract, which parses every value again. Each row count
+ * is a statement of its own (prepared once and kept): chunks of at most SQLITE_ROWS rows, cut to
+ * a multiple of 8 above 8 rows, so a table has at most 16 texts and a batch two statements.
  */
 const SQLITE_ROWS = 64;
 const SQLITE = {
@@ -98,12 +99,16 @@ function sqliteText(table: keyof typeof SQLITE, width: number, count: number): s
 	return text;
 }
 
-/** Rows in chunks of SQLITE_ROWS; column `idColumn` (a row id) as a number, so SQLite compares integers. */
+/** Rows in chunks (see SQLITE_ROWS); column `idColumn` (a row id) as a number, so SQLite compares integers. */
 async function sqliteInsert(tx: SqlExecutor, table: keyof typeof SQLITE, campaignId: number, rows: unknown[][], idColumn = -1): Promise<void> {
 	if (!rows.length) return;
 	const width = rows[0].length;
-	for (let from = 0; from < rows.length; from += SQLITE_ROWS) {
-		const chunk = rows.slice(from, from + SQLITE_ROWS);
+	let from = 0;
+	while (from < rows.length) {
+		const left = Math.min(rows.length - from, SQLITE_ROWS);
+		const size = left > 8 ? left - (left % 8) : left;
+		const chunk = rows.slice(from, from + size);
+		from += size;
 		const params: unknown[] = [];
 		for (const row of chunk) {
 			params.push(campaignId);
