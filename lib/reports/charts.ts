@@ -25,6 +25,19 @@ export const CHART_SIZES = {
 } as const;
 export type ChartSize = keyof typeof CHART_SIZES;
 
+let loadedEcharts: typeof Echarts | null = null;
+
+/**
+ * ECharts on the first chart drawn: its bundle costs ~100 MB of memory once loaded, and most
+ * processes that import lib/reports (the store, the webhook, the send path: for the hit
+ * classifier and the report types) never draw one.
+ */
+function echarts(): typeof Echarts {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	loadedEcharts ??= require('echarts') as typeof Echarts;
+	return loadedEcharts;
+}
+
 const FONT_FAMILY =
 	'-apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP", Meiryo, sans-serif';
 

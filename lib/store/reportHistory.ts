@@ -12,7 +12,7 @@ import type { FailureKind } from '../bounce';
 import { ALL_LINKS_WINDOW_MS, classifyHit, type HitClass, type HitSignal } from '../reports';
 import { isCampaignId } from './campaigns';
 import { idsParam, inIds, inTexts, textsParam } from './dialect';
-import type { Row, SqlExecutor } from './driver';
+import type { Dialect, Row, SqlExecutor } from './driver';
 import {
 	CLASS_CODES,
 	METRIC,
@@ -57,7 +57,8 @@ interface Recipient {
 	openClass: number | null;
 	clickClass: number | null;
 	bounceReason: number | null;
-	deliveredMs: number | null;
+	/** When the message was delivered (ISO text, parsed only for the opens and clicks that need it). */
+	delivered: string | null;
 	/** The subscriber id: domain deltas are keyed by it until the few addresses needed are read. */
 	id: string;
 	changed: boolean;
@@ -83,38 +84,74 @@ function bump(map: Map<string, number[]>, key: string, width: number, slot: numb
 	row[slot] += by;
 }
 
-async function readRecipients(tx: SqlExecutor, campaignId: string, ids: string[]): Promise<Map<string, Recipient>> {
-	const out = new Map<string, Recipient>();
-	const rows = await tx.all(
-		`${PREPARED} SELECT subscriber_id, state, open_class, click_class, bounce_reason, delivered_at, updated_at
-		 FROM send_log WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
-		[campaignId, idsParam(tx.dialect, ids)],
-	);
-	const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-	for (const row of rows) {
-		const delivered = row.delivered_at ?? (row.state === 'sent' ? row.updated_at : null);
-		out.set(String(row.subscriber_id), {
-			openClass: num(row.open_class),
-			clickClass: num(row.click_class),
-			bounceReason: num(row.bounce_reason),
-			deliveredMs: delivered ? Date.parse(String(delivered)) : null,
-			id: String(row.subscriber_id),
-			changed: false,
-			links: null,
-		});
-	}
-	return out;
+/**
+ * Everything a batch reads, in one statement (one round trip on PostgreSQL): the recipients'
+ * marks (kind 0) and, when it has clicks, the links the clicking ones hit before (kind 1) and the
+ * ids of the clicked template links (kind 2), in columns the three kinds share.
+ */
+const readSql = (d: Dialect, clicks: boolean) =>
+	`${PREPARED} SELECT 0 AS kind, subscriber_id AS id, state AS text, open_class AS a, click_class AS b, bounce_reason AS c, delivered_at, updated_at
+	 FROM send_log WHERE campaign_id = ? AND subscriber_id ${inIds(d)}` +
+	(clicks
+		? ` UNION ALL SELECT 1, subscriber_id, NULL, link_id, class, last_at, NULL, NULL
+	 FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(d)}
+	 UNION ALL SELECT 2, link_id, url_key, NULL, NULL, NULL, NULL, NULL
+	 FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(d)}`
+		: '');
+const READ_SQL = {
+	sqlite: [readSql('sqlite', false), readSql('sqlite', true)],
+	postgres: [readSql('postgres', false), readSql('postgres', true)],
+};
+
+interface BatchState {
+	recipients: Map<string, Recipient>;
+	/** url key → link id, of the clicked links the campaign has numbered already */
+	linkIds: Map<string, number>;
 }
 
-/** The campaign's link ids for these template URLs, numbering new ones (the campaign row is locked). */
-async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[]): Promise<{ ids: Map<string, number>; count: number | null }> {
+/** The batch's state; `clickers` (subscriber ids of clicks) get their earlier link hits. */
+async function readBatchState(tx: SqlExecutor, campaignId: string, ids: string[], clickers: string[], urlKeys: string[]): Promise<BatchState> {
+	const recipients = new Map<string, Recipient>();
+	const linkIds = new Map<string, number>();
+	const d = tx.dialect;
+	const rows = clickers.length
+		? await tx.all(READ_SQL[d][1], [campaignId, idsParam(d, ids), campaignId, idsParam(d, clickers), campaignId, textsParam(d, urlKeys)])
+		: await tx.all(READ_SQL[d][0], [campaignId, idsParam(d, ids)]);
+	const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+	const hits: Row[] = [];
+	for (const row of rows) {
+		const kind = Number(row.kind);
+		if (kind === 1) hits.push(row);
+		else if (kind === 2) linkIds.set(String(row.text), Number(row.id));
+		else {
+			const delivered = row.delivered_at ?? (row.text === 'sent' ? row.updated_at : null);
+			recipients.set(String(row.id), {
+				openClass: num(row.a),
+				clickClass: num(row.b),
+				bounceReason: num(row.c),
+				delivered: delivered ? String(delivered) : null,
+				id: String(row.id),
+				changed: false,
+				links: null,
+			});
+		}
+	}
+	for (const id of clickers) {
+		const recipient = recipients.get(id);
+		if (recipient) recipient.links = new Map();
+	}
+	for (const row of hits) recipients.get(String(row.id))?.links?.set(Number(row.a), [Number(row.b), Number(row.c) * 1000]);
+	return { recipients, linkIds };
+}
+
+/** The campaign's link ids for these template URLs (`known`: read already), numbering new ones (the campaign row is locked). */
+async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[], known: Map<string, number>): Promise<{ ids: Map<string, number>; count: number | null }> {
 	const ids = new Map<string, number>();
 	const keys = new Map(urls.map((url) => [urlKey(url), url]));
-	const rows = await tx.all(`${PREPARED} SELECT link_id, url_key FROM campaign_links WHERE campaign_id = ? AND url_key ${inTexts(tx.dialect)}`, [
-		campaignId,
-		textsParam(tx.dialect, [...keys.keys()]),
-	]);
-	for (const row of rows) ids.set(keys.get(String(row.url_key))!, Number(row.link_id));
+	for (const [key, url] of keys) {
+		const id = known.get(key);
+		if (id !== undefined) ids.set(url, id);
+	}
 	if (ids.size === keys.size) return { ids, count: null };
 	const counted = await tx.get('SELECT COUNT(*) AS n, COALESCE(MAX(link_id), 0) AS top FROM campaign_links WHERE campaign_id = ?', [campaignId]);
 	// new links are numbered on: the caller holds the campaign row's lock, so no one else numbers them meanwhile
@@ -141,20 +178,6 @@ async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[]): Pro
 		}
 	}
 	return { ids, count };
-}
-
-async function readLinkClicks(tx: SqlExecutor, campaignId: string, recipients: Map<string, Recipient>, ids: string[]): Promise<void> {
-	for (const id of ids) {
-		const recipient = recipients.get(id);
-		if (recipient) recipient.links = new Map();
-	}
-	const rows = await tx.all(
-		`${PREPARED} SELECT subscriber_id, link_id, class, last_at FROM report_link_clickers WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
-		[campaignId, idsParam(tx.dialect, ids)],
-	);
-	for (const row of rows) {
-		recipients.get(String(row.subscriber_id))?.links?.set(Number(row.link_id), [Number(row.class), Number(row.last_at) * 1000]);
-	}
 }
 
 /** How many links the campaign has (for the "every link at once" signal); cached by nobody: one indexed count. */
@@ -207,13 +230,18 @@ async function recordCampaignHistory(
 	outcomes: HistoryOutcome[],
 ): Promise<void> {
 	const subscriberIds = [...new Set(indexes.map((i) => String(events[i].subscriberId)))];
-	const recipients = await readRecipients(tx, campaignId, subscriberIds);
-	const clicks = indexes.filter((i) => events[i].type === 'click' && recipients.has(String(events[i].subscriberId)));
+	const allClicks = indexes.filter((i) => events[i].type === 'click');
+	const state = await readBatchState(
+		tx,
+		campaignId,
+		subscriberIds,
+		[...new Set(allClicks.map((i) => String(events[i].subscriberId)))],
+		[...new Set(allClicks.map((i) => urlKey(clickUrl(events[i]))))],
+	);
+	const recipients = state.recipients;
+	const clicks = allClicks.filter((i) => recipients.has(String(events[i].subscriberId)));
 	let links: { ids: Map<string, number>; count: number | null } = { ids: new Map(), count: null };
-	if (clicks.length) {
-		links = await linkIds(tx, campaignId, [...new Set(clicks.map((i) => clickUrl(events[i])))]);
-		await readLinkClicks(tx, campaignId, recipients, [...new Set(clicks.map((i) => String(events[i].subscriberId)))]);
-	}
+	if (clicks.length) links = await linkIds(tx, campaignId, [...new Set(clicks.map((i) => clickUrl(events[i])))], state.linkIds);
 	const d = new Deltas();
 	for (const index of indexes) {
 		const event = events[index];
@@ -235,7 +263,7 @@ async function recordCampaignHistory(
 			}
 			const verdict = classifyHit({
 				kind: event.type,
-				sinceDeliveryMs: recipient.deliveredMs === null ? null : atMs - recipient.deliveredMs,
+				sinceDeliveryMs: recipient.delivered === null ? null : atMs - Date.parse(recipient.delivered),
 				userAgent: event.evidence?.userAgent,
 				ip: event.evidence?.ip,
 				sendgridMachineOpen: event.evidence?.sendgridMachineOpen,

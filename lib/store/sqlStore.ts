@@ -288,6 +288,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 		this.historyEnabled = enabled;
 	}
 
+	/** Whether recordCampaignHistoryIn records (always, but in benchmarks): callers skip building its input when not. */
+	get recordsEventHistory(): boolean {
+		return this.historyEnabled;
+	}
+
 	/** The campaign's report (lib/reports CampaignReport), from the rollups only. Throws ReportError. */
 	async getCampaignReport(campaignId: string, options: CampaignReportOptions = {}): Promise<CampaignReport> {
 		return getCampaignReport(this.driver, campaignId, options);
