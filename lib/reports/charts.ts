@@ -8,8 +8,9 @@ import type { ReportLabels } from './labels';
 import type { TimeSeries } from './types';
 
 /**
- * ECharts is loaded on the first chart, not with this module: lib/store imports lib/reports, and
- * loading ECharts up front cost every store user (imports, sends) ~20-60 MB of memory.
+ * ECharts is loaded on the first chart drawn, not with this module: lib/store imports lib/reports
+ * (the hit classifier, the report types), and loading its bundle up front cost every process that
+ * opens a store ~20-100 MB of memory; most never draw a chart.
  */
 let echartsModule: typeof Echarts | undefined;
 
@@ -24,19 +25,6 @@ export const CHART_SIZES = {
 	narrow: { width: 360, height: 290 },
 } as const;
 export type ChartSize = keyof typeof CHART_SIZES;
-
-let loadedEcharts: typeof Echarts | null = null;
-
-/**
- * ECharts on the first chart drawn: its bundle costs ~100 MB of memory once loaded, and most
- * processes that import lib/reports (the store, the webhook, the send path: for the hit
- * classifier and the report types) never draw one.
- */
-function echarts(): typeof Echarts {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	loadedEcharts ??= require('echarts') as typeof Echarts;
-	return loadedEcharts;
-}
 
 const FONT_FAMILY =
 	'-apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP", Meiryo, sans-serif';
