@@ -272,7 +272,11 @@ export class SqlSubscriberStore implements SubscriberStore {
 
 	// ---------------------------------------------------------------- campaign reports (#18)
 
-	private historyEnabled = true;
+	/**
+	 * Benchmarks only: bench:report measures the history's cost on the Bounce Webhook in real n8n
+	 * with a second n8n started with BULK_MAIL_BENCH_EVENT_HISTORY=off (its stores record none).
+	 */
+	private historyEnabled = process.env.BULK_MAIL_BENCH_EVENT_HISTORY !== 'off';
 
 	/**
 	 * Records campaign events in the history and its rollups inside the caller's transaction
