@@ -246,24 +246,16 @@ export function materialisesAtStart(plan: AudiencePlan): boolean {
 	return plan.perAddress || audience.followUp !== null || (audience.frozen?.definition ?? null) !== null;
 }
 
-/** Subscriber ids per statement when materialising an audience of one row per address. */
-const MATERIALISE_WINDOW = 100_000;
-
 /**
  * Writes the campaign's whole audience (within the snapshot `max`) into the send log as `queued`
- * rows, one per address (its row used), at the start; claims then take them as they take rows
- * put back (sendLog.ts reclaimPutBack) and the keyset cursor starts at the end. The recipient set
- * is frozen with it: later edits of the lists or the segment and later engagement change nothing.
- * One set-based statement where every row is its own address (one list, a follow-up); with
- * several lists each address's row used is stamped with its salted address key, so the log's
- * unique (campaign, address) holds as for keyset claims: one statement on PostgreSQL, windows of
- * subscriber ids on SQLite (which has no sha256). Returns the number of recipients.
+ * rows, one per address (its row used), at the start, in one set-based statement; claims then
+ * take them as they take rows put back (sendLog.ts reclaimPutBack) and the keyset cursor starts
+ * at the end. The recipient set is frozen with it: later edits of the lists or the segment and
+ * later engagement change nothing. Where one address can have several rows (several lists), each
+ * row used is stamped with its salted address key, so the log's unique (campaign, address) holds
+ * as for keyset claims. Returns the number of recipients.
  */
-export async function materialiseAudience(
-	tx: SqlExecutor,
-	plan: AudiencePlan,
-	target: { campaignId: string; max: string; now: string; addressKey: (emailKey: string) => string },
-): Promise<number> {
+export async function materialiseAudience(tx: SqlExecutor, plan: AudiencePlan, target: { campaignId: string; max: string; now: string }): Promise<number> {
 	const { campaignId, max, now } = target;
 	if (!plan.useRow) {
 		// ON CONFLICT: the send log's key makes a second row of one subscriber impossible anyway
@@ -274,49 +266,24 @@ export async function materialiseAudience(
 		);
 		return result.changes;
 	}
-	const addresses = (range: string[], extra: unknown[]) => ({
-		// the window's (or the whole snapshot's) qualifying addresses, then each one's row used (which may lie elsewhere)
-		sql: `SELECT ${plan.useRow!.sql} AS use_id, s.email_key AS address FROM (
-		   SELECT DISTINCT s.email_lower, s.email_key FROM ${plan.from} WHERE ${[...plan.where, ...range].join(' AND ')}) s`,
-		params: [idValue(tx, max), ...plan.useRow!.params, ...plan.params, ...extra],
-	});
-	if (tx.dialect === 'postgres') {
-		// One statement: PostgreSQL builds the segment's hash joins once for the whole audience, and
-		// hashes the address key as lib/store email.ts addressKeyHash does (sha256 of the store's salt,
-		// "\0address\0" and the key; the first 32 hex digits), with the salt read where it is kept.
-		const found = addresses(['s.id <= ?'], [idValue(tx, max)]);
-		const result = await tx.run(
-			`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
-			 SELECT ?, q.use_id, left(encode(sha256(convert_to(salt.value, 'UTF8') || '\\x006164647265737300'::bytea || convert_to(q.address, 'UTF8')), 'hex'), 32),
-			   'queued', 0, ? FROM (${found.sql}) q, (SELECT value FROM bm_meta WHERE key = 'suppression_salt') salt
-			 WHERE q.use_id IS NOT NULL ORDER BY q.use_id ON CONFLICT DO NOTHING`,
-			[campaignId, now, ...found.params],
-		);
-		return result.changes;
-	}
-	// SQLite, in windows of ids: the key is hashed here, so only a window's rows are in memory at once
-	let total = 0;
-	const last = BigInt(max);
-	for (let after = 0n; after < last; after += BigInt(MATERIALISE_WINDOW)) {
-		const upTo = after + BigInt(MATERIALISE_WINDOW) < last ? after + BigInt(MATERIALISE_WINDOW) : last;
-		const window = addresses(['s.id > ?', 's.id <= ?'], [idValue(tx, String(after)), idValue(tx, String(upTo))]);
-		const found = await tx.all(window.sql, window.params);
-		const rows = found.filter((r) => r.use_id !== null && r.use_id !== undefined).map((r) => [String(r.use_id), target.addressKey(String(r.address))]);
-		total += await insertQueued(tx, campaignId, rows, now);
-	}
-	return total;
-}
-
-/** SQLite: queued rows (subscriber id, address key) for the campaign; an address or row already there is skipped. */
-async function insertQueued(tx: SqlExecutor, campaignId: string, rows: string[][], now: string): Promise<number> {
-	if (!rows.length) return 0;
-	const inserted = await tx.run(
+	// The address key as email.ts addressKeyHash makes it (sha256 of the store's salt, "\0address\0"
+	// and the key; 32 hex digits), with the salt read where it is kept: in SQL on PostgreSQL, by
+	// the function the SQLite driver registers.
+	const key =
+		tx.dialect === 'postgres'
+			? `left(encode(sha256(convert_to(salt.value, 'UTF8') || '\\x006164647265737300'::bytea || convert_to(q.address, 'UTF8')), 'hex'), 32)`
+			: 'bm_address_key(salt.value, q.address)';
+	// the qualifying addresses, then each one's row used (which need not be the qualifying row)
+	const result = await tx.run(
 		`INSERT INTO send_log (campaign_id, subscriber_id, address_key, state, attempts, updated_at)
-		 SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'queued', 0, ? FROM json_each(?) WHERE true
-		 ORDER BY 2 ON CONFLICT DO NOTHING`,
-		[Number(campaignId), now, JSON.stringify(rows.map(([id, address]) => [Number(id), address]))],
+		 SELECT ?, q.use_id, ${key}, 'queued', 0, ? FROM (
+		   SELECT ${plan.useRow.sql} AS use_id, s.email_key AS address FROM (
+		     SELECT DISTINCT s.email_lower, s.email_key FROM ${plan.from} WHERE ${[...plan.where, 's.id <= ?'].join(' AND ')}) s
+		 ) q, (SELECT value FROM bm_meta WHERE key = 'suppression_salt') salt
+		 WHERE q.use_id IS NOT NULL ORDER BY q.use_id ON CONFLICT DO NOTHING`,
+		[idValue(tx, campaignId), now, idValue(tx, max), ...plan.useRow.params, ...plan.params, idValue(tx, max)],
 	);
-	return inserted.changes;
+	return result.changes;
 }
 
 /** A claim reads at most max(need × this, CLAIM_WINDOW_MIN) subscriber ids past the cursor. */

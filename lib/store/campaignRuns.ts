@@ -40,7 +40,6 @@ export async function startRun(
 	driver: SqlDriver,
 	campaignId: string,
 	options: { now: number; resume: boolean; actor: Actor },
-	addressKey: (emailKey: string) => string,
 ): Promise<StartDecision> {
 	return driver.transaction(async (tx) => {
 		let row = (await lockCampaign(tx, campaignId))!;
@@ -77,7 +76,7 @@ export async function startRun(
 		const plan = await audiencePlan(tx, snapshot, now);
 		const materialised = materialisesAtStart(plan);
 		if (materialised) {
-			await materialiseAudience(tx, plan, { campaignId, max, now, addressKey });
+			await materialiseAudience(tx, plan, { campaignId, max, now });
 			snapshot.next_subscriber_id = max;
 		}
 		const { remaining } = await countRemaining(tx, snapshot);
@@ -240,7 +239,7 @@ export class SqlCampaignRuns {
 	}
 
 	async start(campaignId: string, options: { now: number; resume: boolean; actor: Actor }): Promise<RunStart> {
-		const decision = await startRun(this.driver, campaignId, options, this.addressKey);
+		const decision = await startRun(this.driver, campaignId, options);
 		if (decision.run) return { run: true, campaign: toCampaign(decision.row) };
 		const { remaining } = await countRemaining(this.driver, decision.row);
 		return { run: false, campaign: toCampaign(decision.row), remaining, reason: decision.reason };

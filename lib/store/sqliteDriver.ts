@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Mutex, type Row, type SqlDriver, type SqlExecutor } from './driver';
+import { addressKeyHash } from './email';
 
 type SqlValue = null | number | bigint | string | Uint8Array;
 
@@ -26,6 +27,9 @@ export class SqliteDriver implements SqlDriver {
 		this.db.exec('PRAGMA synchronous = NORMAL');
 		this.db.exec('PRAGMA busy_timeout = 15000');
 		this.db.exec('PRAGMA foreign_keys = ON');
+		// SQLite has no sha256: the send log's salted address key (email.ts addressKeyHash) for
+		// set-based statements, such as a campaign's audience written down at its start.
+		this.db.function('bm_address_key', { deterministic: true, directOnly: true }, (salt, key) => addressKeyHash(String(salt), String(key)));
 		const self = this;
 		this.direct = {
 			dialect: 'sqlite',
