@@ -9,6 +9,7 @@ import { sign } from 'node:crypto';
 import http from 'node:http';
 import { createCampaign } from '../lib/campaign';
 import type { SqlSubscriberStore } from '../lib/store/sqlStore';
+import { seeded } from '../test/helpers/random';
 
 const DUPLICATE_EVERY = 10; // every 10th event re-sends an earlier one
 const CONCURRENCY = 16;
@@ -54,21 +55,10 @@ const KIND_MIX: Array<[number, (ts: number) => Record<string, unknown>]> = [
 ];
 const MIX_TOTAL = KIND_MIX.reduce((sum, [weight]) => sum + weight, 0);
 
-/** A small deterministic PRNG, so every run sends the same stream. */
-function prng(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** The request bodies of a phase: every DUPLICATE_EVERY-th event re-sends an earlier one. */
 function buildBodies(job: LoadJob): { bodies: string[]; duplicates: number; distinct: number } {
-	const random = prng(job.prefix.split('').reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7));
+	const random = seeded(job.prefix.split('').reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7));
 	const sent: Array<Record<string, unknown>> = [];
 	const bodies: string[] = [];
 	let duplicates = 0;

@@ -2,22 +2,12 @@ import { sendMessages } from '../../../lib/send/itemSender';
 import type { OutgoingMessage, SendResult } from '../../../lib/send/itemSender';
 import { smtpSettingsFor, smtpServersClosedAfterAll } from '../../helpers/smtp';
 import type { ScriptAction, ScriptContext } from '../../helpers/smtp';
+import { seeded } from '../../helpers/random';
 
 jest.setTimeout(60_000);
 
 const server = smtpServersClosedAfterAll();
 
-/** Deterministic PRNG (mulberry32), so a "random 10%" is the same on every run. */
-function seeded(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function messagesTo(addresses: string[]): OutgoingMessage[] {
 	return addresses.map((to, i) => ({
