@@ -662,3 +662,14 @@ export async function runNode(
 	const output = (await nodeType.execute.call(mock.context)) as INodeExecutionData[][];
 	return { output, mock };
 }
+
+/** The NodeOperationError a node run throws (fails the test when it does not throw one). */
+export async function expectNodeError(promise: Promise<unknown>): Promise<NodeOperationError> {
+	try {
+		await promise;
+	} catch (error) {
+		expect(error).toBeInstanceOf(NodeOperationError);
+		return error as NodeOperationError;
+	}
+	throw new Error('expected the node to fail');
+}

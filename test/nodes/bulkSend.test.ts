@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import {
-	NodeOperationError,
 	type ICredentialDataDecryptedObject,
 	type ICredentialTestFunctions,
 	type IDataObject,
@@ -25,7 +24,7 @@ import { wallClockToUtc as inTimeZone } from '../../lib/campaign';
 import { bulkMailRedisConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
 import { bulkMailSmtpConnectionTest } from '../../nodes/BulkSend/methods/credentialTest';
 import { ComposeMessage } from '../../nodes/ComposeMessage/ComposeMessage.node';
-import { runNode, type ExecuteMockOptions } from '../helpers/n8nMock';
+import { expectNodeError, runNode, type ExecuteMockOptions } from '../helpers/n8nMock';
 import { REDIS, freePort } from '../helpers/services';
 import { parseMessage, startSmtpServer, type ScriptAction, type TestSmtpServer } from '../helpers/smtp';
 
@@ -129,15 +128,6 @@ function bulkSend(options: ExecuteMockOptions) {
 	return runNode(new BulkSend(), options);
 }
 
-async function expectNodeError(promise: Promise<unknown>): Promise<NodeOperationError> {
-	try {
-		await promise;
-	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
-	}
-	throw new Error('expected the node to fail');
-}
 
 describe('Bulk Send: Message → Send (item mode)', () => {
 	test('delivers every item over one pool, one result per item, paired, in order', async () => {

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { NodeOperationError, type ICredentialDataDecryptedObject, type IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { LinkSigner, openStore, type SqlSubscriberStore } from '../../lib/store';
 import { verifyReportLink } from '../../lib/webhook';
 import { BulkSend } from '../../nodes/BulkSend/BulkSend.node';
 import { campaignIdsOf } from '../../nodes/BulkSend/actions/campaign/compare.operation';
-import { runNode } from '../helpers/n8nMock';
+import { expectNodeError, runNode } from '../helpers/n8nMock';
 import { seedReportCampaign, type SeededReportCampaign } from '../helpers/reportCampaign';
 
 jest.setTimeout(60_000);
@@ -40,15 +40,6 @@ function run(parameters: IDataObject, storeData: IDataObject = {}, options: { co
 	});
 }
 
-async function failure(promise: Promise<unknown>): Promise<NodeOperationError> {
-	try {
-		await promise;
-	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
-	}
-	throw new Error('expected the node to fail');
-}
 
 beforeAll(async () => {
 	storeDir = mkdtempSync(path.join(tmpdir(), 'bulk-send-reports-'));
@@ -109,12 +100,12 @@ describe('Get Report', () => {
 	});
 
 	it('names the item and the problem: unknown campaign, unknown time zone, bad top domains', async () => {
-		const unknown = await failure(run({ operation: 'getReport', campaignId: '987654' }));
+		const unknown = await expectNodeError(run({ operation: 'getReport', campaignId: '987654' }));
 		expect(unknown.message).toBe("Item 1: there is no campaign with ID '987654'");
-		const zone = await failure(run({ operation: 'getReport', campaignId: first.campaignId, reportOptions: { timeZone: 'Asia/Atlantis' } }));
+		const zone = await expectNodeError(run({ operation: 'getReport', campaignId: first.campaignId, reportOptions: { timeZone: 'Asia/Atlantis' } }));
 		expect(zone.message).toMatch(/^Item 1: Unknown time zone 'Asia\/Atlantis'/);
 		expect(zone.description).toMatch(/Time Zone/);
-		const top = await failure(run({ operation: 'getReport', campaignId: first.campaignId, reportOptions: { topDomains: 5000 } }));
+		const top = await expectNodeError(run({ operation: 'getReport', campaignId: first.campaignId, reportOptions: { topDomains: 5000 } }));
 		expect(top.message).toMatch(/^Item 1: topDomains must be a whole number from 1 to 1000/);
 	});
 
@@ -141,8 +132,8 @@ describe('Compare', () => {
 	});
 
 	it('refuses an empty choice and an unknown campaign, naming them', async () => {
-		expect((await failure(run({ operation: 'compare', campaignIds: [] }))).message).toBe('Item 1: no campaign to compare is given');
-		const unknown = await failure(run({ operation: 'compare', campaignIds: [first.campaignId, '987654'] }));
+		expect((await expectNodeError(run({ operation: 'compare', campaignIds: [] }))).message).toBe('Item 1: no campaign to compare is given');
+		const unknown = await expectNodeError(run({ operation: 'compare', campaignIds: [first.campaignId, '987654'] }));
 		expect(unknown.message).toMatch(/^Item 1: .*'987654'/);
 	});
 });
@@ -163,7 +154,7 @@ describe('Get Many', () => {
 	});
 
 	it('refuses a finish time that is not a time', async () => {
-		const error = await failure(run({ operation: 'getMany', returnAll: true, campaignFilters: { finishedAfter: 'yesterday-ish' } }));
+		const error = await expectNodeError(run({ operation: 'getMany', returnAll: true, campaignFilters: { finishedAfter: 'yesterday-ish' } }));
 		expect(error.message).toBe("Item 1: 'Finished After' is not a date and time: 'yesterday-ish'");
 	});
 });

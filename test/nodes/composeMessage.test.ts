@@ -15,6 +15,7 @@ import { composedMessageFromItem } from '../../nodes/shared/messageItem';
 import {
 	binaryItem,
 	createExecuteMock,
+	expectNodeError,
 	perItem,
 	runNode,
 	type ExecuteMockOptions,
@@ -94,14 +95,8 @@ function run(parameters: IDataObject, options: Partial<ExecuteMockOptions> = {})
 	});
 }
 
-async function runError(parameters: IDataObject, options: Partial<ExecuteMockOptions> = {}) {
-	try {
-		await run(parameters, options);
-	} catch (error) {
-		expect(error).toBeInstanceOf(NodeOperationError);
-		return error as NodeOperationError;
-	}
-	throw new Error('expected the node to fail');
+function runError(parameters: IDataObject, options: Partial<ExecuteMockOptions> = {}) {
+	return expectNodeError(run(parameters, options));
 }
 
 function unsubscribeToken(headers: IDataObject): string {
