@@ -709,3 +709,19 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 	};
 	return instance;
 }
+
+/** The file n8n stored for a binary id (filesystem binary mode, n8n's default) under the user folder. */
+export function storedBinary(userFolder: string, binaryId: string): Buffer {
+	const baseName = path.basename(binaryId.split(':').pop()!);
+	const found: string[] = [];
+	const walk = (dir: string) => {
+		for (const entry of readdirSync(dir)) {
+			const full = path.join(dir, entry);
+			if (statSync(full).isDirectory()) walk(full);
+			else if (entry === baseName) found.push(full);
+		}
+	};
+	walk(path.join(userFolder, '.n8n'));
+	if (found.length !== 1) throw new Error(`binary ${binaryId}: found ${found.length} files`);
+	return readFileSync(found[0]);
+}

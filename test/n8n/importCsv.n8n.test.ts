@@ -8,7 +8,7 @@
  *
  * And a file without an e-mail column fails the execution with the node's clear message.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { openStore } from '../../lib/store/openStore';
@@ -17,6 +17,7 @@ import { PG_CONNECTION, storeFixture, type Backend } from '../helpers/stores';
 import { fixture, startServer, type TestServer } from '../unit/import/helpers';
 import {
 	createN8nInstance,
+	storedBinary,
 	type N8nInstance,
 	type WorkflowInput,
 	type WorkflowNode,
@@ -202,23 +203,6 @@ function failingWorkflow(id: string): WorkflowInput {
 		connections: chain(nodes.map((n) => n.name)),
 		settings: {},
 	};
-}
-
-/** Finds the file n8n stored for a binary id (filesystem mode) under the user folder. */
-function storedBinary(userFolder: string, binaryId: string): Buffer {
-	const fileId = binaryId.split(':').pop()!;
-	const baseName = path.basename(fileId);
-	const found: string[] = [];
-	const walk = (dir: string) => {
-		for (const entry of readdirSync(dir)) {
-			const full = path.join(dir, entry);
-			if (statSync(full).isDirectory()) walk(full);
-			else if (entry === baseName) found.push(full);
-		}
-	};
-	walk(path.join(userFolder, '.n8n'));
-	if (found.length !== 1) throw new Error(`binary ${binaryId}: found ${found.length} files`);
-	return readFileSync(found[0]);
 }
 
 describe('Import CSV in real n8n', () => {

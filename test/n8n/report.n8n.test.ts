@@ -5,7 +5,6 @@
  * Bounce Webhook Trigger serving the report URL (good token → 200 with safe headers; tampered →
  * 403; expired → 410; unknown campaign or another store's link → 404).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LinkSigner, openStore, type SqlSubscriberStore, type StoreConfig } from '../../lib/store';
 import { signReportLink, storeTag } from '../../lib/webhook';
@@ -13,7 +12,7 @@ import { seedReportCampaign, type SeededReportCampaign } from '../helpers/report
 import { freePort } from '../helpers/services';
 import { BACKENDS, PG_CONNECTION, storeFixture, type Backend } from '../helpers/stores';
 import { bounceWorkflow, registerBounceWebhook } from './bounceWebhookHelpers';
-import { createN8nInstance, type ExecutionResult, type N8nInstance, type WorkflowInput, type WorkflowNode } from './harness';
+import { createN8nInstance, storedBinary, type ExecutionResult, type N8nInstance, type WorkflowInput, type WorkflowNode } from './harness';
 
 jest.setTimeout(600_000);
 
@@ -74,22 +73,6 @@ function reportWorkflow(): WorkflowInput {
 	}
 	const targets = nodes.slice(1).map((node) => ({ node: node.name, type: 'main', index: 0 }));
 	return { id: 'wfReports1', name: 'Reports', nodes, connections: { Start: { main: [targets] } }, settings: { executionOrder: 'v1' } };
-}
-
-/** The file n8n stored for a binary (filesystem mode) under the user folder. */
-function storedBinary(binaryId: string): Buffer {
-	const baseName = path.basename(binaryId.split(':').pop()!);
-	const found: string[] = [];
-	const walk = (dir: string) => {
-		for (const entry of readdirSync(dir)) {
-			const full = path.join(dir, entry);
-			if (statSync(full).isDirectory()) walk(full);
-			else if (entry === baseName) found.push(full);
-		}
-	};
-	walk(path.join(n8n.userFolder, '.n8n'));
-	if (found.length !== 1) throw new Error(`binary ${binaryId}: found ${found.length} files`);
-	return readFileSync(found[0]);
 }
 
 beforeAll(async () => {
@@ -178,7 +161,7 @@ describe.each(BACKENDS)('campaign reports in real n8n (%s store)', (backend: Bac
 		const binary = item.binary?.report;
 		expect(binary?.mimeType).toBe('text/html');
 		expect(binary?.fileName).toBe(`campaign-${seeded.campaignId}-report.html`);
-		const html = binary?.data && binary.data !== 'filesystem-v2' ? Buffer.from(binary.data, 'base64').toString('utf8') : storedBinary(String(binary?.id)).toString('utf8');
+		const html = binary?.data && binary.data !== 'filesystem-v2' ? Buffer.from(binary.data, 'base64').toString('utf8') : storedBinary(n8n.userFolder, String(binary?.id)).toString('utf8');
 		expect(html).toContain('<html lang="ja">');
 		expect(html).toContain('<svg');
 		expect(html).not.toMatch(/<script|(src|href)="https?:/i);

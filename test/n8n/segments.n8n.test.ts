@@ -6,14 +6,13 @@
  * 2. Bulk Send → Campaign → Create with two lists and a segment: one message per person; then
  *    Create Follow-Up to those who did not open: only they are mailed again.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { getCampaign, recordCampaignEvent, getRecipients } from '../../lib/campaign';
 import { openStore, type StoreConfig } from '../../lib/store/openStore';
 import { parseMessage, startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { BACKENDS, PG_CONNECTION, storeFixture, type Backend } from '../helpers/stores';
-import { createN8nInstance, type N8nInstance, type WorkflowInput, type WorkflowNode } from './harness';
+import { createN8nInstance, storedBinary, type N8nInstance, type WorkflowInput, type WorkflowNode } from './harness';
 
 jest.setTimeout(420_000);
 
@@ -45,22 +44,6 @@ function workflow(id: string, name: string, nodes: WorkflowNode[]): WorkflowInpu
 	const connections: Record<string, unknown> = {};
 	for (let i = 0; i < all.length - 1; i++) connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
 	return { id, name, nodes: all as WorkflowNode[], connections, settings: {} };
-}
-
-/** The file n8n stored for a binary id (filesystem binary mode, n8n's default). */
-function storedBinary(userFolder: string, binaryId: string): string {
-	const baseName = path.basename(binaryId.split(':').pop()!);
-	const found: string[] = [];
-	const walk = (dir: string) => {
-		for (const entry of readdirSync(dir)) {
-			const full = path.join(dir, entry);
-			if (statSync(full).isDirectory()) walk(full);
-			else if (entry === baseName) found.push(full);
-		}
-	};
-	walk(path.join(userFolder, '.n8n'));
-	if (found.length !== 1) throw new Error(`binary ${binaryId}: found ${found.length} files`);
-	return readFileSync(found[0], 'utf8');
 }
 
 /** Tokyo (any case) and spent ≥ 20, and not (a spam address or on the Blocked list). */
@@ -257,7 +240,7 @@ describe.each(BACKENDS)('Segments in real n8n (%s store)', (backend: Backend) =>
 		expect(result.json('Count Inline')).toEqual([{ count: 4 }]);
 		expect(result.json('Get Many Saved').map((row) => row.email)).toEqual(['ann@example.com', 'chie@example.com']);
 		expect(result.json('Export JSON')[0]).toMatchObject({ rows: 2 });
-		const csv = storedBinary(n8n.userFolder, String(result.items('Export JSON')[0].binary!.data.id));
+		const csv = storedBinary(n8n.userFolder, String(result.items('Export JSON')[0].binary!.data.id)).toString('utf8');
 		expect(csv).toMatch(/bob@example\.com/);
 		expect(csv).toMatch(/eve@example\.com/);
 		expect(csv).not.toMatch(/ann@/);
