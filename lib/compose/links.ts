@@ -167,7 +167,7 @@ export function trackHref(rendered: string, state: LinkRenderState | undefined, 
  * What goes before `</body>`: the hidden scanner-trap link (an empty anchor, hidden, out of the
  * tab order and of screen readers: no person can follow it) and the open pixel, each when on.
  */
-export function openPixel(state: LinkRenderState | undefined): string {
+export function endOfBodyTags(state: LinkRenderState | undefined): string {
 	if (!state) return '';
 	let out = '';
 	if (state.trapLink && state.trackClicks && state.claims.campaignId) {

@@ -26,7 +26,7 @@ import {
 } from 'liquidjs';
 
 import { ComposeError, TEMPLATE_LABELS } from './errors';
-import { RENDER_STATE, openPixel, trackHref, type LinkRenderState } from './links';
+import { RENDER_STATE, endOfBodyTags, trackHref, type LinkRenderState } from './links';
 import { SourceMap } from './liquidSource';
 import type { TemplateName } from './types';
 
@@ -85,7 +85,7 @@ function trackTag(name: string) {
 function pixelTag() {
 	return class PixelTag extends Tag {
 		*render(ctx: Context, emitter: Emitter): Generator<unknown, void, unknown> {
-			emitter.write(openPixel((ctx.environments as StateScope)[RENDER_STATE]));
+			emitter.write(endOfBodyTags((ctx.environments as StateScope)[RENDER_STATE]));
 		}
 	};
 }
@@ -228,7 +228,7 @@ export class TemplateProgram {
 					);
 					break;
 				case 'pixel':
-					out += openPixel(run.scope[RENDER_STATE] as LinkRenderState | undefined);
+					out += endOfBodyTags(run.scope[RENDER_STATE] as LinkRenderState | undefined);
 					break;
 			}
 		}

@@ -293,7 +293,7 @@ async function recordLinkHit(
 }
 
 /** How the campaign report lists the hidden trap link among the message's links. */
-export const TRAP_LINK_LABEL = '(hidden trap link)';
+const TRAP_LINK_LABEL = '(hidden trap link)';
 
 /**
  * A fetch of the hidden trap link: no reader sees it, so it goes into the campaign history as a
