@@ -15,6 +15,8 @@ import {
 	insertCampaign,
 	listCampaigns as readCampaigns,
 	recipientPage,
+	reactionAddresses,
+	type ReactionAddresses,
 	recordCampaignEventIn,
 	validateFilter,
 	campaignExists,
@@ -340,4 +342,13 @@ export async function recordCampaignEvent(
 	event: { campaignId: string; subscriberId: string; type: CampaignEventType; occurredAt?: string },
 ): Promise<boolean> {
 	return store.transaction((tx) => recordCampaignEventIn(tx, event));
+}
+
+/** Addresses of the campaign's recipients who bounced, complained or unsubscribed, at most `max` of each kind. */
+export async function getReactionAddresses(store: SqlSubscriberStore, id: string, max: number): Promise<ReactionAddresses> {
+	const campaignId = checkCampaignId(id);
+	if (!(await campaignExists(store.sql, campaignId))) {
+		throw new CampaignError(`There is no campaign with id '${campaignId}'`, 'not-found');
+	}
+	return reactionAddresses(store.sql, campaignId, max);
 }

@@ -32,6 +32,7 @@
  *     progressPct, message }
  *   getRecipients(store, id, { state?: RecipientState | RecipientState[], limit?, cursor? })
  *                                → { items: RecipientEntry[], next } (subscriber order, keyset)
+ *   getReactionAddresses(store, id, max): the addresses that bounced, complained or unsubscribed (at most max each)
  *   recordCampaignEvent(store, { campaignId, subscriberId, type: 'opened' | 'clicked' |
  *     'bounced' | 'complained' | 'unsubscribed' | 'delivered' }) → boolean (counted once per
  *     recipient; recordCampaignEventIn(tx, …) inside a caller's transaction, for the webhook)
@@ -107,6 +108,7 @@ export {
 	createCampaign,
 	getCampaign,
 	getRecipients,
+	getReactionAddresses,
 	listCampaigns,
 	pauseCampaign,
 	recordCampaignEvent,

@@ -61,6 +61,30 @@ export async function recipientPage(
 	return pageOf(rows, limit, toRecipient, (entry) => entry.subscriberId);
 }
 
+/** Addresses of a campaign's recipients who bounced, complained or unsubscribed (at most `max` each, in subscriber order). */
+export interface ReactionAddresses {
+	bounced: string[];
+	complained: string[];
+	unsubscribed: string[];
+	/** Some kind had more than `max`. */
+	truncated: boolean;
+}
+
+/** One indexed read per kind of the campaign's send log rows that have it (erased subscribers have no address and are left out). */
+export async function reactionAddresses(db: SqlExecutor, campaignId: string, max: number): Promise<ReactionAddresses> {
+	const found: ReactionAddresses = { bounced: [], complained: [], unsubscribed: [], truncated: false };
+	for (const [kind, column] of [['bounced', 'bounced_at'], ['complained', 'complained_at'], ['unsubscribed', 'unsubscribed_at']] as const) {
+		const rows = await db.all(
+			`SELECT s.email FROM send_log l JOIN subscribers s ON s.id = l.subscriber_id
+			 WHERE l.campaign_id = ? AND l.${column} IS NOT NULL AND s.email <> '' ORDER BY l.subscriber_id LIMIT ?`,
+			[campaignId, max + 1],
+		);
+		if (rows.length > max) found.truncated = true;
+		found[kind] = rows.slice(0, max).map((row) => String(row.email));
+	}
+	return found;
+}
+
 /** Campaign counter → its per-recipient column in the send log. */
 const EVENT_COLUMNS: Record<CampaignEventType, string> = {
 	opened: 'opened_at',

@@ -5,7 +5,7 @@
  */
 import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { getRecipients, type Campaign } from '../../../../lib/campaign';
+import { getReactionAddresses, type Campaign } from '../../../../lib/campaign';
 import { headlineRates, renderReportHtml, renderReportMailTable, type ReportLanguage } from '../../../../lib/reports';
 import { normaliseBaseUrl } from '../../../../lib/store';
 import {
@@ -57,7 +57,7 @@ export const description: INodeProperties[] = [
 				name: 'includeAddresses',
 				type: 'boolean',
 				default: false,
-				description: `Whether to add the addresses of recipients who bounced, complained or unsubscribed (at most ${MAX_ADDRESSES} each; personal data: off unless you need them). Reads the whole send log.`,
+				description: `Whether to add the addresses of recipients who bounced, complained or unsubscribed (at most ${MAX_ADDRESSES} each; personal data: off unless you need them)`,
 			},
 			{
 				displayName: 'Include Mail Body Table',
@@ -140,32 +140,6 @@ async function reportLink(
 	return { reportUrl: reportLinkUrl(baseUrl, token), reportUrlExpiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-/** Addresses of recipients who bounced, complained or unsubscribed, read from the send log page by page. */
-async function reactionAddresses(op: OperationContext, campaignId: string): Promise<IDataObject> {
-	const store = await op.resources.store();
-	const found = { bounced: [] as string[], complained: [] as string[], unsubscribed: [] as string[] };
-	let truncated = false;
-	let cursor: string | null = null;
-	do {
-		const page = await getRecipients(store, campaignId, { limit: 1000, cursor });
-		for (const entry of page.items) {
-			if (!entry.email) continue; // erased since
-			const kinds: Array<[keyof typeof found, string | null]> = [
-				['bounced', entry.bouncedAt],
-				['complained', entry.complainedAt],
-				['unsubscribed', entry.unsubscribedAt],
-			];
-			for (const [kind, at] of kinds) {
-				if (!at) continue;
-				if (found[kind].length < MAX_ADDRESSES) found[kind].push(entry.email);
-				else truncated = true;
-			}
-		}
-		cursor = page.next;
-	} while (cursor);
-	return { addresses: { ...found, truncated } };
-}
-
 export async function execute(op: OperationContext, itemIndex: number): Promise<NodeOutput> {
 	const { ctx } = op;
 	const options = ctx.getNodeParameter('reportOptions', itemIndex, {}) as ReportOptions;
@@ -178,7 +152,7 @@ export async function execute(op: OperationContext, itemIndex: number): Promise<
 	const json: IDataObject = { ...jsonCopy(report), rates: jsonCopy(headlineRates(report)) };
 	Object.assign(json, await reportLink(op, itemIndex, campaign, Number(options.linkDays ?? DEFAULT_REPORT_LINK_DAYS), query));
 	if (options.mailTable === true) json.mailHtml = renderReportMailTable(report, language);
-	if (options.includeAddresses === true) Object.assign(json, await reactionAddresses(op, campaign.id));
+	if (options.includeAddresses === true) json.addresses = { ...(await getReactionAddresses(await op.resources.store(), campaign.id, MAX_ADDRESSES)) };
 
 	const output: INodeExecutionData = item(json, itemIndex);
 	if (options.attachHtml === true) {
