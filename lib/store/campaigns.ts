@@ -18,7 +18,7 @@ import {
 } from './campaignTypes';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
 import { forUpdate } from './dialect';
-import { checkLimitAs, decodeCursor, isRowId, now, pageOf, parseJson } from './rows';
+import { byRowId, checkLimitAs, decodeCursor, isRowId, now, pageOf, parseJson } from './rows';
 import type { Actor, Page } from './types';
 
 export const COUNTER_NAMES = [
@@ -145,9 +145,7 @@ export async function lockCampaign(db: SqlExecutor, id: string, columns = '*'): 
  */
 export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<string | null>): Promise<void> {
 	if (db.dialect !== 'postgres') return; // SQLite transactions are already serialised
-	const ids = [...new Set([...campaignIds].filter(isCampaignId))].sort((a, b) =>
-		a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length,
-	);
+	const ids = [...new Set([...campaignIds].filter(isCampaignId))].sort(byRowId);
 	for (const id of ids) await lockCampaign(db, id);
 }
 

@@ -24,6 +24,7 @@ import {
 } from './reportCodes';
 import type { HitEvidence } from './reportTypes';
 import { PREPARED } from './postgresDriver';
+import { byRowId } from './rows';
 import { writeBatch } from './reportWrites';
 
 export interface HistoryEvent {
@@ -154,7 +155,7 @@ async function linkIds(tx: SqlExecutor, campaignId: string, urls: string[], know
 	}
 	if (ids.size === keys.size) return { ids, count: null };
 	const counted = await tx.get('SELECT COUNT(*) AS n, COALESCE(MAX(link_id), 0) AS top FROM campaign_links WHERE campaign_id = ?', [campaignId]);
-	// new links are numbered on: the caller holds the campaign row's lock, so no one else numbers them meanwhile
+	// new links are numbered on: the caller holds the history lock, so no one else numbers them meanwhile
 	let top = Number(counted?.top ?? 0);
 	let count = Number(counted?.n ?? 0);
 	const fresh: Array<[number, string, string]> = [];
@@ -198,9 +199,22 @@ class Deltas {
 }
 
 /**
- * Records events of campaign recipients and updates the rollups, in the caller's transaction,
- * which holds the lock of each campaign row involved (as every campaign write does: lockCampaign /
- * lockCampaigns first). Events of someone who is no recipient of the campaign are not recorded.
+ * The campaign's history lock, held to the end of the caller's transaction: every writer of the
+ * rollups and the recipients' marks takes it first, so a batch reads the marks and writes their
+ * changes with no other batch in between. It is not the campaign row's lock, so the Bounce Webhook
+ * can record a batch's history in a short transaction of its own while the next request counts its
+ * events under the campaign lock (lib/webhook record.ts). Lock order: campaign row, then this one.
+ * SQLite: nothing to take (one writer at a time).
+ */
+async function lockHistory(tx: SqlExecutor, campaignId: string): Promise<void> {
+	if (tx.dialect !== 'postgres') return;
+	await tx.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [campaignId]);
+}
+
+/**
+ * Records events of campaign recipients and updates the rollups, in the caller's transaction
+ * (taking each campaign's history lock, see lockHistory). Events of someone who is no recipient
+ * of the campaign are not recorded.
  */
 export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
 	const outcomes: HistoryOutcome[] = events.map(() => ({ recorded: false }));
@@ -211,7 +225,8 @@ export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): 
 		list.push(index);
 		byCampaign.set(event.campaignId, list);
 	});
-	for (const [campaignId, indexes] of byCampaign) {
+	// campaigns in id order, so two batches take their history locks in the same order
+	for (const [campaignId, indexes] of [...byCampaign].sort(([a], [b]) => byRowId(a, b))) {
 		await recordCampaignHistory(tx, campaignId, indexes, events, outcomes);
 	}
 	return outcomes;
@@ -229,6 +244,7 @@ async function recordCampaignHistory(
 	events: HistoryEvent[],
 	outcomes: HistoryOutcome[],
 ): Promise<void> {
+	await lockHistory(tx, campaignId);
 	const subscriberIds = [...new Set(indexes.map((i) => String(events[i].subscriberId)))];
 	const allClicks = indexes.filter((i) => events[i].type === 'click');
 	const state = await readBatchState(
@@ -410,6 +426,9 @@ async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>, kn
 /** Counts messages the relay accepted per receiving domain (the send path calls this with its batch). */
 export async function recordSendsIn(tx: SqlExecutor, campaignId: string, emails: string[]): Promise<void> {
 	if (!emails.length) return;
+	// first, as every rollup writer: a batch that takes row locks of the rollups and then waits for
+	// the history lock could deadlock with a history transaction holding it
+	await lockHistory(tx, campaignId);
 	const byDomain = new Map<string, number[]>();
 	for (const email of emails) bump(byDomain, domainOfAddress(email), 4, 0);
 	await writeBatch(tx, {

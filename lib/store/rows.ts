@@ -17,6 +17,9 @@ export const SUBSCRIBER_COLUMNS =
 	'id, list_id, email, name, fields, status, hard_bounces, soft_bounces, soft_bounce_times, complaints, last_error, last_bounce_kind, last_bounce_reason, last_bounce_at, last_event_at, source, import_run, created_at, updated_at';
 
 export const MAX_PAGE = 10_000;
+
+/** Row ids (decimal text without leading zeros) in numeric order, with no BigInt per comparison. */
+export const byRowId = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 const MAX_NAME_LENGTH = 500;
 
 export function now(): string {

@@ -12,16 +12,13 @@ import { lockCampaign, RUN_COLUMNS } from './campaigns';
 import { applyDeliveryEventIn } from './deliveryEvents';
 import type { Dialect, Row, SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
-import { parseJson } from './rows';
+import { byRowId, parseJson } from './rows';
 import { suppressedHashes, type HashEmail } from './suppressions';
 import type { Actor, SubscriberStatus } from './types';
 import { recordSendOutcomesIn } from './reportHistory';
 import { countProviderOutcomes, holdPausedRecipients, type ProviderPause } from './providerPauses';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Row ids (decimal text without leading zeros) in numeric order, with no BigInt per comparison. */
-const byRowId = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The send log read by state. SQLite's planner (no statistics) prefers walking the primary key

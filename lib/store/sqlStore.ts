@@ -287,6 +287,17 @@ export class SqlSubscriberStore implements SubscriberStore {
 		return recordHistoryIn(tx, events);
 	}
 
+	/**
+	 * Records campaign events in the history and its rollups in a short transaction of their own
+	 * (run again on a deadlock), under each campaign's history lock only: the Bounce Webhook calls
+	 * this after its counting transaction has committed, so the next request's counting does not
+	 * wait for this one's history (see lib/webhook record.ts).
+	 */
+	async recordCampaignHistory(events: HistoryEvent[]): Promise<HistoryOutcome[]> {
+		if (!this.historyEnabled || !events.length) return events.map(() => ({ recorded: false }));
+		return this.transaction((tx) => recordHistoryIn(tx, events), { retry: true });
+	}
+
 	/** Benchmarks only: switches recording of the history off and on, to measure its cost in one run. */
 	setEventHistoryRecording(enabled: boolean): void {
 		this.historyEnabled = enabled;

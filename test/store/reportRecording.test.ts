@@ -4,7 +4,8 @@
  * proxy → unknown, a scanner → machine) and group clicks by the template link in the token; a
  * provider batch classifies with SendGrid's sg_machine_open; a send run's flush counts sent mail
  * per domain; proof tokens (no subscriber, no campaign) record nothing; the hidden trap link of a
- * composed message records a machine's click and nothing else.
+ * composed message records a machine's click and nothing else; webhook batches and pixel hits of
+ * one campaign at once count each opener once (the history lock).
  */
 import { LinkSigner, type SqlSubscriberStore } from '../../lib/store';
 import type { NormalisedEvent } from '../../lib/events';
@@ -45,6 +46,20 @@ const request = (token: string, userAgent: string, remoteAddress: string) => ({
 	headers: { 'User-Agent': userAgent },
 	query: { t: token },
 	remoteAddress,
+});
+
+const sendgridOpen = (campaignId: string, id: string, subscriberId: string, raw: Record<string, unknown>): NormalisedEvent => ({
+	provider: 'sendgrid',
+	eventId: id,
+	messageId: null,
+	recipient: '',
+	kind: 'open',
+	smtpStatus: null,
+	diagnostic: null,
+	occurredAt: new Date().toISOString(),
+	campaignId,
+	subscriberId,
+	raw,
 });
 
 describe.each(BACKENDS)('the event history from the recording paths (%s)', (backend) => {
@@ -119,22 +134,9 @@ describe.each(BACKENDS)('the event history from the recording paths (%s)', (back
 	it('classifies provider opens with SendGrid sg_machine_open and de-duplicates retries', async () => {
 		const store = handle.store;
 		const { campaignId, ids } = await seed(store);
-		const event = (id: string, subscriberId: string, raw: Record<string, unknown>): NormalisedEvent => ({
-			provider: 'sendgrid',
-			eventId: id,
-			messageId: null,
-			recipient: '',
-			kind: 'open',
-			smtpStatus: null,
-			diagnostic: null,
-			occurredAt: new Date().toISOString(),
-			campaignId,
-			subscriberId,
-			raw,
-		});
 		const batch = [
-			event('sg-1', ids[0], { sg_machine_open: true, useragent: BROWSER, ip: '203.0.113.5' }),
-			event('sg-2', ids[1], { sg_machine_open: false, useragent: BROWSER, ip: '203.0.113.6' }),
+			sendgridOpen(campaignId, 'sg-1', ids[0], { sg_machine_open: true, useragent: BROWSER, ip: '203.0.113.5' }),
+			sendgridOpen(campaignId, 'sg-2', ids[1], { sg_machine_open: false, useragent: BROWSER, ip: '203.0.113.6' }),
 		];
 		await recordEvents(store, batch, { actor });
 		await recordEvents(store, batch, { actor }); // the provider retries: nothing more
@@ -143,5 +145,26 @@ describe.each(BACKENDS)('the event history from the recording paths (%s)', (back
 		expect(report.uniqueOpens).toEqual({ human: 1, unknown: 0, machine: 1 });
 		expect(report.domains.find((d) => d.domain === 'icloud.com')).toMatchObject({ opened: 1 });
 		expect(report.domains.find((d) => d.domain === 'gmail.com')).toBeUndefined(); // a machine open is no opener
+	});
+
+	it('counts each recipient once when webhook batches and pixel hits of one campaign arrive at once', async () => {
+		// The webhook records a batch's history in a transaction of its own, under the history lock
+		// only; the pixel records it under the campaign lock and then the history lock. Both read a
+		// recipient's marks and write them back: without that one lock, two would count one opener.
+		const store = handle.store;
+		const { campaignId, ids } = await seed(store);
+		const batches = Array.from({ length: 6 }, (_, b) => ids.map((s, i) => sendgridOpen(campaignId, `race-${b}-${i}`, s, { useragent: BROWSER, ip: '203.0.113.7' })));
+		const open = (s: string) => signer.sign('open', { subscriberId: s, campaignId });
+		await Promise.all([
+			...batches.map((batch) => recordEvents(store, batch, { actor })),
+			...ids.map((s) => handleOpen(store, signer, request(open(s), BROWSER, '203.0.113.8'))),
+		]);
+		const report = await store.getCampaignReport(campaignId);
+		expect(report.totalOpens).toEqual({ human: 21, unknown: 0, machine: 0 });
+		expect(report.uniqueOpens).toEqual({ human: 3, unknown: 0, machine: 0 });
+		const events = await store.sql.get('SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = ?', [campaignId]);
+		expect(Number(events?.n)).toBe(21);
+		const counters = await store.sql.get('SELECT opened FROM campaigns WHERE id = ?', [campaignId]);
+		expect(Number(counters?.opened)).toBe(3);
 	});
 });
