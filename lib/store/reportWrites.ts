@@ -27,31 +27,85 @@ export interface BatchWrites {
 
 const col = (rows: unknown[][], index: number) => rows.map((row) => row[index]);
 
-const PG_BATCH_SQL = `${PREPARED} WITH
- ev AS (INSERT INTO campaign_events (campaign_id, subscriber_id, at, type, class, signal, reason, link_id)
-   SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::int[]) AS v),
- co AS (INSERT INTO report_counts (campaign_id, metric, n) SELECT ?::bigint, v.* FROM unnest(?::int[], ?::bigint[]) AS v
-   ON CONFLICT (campaign_id, metric) DO UPDATE SET n = report_counts.n + excluded.n),
- bu AS (INSERT INTO report_buckets (campaign_id, bucket, opens, clicks, bounces, unsubscribes)
+/**
+ * PostgreSQL: one data-modifying CTE per table with rows to write, over unnest arrays: one
+ * statement, one round trip per batch. Only the tables a batch touches are in the statement (a
+ * prepared text per combination, a handful in practice): an empty branch is not free — planned
+ * generically, the send log's branch walked the campaign's whole send log for a send run's batch,
+ * which has no marks at all (18 ms a batch on a 100,000-recipient campaign).
+ */
+const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => unknown[]; rows: (w: BatchWrites) => unknown[][] }> = [
+	{
+		name: 'ev',
+		sql: `INSERT INTO campaign_events (campaign_id, subscriber_id, at, type, class, signal, reason, link_id)
+   SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::int[]) AS v`,
+		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4, 5, 6].map((i) => col(w.events, i))],
+		rows: (w) => w.events,
+	},
+	{
+		name: 'co',
+		sql: `INSERT INTO report_counts (campaign_id, metric, n) SELECT ?::bigint, v.* FROM unnest(?::int[], ?::bigint[]) AS v
+   ON CONFLICT (campaign_id, metric) DO UPDATE SET n = report_counts.n + excluded.n`,
+		params: (w) => [w.campaignId, ...[0, 1].map((i) => col(w.counts, i))],
+		rows: (w) => w.counts,
+	},
+	{
+		name: 'bu',
+		sql: `INSERT INTO report_buckets (campaign_id, bucket, opens, clicks, bounces, unsubscribes)
    SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v
    ON CONFLICT (campaign_id, bucket) DO UPDATE SET opens = report_buckets.opens + excluded.opens,
    clicks = report_buckets.clicks + excluded.clicks, bounces = report_buckets.bounces + excluded.bounces,
-   unsubscribes = report_buckets.unsubscribes + excluded.unsubscribes),
- do_ AS (INSERT INTO report_domains (campaign_id, domain, sent, bounced, opened, clicked)
+   unsubscribes = report_buckets.unsubscribes + excluded.unsubscribes`,
+		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4].map((i) => col(w.buckets, i))],
+		rows: (w) => w.buckets,
+	},
+	{
+		name: 'do_',
+		sql: `INSERT INTO report_domains (campaign_id, domain, sent, bounced, opened, clicked)
    SELECT ?::bigint, v.* FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v
    ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = report_domains.sent + excluded.sent,
    bounced = report_domains.bounced + excluded.bounced, opened = report_domains.opened + excluded.opened,
-   clicked = report_domains.clicked + excluded.clicked),
- li AS (INSERT INTO report_links (campaign_id, link_id, class, total, uniq)
+   clicked = report_domains.clicked + excluded.clicked`,
+		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4].map((i) => col(w.domains, i))],
+		rows: (w) => w.domains,
+	},
+	{
+		name: 'li',
+		sql: `INSERT INTO report_links (campaign_id, link_id, class, total, uniq)
    SELECT ?::bigint, v.* FROM unnest(?::int[], ?::smallint[], ?::bigint[], ?::bigint[]) AS v
-   ON CONFLICT (campaign_id, link_id, class) DO UPDATE SET total = report_links.total + excluded.total, uniq = report_links.uniq + excluded.uniq),
- cl AS (INSERT INTO report_link_clickers (campaign_id, subscriber_id, link_id, class, last_at)
+   ON CONFLICT (campaign_id, link_id, class) DO UPDATE SET total = report_links.total + excluded.total, uniq = report_links.uniq + excluded.uniq`,
+		params: (w) => [w.campaignId, ...[0, 1, 2, 3].map((i) => col(w.links, i))],
+		rows: (w) => w.links,
+	},
+	{
+		name: 'cl',
+		sql: `INSERT INTO report_link_clickers (campaign_id, subscriber_id, link_id, class, last_at)
    SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::int[], ?::smallint[], ?::bigint[]) AS v
-   ON CONFLICT (campaign_id, subscriber_id, link_id) DO UPDATE SET class = excluded.class, last_at = excluded.last_at),
- ma AS (UPDATE send_log AS l SET open_class = v.o, click_class = v.c, bounce_reason = v.b
+   ON CONFLICT (campaign_id, subscriber_id, link_id) DO UPDATE SET class = excluded.class, last_at = excluded.last_at`,
+		params: (w) => [w.campaignId, ...[0, 1, 2, 3].map((i) => col(w.clickers, i))],
+		rows: (w) => w.clickers,
+	},
+	{
+		name: 'ma',
+		sql: `UPDATE send_log AS l SET open_class = v.o, click_class = v.c, bounce_reason = v.b
    FROM unnest(?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[]) AS v(s, o, c, b)
-   WHERE l.campaign_id = ? AND l.subscriber_id = v.s)
-SELECT 1 AS done`;
+   WHERE l.campaign_id = ? AND l.subscriber_id = v.s`,
+		params: (w) => [...[0, 1, 2, 3].map((i) => col(w.marks, i)), w.campaignId],
+		rows: (w) => w.marks,
+	},
+];
+
+const pgTexts = new Map<string, string>();
+
+/** The statement for the batch's non-empty parts (null: nothing to write). */
+function pgStatement(w: BatchWrites): { text: string; params: unknown[] } | null {
+	const parts = PG_PARTS.filter((part) => part.rows(w).length > 0);
+	if (!parts.length) return null;
+	const key = parts.map((part) => part.name).join(',');
+	let text = pgTexts.get(key);
+	if (!text) pgTexts.set(key, (text = `${PREPARED} WITH ${parts.map((part) => `${part.name} AS (${part.sql})`).join(',\n ')}\nSELECT 1 AS done`));
+	return { text, params: parts.flatMap((part) => part.params(w)) };
+}
 
 /**
  * SQLite: multi-row VALUES with bound parameters, about half the cost of passing the rows as one
@@ -121,22 +175,8 @@ async function sqliteInsert(tx: SqlExecutor, table: keyof typeof SQLITE, campaig
 export async function writeBatch(tx: SqlExecutor, w: BatchWrites): Promise<void> {
 	const c = w.campaignId;
 	if (tx.dialect === 'postgres') {
-		await tx.get(PG_BATCH_SQL, [
-			c,
-			...[0, 1, 2, 3, 4, 5, 6].map((i) => col(w.events, i)),
-			c,
-			...[0, 1].map((i) => col(w.counts, i)),
-			c,
-			...[0, 1, 2, 3, 4].map((i) => col(w.buckets, i)),
-			c,
-			...[0, 1, 2, 3, 4].map((i) => col(w.domains, i)),
-			c,
-			...[0, 1, 2, 3].map((i) => col(w.links, i)),
-			c,
-			...[0, 1, 2, 3].map((i) => col(w.clickers, i)),
-			...[0, 1, 2, 3].map((i) => col(w.marks, i)),
-			c,
-		]);
+		const statement = pgStatement(w);
+		if (statement) await tx.get(statement.text, statement.params);
 		return;
 	}
 	const id = Number(c);
