@@ -18,6 +18,7 @@ import {
 } from './campaignTypes';
 import type { Row, SqlDriver, SqlExecutor } from './driver';
 import { forUpdate } from './dialect';
+import { PREPARED } from './postgresDriver';
 import { byRowId, checkLimitAs, decodeCursor, isRowId, now, pageOf, parseJson } from './rows';
 import type { Actor, Page } from './types';
 
@@ -143,10 +144,27 @@ export async function lockCampaign(db: SqlExecutor, id: string, columns = '*'): 
  * Locks the campaigns a batch of events touches, in id order, before any subscriber row: the
  * order every campaign transaction uses, so concurrent batches and send runs cannot deadlock.
  */
-export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<string | null>): Promise<void> {
+export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<string | null>, options: { history?: boolean } = {}): Promise<void> {
 	if (db.dialect !== 'postgres') return; // SQLite transactions are already serialised
 	const ids = [...new Set([...campaignIds].filter(isCampaignId))].sort(byRowId);
 	for (const id of ids) await lockCampaign(db, id);
+	if (options.history) for (const id of ids) await lockCampaignHistory(db, id);
+}
+
+/**
+ * The campaign's history lock, held to the end of the transaction: every writer of the report
+ * rollups and the recipients' marks (lib/store reportHistory) takes it, so a batch reads the marks
+ * and writes their changes with no other batch in between. It is not the campaign row's lock, so
+ * the Bounce Webhook can record a batch's history in a short transaction of its own while the next
+ * request counts its events under the campaign lock (lib/webhook record.ts).
+ * Order: the campaign row first, then this lock, then send log rows. A transaction that writes
+ * send log rows and then the history (the pixel, the click redirect, a send run's flush) takes it
+ * right after the campaign row (`lockCampaigns(…, { history: true })`): taken later, it could wait
+ * for a history transaction that waits for one of its rows. SQLite: nothing to take (one writer).
+ */
+export async function lockCampaignHistory(db: SqlExecutor, campaignId: string): Promise<void> {
+	if (db.dialect !== 'postgres') return;
+	await db.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [campaignId]);
 }
 
 /** What a new campaign row holds (validated by lib/campaign createCampaign). */

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { FailureKind } from '../bounce';
 import { ALL_LINKS_WINDOW_MS, classifyHit, type HitClass, type HitSignal } from '../reports';
-import { isCampaignId } from './campaigns';
+import { isCampaignId, lockCampaignHistory } from './campaigns';
 import { idsParam, inIds, inTexts, textsParam } from './dialect';
 import type { Dialect, Row, SqlExecutor } from './driver';
 import {
@@ -199,21 +199,8 @@ class Deltas {
 }
 
 /**
- * The campaign's history lock, held to the end of the caller's transaction: every writer of the
- * rollups and the recipients' marks takes it first, so a batch reads the marks and writes their
- * changes with no other batch in between. It is not the campaign row's lock, so the Bounce Webhook
- * can record a batch's history in a short transaction of its own while the next request counts its
- * events under the campaign lock (lib/webhook record.ts). Lock order: campaign row, then this one.
- * SQLite: nothing to take (one writer at a time).
- */
-async function lockHistory(tx: SqlExecutor, campaignId: string): Promise<void> {
-	if (tx.dialect !== 'postgres') return;
-	await tx.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [campaignId]);
-}
-
-/**
  * Records events of campaign recipients and updates the rollups, in the caller's transaction
- * (taking each campaign's history lock, see lockHistory). Events of someone who is no recipient
+ * (taking each campaign's history lock, see lockCampaignHistory). Events of someone who is no recipient
  * of the campaign are not recorded.
  */
 export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
@@ -244,7 +231,7 @@ async function recordCampaignHistory(
 	events: HistoryEvent[],
 	outcomes: HistoryOutcome[],
 ): Promise<void> {
-	await lockHistory(tx, campaignId);
+	await lockCampaignHistory(tx, campaignId);
 	const subscriberIds = [...new Set(indexes.map((i) => String(events[i].subscriberId)))];
 	const allClicks = indexes.filter((i) => events[i].type === 'click');
 	const state = await readBatchState(
@@ -426,9 +413,7 @@ async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>, kn
 /** Counts messages the relay accepted per receiving domain (the send path calls this with its batch). */
 export async function recordSendsIn(tx: SqlExecutor, campaignId: string, emails: string[]): Promise<void> {
 	if (!emails.length) return;
-	// first, as every rollup writer: a batch that takes row locks of the rollups and then waits for
-	// the history lock could deadlock with a history transaction holding it
-	await lockHistory(tx, campaignId);
+	await lockCampaignHistory(tx, campaignId); // as every rollup writer (a flush holds it already: no wait)
 	const byDomain = new Map<string, number[]>();
 	for (const email of emails) bump(byDomain, domainOfAddress(email), 4, 0);
 	await writeBatch(tx, {

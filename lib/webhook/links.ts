@@ -154,7 +154,7 @@ export async function handleUnsubscribe(
 	const opened = await resolveStore(store);
 	const event = await inRetriedTransaction(opened, async (tx) => {
 		const result = linkEvent('unsubscribe', claims, '', occurredAt);
-		await lockCampaigns(tx, [claims.campaignId ?? null]);
+		await lockCampaigns(tx, [claims.campaignId ?? null], { history: true });
 		const subscriber = await readSubscriber(tx, claims.subscriberId);
 		if (!subscriber) return { ...result, unknownRecipient: true };
 		result.recipient = subscriber.email;
@@ -263,6 +263,7 @@ async function recordLinkHit(
 		return [withSubscriber(event, subscriber)];
 	}
 	return inRetriedTransaction(opened, async (tx) => {
+		await lockCampaigns(tx, [campaignId], { history: true });
 		const outcome = await countCampaignEvent(
 			tx,
 			{ kind, campaignId, subscriberId: claims.subscriberId, occurredAt },
@@ -305,7 +306,7 @@ async function recordTrapHit(store: StoreSource, claims: LinkTokenClaims, now: n
 	if (!campaignId || !isRowId(campaignId) || !isRowId(claims.subscriberId)) return;
 	const opened = await resolveStore(store);
 	await inRetriedTransaction(opened, async (tx) => {
-		await lockCampaigns(tx, [campaignId]);
+		await lockCampaigns(tx, [campaignId], { history: true });
 		await opened.recordCampaignHistoryIn(tx, [
 			{
 				campaignId,
