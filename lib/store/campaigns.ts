@@ -146,25 +146,30 @@ export async function lockCampaign(db: SqlExecutor, id: string, columns = '*'): 
  */
 export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<string | null>, options: { history?: boolean } = {}): Promise<void> {
 	if (db.dialect !== 'postgres') return; // SQLite transactions are already serialised
-	const ids = [...new Set([...campaignIds].filter(isCampaignId))].sort(byRowId);
+	const ids = lockOrder(campaignIds);
 	for (const id of ids) await lockCampaign(db, id);
-	if (options.history) for (const id of ids) await lockCampaignHistory(db, id);
+	if (options.history) await lockCampaignHistories(db, ids);
 }
 
+const lockOrder = (campaignIds: Iterable<string | null>): string[] => [...new Set([...campaignIds].filter(isCampaignId))].sort(byRowId);
+
 /**
- * The campaign's history lock, held to the end of the transaction: every writer of the report
- * rollups and the recipients' marks (lib/store reportHistory) takes it, so a batch reads the marks
- * and writes their changes with no other batch in between. It is not the campaign row's lock, so
- * the Bounce Webhook can record a batch's history in a short transaction of its own while the next
- * request counts its events under the campaign lock (lib/webhook record.ts).
- * Order: the campaign row first, then this lock, then send log rows. A transaction that writes
- * send log rows and then the history (the pixel, the click redirect, a send run's flush) takes it
- * right after the campaign row (`lockCampaigns(…, { history: true })`): taken later, it could wait
- * for a history transaction that waits for one of its rows. SQLite: nothing to take (one writer).
+ * The campaigns' history locks, in id order, held to the end of the transaction. A transaction
+ * that writes the report rollups or the recipients' marks (lib/store reportHistory) holds them,
+ * so a batch reads the marks and writes their changes with no other batch in between. They are
+ * not the campaign rows' locks, so the Bounce Webhook can record a batch's history in a short
+ * transaction of its own while the next request counts its events under the campaign lock
+ * (SqlSubscriberStore.recordCampaignHistory). Order: campaign rows first, then these, then send
+ * log rows: a transaction that writes send log rows and then the history (the pixel, the click
+ * redirect, a send run's flush) takes them right after the campaign row
+ * (`lockCampaigns(…, { history: true })`); taken later, it could wait for a history transaction
+ * that waits for one of its rows. SQLite: nothing to take (one writer).
  */
-export async function lockCampaignHistory(db: SqlExecutor, campaignId: string): Promise<void> {
+export async function lockCampaignHistories(db: SqlExecutor, campaignIds: Iterable<string | null>): Promise<void> {
 	if (db.dialect !== 'postgres') return;
-	await db.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [campaignId]);
+	for (const id of lockOrder(campaignIds)) {
+		await db.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [id]);
+	}
 }
 
 /** What a new campaign row holds (validated by lib/campaign createCampaign). */

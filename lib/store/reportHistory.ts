@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { FailureKind } from '../bounce';
 import { ALL_LINKS_WINDOW_MS, classifyHit, type HitClass, type HitSignal } from '../reports';
-import { isCampaignId, lockCampaignHistory } from './campaigns';
+import { isCampaignId } from './campaigns';
 import { idsParam, inIds, inTexts, textsParam } from './dialect';
 import type { Dialect, Row, SqlExecutor } from './driver';
 import {
@@ -24,7 +24,6 @@ import {
 } from './reportCodes';
 import type { HitEvidence } from './reportTypes';
 import { PREPARED } from './postgresDriver';
-import { byRowId } from './rows';
 import { writeBatch } from './reportWrites';
 
 export interface HistoryEvent {
@@ -199,9 +198,9 @@ class Deltas {
 }
 
 /**
- * Records events of campaign recipients and updates the rollups, in the caller's transaction
- * (taking each campaign's history lock, see lockCampaignHistory). Events of someone who is no recipient
- * of the campaign are not recorded.
+ * Records events of campaign recipients and updates the rollups, in the caller's transaction,
+ * which holds each campaign's history lock (lib/store campaigns.ts lockCampaignHistories). Events
+ * of someone who is no recipient of the campaign are not recorded.
  */
 export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
 	const outcomes: HistoryOutcome[] = events.map(() => ({ recorded: false }));
@@ -212,8 +211,7 @@ export async function recordHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): 
 		list.push(index);
 		byCampaign.set(event.campaignId, list);
 	});
-	// campaigns in id order, so two batches take their history locks in the same order
-	for (const [campaignId, indexes] of [...byCampaign].sort(([a], [b]) => byRowId(a, b))) {
+	for (const [campaignId, indexes] of byCampaign) {
 		await recordCampaignHistory(tx, campaignId, indexes, events, outcomes);
 	}
 	return outcomes;
@@ -231,7 +229,6 @@ async function recordCampaignHistory(
 	events: HistoryEvent[],
 	outcomes: HistoryOutcome[],
 ): Promise<void> {
-	await lockCampaignHistory(tx, campaignId);
 	const subscriberIds = [...new Set(indexes.map((i) => String(events[i].subscriberId)))];
 	const allClicks = indexes.filter((i) => events[i].type === 'click');
 	const state = await readBatchState(
@@ -410,10 +407,9 @@ async function byDomain(tx: SqlExecutor, bySubscriber: Map<string, number[]>, kn
 	return out;
 }
 
-/** Counts messages the relay accepted per receiving domain (the send path calls this with its batch). */
+/** Counts messages the relay accepted per receiving domain (the send path calls this with its batch; history lock held). */
 export async function recordSendsIn(tx: SqlExecutor, campaignId: string, emails: string[]): Promise<void> {
 	if (!emails.length) return;
-	await lockCampaignHistory(tx, campaignId); // as every rollup writer (a flush holds it already: no wait)
 	const byDomain = new Map<string, number[]>();
 	for (const email of emails) bump(byDomain, domainOfAddress(email), 4, 0);
 	await writeBatch(tx, {

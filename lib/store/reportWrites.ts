@@ -25,8 +25,6 @@ export interface BatchWrites {
 	marks: unknown[][];
 }
 
-const col = (rows: unknown[][], index: number) => rows.map((row) => row[index]);
-
 /**
  * PostgreSQL: one data-modifying CTE per table with rows to write, over unnest arrays: one
  * statement, one round trip per batch. Only the tables a batch touches are in the statement (a
@@ -34,19 +32,25 @@ const col = (rows: unknown[][], index: number) => rows.map((row) => row[index]);
  * generically, the send log's branch walked the campaign's whole send log for a send run's batch,
  * which has no marks at all (18 ms a batch on a 100,000-recipient campaign).
  */
-const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => unknown[]; rows: (w: BatchWrites) => unknown[][] }> = [
+interface PgPart {
+	name: string;
+	sql: string;
+	rows: (w: BatchWrites) => unknown[][];
+	/** The campaign id's place among the parameters: before the arrays, or after them (the send log's WHERE). */
+	campaignLast?: boolean;
+}
+
+const PG_PARTS: PgPart[] = [
 	{
 		name: 'ev',
 		sql: `INSERT INTO campaign_events (campaign_id, subscriber_id, at, type, class, signal, reason, link_id)
    SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::smallint[], ?::int[]) AS v`,
-		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4, 5, 6].map((i) => col(w.events, i))],
 		rows: (w) => w.events,
 	},
 	{
 		name: 'co',
 		sql: `INSERT INTO report_counts (campaign_id, metric, n) SELECT ?::bigint, v.* FROM unnest(?::int[], ?::bigint[]) AS v
    ON CONFLICT (campaign_id, metric) DO UPDATE SET n = report_counts.n + excluded.n`,
-		params: (w) => [w.campaignId, ...[0, 1].map((i) => col(w.counts, i))],
 		rows: (w) => w.counts,
 	},
 	{
@@ -56,7 +60,6 @@ const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => u
    ON CONFLICT (campaign_id, bucket) DO UPDATE SET opens = report_buckets.opens + excluded.opens,
    clicks = report_buckets.clicks + excluded.clicks, bounces = report_buckets.bounces + excluded.bounces,
    unsubscribes = report_buckets.unsubscribes + excluded.unsubscribes`,
-		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4].map((i) => col(w.buckets, i))],
 		rows: (w) => w.buckets,
 	},
 	{
@@ -66,7 +69,6 @@ const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => u
    ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = report_domains.sent + excluded.sent,
    bounced = report_domains.bounced + excluded.bounced, opened = report_domains.opened + excluded.opened,
    clicked = report_domains.clicked + excluded.clicked`,
-		params: (w) => [w.campaignId, ...[0, 1, 2, 3, 4].map((i) => col(w.domains, i))],
 		rows: (w) => w.domains,
 	},
 	{
@@ -74,7 +76,6 @@ const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => u
 		sql: `INSERT INTO report_links (campaign_id, link_id, class, total, uniq)
    SELECT ?::bigint, v.* FROM unnest(?::int[], ?::smallint[], ?::bigint[], ?::bigint[]) AS v
    ON CONFLICT (campaign_id, link_id, class) DO UPDATE SET total = report_links.total + excluded.total, uniq = report_links.uniq + excluded.uniq`,
-		params: (w) => [w.campaignId, ...[0, 1, 2, 3].map((i) => col(w.links, i))],
 		rows: (w) => w.links,
 	},
 	{
@@ -82,7 +83,6 @@ const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => u
 		sql: `INSERT INTO report_link_clickers (campaign_id, subscriber_id, link_id, class, last_at)
    SELECT ?::bigint, v.* FROM unnest(?::bigint[], ?::int[], ?::smallint[], ?::bigint[]) AS v
    ON CONFLICT (campaign_id, subscriber_id, link_id) DO UPDATE SET class = excluded.class, last_at = excluded.last_at`,
-		params: (w) => [w.campaignId, ...[0, 1, 2, 3].map((i) => col(w.clickers, i))],
 		rows: (w) => w.clickers,
 	},
 	{
@@ -90,7 +90,7 @@ const PG_PARTS: Array<{ name: string; sql: string; params: (w: BatchWrites) => u
 		sql: `UPDATE send_log AS l SET open_class = v.o, click_class = v.c, bounce_reason = v.b
    FROM unnest(?::bigint[], ?::smallint[], ?::smallint[], ?::smallint[]) AS v(s, o, c, b)
    WHERE l.campaign_id = ? AND l.subscriber_id = v.s`,
-		params: (w) => [...[0, 1, 2, 3].map((i) => col(w.marks, i)), w.campaignId],
+		campaignLast: true,
 		rows: (w) => w.marks,
 	},
 ];
@@ -104,7 +104,13 @@ function pgStatement(w: BatchWrites): { text: string; params: unknown[] } | null
 	const key = parts.map((part) => part.name).join(',');
 	let text = pgTexts.get(key);
 	if (!text) pgTexts.set(key, (text = `${PREPARED} WITH ${parts.map((part) => `${part.name} AS (${part.sql})`).join(',\n ')}\nSELECT 1 AS done`));
-	return { text, params: parts.flatMap((part) => part.params(w)) };
+	const params = parts.flatMap((part) => {
+		const rows = part.rows(w);
+		// one array parameter per column
+		const arrays = rows[0].map((_, i) => rows.map((row) => row[i]));
+		return part.campaignLast ? [...arrays, w.campaignId] : [w.campaignId, ...arrays];
+	});
+	return { text, params };
 }
 
 /**
@@ -173,13 +179,12 @@ async function sqliteInsert(tx: SqlExecutor, table: keyof typeof SQLITE, campaig
 }
 
 export async function writeBatch(tx: SqlExecutor, w: BatchWrites): Promise<void> {
-	const c = w.campaignId;
 	if (tx.dialect === 'postgres') {
 		const statement = pgStatement(w);
 		if (statement) await tx.get(statement.text, statement.params);
 		return;
 	}
-	const id = Number(c);
+	const id = Number(w.campaignId);
 	await sqliteInsert(tx, 'event', id, w.events, 0);
 	await sqliteInsert(tx, 'count', id, w.counts);
 	await sqliteInsert(tx, 'bucket', id, w.buckets);

@@ -18,9 +18,10 @@ export const SUBSCRIBER_COLUMNS =
 
 export const MAX_PAGE = 10_000;
 
+const MAX_NAME_LENGTH = 500;
+
 /** Row ids (decimal text without leading zeros) in numeric order, with no BigInt per comparison. */
 export const byRowId = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-const MAX_NAME_LENGTH = 500;
 
 export function now(): string {
 	return new Date().toISOString();

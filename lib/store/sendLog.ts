@@ -8,7 +8,7 @@
 import type { FailureKind, FailureReason, ProviderPausePolicy } from '../bounce';
 import type { CampaignStatus } from './campaignTypes';
 import { claimNewMembers } from './audience';
-import { lockCampaign, lockCampaignHistory, RUN_COLUMNS } from './campaigns';
+import { lockCampaign, lockCampaignHistories, RUN_COLUMNS } from './campaigns';
 import { applyDeliveryEventIn } from './deliveryEvents';
 import type { Dialect, Row, SqlDriver, SqlExecutor } from './driver';
 import { idsParam, inIds } from './dialect';
@@ -272,7 +272,7 @@ export async function flushResults(
 ): Promise<FlushOutcome> {
 	return driver.transaction(async (tx) => {
 		const row = await lockCampaign(tx, campaignId, 'id, status');
-		await lockCampaignHistory(tx, campaignId); // before any send log row: this flush records history
+		await lockCampaignHistories(tx, [campaignId]); // before any send log row: this flush records history
 		const outcome: FlushOutcome = {
 			status: (row?.status ?? 'cancelled') as CampaignStatus,
 			sent: 0,

@@ -1,5 +1,6 @@
 import { readAuditLog } from './auditLog';
 import { SqlCampaignRuns } from './campaignRuns';
+import { lockCampaignHistories } from './campaigns';
 import { applyDeliveryEventIn, readBouncePolicy, setBouncePolicy } from './deliveryEvents';
 import type { SqlDriver, SqlExecutor } from './driver';
 import { addressKeyHash, suppressionHash } from './email';
@@ -279,8 +280,9 @@ export class SqlSubscriberStore implements SubscriberStore {
 	private historyEnabled = process.env.BULK_MAIL_BENCH_EVENT_HISTORY !== 'off';
 
 	/**
-	 * Records campaign events in the history and its rollups inside the caller's transaction
-	 * (lib/webhook calls this after counting an event). Returns each event's hit verdict.
+	 * Records campaign events in the history and its rollups inside the caller's transaction, which
+	 * holds the campaigns' history locks (`lockCampaigns(…, { history: true })`: the pixel, the click
+	 * redirect). Returns each event's hit verdict.
 	 */
 	async recordCampaignHistoryIn(tx: SqlExecutor, events: HistoryEvent[]): Promise<HistoryOutcome[]> {
 		if (!this.historyEnabled || !events.length) return events.map(() => ({ recorded: false }));
@@ -289,13 +291,16 @@ export class SqlSubscriberStore implements SubscriberStore {
 
 	/**
 	 * Records campaign events in the history and its rollups in a short transaction of their own
-	 * (run again on a deadlock), under each campaign's history lock only: the Bounce Webhook calls
+	 * (run again on a deadlock), under the campaigns' history locks only: the Bounce Webhook calls
 	 * this after its counting transaction has committed, so the next request's counting does not
 	 * wait for this one's history (see lib/webhook record.ts).
 	 */
 	async recordCampaignHistory(events: HistoryEvent[]): Promise<HistoryOutcome[]> {
 		if (!this.historyEnabled || !events.length) return events.map(() => ({ recorded: false }));
-		return this.transaction((tx) => recordHistoryIn(tx, events), { retry: true });
+		return this.transaction(async (tx) => {
+			await lockCampaignHistories(tx, events.map((event) => event.campaignId));
+			return recordHistoryIn(tx, events);
+		}, { retry: true });
 	}
 
 	/** Benchmarks only: switches recording of the history off and on, to measure its cost in one run. */

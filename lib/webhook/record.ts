@@ -87,7 +87,7 @@ export async function recordEvents(
  * The batch's history, in a transaction of its own after the counting one has committed. Every
  * request of a campaign waits for the campaign row's lock, held until commit, and on PostgreSQL
  * each statement in it waits for its turn on n8n's busy event loop: the history's read and write
- * in there slowed batched ingestion ~17 %. Under the history's own lock they overlap the next
+ * in there slowed batched ingestion 9–17 %. Under the history's own lock they overlap the next
  * request's counting instead. The events are counted and de-duplicated already: a failure here
  * (the store gone after the retries) must not turn the request into an error the provider would
  * retry, only to find every event a duplicate — the report then lacks this batch, nothing else.
