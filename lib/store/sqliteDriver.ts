@@ -21,11 +21,12 @@ export class SqliteDriver implements SqlDriver {
 	private readonly direct: SqlExecutor;
 
 	constructor(readonly location: string) {
-		this.db = new DatabaseSync(location);
+		// The busy timeout is set on opening, before the first statement: even `journal_mode`
+		// meets a lock while another process's last connection closes and checkpoints the WAL away.
+		this.db = new DatabaseSync(location, { timeout: 15_000 });
 		// WAL lets readers (another n8n execution, the webhook) work while an import writes.
 		this.db.exec('PRAGMA journal_mode = WAL');
 		this.db.exec('PRAGMA synchronous = NORMAL');
-		this.db.exec('PRAGMA busy_timeout = 15000');
 		this.db.exec('PRAGMA foreign_keys = ON');
 		// SQLite has no sha256: the send log's salted address key (email.ts addressKeyHash) for
 		// set-based statements, such as a campaign's audience written down at its start.
