@@ -24,7 +24,8 @@ const PLAIN_EMAIL =
 	/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 export function isValidEmail(email: string): boolean {
-	if (email.length > 254) return false;
+	// a lone surrogate has no UTF-8 form to send, and makes validator throw a URIError
+	if (email.length > 254 || !email.isWellFormed()) return false;
 	if (PLAIN_EMAIL.test(email) && email.indexOf('@') <= 64) return true;
 	return isEmail(email, EMAIL_OPTIONS);
 }

@@ -87,6 +87,10 @@ describe('e-mail validation (validator.isEmail with its length limits)', () => {
 		`${'ü'.repeat(33)}@example.com`,
 		`a@${'b'.repeat(64)}.com`,
 		`a@${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.${'f'.repeat(60)}.com`,
+		// lone surrogates, in the local part and in the domain: refused, not a URIError
+		'a\uD800b@example.com',
+		'\uDC00@example.com',
+		'ab@exa\uD800mple.com',
 	])('invalid: %s', (email) => expect(isValidEmail(email)).toBe(false));
 });
 
