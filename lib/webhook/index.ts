@@ -9,6 +9,7 @@
  *     confirmation page whose button POSTs (a GET never changes anything).
  *   handleOpen(store, signer, request, options?)   1×1 GIF, the open counted once per recipient.
  *   handleClick(store, signer, request, options?)  302 to the signed URL only, click counted.
+ *     Both answer even when the store cannot record the hit (then `unrecorded` says why).
  *   handleConfirm(store, signer, request, options?)   double opt-in: GET shows a button, POST
  *     confirms (pending → active, consent recorded with IP and user agent); idempotent.
  *   handlePreferences(store, signer, request, options?)   the lists of the token's address; POST

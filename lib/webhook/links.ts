@@ -198,8 +198,8 @@ export async function handleOpen(
 	const now = options.now?.() ?? Date.now();
 	const verified = verifyToken(signer, 'open', linkToken(request), now);
 	if (!verified.ok) return refusal(403, verified.reason, textResponse(403, 'Forbidden'));
-	const events = await recordLinkHit(store, 'open', verified.claims, now, options, request);
-	return { response: gifResponse(), events };
+	const recorded = await answeredAnyway(() => recordLinkHit(store, 'open', verified.claims, now, options, request));
+	return { response: gifResponse(), ...recorded };
 }
 
 /** The click redirect: 302 to the one URL the token was signed for, the click counted. */
@@ -220,8 +220,21 @@ export async function handleClick(
 	if (!target) {
 		return refusal(400, 'The signed link has no http(s) target URL', textResponse(400, 'This link has no target'));
 	}
-	const events = await recordLinkHit(store, 'click', verified.claims, now, options, request);
-	return { response: redirectResponse(target), events };
+	const recorded = await answeredAnyway(() => recordLinkHit(store, 'click', verified.claims, now, options, request));
+	return { response: redirectResponse(target), ...recorded };
+}
+
+/**
+ * A verified open or click gets its pixel or redirect even when the store cannot record it (an
+ * outage, a lock held too long): the reader still reaches the page, the hit goes uncounted, and
+ * the error is handed back for the log. Unsubscribes do not come here: they must not look done.
+ */
+async function answeredAnyway(record: () => Promise<RecordedEvent[]>): Promise<Pick<HandlerResult, 'events' | 'unrecorded'>> {
+	try {
+		return { events: await record() };
+	} catch (error) {
+		return { events: [], unrecorded: error instanceof Error ? error : new Error(String(error)) };
+	}
 }
 
 /** Only absolute http(s) URLs, re-serialised (so no raw control characters reach a header). */

@@ -47,6 +47,8 @@ export interface HandlerResult {
 	ignored?: IgnoredEvent[];
 	/** An SNS subscription handshake that was answered (and confirmed, for SubscriptionConfirmation). */
 	subscription?: SubscriptionHandshake & { confirmed: boolean; error?: string };
+	/** A verified open or click answered (pixel, redirect) although the store could not record it: why. */
+	unrecorded?: Error;
 }
 
 export interface ComplaintPauseOptions {

@@ -264,6 +264,9 @@ export class BounceWebhookTrigger implements INodeType {
 			const { type, topicArn, confirmed, error } = result.subscription;
 			this.logger.info(`Bounce Webhook: SNS ${type} for ${topicArn}${confirmed ? ' confirmed' : ''}${error ? `: ${error}` : ''}`);
 		}
+		if (result.unrecorded) {
+			this.logger.warn(`Bounce Webhook: answered a ${endpoint} request without recording it: ${safeMessage(result.unrecorded)}`);
+		}
 		if (result.rejected) {
 			this.logger.debug(`Bounce Webhook: refused a ${endpoint} request (${result.rejected.status}): ${result.rejected.reason}`);
 		}

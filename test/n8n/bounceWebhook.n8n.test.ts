@@ -27,6 +27,8 @@ const SETUPS = {
 	sqlite: { credential: 'storeSqlite', generic: '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e01', sendgrid: '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e02' },
 	postgres: { credential: 'storePg', generic: '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e03', sendgrid: '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e04' },
 } as const;
+/** A trigger whose store is down (PostgreSQL on a port nothing listens on). */
+const DOWN = { credential: 'storeDown', generic: '3b7f0c52-9a55-4d4e-8f1e-0c2d6b1a7e05' } as const;
 
 function genericPost(events: unknown[], secret = GENERIC_SECRET): RequestInit {
 	const body = JSON.stringify({ events });
@@ -81,6 +83,7 @@ beforeAll(async () => {
 	await n8n.importCredentials([
 		{ id: SETUPS.sqlite.credential, name: SETUPS.sqlite.credential, type: 'bulkMailSubscriberStoreApi', data: { backend: 'sqlite', file: 'bounces.sqlite', signingSecret: LINK_SECRET } },
 		{ id: SETUPS.postgres.credential, name: SETUPS.postgres.credential, type: 'bulkMailSubscriberStoreApi', data: { backend: 'postgres', ...PG_CONNECTION, ssl: 'disable', schema, signingSecret: LINK_SECRET } },
+		{ id: DOWN.credential, name: DOWN.credential, type: 'bulkMailSubscriberStoreApi', data: { backend: 'postgres', ...PG_CONNECTION, port: 1, ssl: 'disable', schema: 'bm_down', signingSecret: LINK_SECRET } },
 		{
 			id: 'bounceCred1',
 			name: 'bounceCred1',
@@ -93,9 +96,8 @@ beforeAll(async () => {
 	]);
 	// One workflow with every trigger: each n8n CLI call costs seconds.
 	await n8n.importWorkflow(
-		bounceWorkflow(
-			WORKFLOW_ID,
-			BACKENDS.flatMap((backend) => [
+		bounceWorkflow(WORKFLOW_ID, [
+			...BACKENDS.flatMap((backend) => [
 				{ name: `Generic Events ${backend}`, webhookId: SETUPS[backend].generic, provider: 'generic', storeCredential: SETUPS[backend].credential },
 				{
 					name: `SendGrid Events ${backend}`,
@@ -105,7 +107,8 @@ beforeAll(async () => {
 					storeCredential: SETUPS[backend].credential,
 				},
 			]),
-		),
+			{ name: 'Generic Events store down', webhookId: DOWN.generic, provider: 'generic', storeCredential: DOWN.credential },
+		]),
 	);
 	await n8n.publish(WORKFLOW_ID);
 	// The stores the n8n process will use, opened (and migrated) before it starts.
@@ -115,6 +118,7 @@ beforeAll(async () => {
 		await n8n.waitForWebhook(`${SETUPS[backend].generic}/events`);
 		await n8n.waitForWebhook(`${SETUPS[backend].sendgrid}/events`);
 	}
+	await n8n.waitForWebhook(`${DOWN.generic}/events`);
 });
 
 afterAll(async () => {
@@ -264,5 +268,30 @@ describe.each(BACKENDS)('Bounce Webhook trigger in real n8n (%s store)', (backen
 			opened: 1,
 			clicked: 1,
 		});
+	});
+});
+
+describe('Bounce Webhook trigger in real n8n with its store down', () => {
+	const signer = new LinkSigner(LINK_SECRET);
+	const url = (endpoint: string) => n8n.webhookUrl(`${DOWN.generic}/${endpoint}`);
+
+	it('still redirects a reader’s click and serves the pixel; events and unsubscribes get 503 to be retried', async () => {
+		const target = 'https://shop.example.net/offer?id=8';
+		const click = await fetch(`${url('click')}?t=${signer.sign('click', { subscriberId: '7', campaignId: '3', url: target })}`, { redirect: 'manual' });
+		expect(click.status).toBe(302);
+		expect(click.headers.get('location')).toBe(target);
+		const pixel = await fetch(`${url('open')}?t=${signer.sign('open', { subscriberId: '7', campaignId: '3' })}`);
+		expect(pixel.status).toBe(200);
+		expect(Buffer.from(await pixel.arrayBuffer()).subarray(0, 6).toString()).toBe('GIF89a');
+		// nothing a sender or reader would take as done
+		const events = await fetch(url('events'), genericPost([{ id: 'down-1', type: 'hard', email: 'ann@example.com', status: '5.1.1' }]));
+		expect(events.status).toBe(503);
+		const unsubscribe = await fetch(`${url('unsubscribe')}?t=${signer.sign('unsubscribe', { subscriberId: '7', campaignId: '3' })}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'List-Unsubscribe=One-Click',
+		});
+		expect(unsubscribe.status).toBe(503);
+		expect(n8n.logs()).toMatch(/answered a click request without recording it/);
 	});
 });

@@ -216,6 +216,29 @@ describe.each(BACKENDS)('link endpoints (%s store)', (backend) => {
 			expect(result.response.headers.Location).toBeUndefined();
 		});
 
+		test('the reader is still redirected (and the pixel still served) when the store cannot record the hit', async () => {
+			// a real store of this backend, closed: every statement fails as in an outage
+			const brokenFixture = storeFixture(backend);
+			const broken = await brokenFixture.open();
+			await broken.close();
+			try {
+				const token = signer.sign('click', { subscriberId: ids['bob@example.com'], campaignId, url: target });
+				const click = await handleClick(broken, signer, getRequest({ t: token }));
+				expect(click.response.status).toBe(302);
+				expect(click.response.headers.Location).toBe(new URL(target).href);
+				expect(click.events).toEqual([]);
+				expect(click.unrecorded).toBeInstanceOf(Error);
+				const pixel = await handleOpen(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')), signer, getRequest({ t: signer.sign('open', { subscriberId: ids['bob@example.com'], campaignId }) }));
+				expect(pixel.response.status).toBe(200);
+				expect(pixel.response.body).toEqual(TRANSPARENT_GIF);
+				expect(pixel.unrecorded?.message).toMatch(/ECONNREFUSED/);
+				// the store that works was not touched
+				expect(await campaignRow(store, campaignId)).toMatchObject({ clicked: 0, opened: 0 });
+			} finally {
+				await brokenFixture.cleanup();
+			}
+		});
+
 		test('a proof mail’s click redirects and records nothing', async () => {
 			const token = signer.sign('click', { subscriberId: '', campaignId, url: target });
 			const result = await handleClick(store, signer, getRequest({ t: token }));
