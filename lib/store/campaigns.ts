@@ -148,7 +148,7 @@ export async function lockCampaigns(db: SqlExecutor, campaignIds: Iterable<strin
 	if (db.dialect !== 'postgres') return; // SQLite transactions are already serialised
 	const ids = lockOrder(campaignIds);
 	for (const id of ids) await lockCampaign(db, id);
-	if (options.history) await lockCampaignHistories(db, ids);
+	if (options.history) await takeHistoryLocks(db, ids);
 }
 
 const lockOrder = (campaignIds: Iterable<string | null>): string[] => [...new Set([...campaignIds].filter(isCampaignId))].sort(byRowId);
@@ -167,7 +167,12 @@ const lockOrder = (campaignIds: Iterable<string | null>): string[] => [...new Se
  */
 export async function lockCampaignHistories(db: SqlExecutor, campaignIds: Iterable<string | null>): Promise<void> {
 	if (db.dialect !== 'postgres') return;
-	for (const id of lockOrder(campaignIds)) {
+	await takeHistoryLocks(db, lockOrder(campaignIds));
+}
+
+/** The history locks of campaign ids already in lock order (PostgreSQL). */
+async function takeHistoryLocks(db: SqlExecutor, orderedIds: string[]): Promise<void> {
+	for (const id of orderedIds) {
 		await db.get(`${PREPARED} SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':bm-history:' || ?::text, 0))`, [id]);
 	}
 }
