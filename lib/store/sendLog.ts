@@ -102,29 +102,59 @@ async function reclaimPutBack(
 	now: string,
 	lease: string,
 ): Promise<{ ids: string[]; unknownRetried: number }> {
-	const skipLocked = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-	const log = byState(tx.dialect);
 	const ids: string[] = [];
 	let unknownRetried = 0;
-	const take = async (sql: string, params: unknown[]): Promise<number> => {
+	const take = async (where: string, params: unknown[]): Promise<number> => {
 		const need = options.size - ids.length;
 		if (need <= 0) return 0;
-		const rows = await tx.all(sql + ` ORDER BY subscriber_id LIMIT ?${skipLocked}`, [...params, need]);
-		for (const r of rows) ids.push(String(r.subscriber_id));
-		return rows.length;
+		const found = await claimWaiting(tx, campaignId, where, params, need, { owner: options.owner, lease, now });
+		ids.push(...found);
+		return found.length;
 	};
-	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'queued'`, [campaignId]);
-	await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'claimed' AND lease_until < ?`, [campaignId, now]);
-	if (options.retryUnknown) {
-		unknownRetried = await take(`SELECT subscriber_id FROM ${log} WHERE campaign_id = ? AND state = 'unknown'`, [campaignId]);
+	await take("state = 'queued'", []);
+	await take("state = 'claimed' AND lease_until < ?", [now]);
+	if (options.retryUnknown) unknownRetried = await take("state = 'unknown'", []);
+	return { ids, unknownRetried };
+}
+
+/**
+ * Claims for `claim.owner` the campaign's first `limit` send-log rows (by subscriber id) in the
+ * state `where` picks, and returns their subscriber ids.
+ *
+ * PostgreSQL: one statement that locks the rows it picks (SKIP LOCKED: a concurrent run takes
+ * others) and updates them by their row address (`ctid`, a TID scan). An UPDATE by campaign and a
+ * list of ids is planned from the table's statistics, which know nothing of a campaign whose
+ * audience was written down minutes ago (its rows estimated at 1): that plan walked every row
+ * of the campaign in the state index for each batch, so claims slowed as the campaign went on
+ * (113 ms per 500 rows at 81,600 recipients). A locked row keeps its ctid until this transaction
+ * ends.
+ */
+async function claimWaiting(
+	tx: SqlExecutor,
+	campaignId: string,
+	where: string,
+	params: unknown[],
+	limit: number,
+	claim: { owner: string; lease: string; now: string },
+): Promise<string[]> {
+	if (tx.dialect === 'postgres') {
+		const rows = await tx.all(
+			`WITH picked AS (SELECT ctid FROM send_log WHERE campaign_id = ? AND ${where} ORDER BY subscriber_id LIMIT ? FOR UPDATE SKIP LOCKED)
+			 UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ?
+			 WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) RETURNING subscriber_id`,
+			[campaignId, ...params, limit, claim.owner, claim.lease, claim.now],
+		);
+		return rows.map((r) => String(r.subscriber_id));
 	}
+	const rows = await tx.all(`SELECT subscriber_id FROM ${byState(tx.dialect)} WHERE campaign_id = ? AND ${where} ORDER BY subscriber_id LIMIT ?`, [campaignId, ...params, limit]);
+	const ids = rows.map((r) => String(r.subscriber_id));
 	if (ids.length) {
 		await tx.run(
 			`UPDATE send_log SET state = 'claimed', owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND subscriber_id ${inIds(tx.dialect)}`,
-			[options.owner, lease, now, campaignId, idsParam(tx.dialect, ids)],
+			[claim.owner, claim.lease, claim.now, campaignId, idsParam(tx.dialect, ids)],
 		);
 	}
-	return { ids, unknownRetried };
+	return ids;
 }
 
 export interface ReadyRecipient {
