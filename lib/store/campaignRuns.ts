@@ -27,9 +27,11 @@ import type { HashEmail } from './suppressions';
 import type { Actor } from './types';
 import type { ProviderPausePolicy } from '../bounce';
 import { pausedProviders, resumeProviders, type ProviderPause } from './providerPauses';
+import { refreshStaleSendLogStatistics } from './planStatistics';
 
 export type StartDecision =
-	| { run: true; row: Row }
+	/** `written`: the send-log rows this start wrote (the audience, when it is materialised). */
+	| { run: true; row: Row; written: number }
 	| { run: false; row: Row; reason: 'not-due' | 'not-runnable' | 'finished' };
 
 /**
@@ -56,7 +58,7 @@ export async function startRun(
 				))!;
 				await recordAudit(tx, options.actor, 'campaign.resume', 'campaign', campaignId, {});
 			}
-			return { run: true, row };
+			return { run: true, row, written: 0 };
 		}
 		// draft, scheduled, or paused before it ever started
 		if (row.send_at && Date.parse(String(row.send_at)) > options.now)
@@ -75,8 +77,9 @@ export async function startRun(
 		// keyset cursor at the end (audience.ts materialisesAtStart)
 		const plan = await audiencePlan(tx, snapshot, now);
 		const materialised = materialisesAtStart(plan);
+		let written = 0;
 		if (materialised) {
-			await materialiseAudience(tx, plan, { campaignId, max, now });
+			written = await materialiseAudience(tx, plan, { campaignId, max, now });
 			snapshot.next_subscriber_id = max;
 		}
 		const { remaining } = await countRemaining(tx, snapshot);
@@ -91,7 +94,7 @@ export async function startRun(
 			...(materialised ? { materialised: true } : {}),
 			...(audience.frozen.definition ? { segmentAt: audience.frozen.at } : {}),
 		});
-		return { run: true, row };
+		return { run: true, row, written };
 	});
 }
 
@@ -207,6 +210,12 @@ export async function campaignWithRemaining(
 }
 
 
+/** The campaign's send-log rows that have an outcome (a lower bound of the rows it has). */
+function handledRows(campaign: Campaign): number {
+	const { sent, failed, unknown, skipped } = campaign.counters;
+	return sent + failed + unknown + skipped;
+}
+
 /** How a run begins: it sends, or it does nothing for a reason (with what remains). */
 export type RunStart =
 	| { run: true; campaign: Campaign }
@@ -240,7 +249,10 @@ export class SqlCampaignRuns {
 
 	async start(campaignId: string, options: { now: number; resume: boolean; actor: Actor }): Promise<RunStart> {
 		const decision = await startRun(this.driver, campaignId, options);
-		if (decision.run) return { run: true, campaign: toCampaign(decision.row) };
+		if (decision.run) {
+			await refreshStaleSendLogStatistics(this.driver, campaignId, decision.written);
+			return { run: true, campaign: toCampaign(decision.row) };
+		}
 		const { remaining } = await countRemaining(this.driver, decision.row);
 		return { run: false, campaign: toCampaign(decision.row), remaining, reason: decision.reason };
 	}
@@ -277,8 +289,10 @@ export class SqlCampaignRuns {
 		return releaseClaims(this.driver, campaignId, options);
 	}
 
-	renewLeases(campaignId: string, options: { owner: string; now: number; leaseMs: number }): Promise<void> {
-		return renewLeases(this.driver, campaignId, options);
+	async renewLeases(campaignId: string, options: { owner: string; now: number; leaseMs: number }): Promise<void> {
+		await renewLeases(this.driver, campaignId, options);
+		const campaign = await getCampaign(this.driver, campaignId);
+		if (campaign) await refreshStaleSendLogStatistics(this.driver, campaignId, handledRows(campaign));
 	}
 
 	async end(
@@ -286,7 +300,9 @@ export class SqlCampaignRuns {
 		options: { now: number; pauseReason: string | null; lastError: string | null; actor: Actor },
 	): Promise<RunEnd> {
 		const ended = await endRun(this.driver, campaignId, options);
-		return { campaign: toCampaign(ended.row), remaining: ended.remaining, finishedNow: ended.finishedNow };
+		const campaign = toCampaign(ended.row);
+		await refreshStaleSendLogStatistics(this.driver, campaignId, handledRows(campaign));
+		return { campaign, remaining: ended.remaining, finishedNow: ended.finishedNow };
 	}
 
 	sentInLastDay(now: number): Promise<number> {

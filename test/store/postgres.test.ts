@@ -1,5 +1,8 @@
 import { Client as PgClient } from 'pg';
+import { createCampaign, recordCampaignEvent } from '../../lib/campaign';
+import { markEventOnce, type LogResult } from '../../lib/store';
 import { openStore } from '../../lib/store/openStore';
+import { estimatedCampaignRows } from '../../lib/store/planStatistics';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
 import { PG_CONNECTION, storeFixture } from '../helpers/stores';
 import { storeContract } from './contract';
@@ -77,5 +80,88 @@ describe('PostgreSQL bulk upsert plan', () => {
 		expect(text).toMatch(/Nested Loop/);
 		expect(text).toMatch(/Index Scan using subscribers_list_id_email_key_key/);
 		expect(text).not.toMatch(/Hash Join|Seq Scan on subscribers|Bitmap/);
+	});
+});
+
+describe('PostgreSQL send-log statistics of a new campaign', () => {
+	const fixture = storeFixture('postgres');
+	const actor = { type: 'test' };
+	let store: SqlSubscriberStore;
+
+	beforeAll(async () => {
+		store = await fixture.open();
+	});
+
+	afterAll(async () => {
+		await store.close();
+		await fixture.cleanup();
+	});
+
+	/** A one-list campaign run to the end as the runner runs it, every send a success (no SMTP). */
+	async function sendToList(listId: string, name: string): Promise<string> {
+		const campaign = await createCampaign(store, { name, listId, template: { subject: 'Hi', text: 'Hello', from: 'news@example.com' } }, actor);
+		const runs = store.campaignRuns;
+		const now = Date.now();
+		const lease = { owner: `run-${name}`, now, leaseMs: 60_000 };
+		expect((await runs.start(campaign.id, { now, resume: false, actor })).run).toBe(true);
+		for (;;) {
+			const claim = await runs.claim(campaign.id, { ...lease, size: 500, retryUnknown: false });
+			const marked = await runs.markSending(campaign.id, claim.ids, lease);
+			const sent: LogResult[] = marked.ready.map((r) => ({
+				subscriberId: r.id, state: 'sent', attempts: 1, messageId: null, response: '250 OK', responseCode: 250, error: null, bounce: null, email: r.email,
+			}));
+			await runs.record(campaign.id, sent, { ...lease, actor });
+			if (claim.exhausted) break;
+		}
+		const ended = await runs.end(campaign.id, { now, pauseReason: null, lastError: null, actor });
+		expect(ended.campaign).toMatchObject({ status: 'finished', counters: expect.objectContaining({ sent: 3000 }) });
+		return campaign.id;
+	}
+
+	/** The plan PostgreSQL picks for the first statement `run` sends that matches `pattern`. */
+	async function planOf(pattern: RegExp, run: () => Promise<unknown>): Promise<string> {
+		const seen: Array<{ text: string; values: unknown[] }> = [];
+		const query = PgClient.prototype.query as (...args: unknown[]) => unknown;
+		const spy = jest.spyOn(PgClient.prototype, 'query').mockImplementation(function (this: PgClient, ...args: unknown[]) {
+			if (typeof args[0] === 'string' && pattern.test(args[0])) seen.push({ text: args[0], values: args[1] as unknown[] });
+			return query.apply(this, args);
+		} as never);
+		try {
+			await run();
+		} finally {
+			spy.mockRestore();
+		}
+		expect(seen.length).toBeGreaterThan(0);
+		const plan = await store.sql.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${seen[0].text.replace(/\$(\d+)/g, '?')}`, seen[0].values);
+		return plan.map((row) => row['QUERY PLAN']).join('\n');
+	}
+
+	// Statistics taken before a campaign existed estimate it at one row. Recording one reader's
+	// open then read the campaign's rows through the state index (its first column is the
+	// campaign) and filtered them: a walk of the whole campaign for each open.
+	it('are refreshed when a run ends, so an open is recorded through the primary key', async () => {
+		// no autovacuum ANALYZE may refresh the statistics behind the test's back
+		await store.sql.exec('ALTER TABLE send_log SET (autovacuum_enabled = false)');
+		const list = await store.createList({ name: 'Readers' }, actor);
+		await store.bulkUpsert(list.id, Array.from({ length: 3000 }, (_, i) => ({ email: `reader${i}@example.com` })), {}, actor);
+		await sendToList(list.id, 'Spring');
+		await store.sql.exec('ANALYZE send_log'); // statistics that know only the first campaign
+		const before = await store.sql.get<{ id: string }>("SELECT id FROM campaigns WHERE name = 'Spring'");
+		expect(await estimatedCampaignRows(store.sql, String(before!.id))).toBeGreaterThan(1000);
+
+		const summer = await sendToList(list.id, 'Summer');
+		expect(await estimatedCampaignRows(store.sql, summer)).toBeGreaterThan(1000);
+
+		const [reader] = await store.sql.all<{ subscriber_id: string }>('SELECT subscriber_id FROM send_log WHERE campaign_id = ? ORDER BY subscriber_id DESC LIMIT 3', [summer]);
+		const one = await planOf(/^UPDATE send_log SET opened_at/, () =>
+			recordCampaignEvent(store, { campaignId: summer, subscriberId: String(reader.subscriber_id), type: 'opened' }),
+		);
+		expect(one).toMatch(/Index Scan using send_log_pkey/);
+		expect(one).not.toMatch(/send_log_state/);
+		const readers = await store.sql.all<{ subscriber_id: string }>('SELECT subscriber_id FROM send_log WHERE campaign_id = ? AND opened_at IS NULL ORDER BY subscriber_id LIMIT 3', [summer]);
+		const batch = await planOf(/^UPDATE send_log SET clicked_at/, () =>
+			store.transaction((tx) => markEventOnce(tx, summer, 'clicked', readers.map((r) => String(r.subscriber_id)), new Date().toISOString())),
+		);
+		expect(batch).toMatch(/Index (Only )?Scan using send_log_pkey[^\n]*\n\s*Index Cond: \(\(campaign_id = '?\d+'?(::bigint)?\) AND \(subscriber_id = ANY/);
 	});
 });
