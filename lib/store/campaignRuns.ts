@@ -291,8 +291,10 @@ export class SqlCampaignRuns {
 
 	async renewLeases(campaignId: string, options: { owner: string; now: number; leaseMs: number }): Promise<void> {
 		await renewLeases(this.driver, campaignId, options);
-		const campaign = await getCampaign(this.driver, campaignId);
-		if (campaign) await refreshStaleSendLogStatistics(this.driver, campaignId, handledRows(campaign));
+		await refreshStaleSendLogStatistics(this.driver, campaignId, async () => {
+			const campaign = await getCampaign(this.driver, campaignId);
+			return campaign ? handledRows(campaign) : 0;
+		});
 	}
 
 	async end(

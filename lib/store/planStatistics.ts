@@ -33,14 +33,21 @@ export async function estimatedCampaignRows(driver: SqlDriver, campaignId: strin
 
 /**
  * Refreshes the send log's statistics (campaign_id, state) when PostgreSQL expects far fewer rows
- * of the campaign than the `rows` it has; returns whether it did. Never fails the caller: the
- * statistics only make plans better. The ANALYZE waits at most a second for its lock (another
- * ANALYZE or a VACUUM of the table holds it), and then gives up until the next check.
+ * of the campaign than the `rows` it has (a count, or a function that reads it: called only on
+ * PostgreSQL); returns whether it did. Never fails the caller: the statistics only make plans
+ * better. The ANALYZE waits at most a second for its lock (another ANALYZE or a VACUUM of the
+ * table holds it), and then gives up until the next check.
  */
-export async function refreshStaleSendLogStatistics(driver: SqlDriver, campaignId: string, rows: number): Promise<boolean> {
-	if (driver.dialect !== 'postgres' || rows < MIN_ROWS) return false;
+export async function refreshStaleSendLogStatistics(
+	driver: SqlDriver,
+	campaignId: string,
+	rows: number | (() => Promise<number>),
+): Promise<boolean> {
+	if (driver.dialect !== 'postgres') return false;
 	try {
-		if ((await estimatedCampaignRows(driver, campaignId)) * STALE_FACTOR >= rows) return false;
+		const count = typeof rows === 'number' ? rows : await rows();
+		if (count < MIN_ROWS) return false;
+		if ((await estimatedCampaignRows(driver, campaignId)) * STALE_FACTOR >= count) return false;
 		await driver.transaction(async (tx) => {
 			await tx.exec("SET LOCAL lock_timeout = '1s'");
 			await tx.exec('ANALYZE send_log (campaign_id, state)');
