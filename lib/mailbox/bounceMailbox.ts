@@ -21,6 +21,8 @@ export interface BounceMailboxOptions {
 	verpSecret?: string | null;
 	/** Classify a few messages without recording or moving anything ("Fetch Test Event"). */
 	preview?: boolean;
+	/** Told when a recorded bounce's report history could not be written (lib/webhook RecordOptions). */
+	onHistoryFailure?: (error: Error, events: number) => void;
 }
 
 /** What one readable message was, and what the store did with it. */
@@ -74,6 +76,7 @@ async function readOne(
 				actor: options.actor,
 				verpSecret: options.verpSecret || null,
 				bounceMessageId: messageId,
+				onHistoryFailure: options.onHistoryFailure,
 			});
 	return {
 		disposition: 'processed',

@@ -75,9 +75,14 @@ export async function handleEventsRequest<P extends WebhookProvider>(
 	}
 
 	let recorded;
+	let warning: string | undefined;
+	const onHistoryFailure = (error: Error, events: number) => {
+		warning = historyWarning(error, events);
+		options.onHistoryFailure?.(error, events);
+	};
 	try {
 		const opened = typeof store === 'function' ? await store() : store;
-		recorded = await recordEvents(opened, verified.events, options);
+		recorded = await recordEvents(opened, verified.events, { ...options, onHistoryFailure });
 	} catch (error) {
 		if (error instanceof EventConfigError) throw error;
 		return {
@@ -103,7 +108,12 @@ export async function handleEventsRequest<P extends WebhookProvider>(
 				unknownRecipients: unknown,
 				ignored: verified.ignored.length,
 			});
-	return { response, events: recorded, ignored: verified.ignored };
+	return { response, events: recorded, ignored: verified.ignored, ...(warning ? { warning } : {}) };
+}
+
+/** The log line for a batch whose events were recorded but whose report history was not. */
+export function historyWarning(error: Error, events: number): string {
+	return `recorded and counted ${events} event(s), but the campaign report's event history of them could not be written, so the report's timeline lacks them: ${safeMessage(error)}`;
 }
 
 /** An error message without anything that looks like a connection string or password. */

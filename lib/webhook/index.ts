@@ -25,7 +25,7 @@
  * `rejected` says why a request was refused (nothing recorded).
  */
 export * from './types';
-export { eventsToStart, handleEventsRequest, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
+export { eventsToStart, handleEventsRequest, historyWarning, safeMessage, type EventsConfig, type EventsHandlerOptions } from './events';
 export { handleClick, handleOpen, handleUnsubscribe, safeRedirectTarget, type LinkHandlerOptions } from './links';
 export { EVENT_ID_RETENTION_MS, forgetOldEventIds, recordEvents, WEBHOOK_ACTOR } from './record';
 export { recordReturnedMail, type ReturnedMailOptions, type ReturnedMailResult } from './returnedMail';

@@ -78,7 +78,7 @@ export async function recordEvents(
 		}
 		return { recorded, history };
 	});
-	if (history?.length) await recordHistory(store, history);
+	if (history?.length) await recordHistory(store, history, options.onHistoryFailure);
 	await forgetOldEventIds(store);
 	return recorded;
 }
@@ -90,13 +90,18 @@ export async function recordEvents(
  * in there slowed batched ingestion 9–17 %. Under the history's own lock they overlap the next
  * request's counting instead. The events are counted and de-duplicated already: a failure here
  * (the store gone after the retries) must not turn the request into an error the provider would
- * retry, only to find every event a duplicate — the report then lacks this batch, nothing else.
+ * retry, only to find every event a duplicate — the report then lacks this batch, nothing else,
+ * and the caller is told so that the operator sees it in the log.
  */
-async function recordHistory(store: SqlSubscriberStore, history: HistoryEvent[]): Promise<void> {
+async function recordHistory(
+	store: SqlSubscriberStore,
+	history: HistoryEvent[],
+	onFailure: RecordOptions['onHistoryFailure'],
+): Promise<void> {
 	try {
 		await store.recordCampaignHistory(history);
-	} catch {
-		// see above: the counters, the send log and the trigger's output are right without it
+	} catch (error) {
+		onFailure?.(error instanceof Error ? error : new Error(String(error)), history.length);
 	}
 }
 

@@ -49,6 +49,8 @@ export interface HandlerResult {
 	subscription?: SubscriptionHandshake & { confirmed: boolean; error?: string };
 	/** A verified open or click answered (pixel, redirect) although the store could not record it: why. */
 	unrecorded?: Error;
+	/** Recorded, but something lesser failed (the report's event history of the batch): for the log. */
+	warning?: string;
 }
 
 export interface ComplaintPauseOptions {
@@ -65,4 +67,9 @@ export interface RecordOptions {
 	actor?: Actor;
 	/** Pause campaigns whose complaint rate reaches the threshold; false to never pause. */
 	complaintPause?: Partial<ComplaintPauseOptions> | false;
+	/**
+	 * Told when the campaign report's event history of a recorded batch could not be written (the
+	 * events themselves are recorded and counted; the report's timeline lacks them): log it.
+	 */
+	onHistoryFailure?: (error: Error, events: number) => void;
 }

@@ -9,6 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { readBounceMailbox, type BounceMailboxOutcome } from '../../lib/mailbox';
+import { historyWarning } from '../../lib/webhook';
 import type { Actor, SqlSubscriberStore } from '../../lib/store';
 import { STORE_CREDENTIAL, openNodeStore } from '../shared/storeCredential';
 import { MAILBOX_CREDENTIAL, mailboxSettingsFrom, type FolderParameters } from './mailboxCredential';
@@ -127,6 +128,7 @@ export class BounceMailboxTrigger implements INodeType {
 				actor: pollActor(this),
 				verpSecret: storeData.signingSecret ? String(storeData.signingSecret) : null,
 				preview: this.getMode() === 'manual',
+				onHistoryFailure: (error, events) => this.logger.warn(`Bounce mailbox: ${historyWarning(error, events)}`),
 			});
 			if (report.stopped) {
 				this.logger.warn(`Bounce mailbox: stopped at message UID ${report.stopped.uid}, left in the folder for the next poll: ${report.stopped.error}`);

@@ -267,6 +267,9 @@ export class BounceWebhookTrigger implements INodeType {
 		if (result.unrecorded) {
 			this.logger.warn(`Bounce Webhook: answered a ${endpoint} request without recording it: ${safeMessage(result.unrecorded)}`);
 		}
+		if (result.warning) {
+			this.logger.warn(`Bounce Webhook: ${endpoint} request: ${result.warning}`);
+		}
 		if (result.rejected) {
 			this.logger.debug(`Bounce Webhook: refused a ${endpoint} request (${result.rejected.status}): ${result.rejected.reason}`);
 		}

@@ -269,6 +269,35 @@ describe.each(BACKENDS)('Bounce Webhook trigger in real n8n (%s store)', (backen
 			clicked: 1,
 		});
 	});
+
+	test("events whose report history the store refuses are still recorded, and n8n's log says what the report lacks", async () => {
+		// The store refuses the history's rows (as a full disk or a revoked grant would).
+		const refuse =
+			backend === 'postgres'
+				? `CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'history refused by the test'; END $$;
+				   CREATE TRIGGER refuse_history BEFORE INSERT ON campaign_events FOR EACH ROW EXECUTE FUNCTION refuse_history()`
+				: "CREATE TRIGGER refuse_history BEFORE INSERT ON campaign_events BEGIN SELECT RAISE(ABORT, 'history refused by the test'); END";
+		const historyOfDan = async () =>
+			Number((await store.sql.get('SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = ? AND subscriber_id = ?', [campaignId, ids['dan@example.com']]))?.n);
+		const historyBefore = await historyOfDan();
+		await store.sql.exec(refuse);
+		try {
+			const response = await fetch(url(GENERIC_HOOK, 'events'), genericPost([{ id: 'g-open-history', type: 'open', email: 'dan@example.com', campaignId }]));
+			expect(response.status).toBe(200);
+			expect(await response.json()).toMatchObject({ ok: true, recorded: 1 });
+			expect(await store.sql.get('SELECT opened_at FROM send_log WHERE campaign_id = ? AND subscriber_id = ?', [campaignId, ids['dan@example.com']])).toMatchObject({
+				opened_at: expect.any(String),
+			});
+			// The trigger answers first and logs after: wait for the line.
+			const warning = /Bounce Webhook: events request: recorded and counted 1 event\(s\), but the campaign report's event history of them could not be written.*history refused by the test/;
+			const deadline = Date.now() + 15_000;
+			while (!warning.test(n8n.logs()) && Date.now() < deadline) await sleep(100);
+			expect(n8n.logs()).toMatch(warning);
+			expect(await historyOfDan()).toBe(historyBefore);
+		} finally {
+			await store.sql.exec(backend === 'postgres' ? 'DROP TRIGGER refuse_history ON campaign_events; DROP FUNCTION refuse_history()' : 'DROP TRIGGER refuse_history');
+		}
+	});
 });
 
 describe('Bounce Webhook trigger in real n8n with its store down', () => {

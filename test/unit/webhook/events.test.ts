@@ -101,6 +101,36 @@ describe.each(BACKENDS)('events endpoint (%s store)', (backend) => {
 		expect(bounceLog.map((row) => String(row.subscriber_id))).toEqual([ids['bob@example.com']]);
 	});
 
+	test("a batch whose report history cannot be written is still recorded and answered 200, and the failure is reported for the log", async () => {
+		const { listId, ids } = await seedList(store, ['ann@example.com', 'bob@example.com']);
+		const campaignId = await seedCampaign(store, listId, [ids['ann@example.com'], ids['bob@example.com']]);
+		// The store itself refuses the history's rows (as a full disk or a revoked grant would).
+		if (backend === 'postgres') {
+			await store.sql.exec(`CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'history refused by the test'; END $$;
+				CREATE TRIGGER refuse_history BEFORE INSERT ON campaign_events FOR EACH ROW EXECUTE FUNCTION refuse_history()`);
+		} else {
+			await store.sql.exec("CREATE TRIGGER refuse_history BEFORE INSERT ON campaign_events BEGIN SELECT RAISE(ABORT, 'history refused by the test'); END");
+		}
+		const failures: Array<{ message: string; events: number }> = [];
+		const events = ['ann@example.com', 'bob@example.com'].map((email, i) => ({ id: `open-${i}`, type: 'open', email, campaignId }));
+		const result = await handleEventsRequest(store, 'generic', genericRequest(events), generic, {
+			onHistoryFailure: (error, n) => failures.push({ message: error.message, events: n }),
+		});
+
+		expect(result.response.status).toBe(200);
+		expect(body(result)).toMatchObject({ recorded: 2, duplicates: 0 });
+		expect(await campaignRow(store, campaignId)).toMatchObject({ opened: 2 });
+		expect(failures).toEqual([{ message: expect.stringContaining('history refused by the test'), events: 2 }]);
+		expect(result.warning).toMatch(/recorded and counted 2 event\(s\), but the campaign report's event history .* history refused by the test/);
+		expect(await count(store, 'SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = ?', [campaignId])).toBe(0);
+
+		// A history that can be written again: no warning.
+		await store.sql.exec('DROP TRIGGER refuse_history' + (backend === 'postgres' ? ' ON campaign_events' : ''));
+		const next = await handleEventsRequest(store, 'generic', genericRequest([{ id: 'open-3', type: 'open', email: 'ann@example.com', campaignId }]), generic);
+		expect(next.warning).toBeUndefined();
+		expect(await count(store, 'SELECT COUNT(*) AS n FROM campaign_events WHERE campaign_id = ?', [campaignId])).toBe(1);
+	});
+
 	test('forged, tampered, stale and unsigned requests are refused with nothing recorded', async () => {
 		const { ids } = await seedList(store, ['ann@example.com']);
 		const events = [{ id: 'evt-x', type: 'complaint', email: 'ann@example.com' }];
