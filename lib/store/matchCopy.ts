@@ -1,13 +1,13 @@
-import { storedMatch } from '../segments';
+import { storedMatch, type StoredMatch } from '../segments';
 import type { Dialect, SqlExecutor } from './driver';
 
 /**
- * The match copy (lib/segments `storedMatch`): beside each subscriber row, only what segment SQL
- * cannot derive from the row itself — the folded e-mail and name where folding differs from
- * lower-casing, and for custom fields the folded text, number and date where SQL cannot read
- * them from the `fields` JSON (usually nothing: all three columns are NULL). So writes stay as
- * cheap as without segments, and SQLite and PostgreSQL still match exactly what the in-memory
- * evaluator matches.
+ * The match copy (lib/segments `storedMatch`): beside each subscriber row, what segment SQL
+ * cannot derive from the row itself cheaply — the folded e-mail and name where folding differs
+ * from lower-casing, and for custom fields every number, and the folded text and date where SQL
+ * cannot read them from the `fields` JSON (for a row of plain text fields, nothing: all three
+ * columns are NULL). So writes stay cheap, and SQLite and PostgreSQL still match exactly what
+ * the in-memory evaluator matches.
  */
 export const MATCH_COPY_COLUMNS = (dialect: Dialect): string[] => {
 	const c = (column: string) => (dialect === 'postgres' ? `${column} COLLATE "C"` : column);
@@ -33,7 +33,8 @@ const BATCH = 1000;
 
 /**
  * Writes the match copy of every row (ids after `afterId`, in batches) that needs one: the
- * backfill after the columns are added. Returns how many rows it looked at.
+ * backfill after the columns are added, and after what the copy holds changed. Returns how many
+ * rows it looked at.
  */
 export async function refreshMatchCopies(tx: SqlExecutor, afterId = '0'): Promise<number> {
 	let last = afterId;
@@ -44,20 +45,33 @@ export async function refreshMatchCopies(tx: SqlExecutor, afterId = '0'): Promis
 			[last, BATCH],
 		);
 		if (rows.length === 0) return seen;
+		const copies: Array<{ id: string | number; copy: StoredMatch }> = [];
 		for (const row of rows) {
 			const fields = parseFields(row.fields);
 			// Text that is not a JSON object must never reach SQL's JSON functions: an empty complete copy.
 			const copy = fields ? storedMatch(row.email, row.name, fields, row.fields) : { ...storedMatch(row.email, row.name, {}, '{}'), fieldsMatch: '{"x":1,"t":{},"n":{},"d":{}}' };
 			if (copy.emailFold === null && copy.nameFold === null && copy.fieldsMatch === null) continue;
-			await tx.run('UPDATE subscribers SET email_fold = ?, name_fold = ?, fields_match = ? WHERE id = ?', [
-				copy.emailFold,
-				copy.nameFold,
-				copy.fieldsMatch,
-				row.id,
-			]);
+			copies.push({ id: row.id, copy });
 		}
+		await writeMatchCopies(tx, copies);
 		seen += rows.length;
 		last = String(rows[rows.length - 1].id);
+	}
+}
+
+/** PostgreSQL: one statement per batch (a round trip per row made a 1M-row backfill minutes long); SQLite: a prepared statement per row. */
+async function writeMatchCopies(tx: SqlExecutor, copies: Array<{ id: string | number; copy: StoredMatch }>): Promise<void> {
+	if (!copies.length) return;
+	if (tx.dialect === 'postgres') {
+		await tx.run(
+			`UPDATE subscribers AS s SET email_fold = c.email_fold, name_fold = c.name_fold, fields_match = c.fields_match::jsonb
+			 FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS c(id, email_fold, name_fold, fields_match) WHERE s.id = c.id`,
+			[copies.map((c) => String(c.id)), copies.map((c) => c.copy.emailFold), copies.map((c) => c.copy.nameFold), copies.map((c) => c.copy.fieldsMatch)],
+		);
+		return;
+	}
+	for (const { id, copy } of copies) {
+		await tx.run('UPDATE subscribers SET email_fold = ?, name_fold = ?, fields_match = ? WHERE id = ?', [copy.emailFold, copy.nameFold, copy.fieldsMatch, id]);
 	}
 }
 

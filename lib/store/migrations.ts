@@ -274,6 +274,12 @@ export const MIGRATIONS: Migration[] = [
 			'CREATE UNIQUE INDEX send_log_address ON send_log (campaign_id, address_key) WHERE address_key IS NOT NULL',
 		],
 	},
+	{
+		version: 10,
+		description: "segments: the match copy holds every custom field's number, so number conditions never parse the fields JSON",
+		statements: () => [],
+		backfill: (tx) => refreshMatchCopies(tx),
+	},
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -202,6 +202,10 @@ class Compiler {
 		// 64-bit integer when it has no fraction (2^60 is written 1152921504606847000).
 		const stored = this.pg ? sql`(${this.exception(name, 'n')})::double precision` : sql`CAST(${this.exception(name, 'n')} AS REAL)`;
 		if (!isPathSafeName(name)) return stored;
+		// The match copy holds every number since schema 10 (its migration rewrote every copy). A
+		// JSON number is still read from `fields` when the copy lacks it: written by an older
+		// version of this package still running against the store (queue mode, mid-upgrade).
+		// Only a row whose copy has no number for the field pays that read.
 		const derived = this.pg
 			? // One read of the JSON: a number's literal (json keeps it as written) is the only value
 				// text that starts with a digit or minus; anything else gives NULL.

@@ -253,7 +253,8 @@ export function storeContract(backend: Backend): void {
 					[emails[2], 'plain', { n: 1 }, 'unsubscribed', null],
 					[emails[3], 'plain', { n: 1 }, 'active', null],
 				]);
-				expect(rows.map((r) => json(r.fields_match))).toEqual([null, { t: { k63697479: 'i̇zmir' }, n: { k6e: 12 } }, null, null]);
+				const one = { n: { k6e: 1 } };
+				expect(rows.map((r) => json(r.fields_match))).toEqual([one, { t: { k63697479: 'i̇zmir' }, n: { k6e: 12 } }, one, one]);
 				expect(await store.countSubscribers({ listId: list.id, status: 'unsubscribed' })).toBe(2);
 				expect(await store.countSubscribers({ listId: list.id, status: 'active' })).toBe(2);
 			});

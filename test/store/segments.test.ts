@@ -1,11 +1,12 @@
 /**
  * Segments in the store, on both backends: saved segments (create, get, get many, rename,
- * delete), and the migration that adds the match copy to a store made before segments existed.
+ * delete), the migration that adds the match copy to a store made before segments existed, and
+ * the one that puts every number in it.
  */
 import { LATEST_SCHEMA_VERSION, StoreError } from '../../lib/store';
 import { exportSubscribersCsv } from '../../lib/export';
 import type { SqlSubscriberStore } from '../../lib/store/sqlStore';
-import { BACKENDS, rollBackToSchemaVersion6, storeFixture, type StoreFixture } from '../helpers/stores';
+import { BACKENDS, rollBackToSchemaVersion6, rollBackToSchemaVersion9, storeFixture, type StoreFixture } from '../helpers/stores';
 
 jest.setTimeout(60_000);
 
@@ -201,9 +202,9 @@ describe.each(BACKENDS)('the segments migration (6 → 7) on a store with data (
 				'SELECT email_fold, name_fold, fields_match FROM subscribers ORDER BY id',
 			);
 			expect(copies[3]).toEqual({ email_fold: null, name_fold: null, fields_match: null });
-			// A date needs its instant; the rest of the row is read from the row itself.
+			// A date needs its instant, a number its value; the rest of the row is read from the row itself.
 			const dates = copies[0].fields_match;
-			expect(typeof dates === 'string' ? JSON.parse(dates) : dates).toEqual({ d: { k6a6f696e6564: '2026-06-01T00:00:00.000Z' } });
+			expect(typeof dates === 'string' ? JSON.parse(dates) : dates).toEqual({ n: { k7370656e74: 250 }, d: { k6a6f696e6564: '2026-06-01T00:00:00.000Z' } });
 			expect(copies[1].email_fold).toBe('strasse@example.com');
 			expect(copies[1].name_fold).toBe('οδυσσευσ');
 			expect(copies[2].fields_match).not.toBeNull();
@@ -223,6 +224,60 @@ describe.each(BACKENDS)('the segments migration (6 → 7) on a store with data (
 			expect(await emails([{ campaign: String(campaign?.id), operator: 'opened' }])).toEqual(['Straße@example.com']);
 			expect(await emails([{ activity: 'openedAny', withinLastDays: 7 }])).toEqual(['Straße@example.com']);
 			expect(await store.getSegments()).toEqual([]);
+		} finally {
+			await store.close();
+		}
+	});
+});
+
+describe.each(BACKENDS)('the number copy migration (9 → 10) on a store with data (%s)', (backend) => {
+	let fixture: StoreFixture;
+
+	afterAll(async () => {
+		await fixture?.cleanup();
+	});
+
+	it('puts every JSON number in the match copy, and still matches a copy an older version wrote', async () => {
+		fixture = storeFixture(backend);
+		const old = await fixture.open();
+		const list = await old.createList({ name: 'News' }, actor);
+		const people: Array<[string, Record<string, unknown>]> = [
+			['high@example.com', { score: 150, city: 'Tokyo' }],
+			['low@example.com', { score: 50, spent: '12.5' }],
+			['text@example.com', { score: 'n/a' }],
+			['ratio@example.com', { ratio: 2.5 }],
+		];
+		await old.bulkUpsert(list.id, people.map(([email, fields]) => ({ email, fields })), {}, actor);
+		// the copies as version 9 wrote them: JSON numbers left to be read from `fields`
+		const v9 = [null, '{"n":{"k7370656e74":12.5}}', null, '{"t":{"k726174696f":"2.5"}}'];
+		for (const [index, [email]] of people.entries()) {
+			await old.sql.run(`UPDATE subscribers SET fields_match = ${backend === 'postgres' ? 'CAST(? AS jsonb)' : '?'} WHERE email = ?`, [v9[index], email]);
+		}
+		await rollBackToSchemaVersion9(old);
+		await old.close();
+
+		const store = await fixture.open();
+		try {
+			expect((await store.info()).schemaVersion).toBe(10);
+			const copies = await store.sql.all<{ fields_match: unknown }>('SELECT fields_match FROM subscribers ORDER BY email');
+			const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+			// by e-mail: high, low, ratio, text
+			expect(copies.map((row) => json(row.fields_match))).toEqual([
+				{ n: { k73636f7265: 150 } },
+				{ n: { k73636f7265: 50, k7370656e74: 12.5 } },
+				{ t: { k726174696f: '2.5' }, n: { k726174696f: 2.5 } },
+				null,
+			]);
+			const emails = async (conditions: object[]) =>
+				(await store.getSubscribers({ listId: list.id, segment: { definition: { conditions } } }, { limit: 10 })).items.map((s) => s.email).sort();
+			const atLeast100 = [{ customField: 'score', type: 'number', operator: 'gte', value: 100 }];
+			expect(await emails(atLeast100)).toEqual(['high@example.com']);
+			expect(await emails([{ customField: 'score', type: 'number', operator: 'lt', value: 100 }])).toEqual(['low@example.com']);
+			expect(await emails([{ customField: 'ratio', type: 'number', operator: 'between', value: [2, 3] }])).toEqual(['ratio@example.com']);
+			// a process of an older version still running (queue mode, mid-upgrade) writes a copy without the number
+			await store.sql.run('UPDATE subscribers SET fields_match = NULL WHERE email = ?', ['high@example.com']);
+			expect(await emails(atLeast100)).toEqual(['high@example.com']);
+			expect(await store.countSubscribers({ listId: list.id, segment: { definition: { conditions: atLeast100 } } })).toBe(1);
 		} finally {
 			await store.close();
 		}

@@ -149,15 +149,19 @@ describe('value forms', () => {
 		expect(['2026-02-30', '2026-13-01', '15/06/2026', 1750000000000].map(dateForm)).toEqual([null, null, null, null]);
 	});
 
-	it('stores of custom fields only what SQL cannot read from their JSON, as JSON of t, n and d', () => {
+	it('stores of custom fields every number and what else SQL cannot read from their JSON, as JSON of t, n and d', () => {
 		const copy = (fields: Record<string, unknown>) => storedFieldsMatch(fields, JSON.stringify(fields));
-		expect(copy({ city: 'Osaka', score: 12, empty: '', none: null })).toBeNull();
+		expect(copy({ city: 'Osaka', empty: '', none: null })).toBeNull();
+		// a JSON number too (PostgreSQL would parse the whole fields text, a row at a time, to read it)
+		expect(copy({ city: 'Osaka', score: 12, zero: -0, huge: 2 ** 60 })).toBe(
+			`{"t":{"${fieldKey('huge')}":"1152921504606847000"},"n":{"${fieldKey('score')}":12,"${fieldKey('zero')}":0,"${fieldKey('huge')}":1152921504606847000}}`,
+		);
 		const fields = { city: 'İzmir', quote: 'Ǆ"\\', age: ' 42 ', ratio: 1.5, flag: true, list: ['A'], joined: '2010-01-31', at: '2026-06-15T08:00:00+09:00', big: '1E+21' };
 		const k = (name: string) => fieldKey(name);
 		expect(copy(fields)).toBe(
 			JSON.stringify({
 				t: { [k('city')]: 'i̇zmir', [k('quote')]: 'ǆ"\\', [k('ratio')]: '1.5', [k('flag')]: 'true', [k('list')]: '["a"]' },
-				n: { [k('age')]: 42, [k('big')]: 1e21 },
+				n: { [k('age')]: 42, [k('ratio')]: 1.5, [k('big')]: 1e21 },
 				d: { [k('joined')]: '2010-01-31T00:00:00.000Z', [k('at')]: '2026-06-14T23:00:00.000Z' },
 			}),
 		);
