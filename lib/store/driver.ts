@@ -17,6 +17,15 @@ export interface SqlExecutor {
 export interface SqlDriver extends SqlExecutor {
 	/** Runs `work` in one transaction (serialised per driver); rolls back if it throws. */
 	transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+	/**
+	 * SQLite only (PostgreSQL runs a big scan on parallel workers itself): runs one read-only
+	 * statement once per parameter set, each on a read-only connection of its own in a worker
+	 * thread, all at once, and returns each set's rows in order. Each connection reads the last
+	 * commit as of its own start, so sets over disjoint parts of a table add up to one answer
+	 * only as exactly as "a moment ago" allows. Null when the store cannot be read that way (an
+	 * in-memory database).
+	 */
+	allInParallel?<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][] | null>;
 	close(): Promise<void>;
 	readonly location: string;
 }

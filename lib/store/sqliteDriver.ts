@@ -1,4 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { Mutex, type Row, type SqlDriver, type SqlExecutor } from './driver';
 import { addressKeyHash } from './email';
 
@@ -91,12 +92,54 @@ export class SqliteDriver implements SqlDriver {
 		});
 	}
 
+	/** See SqlDriver `allInParallel`. Outside the mutex: the statement runs on other connections. */
+	async allInParallel<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][] | null> {
+		if (this.location === '' || this.location === ':memory:' || this.location.startsWith('file::memory:')) return null;
+		return Promise.all(paramSets.map((params) => readInWorker<T>(this.location, sql, params.map(toSqlite))));
+	}
+
 	async close(): Promise<void> {
 		await this.mutex.run(async () => {
 			this.statements.clear();
 			if (this.db.isOpen) this.db.close();
 		});
 	}
+}
+
+/**
+ * A worker thread's body (plain JavaScript, so it runs the same from the TypeScript sources and
+ * from dist): open the store read-only, run the statement, post the rows or the error's text.
+ */
+const READ_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+let db;
+try {
+	db = new DatabaseSync(workerData.location, { readOnly: true, timeout: 15000 });
+	parentPort.postMessage({ rows: db.prepare(workerData.sql).all(...workerData.params) });
+} catch (error) {
+	parentPort.postMessage({ error: String((error && error.message) || error) });
+} finally {
+	if (db && db.isOpen) db.close();
+}`;
+
+function readInWorker<T extends Row>(location: string, sql: string, params: SqlValue[]): Promise<T[]> {
+	return new Promise((resolve, reject) => {
+		const worker = new Worker(READ_WORKER, { eval: true, workerData: { location, sql, params } });
+		let settled = false;
+		worker.once('message', (message: { rows?: T[]; error?: string }) => {
+			settled = true;
+			if (message.error !== undefined) reject(new Error(message.error));
+			else resolve(message.rows ?? []);
+		});
+		worker.once('error', (error) => {
+			settled = true;
+			reject(error);
+		});
+		worker.once('exit', (code) => {
+			if (!settled) reject(new Error(`the SQLite read worker stopped (exit code ${code}) before answering`));
+		});
+	});
 }
 
 const shared = new Map<string, { driver: SqliteDriver; refs: number }>();
@@ -124,6 +167,7 @@ export function acquireSqliteDriver(location: string): SqlDriver {
 		run: (sql, params) => driver.run(sql, params),
 		exec: (sql) => driver.exec(sql),
 		transaction: (work) => driver.transaction(work),
+		allInParallel: <T extends Row = Row>(sql: string, paramSets: unknown[][]) => driver.allInParallel<T>(sql, paramSets),
 		close: async () => {
 			if (released) return;
 			released = true;

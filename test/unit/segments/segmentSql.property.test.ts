@@ -7,6 +7,7 @@
 import { parseSegment, segmentMatcher, type Segment, type SegmentSubject, type SegmentWorld } from '../../../lib/segments';
 import { compileSegment } from '../../../lib/store';
 import { refreshMatchCopies } from '../../../lib/store/matchCopy';
+import { countSubscribers } from '../../../lib/store/subscribers';
 import type { SqlSubscriberStore } from '../../../lib/store/sqlStore';
 import { BACKENDS, storeFixture, type StoreFixture } from '../../helpers/stores';
 import { chance, FIELD_NAMES, fieldValue, int, pick, randomSegment, seeded, TEXTS, TYPED_FIELDS, type Random, type Universe } from './generate';
@@ -171,6 +172,30 @@ describe.each(BACKENDS)('segment SQL matches the in-memory evaluation (%s)', (ba
 				'wasNeverOn', 'withinLastDays',
 			].sort(),
 		);
+	});
+
+	it('counts the same split across worker threads as on one connection (SQLite; PostgreSQL splits nothing itself)', async () => {
+		const parallel = backend === 'sqlite' ? jest.spyOn(store.sql as Required<typeof store.sql>, 'allInParallel') : null;
+		try {
+			const random = seeded(SEED + 2);
+			for (let n = 0; n < 25; n++) {
+				const input = randomSegment(random, universe);
+				const segment = parseSegment(input);
+				const expected = state.subjects.filter(segmentMatcher(segment, { at: AT, timeZone: 'UTC' }, state.world)).length;
+				const filter = { includeTrashed: true, segment: { definition: input, at: AT } };
+				// every row in a part of its own span, in as many parts as the machine has cores (up to 3)
+				expect(`${n}: ${await countSubscribers(store.sql, filter, { fromRows: 1, maxParts: 3 })}`).toBe(`${n}: ${expected}`);
+			}
+			if (parallel) {
+				expect(parallel).toHaveBeenCalledTimes(25);
+				// each count was answered by the worker threads, not by the one-connection fallback
+				for (const result of parallel.mock.results) expect(((await result.value) as unknown[][]).length).toBeGreaterThanOrEqual(2);
+			} else {
+				expect('allInParallel' in store.sql).toBe(false);
+			}
+		} finally {
+			parallel?.mockRestore();
+		}
 	});
 
 	it('compares hostile names and values only as parameters', async () => {
