@@ -3,7 +3,8 @@
 /**
  * `npm test`: build, lint, make sure the services are up (PostgreSQL, Redis, smtp-sink,
  * chromium, the cached n8n 2.40.7), then run every jest suite under test/.
- * Extra arguments go to jest: `npm test -- test/n8n`.
+ * Extra arguments go to jest: `npm test -- test/n8n`. Given paths, each phase runs only its own
+ * kind of test among them (the timing phase: `.timing.test.ts` files at or below them).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,6 +30,29 @@ function step(name, command, args) {
 	if (result.status !== 0) fail(name, `exit ${result.status ?? result.signal}`);
 }
 
+const TIMING = /\.timing\.test\.ts$/;
+
+/** The timing test files at or below `target` (a file or a folder). */
+function timingFilesAt(target) {
+	if (!fs.statSync(target).isDirectory()) return TIMING.test(target) ? [target] : [];
+	return fs.readdirSync(target, { withFileTypes: true }).flatMap((entry) =>
+		entry.isDirectory() || TIMING.test(entry.name) ? timingFilesAt(path.join(target, entry.name)) : [],
+	);
+}
+
+/**
+ * The timing phase's jest arguments. Given paths (`npm test -- test/store`), it runs only the
+ * timing tests among or below them, and not at all when there are none: jest would OR its own
+ * pattern with the paths and run every timing test whatever was asked.
+ */
+function timingArgs(extra) {
+	const paths = extra.filter((arg) => !arg.startsWith('-') && fs.existsSync(path.resolve(projectRoot, arg)));
+	if (!paths.length) return ['--runInBand', '--passWithNoTests', '--testPathPatterns', TIMING.source, ...extra];
+	const files = paths.flatMap((arg) => timingFilesAt(path.resolve(projectRoot, arg)));
+	if (!files.length) return null;
+	return ['--runInBand', '--passWithNoTests', ...extra.filter((arg) => !paths.includes(arg)), '--runTestsByPath', ...files];
+}
+
 async function main() {
 	step('build', 'npm', ['run', 'build']);
 	step('lint', 'npm', ['run', 'lint']);
@@ -47,10 +71,12 @@ async function main() {
 	fs.mkdirSync(reports, { recursive: true });
 	// Rate-limit tests measure wall-clock rates: they run last, one file at a time, so a real n8n
 	// booting in another jest worker cannot starve them of CPU.
+	// `args` end with jest's own flags; the paths and extra flags go last, so an array flag such
+	// as --testPathIgnorePatterns cannot take a path as one more of its values
 	const phases = [
-		{ name: 'jest', args: ['--testPathIgnorePatterns', '\\.timing\\.test\\.ts$'] },
-		{ name: 'jest (timing, in band)', args: ['--runInBand', '--testPathPatterns', '\\.timing\\.test\\.ts$'] },
-	];
+		{ name: 'jest', args: ['--testPathIgnorePatterns', TIMING.source, '--passWithNoTests', ...extra] },
+		{ name: 'jest (timing, in band)', args: timingArgs(extra) },
+	].filter((phase) => phase.args !== null);
 	const totals = { passed: 0, failed: 0, skipped: 0 };
 	const failedPhases = [];
 	for (const phase of phases) {
@@ -59,7 +85,7 @@ async function main() {
 		process.stderr.write(`\n▶ ${phase.name}\n`);
 		const result = spawnSync(
 			process.execPath,
-			[jest, ...phase.args, '--passWithNoTests', '--json', `--outputFile=${outputFile}`, ...extra],
+			[jest, '--json', `--outputFile=${outputFile}`, ...phase.args],
 			{ cwd: projectRoot, stdio: 'inherit' },
 		);
 		if (fs.existsSync(outputFile)) {
