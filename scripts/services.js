@@ -2,8 +2,8 @@
 /**
  * Makes sure the machine services the test suite talks to are there: PostgreSQL on
  * 127.0.0.1:5432, Redis on 127.0.0.1:6379, Postfix (its smtp-sink, and the MTA itself for the
- * bounce tests), Dovecot (IMAP and LMTP), Debian's chromium and the cached n8n runtime. The bounce
- * tests start their own private Postfix and Dovecot instances (test/helpers/mailServers.ts); here
+ * bounce tests), Dovecot (IMAP and LMTP), Debian's chromium (and a CJK font for its
+ * screenshots) and the cached n8n runtime. The bounce tests start their own private Postfix and Dovecot instances (test/helpers/mailServers.ts); here
  * we only install the packages and check that both can run. Starts or installs what is missing with the machine's own commands and throws a
  * clear error when something still cannot be reached — the suite never silently skips.
  */
@@ -156,6 +156,9 @@ const DOVECOT = ['/usr/sbin/dovecot'];
 const DOVECOT_LMTP = ['/usr/lib/dovecot/lmtp'];
 const DOVECOT_IMAP = ['/usr/lib/dovecot/imap'];
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+// The browser tests' screenshots (docs/screenshots) show the Japanese report page: without a CJK
+// font Chromium draws every kana and kanji as an empty box.
+const CJK_FONT = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'];
 
 /**
  * Postfix and Dovecot are installed, and each one's configuration checker runs: a broken install
@@ -190,6 +193,7 @@ async function ensureServices() {
 	const smtpSink = await ensureDebianTool("Postfix's smtp-sink", SMTP_SINK, ['postfix']);
 	await ensureMailServers();
 	const chromium = await ensureDebianTool('Chromium', CHROMIUM, ['chromium']);
+	await ensureDebianTool('A Japanese font for the screenshots', CJK_FONT, ['fonts-noto-cjk']);
 	const { ensureN8n, runtimeDir } = require('./n8n-runtime');
 	ensureN8n();
 	return { smtpSink, chromium, n8nRuntime: runtimeDir() };
