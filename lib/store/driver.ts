@@ -22,10 +22,9 @@ export interface SqlDriver extends SqlExecutor {
 	 * statement once per parameter set, each on a read-only connection of its own in a worker
 	 * thread, all at once, and returns each set's rows in order. Each connection reads the last
 	 * commit as of its own start, so sets over disjoint parts of a table add up to one answer
-	 * only as exactly as "a moment ago" allows. Null when the store cannot be read that way (an
-	 * in-memory database).
+	 * only as exactly as "a moment ago" allows.
 	 */
-	allInParallel?<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][] | null>;
+	allInParallel?<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][]>;
 	close(): Promise<void>;
 	readonly location: string;
 }

@@ -92,9 +92,11 @@ export class SqliteDriver implements SqlDriver {
 		});
 	}
 
-	/** See SqlDriver `allInParallel`. Outside the mutex: the statement runs on other connections. */
-	async allInParallel<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][] | null> {
-		if (this.location === '' || this.location === ':memory:' || this.location.startsWith('file::memory:')) return null;
+	/**
+	 * See SqlDriver `allInParallel`. Outside the mutex: the statement runs on other connections of
+	 * the store file (a store is always a file: openStore).
+	 */
+	async allInParallel<T extends Row = Row>(sql: string, paramSets: unknown[][]): Promise<T[][]> {
 		return Promise.all(paramSets.map((params) => readInWorker<T>(this.location, sql, params.map(toSqlite))));
 	}
 

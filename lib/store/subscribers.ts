@@ -173,7 +173,7 @@ async function countInParts(
 			`SELECT COUNT(*) AS n FROM subscribers WHERE id >= ? AND id <= ? AND ${condition}`,
 			ranges.map((range) => [...range, ...params]),
 		);
-		return counts === null ? null : counts.reduce((sum, rowsOfPart) => sum + Number(rowsOfPart[0]?.n ?? 0), 0);
+		return counts.reduce((sum, rowsOfPart) => sum + Number(rowsOfPart[0]?.n ?? 0), 0);
 	} catch {
 		return null;
 	}
