@@ -22,6 +22,13 @@
  * anyone twice), and commits. No per-row write, no suppression or pause check. Run after the
  * stream, over the pages it warmed, so it is if anything too high.
  *
+ * withoutRowMarksRowsPerSec: what the reader would reach if claims and `sending` marks wrote no
+ * send-log row (range claims with their own crash recovery, not built; docs/segments.md): per chunk
+ * of the same recipients, one transaction that locks the campaign, takes the next chunk of its
+ * send-log rows by the state index, reads their subscribers, checks them against the suppression
+ * list and the paused providers, durably writes one row and commits. Run after the stream, over
+ * the rows the stream recorded `sent` (the same index walk a claim of `queued` rows makes).
+ *
  * peakRssRatio: peak RSS of a child process streaming the segment campaign (3 lists + segment)
  * over that of a child streaming a plain one-list campaign (the first list, no segment), each in
  * its own process so each peak is its own. Target: streamRowsPerSec ≥ 100,000, peakRssRatio ≤ 1.10.
@@ -31,8 +38,13 @@
 import { spawn } from 'node:child_process';
 import { createCampaign } from '../lib/campaign';
 import type { LogResult, SqlDriver } from '../lib/store';
+import { lockCampaign } from '../lib/store/campaigns';
 import { idsParam, inIds } from '../lib/store/dialect';
 import { openStore, type StoreConfig } from '../lib/store/openStore';
+import { pausedProviders } from '../lib/store/providerPauses';
+import { byState } from '../lib/store/sendLog';
+import type { SqlSubscriberStore } from '../lib/store/sqlStore';
+import { suppressedHashes } from '../lib/store/suppressions';
 
 const actor = { type: 'bench' };
 /** The runner's default claim size. */
@@ -61,6 +73,8 @@ interface ChildResult {
 	peakRssMb: number;
 	/** The floor's time over the same recipients (segment only; see the file comment). */
 	floorSeconds?: number;
+	/** The pre-send check without per-row marks over the same recipients (segment only). */
+	withoutRowMarksSeconds?: number;
 }
 
 function sent(subscriberId: string, email: string): LogResult {
@@ -69,7 +83,7 @@ function sent(subscriberId: string, email: string): LogResult {
 
 /** One campaign streamed to the end in this process. */
 async function streamCampaign(input: ChildInput): Promise<ChildResult> {
-	const store = await openStore(input.config);
+	const store = (await openStore(input.config)) as SqlSubscriberStore;
 	try {
 		const audience =
 			input.kind === 'segment' ? { listIds: input.listIds, segment: { definition: input.segment } } : { listId: input.listIds[0] };
@@ -108,6 +122,7 @@ async function streamCampaign(input: ChildInput): Promise<ChildResult> {
 			if (claim.exhausted) break;
 		}
 		const floorSeconds = input.kind === 'segment' ? await readAndMarkFloor(store.sql, campaign.id, handed, input.chunk) : undefined;
+		const withoutRowMarksSeconds = input.kind === 'segment' ? await preSendWithoutRowMarks(store, campaign.id, input.chunk) : undefined;
 		return {
 			kind: input.kind,
 			streamed,
@@ -116,6 +131,7 @@ async function streamCampaign(input: ChildInput): Promise<ChildResult> {
 			startMs,
 			peakRssMb: process.resourceUsage().maxRSS / 1024,
 			floorSeconds,
+			withoutRowMarksSeconds,
 		};
 	} finally {
 		await store.close();
@@ -131,6 +147,36 @@ async function readAndMarkFloor(sql: SqlDriver, campaignId: string, ids: string[
 		await sql.transaction(async (tx) => {
 			await tx.all(`SELECT id, email, name, fields, status FROM subscribers WHERE id ${inIds(d)}`, [idsParam(d, slice)]);
 			await tx.run('UPDATE campaigns SET updated_at = ? WHERE id = ?', [new Date().toISOString(), campaignId]);
+		});
+	}
+	return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/**
+ * Seconds for the withoutRowMarks figure of the file comment: the campaign's `sent` rows, chunk by
+ * chunk, through the pre-send check's reads with one durable one-row write per chunk.
+ */
+async function preSendWithoutRowMarks(store: SqlSubscriberStore, campaignId: string, chunk: number): Promise<number> {
+	const sql = store.sql;
+	const d = sql.dialect;
+	let after = '0';
+	const start = process.hrtime.bigint();
+	for (let more = true; more; ) {
+		more = await sql.transaction(async (tx) => {
+			await lockCampaign(tx, campaignId, 'id, status');
+			const rows = await tx.all(
+				`SELECT subscriber_id FROM ${byState(d)} WHERE campaign_id = ? AND state = 'sent' AND subscriber_id > ? ORDER BY subscriber_id LIMIT ?`,
+				[campaignId, after, chunk],
+			);
+			if (!rows.length) return false;
+			const ids = rows.map((r) => String(r.subscriber_id));
+			const subscribers = await tx.all(`SELECT id, email, name, fields, status FROM subscribers WHERE id ${inIds(d)}`, [idsParam(d, ids)]);
+			await suppressedHashes(tx, subscribers.map((s) => store.hashEmail(String(s.email))));
+			await pausedProviders(tx, campaignId);
+			for (const s of subscribers) JSON.parse(String(s.fields ?? '{}')); // the recipient's fields, as handed over
+			await tx.run('UPDATE campaigns SET updated_at = ? WHERE id = ?', [new Date().toISOString(), campaignId]);
+			after = ids[ids.length - 1];
+			return true;
 		});
 	}
 	return Number(process.hrtime.bigint() - start) / 1e9;
@@ -174,6 +220,7 @@ export async function measureStream(
 		withOutcomesRowsPerSec: Math.round(segment.streamed / (segment.seconds + segment.recordSeconds)),
 		withStartRowsPerSec: Math.round(segment.streamed / (segment.seconds + segment.startMs / 1000)),
 		floorRowsPerSec: Math.round(segment.streamed / (segment.floorSeconds ?? NaN)),
+		withoutRowMarksRowsPerSec: Math.round(segment.streamed / (segment.withoutRowMarksSeconds ?? NaN)),
 		segmentPeakRssMb: Math.round(segment.peakRssMb),
 		plainPeakRssMb: Math.round(plain.peakRssMb),
 		batch: base.batch,

@@ -10,7 +10,8 @@
  *    "streamRowsPerSec":…,"peakRssRatio":…,"seedSeconds":…,"stream":{…}}
  * Targets on the 2-core machine: count ≤ 1,000 ms on SQLite, ≤ 1,500 ms on PostgreSQL;
  * streamRowsPerSec ≥ 100,000; peakRssRatio ≤ 1.10. floorRowsPerSec is the most any recipient
- * reader could reach here (bench/segmentStream.ts).
+ * reader could reach here, withoutRowMarksRowsPerSec what one whose claims and `sending` marks
+ * wrote no send-log row would (bench/segmentStream.ts).
  * countMs is the best of three counts (the first warms the caches).
  *
  * BENCH_SEGMENTS_REUSE=1 keeps the seeded store for the next run instead of removing it (SQLite:
@@ -95,6 +96,7 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
 			streamRowsPerSec: stream.streamRowsPerSec,
 			peakRssRatio: stream.peakRssRatio,
 			floorRowsPerSec: stream.floorRowsPerSec,
+			withoutRowMarksRowsPerSec: stream.withoutRowMarksRowsPerSec,
 			seedSeconds: Math.round(seedSeconds),
 			stream,
 		};
