@@ -2,6 +2,10 @@
 export const N8N_VERSION: string;
 export function runtimeDir(): string;
 export function ensureN8n(): string;
+export function acquireInstallLock(
+	lock: string,
+	options?: { done?: () => boolean; timeoutMs?: number; staleMs?: number; pollSeconds?: number },
+): boolean;
 export function n8nBin(dir?: string): string;
 export function nodeBinary(): string;
 export function envWithNode24(extra?: Record<string, string>): NodeJS.ProcessEnv;

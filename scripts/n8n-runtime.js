@@ -46,25 +46,67 @@ function log(message) {
 	process.stderr.write(`[n8n-runtime] ${message}\n`);
 }
 
-function ensureN8n() {
-	const dir = runtimeDir();
-	if (isInstalled(dir)) return dir;
-	fs.mkdirSync(dir, { recursive: true });
-	// A lock folder keeps two test processes from installing into the same place at once.
-	const lock = path.join(dir, '.installing');
+/**
+ * Takes the install lock folder, which keeps two test processes from installing into the same
+ * place at once. The folder names its installer, so a lock left by an install that was stopped
+ * (Ctrl-C, a killed CI run) is taken over at once rather than after `staleMs`. Returns false when
+ * `done()` says another process finished the install meanwhile.
+ */
+function acquireInstallLock(lock, { done = () => false, timeoutMs = 25 * 60_000, staleMs = 20 * 60_000, pollSeconds = 2 } = {}) {
 	const started = Date.now();
 	for (;;) {
 		try {
 			fs.mkdirSync(lock);
-			break;
+			fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+			return true;
 		} catch {
-			if (isInstalled(dir)) return dir;
-			const age = Date.now() - fs.statSync(lock).mtimeMs;
-			if (age > 20 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
-			if (Date.now() - started > 25 * 60_000) throw new Error(`n8n install lock ${lock} is stuck`);
-			execFileSync('sleep', ['2']);
+			if (done()) return false;
+			const installer = lockHolder(lock);
+			const gone = installer !== null && !isRunning(installer);
+			if (gone || Date.now() - lockTime(lock) > staleMs) {
+				log(`taking over the install lock ${lock}: ${gone ? `its process ${installer} no longer runs` : `untouched for over ${Math.round(staleMs / 60_000)} minutes`}`);
+				fs.rmSync(lock, { recursive: true, force: true });
+				continue;
+			}
+			if (Date.now() - started > timeoutMs) throw new Error(`n8n install lock ${lock} is stuck (held by process ${installer ?? 'unknown'})`);
+			execFileSync('sleep', [String(pollSeconds)]);
 		}
 	}
+}
+
+/** The pid of the process holding the install lock, or null (not written yet, or an older lock). */
+function lockHolder(lock) {
+	try {
+		const pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+		return Number.isInteger(pid) && pid > 0 ? pid : null;
+	} catch {
+		return null;
+	}
+}
+
+function lockTime(lock) {
+	try {
+		return fs.statSync(lock).mtimeMs;
+	} catch {
+		return Date.now(); // just released: try again
+	}
+}
+
+function isRunning(pid) {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return error.code === 'EPERM'; // alive, someone else's
+	}
+}
+
+function ensureN8n() {
+	const dir = runtimeDir();
+	if (isInstalled(dir)) return dir;
+	fs.mkdirSync(dir, { recursive: true });
+	const lock = path.join(dir, '.installing');
+	if (!acquireInstallLock(lock, { done: () => isInstalled(dir) })) return dir;
 	try {
 		if (isInstalled(dir)) return dir;
 		log(`installing n8n@${N8N_VERSION} into ${dir} (first run only, ~3 minutes)`);
@@ -93,7 +135,7 @@ function ensureN8n() {
 	}
 }
 
-module.exports = { N8N_VERSION, runtimeDir, ensureN8n, n8nBin, nodeBinary, envWithNode24 };
+module.exports = { N8N_VERSION, runtimeDir, ensureN8n, acquireInstallLock, n8nBin, nodeBinary, envWithNode24 };
 
 if (require.main === module) {
 	ensureN8n();
