@@ -37,11 +37,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createCampaign } from '../lib/campaign';
-import type { LogResult, SqlDriver } from '../lib/store';
+import type { LogResult, SqlDriver, SqlExecutor } from '../lib/store';
 import { lockCampaign } from '../lib/store/campaigns';
 import { idsParam, inIds } from '../lib/store/dialect';
 import { openStore, type StoreConfig } from '../lib/store/openStore';
 import { pausedProviders } from '../lib/store/providerPauses';
+import { parseJson } from '../lib/store/rows';
 import { byState } from '../lib/store/sendLog';
 import type { SqlSubscriberStore } from '../lib/store/sqlStore';
 import { suppressedHashes } from '../lib/store/suppressions';
@@ -138,15 +139,22 @@ async function streamCampaign(input: ChildInput): Promise<ChildResult> {
 	}
 }
 
+/** A chunk's recipients as the pre-send check reads them (address, name, fields, status). */
+const readRecipients = (tx: SqlExecutor, ids: string[]) =>
+	tx.all(`SELECT id, email, name, fields, status FROM subscribers WHERE id ${inIds(tx.dialect)}`, [idsParam(tx.dialect, ids)]);
+
+/** The one durable one-row write per chunk of the floor and of withoutRowMarks. */
+const writeOneRow = (tx: SqlExecutor, campaignId: string) =>
+	tx.run('UPDATE campaigns SET updated_at = ? WHERE id = ?', [new Date().toISOString(), campaignId]);
+
 /** Seconds for the floor of the file comment over `ids`, through the store's own driver. */
 async function readAndMarkFloor(sql: SqlDriver, campaignId: string, ids: string[], chunk: number): Promise<number> {
-	const d = sql.dialect;
 	const start = process.hrtime.bigint();
 	for (let i = 0; i < ids.length; i += chunk) {
 		const slice = ids.slice(i, i + chunk);
 		await sql.transaction(async (tx) => {
-			await tx.all(`SELECT id, email, name, fields, status FROM subscribers WHERE id ${inIds(d)}`, [idsParam(d, slice)]);
-			await tx.run('UPDATE campaigns SET updated_at = ? WHERE id = ?', [new Date().toISOString(), campaignId]);
+			await readRecipients(tx, slice);
+			await writeOneRow(tx, campaignId);
 		});
 	}
 	return Number(process.hrtime.bigint() - start) / 1e9;
@@ -158,23 +166,22 @@ async function readAndMarkFloor(sql: SqlDriver, campaignId: string, ids: string[
  */
 async function preSendWithoutRowMarks(store: SqlSubscriberStore, campaignId: string, chunk: number): Promise<number> {
 	const sql = store.sql;
-	const d = sql.dialect;
 	let after = '0';
 	const start = process.hrtime.bigint();
 	for (let more = true; more; ) {
 		more = await sql.transaction(async (tx) => {
 			await lockCampaign(tx, campaignId, 'id, status');
 			const rows = await tx.all(
-				`SELECT subscriber_id FROM ${byState(d)} WHERE campaign_id = ? AND state = 'sent' AND subscriber_id > ? ORDER BY subscriber_id LIMIT ?`,
+				`SELECT subscriber_id FROM ${byState(sql.dialect)} WHERE campaign_id = ? AND state = 'sent' AND subscriber_id > ? ORDER BY subscriber_id LIMIT ?`,
 				[campaignId, after, chunk],
 			);
 			if (!rows.length) return false;
 			const ids = rows.map((r) => String(r.subscriber_id));
-			const subscribers = await tx.all(`SELECT id, email, name, fields, status FROM subscribers WHERE id ${inIds(d)}`, [idsParam(d, ids)]);
+			const subscribers = await readRecipients(tx, ids);
 			await suppressedHashes(tx, subscribers.map((s) => store.hashEmail(String(s.email))));
 			await pausedProviders(tx, campaignId);
-			for (const s of subscribers) JSON.parse(String(s.fields ?? '{}')); // the recipient's fields, as handed over
-			await tx.run('UPDATE campaigns SET updated_at = ? WHERE id = ?', [new Date().toISOString(), campaignId]);
+			for (const s of subscribers) parseJson(s.fields, {}); // the recipient's fields, as handed over
+			await writeOneRow(tx, campaignId);
 			after = ids[ids.length - 1];
 			return true;
 		});

@@ -3,8 +3,9 @@
  * Makes sure the machine services the test suite talks to are there: PostgreSQL on
  * 127.0.0.1:5432, Redis on 127.0.0.1:6379, Postfix (its smtp-sink, and the MTA itself for the
  * bounce tests), Dovecot (IMAP and LMTP), Debian's chromium (and a CJK font for its
- * screenshots) and the cached n8n runtime. The bounce tests start their own private Postfix and Dovecot instances (test/helpers/mailServers.ts); here
- * we only install the packages and check that both can run. Starts or installs what is missing with the machine's own commands and throws a
+ * screenshots) and the cached n8n runtime. The bounce tests start their own private Postfix and
+ * Dovecot instances (test/helpers/mailServers.ts); here we only install the packages and check
+ * that both can run. Starts or installs what is missing with the machine's own commands and throws a
  * clear error when something still cannot be reached — the suite never silently skips.
  */
 const { execFileSync, execSync } = require('node:child_process');

@@ -120,13 +120,18 @@ describe.each(BACKENDS)('send log interleavings on %s', (backend) => {
 				run.inFlight.set(id, email);
 			};
 			const record = async (run: Run, ids: string[], at: string) => {
+				if (!ids.length) return;
 				const results = ids.map((id) => outcome(id, run.inFlight.get(id)!, rand() < 0.8 ? 'sent' : 'failed'));
 				for (const id of ids) run.inFlight.delete(id);
 				await runs.record(campaign.id, results, { owner: run.owner, now, actor });
 				// each outcome was taken, or refused because the row was already `unknown` (its lease lapsed and another run recovered it)
+				const rows = await store.sql.all(
+					`SELECT subscriber_id, state FROM send_log WHERE campaign_id = ? AND subscriber_id IN (${ids.map(() => '?').join(', ')})`,
+					[campaign.id, ...ids],
+				);
+				const stateOf = new Map(rows.map((row) => [String(row.subscriber_id), String(row.state)]));
 				for (const result of results) {
-					const row = await store.sql.get('SELECT state FROM send_log WHERE campaign_id = ? AND subscriber_id = ?', [campaign.id, result.subscriberId]);
-					const state = String(row?.state);
+					const state = String(stateOf.get(result.subscriberId));
 					if (state === result.state) ledger.written.set(result.subscriberId, state);
 					else if (state === 'unknown') coverage.refused++;
 					else throw new Error(`${at}: recorded ${result.state} for ${result.subscriberId}, the log says ${state}`);
@@ -243,8 +248,9 @@ describe.each(BACKENDS)('send log interleavings on %s', (backend) => {
 			expect(violations).toEqual([]);
 			await expectCountersMatchLog(store, campaign.id);
 			coverage.runs += all.length;
-			coverage.unknown += (await logStates(store, campaign.id)).unknown ?? 0;
-			coverage.skipped += (await logStates(store, campaign.id)).skipped ?? 0;
+			const states = await logStates(store, campaign.id);
+			coverage.unknown += states.unknown ?? 0;
+			coverage.skipped += states.skipped ?? 0;
 		});
 
 		it('the seeds reached every case: runs dying with messages in flight, give-backs, late outcomes refused, unsubscribes', () => {
